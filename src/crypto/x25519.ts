@@ -1,0 +1,145 @@
+/**
+ * X25519 Diffie-Hellman (RFC 7748 §5, §6.1) over WebCrypto, with `@noble/curves` standing in only
+ * where the platform lacks X25519 in WebCrypto. Private keys are opaque handles: on WebCrypto a
+ * non-extractable `CryptoKey`, so script on the page can use the key but never read it.
+ *
+ * An all-zero shared secret (a low-order or zero public key, RFC 7748 §6.1) is always an error,
+ * on both backends.
+ */
+import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
+import { concatBytes, copyBytes, isAllZero } from './bytes';
+import { CryptoError, assertBytes } from './errors';
+
+export const X25519_KEY_LENGTH = 32;
+export type X25519Backend = 'webcrypto' | 'noble';
+
+type PrivateImpl = { readonly kind: 'webcrypto'; readonly key: CryptoKey } | { readonly kind: 'noble'; readonly key: Uint8Array };
+
+/** A private X25519 key. Callers hold it and pass it back; they never see its bytes. */
+export class X25519PrivateKey {
+  readonly #impl: PrivateImpl;
+  /** @internal use {@link generateX25519KeyPair} or {@link x25519KeyPairFromPrivate}. */
+  constructor(impl: PrivateImpl) {
+    this.#impl = impl;
+  }
+  get backend(): X25519Backend {
+    return this.#impl.kind;
+  }
+  /** @internal */
+  get impl(): PrivateImpl {
+    return this.#impl;
+  }
+}
+
+export interface X25519KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: X25519PrivateKey;
+}
+
+let detected: Promise<X25519Backend> | undefined;
+
+/** The backend this platform uses: WebCrypto if it can generate X25519 keys, else noble. */
+export async function x25519Backend(): Promise<X25519Backend> {
+  detected ??= (async (): Promise<X25519Backend> => {
+    try {
+      await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, ['deriveBits']);
+      return 'webcrypto';
+    } catch {
+      return 'noble';
+    }
+  })();
+  return detected;
+}
+
+async function pick(backend: X25519Backend | undefined): Promise<X25519Backend> {
+  return backend ?? (await x25519Backend());
+}
+
+/** Draws a fresh key pair; on WebCrypto the private key is non-extractable. */
+export async function generateX25519KeyPair(backend?: X25519Backend): Promise<X25519KeyPair> {
+  if ((await pick(backend)) === 'noble') {
+    const key = nobleX25519.utils.randomSecretKey();
+    return { publicKey: nobleX25519.getPublicKey(key), privateKey: new X25519PrivateKey({ kind: 'noble', key }) };
+  }
+  const pair = (await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, [
+    'deriveBits',
+  ])) as CryptoKeyPair;
+  const publicKey = new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pair.publicKey));
+  return { publicKey, privateKey: new X25519PrivateKey({ kind: 'webcrypto', key: pair.privateKey }) };
+}
+
+// RFC 8410 §7 PrivateKeyInfo prefix for an X25519 key (OID 1.3.101.110).
+const PKCS8_X25519_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+
+/**
+ * Imports a 32-byte private scalar (RFC 7748 §5 clamping applies) as a key pair. For published
+ * test vectors; the resulting private key is non-extractable on WebCrypto.
+ */
+export async function x25519KeyPairFromPrivate(
+  privateKey: Uint8Array,
+  backend?: X25519Backend,
+): Promise<X25519KeyPair> {
+  assertBytes(privateKey, 'privateKey', X25519_KEY_LENGTH);
+  if ((await pick(backend)) === 'noble') {
+    const key = copyBytes(privateKey);
+    return { publicKey: nobleX25519.getPublicKey(key), privateKey: new X25519PrivateKey({ kind: 'noble', key }) };
+  }
+  const subtle = globalThis.crypto.subtle;
+  const pkcs8 = concatBytes(PKCS8_X25519_PREFIX, privateKey);
+  // WebCrypto cannot compute a public key from a private one; an extractable copy is exported
+  // as JWK (RFC 8037) once to read `x`, then dropped.
+  const temp = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, true, ['deriveBits']);
+  const jwk = await subtle.exportKey('jwk', temp);
+  if (typeof jwk.x !== 'string') throw new CryptoError('UNSUPPORTED', 'This browser did not export an X25519 public key.');
+  const publicKey = base64UrlDecode(jwk.x);
+  const key = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']);
+  pkcs8.fill(0);
+  return { publicKey, privateKey: new X25519PrivateKey({ kind: 'webcrypto', key }) };
+}
+
+/**
+ * X25519(privateKey, peerPublicKey) → 32-byte shared secret. Throws
+ * `CryptoError('BAD_PUBLIC_KEY')` when the peer's key is malformed or yields the all-zero secret.
+ */
+export async function x25519SharedSecret(
+  privateKey: X25519PrivateKey,
+  peerPublicKey: Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
+  assertBytes(peerPublicKey, 'peerPublicKey', X25519_KEY_LENGTH);
+  let shared: Uint8Array<ArrayBuffer>;
+  const impl = privateKey.impl;
+  try {
+    if (impl.kind === 'noble') {
+      shared = copyBytes(nobleX25519.getSharedSecret(impl.key, peerPublicKey));
+    } else {
+      const subtle = globalThis.crypto.subtle;
+      const pub = await subtle.importKey('raw', copyBytes(peerPublicKey), { name: 'X25519' }, true, []);
+      shared = new Uint8Array(
+        await subtle.deriveBits({ name: 'X25519', public: pub }, impl.key, X25519_KEY_LENGTH * 8),
+      );
+    }
+  } catch (cause) {
+    throw badPublicKey(cause);
+  }
+  // RFC 7748 §6.1: check for the all-zero value and abort if so.
+  if (isAllZero(shared)) throw badPublicKey();
+  return shared;
+}
+
+function badPublicKey(cause?: unknown): CryptoError {
+  return new CryptoError(
+    'BAD_PUBLIC_KEY',
+    "The other side's public key is not a valid X25519 key (it may be a low-order point).",
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function base64UrlDecode(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

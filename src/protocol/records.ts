@@ -1,0 +1,110 @@
+/**
+ * Application records carried inside REGULAR_MESSAGE frames (DESIGN.md, Application records).
+ * Binary, big-endian; decode validates every field and rejects trailing bytes.
+ *
+ *   text: 0x01 ‖ id (16) ‖ sentAt (u64 ms) ‖ body length (u32) ‖ body (UTF-8)
+ *   ack:  0x02 ‖ count (u16, 1 … 1024) ‖ ids (16 each)
+ */
+import { decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { ProtocolError } from './errors';
+
+export const MESSAGE_ID_LENGTH = 16;
+/** The longest text body in UTF-8 bytes (64 KiB): far below the frame limit. */
+export const MAX_TEXT_BODY_BYTES = 64 * 1024;
+export const MAX_ACK_IDS = 1024;
+
+const RECORD_TEXT = 0x01;
+const RECORD_ACK = 0x02;
+
+export interface TextRecord {
+  kind: 'text';
+  id: Uint8Array;
+  sentAt: number;
+  body: string;
+}
+export interface AckRecord {
+  kind: 'ack';
+  ids: Uint8Array[];
+}
+export type AppRecord = TextRecord | AckRecord;
+
+function bad(message: string): ProtocolError {
+  return new ProtocolError('BAD_RECORD', message);
+}
+
+function checkId(id: unknown, name: string): asserts id is Uint8Array {
+  if (!(id instanceof Uint8Array) || id.length !== MESSAGE_ID_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `${name} must be ${MESSAGE_ID_LENGTH} bytes.`);
+  }
+}
+
+export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
+  switch (record.kind) {
+    case 'text': {
+      checkId(record.id, 'id');
+      if (!Number.isSafeInteger(record.sentAt) || record.sentAt < 0) {
+        throw new ProtocolError('BAD_ARGUMENT', 'sentAt must be a non-negative integer of milliseconds.');
+      }
+      const body = utf8(record.body);
+      if (body.length > MAX_TEXT_BODY_BYTES) {
+        throw new ProtocolError('BAD_ARGUMENT', `This message is too long to send (the limit is ${MAX_TEXT_BODY_BYTES / 1024} KiB).`);
+      }
+      const out = new Uint8Array(1 + MESSAGE_ID_LENGTH + 8 + 4 + body.length);
+      const view = new DataView(out.buffer);
+      out[0] = RECORD_TEXT;
+      out.set(record.id, 1);
+      view.setUint32(17, Math.floor(record.sentAt / 2 ** 32));
+      view.setUint32(21, record.sentAt >>> 0);
+      view.setUint32(25, body.length);
+      out.set(body, 29);
+      return out;
+    }
+    case 'ack': {
+      const n = record.ids.length;
+      if (n < 1 || n > MAX_ACK_IDS) throw new ProtocolError('BAD_ARGUMENT', `An ack must name 1 to ${MAX_ACK_IDS} message ids.`);
+      const out = new Uint8Array(3 + n * MESSAGE_ID_LENGTH);
+      out[0] = RECORD_ACK;
+      new DataView(out.buffer).setUint16(1, n);
+      record.ids.forEach((id, i) => {
+        checkId(id, `ids[${i}]`);
+        out.set(id, 3 + i * MESSAGE_ID_LENGTH);
+      });
+      return out;
+    }
+  }
+}
+
+export function decodeRecord(bytes: Uint8Array): AppRecord {
+  if (bytes.length < 1) throw bad('An empty record arrived.');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (bytes[0]) {
+    case RECORD_TEXT: {
+      if (bytes.length < 29) throw bad('A text message arrived cut short.');
+      const id = bytes.slice(1, 17);
+      const hi = view.getUint32(17);
+      if (hi > 0x1fffff) throw bad('A text message arrived with an impossible send time.');
+      const sentAt = hi * 2 ** 32 + view.getUint32(21);
+      const length = view.getUint32(25);
+      if (length > MAX_TEXT_BODY_BYTES) throw bad('A text message arrived longer than the limit.');
+      if (bytes.length !== 29 + length) throw bad('A text message arrived with a body of the wrong length.');
+      let body: string;
+      try {
+        body = decodeUtf8Strict(bytes.subarray(29));
+      } catch (cause) {
+        throw new ProtocolError('BAD_RECORD', 'A text message arrived that is not valid UTF-8.', { cause });
+      }
+      return { kind: 'text', id, sentAt, body };
+    }
+    case RECORD_ACK: {
+      if (bytes.length < 3) throw bad('An acknowledgement arrived cut short.');
+      const n = view.getUint16(1);
+      if (n < 1 || n > MAX_ACK_IDS) throw bad('An acknowledgement arrived with an invalid count.');
+      if (bytes.length !== 3 + n * MESSAGE_ID_LENGTH) throw bad('An acknowledgement arrived with the wrong length.');
+      const ids: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) ids.push(bytes.slice(3 + i * MESSAGE_ID_LENGTH, 3 + (i + 1) * MESSAGE_ID_LENGTH));
+      return { kind: 'ack', ids };
+    }
+    default:
+      throw bad(`A record of unknown type ${bytes[0]} arrived.`);
+  }
+}

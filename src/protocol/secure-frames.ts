@@ -1,0 +1,117 @@
+/**
+ * Sealing and opening v0.1 transport frames after the handshake (DESIGN.md, Frames):
+ * AES-256-GCM with Noise's CipherState (nonce = 4 zero bytes ‖ the frame's sequence number, the
+ * 25-byte header as associated data), then HMAC-SHA256 over header ‖ ciphertext with a key of
+ * its own per direction.
+ *
+ * `open` runs the receive checks in DESIGN.md's order, before any decryption: structure and
+ * length (decodeFrame), HMAC in constant time, exact next sequence number, timestamp window;
+ * then AES-GCM. A frame that fails any step does not advance any counter.
+ *
+ * Calls to `seal` must not overlap, nor calls to `open`: the session serialises them.
+ */
+import { bufferView, utf8 } from '../crypto/bytes';
+import { HmacKey } from '../crypto/hmac';
+import { hkdfSha256 } from '../crypto/hkdf';
+import { ProtocolError } from './errors';
+import {
+  FRAME_HEADER_LENGTH,
+  FRAME_MAC_LENGTH,
+  FrameType,
+  MAX_FRAME_PAYLOAD,
+  decodeFrame,
+  frameHasMac,
+  writeFrameHeader,
+  type FrameHeader,
+} from './frame';
+import type { NoiseCipherState } from './noise';
+import { FRAME_MAC_INFO } from './version';
+
+export const AEAD_TAG_LENGTH = 16;
+/** Frames whose timestamp is further than this from the sender's clock are refused. */
+export const CLOCK_WINDOW_MS = 120_000;
+
+/**
+ * HMAC keys: HKDF-SHA256(IKM = final chaining key, salt = handshake hash,
+ * info = "SecMsg/0.1 frame-mac", 64 bytes) → initiator-to-responder ‖ responder-to-initiator.
+ */
+export async function deriveFrameMacKeys(
+  chainingKey: Uint8Array,
+  handshakeHash: Uint8Array,
+): Promise<{ initiatorToResponder: HmacKey; responderToInitiator: HmacKey }> {
+  const okm = await hkdfSha256(chainingKey, handshakeHash, utf8(FRAME_MAC_INFO), 64);
+  const [i2r, r2i] = await Promise.all([HmacKey.import(okm.subarray(0, 32)), HmacKey.import(okm.subarray(32))]);
+  okm.fill(0);
+  return { initiatorToResponder: i2r, responderToInitiator: r2i };
+}
+
+export interface FrameProtectorOptions {
+  send: NoiseCipherState;
+  recv: NoiseCipherState;
+  sendMac: HmacKey;
+  recvMac: HmacKey;
+  /** Largest payload (ciphertext) accepted or produced; at most 256 KiB. */
+  maxPayload?: number;
+  now?: () => number;
+  /** Peer clock minus ours, measured at the handshake. */
+  peerClockOffsetMs?: number;
+}
+
+export interface OpenedFrame {
+  header: FrameHeader;
+  plaintext: Uint8Array;
+}
+
+export class FrameProtector {
+  readonly #o: Required<FrameProtectorOptions>;
+
+  constructor(options: FrameProtectorOptions) {
+    this.#o = {
+      maxPayload: MAX_FRAME_PAYLOAD,
+      now: Date.now,
+      peerClockOffsetMs: 0,
+      ...options,
+    };
+    this.#o.maxPayload = Math.min(this.#o.maxPayload, MAX_FRAME_PAYLOAD);
+  }
+
+  get maxPlaintext(): number {
+    return this.#o.maxPayload - AEAD_TAG_LENGTH;
+  }
+
+  async seal(type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+    if (!frameHasMac(type)) throw new ProtocolError('BAD_ARGUMENT', 'Only MAC’d frame types can be sealed.');
+    const length = plaintext.length + AEAD_TAG_LENGTH;
+    if (length > this.#o.maxPayload) {
+      throw new ProtocolError('TOO_LARGE', 'This message is too large to send over this connection.');
+    }
+    const frame = new Uint8Array(FRAME_HEADER_LENGTH + length + FRAME_MAC_LENGTH);
+    const header = frame.subarray(0, FRAME_HEADER_LENGTH);
+    writeFrameHeader(header, { type, flags: 0, seq: this.#o.send.nonce, timestamp: this.#o.now(), length });
+    const ciphertext = await this.#o.send.encryptWithAd(header, plaintext);
+    frame.set(ciphertext, FRAME_HEADER_LENGTH);
+    const mac = await this.#o.sendMac.sign(frame.subarray(0, FRAME_HEADER_LENGTH + length));
+    frame.set(mac, FRAME_HEADER_LENGTH + length);
+    return frame;
+  }
+
+  async open(bytes: Uint8Array): Promise<OpenedFrame> {
+    const frame = decodeFrame(bytes, this.#o.maxPayload);
+    const { header } = frame;
+    if (!frame.mac) {
+      throw new ProtocolError('UNEXPECTED_TYPE', 'A handshake message arrived after the handshake had finished.');
+    }
+    if (!(await this.#o.recvMac.verify(bufferView(frame.authenticated), frame.mac))) {
+      throw new ProtocolError('BAD_MAC', 'A message failed its integrity check and was dropped.');
+    }
+    const expected = this.#o.recv.nonce;
+    if (header.seq < expected) throw new ProtocolError('REPLAY', 'A message arrived a second time and was dropped.');
+    if (header.seq > expected) throw new ProtocolError('OUT_OF_ORDER', 'A message arrived out of order and was dropped.');
+    const peerNow = this.#o.now() + this.#o.peerClockOffsetMs;
+    if (Math.abs(header.timestamp - peerNow) > CLOCK_WINDOW_MS) {
+      throw new ProtocolError('STALE', 'A message arrived with a timestamp outside the allowed window and was dropped.');
+    }
+    const plaintext = await this.#o.recv.decryptWithAd(frame.headerBytes, frame.payload);
+    return { header, plaintext };
+  }
+}

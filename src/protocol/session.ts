@@ -1,0 +1,415 @@
+/**
+ * SecMsg protocol v0.1 session: a Noise XX handshake bound to the DTLS session, then
+ * HMAC-framed AES-GCM frames, over an ordered, reliable duplex byte channel.
+ *
+ *   initiator (WebRTC offerer)                          responder (answerer)
+ *   prologue = "SecMsg/0.1" ‖ offerer DTLS fp ‖ answerer DTLS fp   (each side from its own SDP)
+ *     HANDSHAKE_REQUEST  [-> e]                        ─────────►
+ *                        ◄─────────   HANDSHAKE_RESPONSE [<- e, ee, s, es] + payload(responder)
+ *     HANDSHAKE_FINISH   [-> s, se] + payload(initiator) ─────────►
+ *   Split(): AES-GCM keys per direction; HKDF(ck, h, "SecMsg/0.1 frame-mac") → HMAC keys
+ *     REGULAR_MESSAGE / CLOSE frames, both ways, seq from 0 per direction
+ *
+ * Handshake frames carry sequence 0 and timestamp 0 (the clock travels inside the encrypted
+ * payload), so every header bit of a handshake frame is checked. A handshake that fails to
+ * authenticate is reported as possible interception and never retried silently.
+ */
+import { bufferView, concatBytes, constantTimeEqual, utf8 } from '../crypto/bytes';
+import { decodeUtf8Strict } from '../crypto/bytes';
+import type { ByteChannel } from './channel';
+import { ProtocolError, type ProtocolErrorCode } from './errors';
+import { createEmitter } from './events';
+import { FRAME_HEADER_LENGTH, FRAME_MAC_LENGTH, FrameType, MAX_FRAME_PAYLOAD, decodeFrame, encodeFrame, type FrameHeader } from './frame';
+import { decodeHandshakePayload, encodeHandshakePayload, type HandshakePayload } from './handshake-payload';
+import { createHandshake, type DhKeyPair, type NoiseHandshake } from './noise';
+import { decodeRecord, encodeRecord, type AppRecord } from './records';
+import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
+import { PROLOGUE_LABEL, PROTOCOL_VERSION } from './version';
+
+export const DTLS_FINGERPRINT_LENGTH = 32;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
+/** Consecutive bad frames after which the session closes. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+const MAX_CLOSE_REASON_BYTES = 256;
+
+export interface SessionIdentity {
+  keyPair: DhKeyPair;
+  userId: Uint8Array;
+  displayName: string;
+}
+
+export interface SessionOptions {
+  channel: ByteChannel;
+  /** True on the WebRTC offerer. */
+  initiator: boolean;
+  /** SHA-256 DTLS certificate fingerprints (32 bytes each) from the local and remote SDP. */
+  localFingerprint: Uint8Array;
+  remoteFingerprint: Uint8Array;
+  identity: SessionIdentity;
+  capabilities?: string[];
+  /** The channel's largest message in bytes (the peer's SDP max-message-size). */
+  maxMessageSize?: number;
+  now?: () => number;
+  handshakeTimeoutMs?: number;
+}
+
+export interface PeerInfo {
+  /** The peer's X25519 identity public key, authenticated by the handshake. */
+  staticKey: Uint8Array;
+  userId: Uint8Array;
+  displayName: string;
+  capabilities: string[];
+  protocolVersion: { major: number; minor: number };
+  /** Peer clock minus ours at the handshake, in ms. */
+  clockOffsetMs: number;
+  /** The Noise handshake hash: a value both sides share only if nobody sits in the middle. */
+  handshakeHash: Uint8Array;
+  /** The Noise prologue this side used (label ‖ offerer fp ‖ answerer fp). */
+  prologue: Uint8Array;
+}
+
+export type SessionState = 'handshaking' | 'open' | 'closed';
+
+export interface SessionClose {
+  by: 'local' | 'peer' | 'error' | 'channel';
+  message: string;
+  code?: ProtocolErrorCode;
+}
+
+/** One frame in or out, for the protocol inspector. Never holds plaintext. */
+export interface FrameEvent {
+  direction: 'in' | 'out';
+  header?: FrameHeader;
+  size: number;
+  result: 'ok' | ProtocolErrorCode;
+}
+
+export type SessionEvents = {
+  record: (record: AppRecord) => void;
+  /** A frame was refused; the session goes on unless this was the third in a row. */
+  error: (error: ProtocolError) => void;
+  close: (info: SessionClose) => void;
+  frame: (event: FrameEvent) => void;
+};
+
+export interface Session {
+  readonly ready: Promise<PeerInfo>;
+  readonly state: SessionState;
+  /** The largest record this session can send, in bytes. */
+  readonly maxRecordSize: number;
+  send(record: AppRecord): Promise<void>;
+  close(reason?: string): Promise<void>;
+  on<K extends keyof SessionEvents>(event: K, fn: SessionEvents[K]): () => void;
+}
+
+export function buildPrologue(initiator: boolean, localFingerprint: Uint8Array, remoteFingerprint: Uint8Array): Uint8Array {
+  for (const [name, fp] of [
+    ['localFingerprint', localFingerprint],
+    ['remoteFingerprint', remoteFingerprint],
+  ] as const) {
+    if (!(fp instanceof Uint8Array) || fp.length !== DTLS_FINGERPRINT_LENGTH) {
+      throw new ProtocolError('BAD_ARGUMENT', `${name} must be a 32-byte SHA-256 DTLS fingerprint.`);
+    }
+  }
+  const [offerer, answerer] = initiator ? [localFingerprint, remoteFingerprint] : [remoteFingerprint, localFingerprint];
+  return concatBytes(utf8(PROLOGUE_LABEL), offerer, answerer);
+}
+
+function interception(cause: unknown): ProtocolError {
+  return new ProtocolError(
+    'POSSIBLE_INTERCEPTION',
+    'The secure handshake failed: the connection may be intercepted. Nothing was sent. Pair again, and compare safety numbers.',
+    { cause },
+  );
+}
+
+/** Serial task queue: WebCrypto calls resolve in any order, frames must not. */
+function createQueue(): (task: () => Promise<void>) => Promise<void> {
+  let tail: Promise<void> = Promise.resolve();
+  return (task) => {
+    const run = tail.then(task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+export function createSession(options: SessionOptions): Session {
+  const { channel, initiator, identity } = options;
+  const now = options.now ?? Date.now;
+  const prologue = buildPrologue(initiator, options.localFingerprint, options.remoteFingerprint);
+  const maxPayload = Math.min(
+    MAX_FRAME_PAYLOAD,
+    (options.maxMessageSize ?? MAX_FRAME_PAYLOAD + FRAME_HEADER_LENGTH + FRAME_MAC_LENGTH) - FRAME_HEADER_LENGTH - FRAME_MAC_LENGTH,
+  );
+  if (!(maxPayload > 64)) throw new ProtocolError('BAD_ARGUMENT', 'maxMessageSize is too small for SecMsg frames.');
+  const ourPayload: HandshakePayload = {
+    version: { ...PROTOCOL_VERSION },
+    userId: identity.userId,
+    displayName: identity.displayName,
+    clock: 0,
+    capabilities: options.capabilities ?? [],
+  };
+  encodeHandshakePayload({ ...ourPayload, clock: now() }); // validate our own identity up front
+
+  const events = createEmitter<SessionEvents>();
+  const inbound = createQueue();
+  const outbound = createQueue();
+  const hs: NoiseHandshake = createHandshake({ initiator, prologue, s: identity.keyPair });
+  let state: SessionState = 'handshaking';
+  let protector: FrameProtector | undefined;
+  let failures = 0;
+  let closing = false;
+  let handshakeFramesRead = 0;
+  let resolveReady!: (info: PeerInfo) => void;
+  let rejectReady!: (e: ProtocolError) => void;
+  const ready = new Promise<PeerInfo>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => undefined); // callers that never await `ready` learn of failure via 'close'
+
+  const timer = setTimeout(() => {
+    fail(new ProtocolError('HANDSHAKE_TIMEOUT', 'The other side did not complete the secure handshake in time.'));
+  }, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+
+  const unsubscribe = [
+    channel.on('message', (data: Uint8Array) => {
+      void inbound(async () => receive(data));
+    }),
+    channel.on('close', () => {
+      if (state === 'closed') return;
+      if (state === 'handshaking') {
+        fail(
+          new ProtocolError(
+            'HANDSHAKE_ABORTED',
+            'The connection closed before the secure handshake finished: the connection may be intercepted, or the other side gave up.',
+          ),
+        );
+      } else {
+        finish({ by: 'channel', message: 'The connection was lost.' });
+      }
+    }),
+  ];
+
+  function finish(info: SessionClose): void {
+    if (state === 'closed') return;
+    state = 'closed';
+    clearTimeout(timer);
+    for (const u of unsubscribe) u();
+    channel.close();
+    events.emit('close', info);
+  }
+
+  function fail(error: ProtocolError): void {
+    if (state === 'closed') return;
+    const wasHandshaking = state === 'handshaking';
+    if (wasHandshaking) rejectReady(error);
+    finish({ by: 'error', code: error.code, message: error.message });
+  }
+
+  function sendRaw(frame: Uint8Array, header: FrameHeader): void {
+    channel.send(frame);
+    events.emit('frame', { direction: 'out', header, size: frame.length, result: 'ok' });
+  }
+
+  function sendHandshake(type: FrameType, message: Uint8Array): void {
+    const header: FrameHeader = { type, flags: 0, seq: 0, timestamp: 0, length: message.length };
+    sendRaw(encodeFrame({ header, payload: message }), header);
+  }
+
+  async function acceptPeer(payloadBytes: Uint8Array): Promise<PeerInfo> {
+    const payload = decodeHandshakePayload(payloadBytes);
+    if (payload.version.major !== PROTOCOL_VERSION.major || payload.version.minor !== PROTOCOL_VERSION.minor) {
+      throw new ProtocolError(
+        'INCOMPATIBLE_VERSION',
+        `The other side speaks SecMsg protocol v${payload.version.major}.${payload.version.minor}, which this app cannot talk to; update both apps.`,
+      );
+    }
+    const staticKey = hs.remoteStaticKey;
+    if (!staticKey) throw new ProtocolError('HANDSHAKE_STATE', 'The other side did not present an identity key.');
+    if (constantTimeEqual(staticKey, identity.keyPair.publicKey)) {
+      throw new ProtocolError(
+        'OWN_KEY',
+        "The other side presented this device's own identity key: it is either this device talking to itself or someone replaying our key.",
+      );
+    }
+    return {
+      staticKey,
+      userId: payload.userId,
+      displayName: payload.displayName,
+      capabilities: payload.capabilities,
+      protocolVersion: payload.version,
+      clockOffsetMs: payload.clock - now(),
+      handshakeHash: new Uint8Array(0),
+      prologue: prologue.slice(),
+    };
+  }
+
+  async function completeHandshake(peer: PeerInfo): Promise<void> {
+    const { send, recv } = hs.split();
+    const handshakeHash = hs.handshakeHash();
+    const keys = await deriveFrameMacKeys(hs.chainingKey(), handshakeHash);
+    protector = new FrameProtector({
+      send,
+      recv,
+      sendMac: initiator ? keys.initiatorToResponder : keys.responderToInitiator,
+      recvMac: initiator ? keys.responderToInitiator : keys.initiatorToResponder,
+      maxPayload,
+      now,
+      peerClockOffsetMs: peer.clockOffsetMs,
+    });
+    clearTimeout(timer);
+    state = 'open';
+    resolveReady({ ...peer, handshakeHash });
+  }
+
+  async function handshakeStep(data: Uint8Array): Promise<void> {
+    const frame = decodeFrame(data, maxPayload);
+    const { header } = frame;
+    const expected = initiator
+      ? FrameType.HANDSHAKE_RESPONSE
+      : handshakeFramesRead === 0
+        ? FrameType.HANDSHAKE_REQUEST
+        : FrameType.HANDSHAKE_FINISH;
+    if (header.type !== expected) {
+      throw new ProtocolError('HANDSHAKE_STATE', 'A handshake message arrived out of order.');
+    }
+    if (header.seq !== 0 || header.timestamp !== 0) {
+      throw new ProtocolError('HANDSHAKE_STATE', 'A handshake message arrived with an unexpected header.');
+    }
+    events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
+    handshakeFramesRead++;
+    let payload: Uint8Array;
+    try {
+      payload = await hs.readMessage(frame.payload);
+    } catch (e) {
+      if (ProtocolError.is(e, 'DECRYPT_FAILED')) throw interception(e);
+      throw e;
+    }
+    if (header.type === FrameType.HANDSHAKE_REQUEST) {
+      if (payload.length !== 0) throw new ProtocolError('BAD_HANDSHAKE_PAYLOAD', 'The first handshake message must not carry data.');
+      sendHandshake(FrameType.HANDSHAKE_RESPONSE, await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })));
+      return;
+    }
+    const peer = await acceptPeer(payload);
+    if (header.type === FrameType.HANDSHAKE_RESPONSE) {
+      sendHandshake(FrameType.HANDSHAKE_FINISH, await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })));
+    }
+    await completeHandshake(peer);
+  }
+
+  async function receive(data: Uint8Array): Promise<void> {
+    if (state === 'closed') return;
+    if (state === 'handshaking') {
+      try {
+        await handshakeStep(data);
+      } catch (e) {
+        fail(
+          ProtocolError.is(e)
+            ? e
+            : new ProtocolError('HANDSHAKE_STATE', 'The secure handshake failed unexpectedly.', { cause: e }),
+        );
+      }
+      return;
+    }
+    const p = protector!;
+    let opened;
+    try {
+      opened = await p.open(data);
+    } catch (e) {
+      const error = ProtocolError.is(e) ? e : new ProtocolError('DECRYPT_FAILED', 'A message could not be opened.', { cause: e });
+      refuse(error, data.length);
+      return;
+    }
+    const { header, plaintext } = opened;
+    if (header.type === FrameType.CLOSE) {
+      events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
+      let reason = '';
+      try {
+        reason = decodeUtf8Strict(plaintext).slice(0, MAX_CLOSE_REASON_BYTES);
+      } catch {
+        reason = '';
+      }
+      finish({ by: 'peer', message: reason ? `The other side ended the session: ${reason}` : 'The other side ended the session.' });
+      return;
+    }
+    let record: AppRecord;
+    try {
+      record = decodeRecord(plaintext);
+    } catch (e) {
+      refuse(ProtocolError.is(e) ? e : new ProtocolError('BAD_RECORD', 'A record could not be read.', { cause: e }), data.length, header);
+      return;
+    }
+    failures = 0;
+    events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
+    events.emit('record', record);
+  }
+
+  function refuse(error: ProtocolError, size: number, header?: FrameHeader): void {
+    failures++;
+    events.emit('frame', { direction: 'in', ...(header ? { header } : {}), size, result: error.code });
+    events.emit('error', error);
+    if (failures >= MAX_CONSECUTIVE_FAILURES) {
+      void close('too many invalid messages', {
+        by: 'error',
+        code: 'TOO_MANY_ERRORS',
+        message: 'The session was closed after three invalid messages in a row.',
+      });
+    }
+  }
+
+  async function sealAndSend(type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE, plaintext: Uint8Array): Promise<void> {
+    const frame = await protector!.seal(type, plaintext);
+    sendRaw(frame, decodeFrame(frame, maxPayload).header);
+  }
+
+  async function close(reason = '', info?: SessionClose): Promise<void> {
+    if (state === 'closed') return;
+    if (state === 'open' && !closing) {
+      closing = true; // refuse further sends at once
+      const bytes = utf8(reason);
+      try {
+        await outbound(async () => sealAndSend(FrameType.CLOSE, bytes.subarray(0, MAX_CLOSE_REASON_BYTES)));
+      } catch {
+        // best effort: the channel may already be gone
+      }
+    }
+    finish(info ?? { by: 'local', message: 'You ended the session.' });
+  }
+
+  // The initiator opens the handshake at once.
+  if (initiator) {
+    void inbound(async () => {
+      try {
+        sendHandshake(FrameType.HANDSHAKE_REQUEST, await hs.writeMessage(new Uint8Array(0)));
+      } catch (e) {
+        fail(ProtocolError.is(e) ? e : new ProtocolError('HANDSHAKE_STATE', 'The secure handshake could not start.', { cause: e }));
+      }
+    });
+  }
+
+  return {
+    ready,
+    get state() {
+      return state;
+    },
+    get maxRecordSize() {
+      return maxPayload - 16;
+    },
+    async send(record) {
+      if (state !== 'open' || closing) {
+        throw new ProtocolError(
+          'CLOSED',
+          state === 'handshaking' && !closing ? 'The secure session is not ready yet.' : 'The session is closed; reconnect to send.',
+        );
+      }
+      const plaintext = bufferView(encodeRecord(record));
+      await outbound(async () => {
+        if (state !== 'open' || closing) throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');
+        await sealAndSend(FrameType.REGULAR_MESSAGE, plaintext);
+      });
+    },
+    close,
+    on: events.on,
+  };
+}

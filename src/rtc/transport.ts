@@ -1,0 +1,33 @@
+/**
+ * The transport contract every SecMsg connection satisfies: an ordered, reliable,
+ * message-oriented duplex channel (a WebRTC DataChannel in the app, an in-memory pair in tests).
+ * Events go through `on(event, fn)`, which returns an unsubscribe function; events that arrive
+ * before a listener are queued, not lost.
+ */
+import type { ByteChannel } from '../protocol/channel';
+
+export type TransportEvents = {
+  /** The channel is open and `send` may be called. */
+  open: () => void;
+  /** One whole message from the other side. */
+  message: (data: Uint8Array) => void;
+  /** The channel is closed, by either side or by failure; no more events follow. */
+  close: () => void;
+  /** Something went wrong; a `close` follows when the channel cannot go on. */
+  error: (error: Error) => void;
+};
+
+/** What the session binds to: both DTLS fingerprints, the role, and the size limit. */
+export interface TransportInfo {
+  initiator: boolean;
+  localFingerprint: Uint8Array;
+  remoteFingerprint: Uint8Array;
+  maxMessageSize: number;
+}
+
+export interface Transport extends ByteChannel {
+  readonly info: TransportInfo;
+  send(data: Uint8Array): void;
+  close(): void;
+  on<E extends keyof TransportEvents>(event: E, fn: TransportEvents[E]): () => void;
+}
