@@ -15,20 +15,27 @@ export type X25519Backend = 'webcrypto' | 'noble';
 
 type PrivateImpl = { readonly kind: 'webcrypto'; readonly key: CryptoKey } | { readonly kind: 'noble'; readonly key: Uint8Array };
 
+// The key material of each handle, reachable only from this module.
+const secrets = new WeakMap<X25519PrivateKey, PrivateImpl>();
+
 /** A private X25519 key. Callers hold it and pass it back; they never see its bytes. */
 export class X25519PrivateKey {
-  readonly #impl: PrivateImpl;
-  /** @internal use {@link generateX25519KeyPair} or {@link x25519KeyPairFromPrivate}. */
-  constructor(impl: PrivateImpl) {
-    this.#impl = impl;
-  }
-  get backend(): X25519Backend {
-    return this.#impl.kind;
+  readonly backend: X25519Backend;
+  private constructor(backend: X25519Backend) {
+    this.backend = backend;
   }
   /** @internal */
-  get impl(): PrivateImpl {
-    return this.#impl;
+  static wrap(impl: PrivateImpl): X25519PrivateKey {
+    const handle = new X25519PrivateKey(impl.kind);
+    secrets.set(handle, impl);
+    return handle;
   }
+}
+
+function secretOf(key: X25519PrivateKey): PrivateImpl {
+  const impl = secrets.get(key);
+  if (!impl) throw new CryptoError('BAD_ARGUMENT', 'privateKey must be a key made by this module.');
+  return impl;
 }
 
 export interface X25519KeyPair {
@@ -59,13 +66,11 @@ async function pick(backend: X25519Backend | undefined): Promise<X25519Backend> 
 export async function generateX25519KeyPair(backend?: X25519Backend): Promise<X25519KeyPair> {
   if ((await pick(backend)) === 'noble') {
     const key = nobleX25519.utils.randomSecretKey();
-    return { publicKey: nobleX25519.getPublicKey(key), privateKey: new X25519PrivateKey({ kind: 'noble', key }) };
+    return { publicKey: nobleX25519.getPublicKey(key), privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }) };
   }
-  const pair = (await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, [
-    'deriveBits',
-  ])) as CryptoKeyPair;
+  const pair = await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, ['deriveBits']);
   const publicKey = new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pair.publicKey));
-  return { publicKey, privateKey: new X25519PrivateKey({ kind: 'webcrypto', key: pair.privateKey }) };
+  return { publicKey, privateKey: X25519PrivateKey.wrap({ kind: 'webcrypto', key: pair.privateKey }) };
 }
 
 // RFC 8410 §7 PrivateKeyInfo prefix for an X25519 key (OID 1.3.101.110).
@@ -84,24 +89,26 @@ export async function x25519KeyPairFromPrivate(
   assertBytes(privateKey, 'privateKey', X25519_KEY_LENGTH);
   if ((await pick(backend)) === 'noble') {
     const key = copyBytes(privateKey);
-    return { publicKey: nobleX25519.getPublicKey(key), privateKey: new X25519PrivateKey({ kind: 'noble', key }) };
+    return { publicKey: nobleX25519.getPublicKey(key), privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }) };
   }
   const subtle = globalThis.crypto.subtle;
   const pkcs8 = concatBytes(PKCS8_X25519_PREFIX, privateKey);
   // WebCrypto cannot compute a public key from a private one; an extractable copy is exported
-  // as JWK (RFC 8037) once to read `x`, then dropped.
+  // as JWK (RFC 8037) once to read `x`, then dropped. (This path serves published vectors; keys
+  // the app uses are generated non-extractable and never pass through here.)
   const temp = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, true, ['deriveBits']);
   const jwk = await subtle.exportKey('jwk', temp);
   if (typeof jwk.x !== 'string') throw new CryptoError('UNSUPPORTED', 'This browser did not export an X25519 public key.');
   const publicKey = base64UrlDecode(jwk.x);
   const key = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']);
   pkcs8.fill(0);
-  return { publicKey, privateKey: new X25519PrivateKey({ kind: 'webcrypto', key }) };
+  return { publicKey, privateKey: X25519PrivateKey.wrap({ kind: 'webcrypto', key }) };
 }
 
 /**
  * X25519(privateKey, peerPublicKey) → 32-byte shared secret. Throws
- * `CryptoError('BAD_PUBLIC_KEY')` when the peer's key is malformed or yields the all-zero secret.
+ * `CryptoError('BAD_PUBLIC_KEY')` when the platform refuses the peer's key or it yields the
+ * all-zero secret, and `CryptoError('BAD_ARGUMENT')` when it is not 32 bytes.
  */
 export async function x25519SharedSecret(
   privateKey: X25519PrivateKey,
@@ -109,7 +116,7 @@ export async function x25519SharedSecret(
 ): Promise<Uint8Array<ArrayBuffer>> {
   assertBytes(peerPublicKey, 'peerPublicKey', X25519_KEY_LENGTH);
   let shared: Uint8Array<ArrayBuffer>;
-  const impl = privateKey.impl;
+  const impl = secretOf(privateKey);
   try {
     if (impl.kind === 'noble') {
       shared = copyBytes(nobleX25519.getSharedSecret(impl.key, peerPublicKey));
