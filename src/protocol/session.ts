@@ -19,7 +19,15 @@ import { decodeUtf8Strict } from '../crypto/bytes';
 import type { ByteChannel } from './channel';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { createEmitter } from './events';
-import { FRAME_HEADER_LENGTH, FRAME_MAC_LENGTH, FrameType, MAX_FRAME_PAYLOAD, decodeFrame, encodeFrame, type FrameHeader } from './frame';
+import {
+  FRAME_HEADER_LENGTH,
+  FRAME_MAC_LENGTH,
+  FrameType,
+  MAX_FRAME_PAYLOAD,
+  decodeFrame,
+  encodeFrame,
+  type FrameHeader,
+} from './frame';
 import { decodeHandshakePayload, encodeHandshakePayload, type HandshakePayload } from './handshake-payload';
 import { createHandshake, type DhKeyPair, type NoiseHandshake } from './noise';
 import { decodeRecord, encodeRecord, type AppRecord } from './records';
@@ -102,7 +110,11 @@ export interface Session {
   on<K extends keyof SessionEvents>(event: K, fn: SessionEvents[K]): () => void;
 }
 
-export function buildPrologue(initiator: boolean, localFingerprint: Uint8Array, remoteFingerprint: Uint8Array): Uint8Array {
+export function buildPrologue(
+  initiator: boolean,
+  localFingerprint: Uint8Array,
+  remoteFingerprint: Uint8Array,
+): Uint8Array {
   for (const [name, fp] of [
     ['localFingerprint', localFingerprint],
     ['remoteFingerprint', remoteFingerprint],
@@ -111,7 +123,9 @@ export function buildPrologue(initiator: boolean, localFingerprint: Uint8Array, 
       throw new ProtocolError('BAD_ARGUMENT', `${name} must be a 32-byte SHA-256 DTLS fingerprint.`);
     }
   }
-  const [offerer, answerer] = initiator ? [localFingerprint, remoteFingerprint] : [remoteFingerprint, localFingerprint];
+  const [offerer, answerer] = initiator
+    ? [localFingerprint, remoteFingerprint]
+    : [remoteFingerprint, localFingerprint];
   return concatBytes(utf8(PROLOGUE_LABEL), offerer, answerer);
 }
 
@@ -139,9 +153,12 @@ export function createSession(options: SessionOptions): Session {
   const prologue = buildPrologue(initiator, options.localFingerprint, options.remoteFingerprint);
   const maxPayload = Math.min(
     MAX_FRAME_PAYLOAD,
-    (options.maxMessageSize ?? MAX_FRAME_PAYLOAD + FRAME_HEADER_LENGTH + FRAME_MAC_LENGTH) - FRAME_HEADER_LENGTH - FRAME_MAC_LENGTH,
+    (options.maxMessageSize ?? MAX_FRAME_PAYLOAD + FRAME_HEADER_LENGTH + FRAME_MAC_LENGTH) -
+      FRAME_HEADER_LENGTH -
+      FRAME_MAC_LENGTH,
   );
-  if (!(maxPayload > 64)) throw new ProtocolError('BAD_ARGUMENT', 'maxMessageSize is too small for SecMsg frames.');
+  if (!(maxPayload > 64))
+    throw new ProtocolError('BAD_ARGUMENT', 'maxMessageSize is too small for SecMsg frames.');
   const ourPayload: HandshakePayload = {
     version: { ...PROTOCOL_VERSION },
     userId: identity.userId,
@@ -169,27 +186,34 @@ export function createSession(options: SessionOptions): Session {
   ready.catch(() => undefined); // callers that never await `ready` learn of failure via 'close'
 
   const timer = setTimeout(() => {
-    fail(new ProtocolError('HANDSHAKE_TIMEOUT', 'The other side did not complete the secure handshake in time.'));
+    fail(
+      new ProtocolError('HANDSHAKE_TIMEOUT', 'The other side did not complete the secure handshake in time.'),
+    );
   }, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
 
   const unsubscribe = [
     channel.on('message', (data: Uint8Array) => {
       void inbound(async () => receive(data));
     }),
+    // Frames that arrived before the close are still processed first (a CLOSE among them).
     channel.on('close', () => {
-      if (state === 'closed') return;
-      if (state === 'handshaking') {
-        fail(
-          new ProtocolError(
-            'HANDSHAKE_ABORTED',
-            'The connection closed before the secure handshake finished: the connection may be intercepted, or the other side gave up.',
-          ),
-        );
-      } else {
-        finish({ by: 'channel', message: 'The connection was lost.' });
-      }
+      void inbound(async () => onChannelClose());
     }),
   ];
+
+  async function onChannelClose(): Promise<void> {
+    if (state === 'closed') return;
+    if (state === 'handshaking') {
+      fail(
+        new ProtocolError(
+          'HANDSHAKE_ABORTED',
+          'The connection closed before the secure handshake finished: the connection may be intercepted, or the other side gave up.',
+        ),
+      );
+    } else {
+      finish({ by: 'channel', message: 'The connection was lost.' });
+    }
+  }
 
   function finish(info: SessionClose): void {
     if (state === 'closed') return;
@@ -219,14 +243,18 @@ export function createSession(options: SessionOptions): Session {
 
   async function acceptPeer(payloadBytes: Uint8Array): Promise<PeerInfo> {
     const payload = decodeHandshakePayload(payloadBytes);
-    if (payload.version.major !== PROTOCOL_VERSION.major || payload.version.minor !== PROTOCOL_VERSION.minor) {
+    if (
+      payload.version.major !== PROTOCOL_VERSION.major ||
+      payload.version.minor !== PROTOCOL_VERSION.minor
+    ) {
       throw new ProtocolError(
         'INCOMPATIBLE_VERSION',
         `The other side speaks SecMsg protocol v${payload.version.major}.${payload.version.minor}, which this app cannot talk to; update both apps.`,
       );
     }
     const staticKey = hs.remoteStaticKey;
-    if (!staticKey) throw new ProtocolError('HANDSHAKE_STATE', 'The other side did not present an identity key.');
+    if (!staticKey)
+      throw new ProtocolError('HANDSHAKE_STATE', 'The other side did not present an identity key.');
     if (constantTimeEqual(staticKey, identity.keyPair.publicKey)) {
       throw new ProtocolError(
         'OWN_KEY',
@@ -287,13 +315,20 @@ export function createSession(options: SessionOptions): Session {
       throw e;
     }
     if (header.type === FrameType.HANDSHAKE_REQUEST) {
-      if (payload.length !== 0) throw new ProtocolError('BAD_HANDSHAKE_PAYLOAD', 'The first handshake message must not carry data.');
-      sendHandshake(FrameType.HANDSHAKE_RESPONSE, await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })));
+      if (payload.length !== 0)
+        throw new ProtocolError('BAD_HANDSHAKE_PAYLOAD', 'The first handshake message must not carry data.');
+      sendHandshake(
+        FrameType.HANDSHAKE_RESPONSE,
+        await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })),
+      );
       return;
     }
     const peer = await acceptPeer(payload);
     if (header.type === FrameType.HANDSHAKE_RESPONSE) {
-      sendHandshake(FrameType.HANDSHAKE_FINISH, await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })));
+      sendHandshake(
+        FrameType.HANDSHAKE_FINISH,
+        await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })),
+      );
     }
     await completeHandshake(peer);
   }
@@ -317,7 +352,9 @@ export function createSession(options: SessionOptions): Session {
     try {
       opened = await p.open(data);
     } catch (e) {
-      const error = ProtocolError.is(e) ? e : new ProtocolError('DECRYPT_FAILED', 'A message could not be opened.', { cause: e });
+      const error = ProtocolError.is(e)
+        ? e
+        : new ProtocolError('DECRYPT_FAILED', 'A message could not be opened.', { cause: e });
       refuse(error, data.length);
       return;
     }
@@ -330,14 +367,23 @@ export function createSession(options: SessionOptions): Session {
       } catch {
         reason = '';
       }
-      finish({ by: 'peer', message: reason ? `The other side ended the session: ${reason}` : 'The other side ended the session.' });
+      finish({
+        by: 'peer',
+        message: reason ? `The other side ended the session: ${reason}` : 'The other side ended the session.',
+      });
       return;
     }
     let record: AppRecord;
     try {
       record = decodeRecord(plaintext);
     } catch (e) {
-      refuse(ProtocolError.is(e) ? e : new ProtocolError('BAD_RECORD', 'A record could not be read.', { cause: e }), data.length, header);
+      refuse(
+        ProtocolError.is(e)
+          ? e
+          : new ProtocolError('BAD_RECORD', 'A record could not be read.', { cause: e }),
+        data.length,
+        header,
+      );
       return;
     }
     failures = 0;
@@ -358,7 +404,10 @@ export function createSession(options: SessionOptions): Session {
     }
   }
 
-  async function sealAndSend(type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE, plaintext: Uint8Array): Promise<void> {
+  async function sealAndSend(
+    type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE,
+    plaintext: Uint8Array,
+  ): Promise<void> {
     const frame = await protector!.seal(type, plaintext);
     sendRaw(frame, decodeFrame(frame, maxPayload).header);
   }
@@ -383,7 +432,11 @@ export function createSession(options: SessionOptions): Session {
       try {
         sendHandshake(FrameType.HANDSHAKE_REQUEST, await hs.writeMessage(new Uint8Array(0)));
       } catch (e) {
-        fail(ProtocolError.is(e) ? e : new ProtocolError('HANDSHAKE_STATE', 'The secure handshake could not start.', { cause: e }));
+        fail(
+          ProtocolError.is(e)
+            ? e
+            : new ProtocolError('HANDSHAKE_STATE', 'The secure handshake could not start.', { cause: e }),
+        );
       }
     });
   }
@@ -400,12 +453,15 @@ export function createSession(options: SessionOptions): Session {
       if (state !== 'open' || closing) {
         throw new ProtocolError(
           'CLOSED',
-          state === 'handshaking' && !closing ? 'The secure session is not ready yet.' : 'The session is closed; reconnect to send.',
+          state === 'handshaking' && !closing
+            ? 'The secure session is not ready yet.'
+            : 'The session is closed; reconnect to send.',
         );
       }
       const plaintext = bufferView(encodeRecord(record));
       await outbound(async () => {
-        if (state !== 'open' || closing) throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');
+        if (state !== 'open' || closing)
+          throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');
         await sealAndSend(FrameType.REGULAR_MESSAGE, plaintext);
       });
     },

@@ -1,0 +1,405 @@
+import { describe, expect, it } from 'vitest';
+import x25519Vectors from '../../test-vectors/wycheproof_x25519_test.json';
+import { fromHex, isAllZero, toHex } from '../crypto/bytes';
+import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
+import { randomBytes } from '../crypto/random';
+import { ProtocolError } from './errors';
+import { FRAME_HEADER_LENGTH, FrameType, decodeFrame } from './frame';
+import type { Session } from './session';
+import { CLOCK_WINDOW_MS } from './secure-frames';
+import { flush, makeIdentity, observe, sessionOn, sessionPair, settle, text, type Side } from './session.test-util';
+import { createMemoryTransportPair } from '../rtc/memory-transport';
+import type { TextRecord } from './records';
+
+const ITERATIONS = 16; // safety-number comparisons here need equality, not the full 5,200 rounds
+
+function frameType(data: Uint8Array): number | undefined {
+  return data.length >= FRAME_HEADER_LENGTH ? data[3] : undefined;
+}
+
+function isRegular(data: Uint8Array): boolean {
+  return frameType(data) === FrameType.REGULAR_MESSAGE;
+}
+
+function flipped(data: Uint8Array, byte: number, bit = 0): Uint8Array {
+  const c = data.slice();
+  c[byte]! ^= 1 << bit;
+  return c;
+}
+
+function bodies(records: readonly unknown[]): string[] {
+  return records.map((r) => (r as TextRecord).body);
+}
+
+async function readyBoth(alice: Session, bob: Session) {
+  return Promise.all([alice.ready, bob.ready]);
+}
+
+describe('session: the happy path', () => {
+  it('authenticates both sides, agrees on the handshake hash and carries records both ways', async () => {
+    const { alice, bob, aliceId, bobId } = await sessionPair();
+    const [seenByAlice, seenByBob] = await readyBoth(alice.session, bob.session);
+    expect(seenByAlice.displayName).toBe('Bob');
+    expect(seenByBob.displayName).toBe('Alice');
+    expect(toHex(seenByAlice.staticKey)).toBe(toHex(bobId.keyPair.publicKey));
+    expect(toHex(seenByBob.staticKey)).toBe(toHex(aliceId.keyPair.publicKey));
+    expect(toHex(seenByAlice.userId)).toBe(toHex(bobId.userId));
+    expect(toHex(seenByAlice.handshakeHash)).toBe(toHex(seenByBob.handshakeHash));
+    expect(toHex(seenByAlice.prologue)).toBe(toHex(seenByBob.prologue));
+
+    await alice.session.send(text('hello Bob'));
+    await bob.session.send(text('hello Alice'));
+    await bob.session.send({ kind: 'ack', ids: [randomBytes(16)] });
+    await flush();
+    expect(bodies(bob.records)).toEqual(['hello Bob']);
+    expect(bodies(alice.records.filter((r) => r.kind === 'text'))).toEqual(['hello Alice']);
+    expect(alice.records.some((r) => r.kind === 'ack')).toBe(true);
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  });
+
+  it('keeps many records in order in both directions at once', async () => {
+    const { alice, bob } = await sessionPair();
+    await readyBoth(alice.session, bob.session);
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 50; i++) {
+      sends.push(alice.session.send(text(`a${i}`)), bob.session.send(text(`b${i}`)));
+    }
+    await Promise.all(sends);
+    await flush(10);
+    expect(bodies(bob.records)).toEqual(Array.from({ length: 50 }, (_, i) => `a${i}`));
+    expect(bodies(alice.records)).toEqual(Array.from({ length: 50 }, (_, i) => `b${i}`));
+  });
+
+  it('closes with an authenticated reason the other side reads', async () => {
+    const { alice, bob } = await sessionPair();
+    await readyBoth(alice.session, bob.session);
+    await alice.session.close('see you');
+    await flush();
+    expect(bob.closes).toEqual([{ by: 'peer', message: 'The other side ended the session: see you' }]);
+    expect(alice.closes[0]?.by).toBe('local');
+    const late = await settle(alice.session.send(text('too late')));
+    expect(!late.ok && ProtocolError.is(late.error, 'CLOSED')).toBe(true);
+  });
+
+  it('refuses to send before the handshake is done', async () => {
+    const { alice } = await sessionPair();
+    const early = await settle(alice.session.send(text('too early')));
+    expect(!early.ok && ProtocolError.is(early.error, 'CLOSED')).toBe(true);
+  });
+});
+
+describe('session: attacks on the handshake', () => {
+  it('fails on a flipped bit in any byte of any handshake message, and delivers nothing', async () => {
+    // Learn the sizes of the three handshake frames first.
+    const probe = await sessionPair();
+    await readyBoth(probe.alice.session, probe.bob.session);
+    const sizes = [probe.transports.sent.a[0]!.length, probe.transports.sent.b[0]!.length, probe.transports.sent.a[1]!.length];
+    let cases = 0;
+    for (const [index, size] of sizes.entries()) {
+      for (let byte = 0; byte < size; byte++) {
+        const from: Side = index === 1 ? 'b' : 'a';
+        const nth = index === 2 ? 1 : 0;
+        const count = { a: 0, b: 0 };
+        const { alice, bob } = await sessionPair({
+          tap: (side, data) => (side === from && count[side]++ === nth ? flipped(data, byte, byte % 8) : data),
+        });
+        const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+        const where = `message ${index + 1} byte ${byte}`;
+        // Messages 1 and 2 are checked by the initiator; message 3 by the responder, after the
+        // initiator (done once it has sent message 3) already counts itself ready.
+        if (index < 2) expect(a.ok, where).toBe(false);
+        else expect(b.ok, where).toBe(false);
+        await flush();
+        // Either way both sessions end closed, and nothing was delivered.
+        expect([alice.session.state, bob.session.state], where).toEqual(['closed', 'closed']);
+        expect(alice.records.length + bob.records.length).toBe(0);
+        for (const r of [a, b]) if (!r.ok) expect(ProtocolError.is(r.error)).toBe(true);
+        cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(200);
+  });
+
+  it('reports possible interception on both sides when the prologues differ (a signaling party in the middle)', async () => {
+    // Each side sees a different remote DTLS fingerprint, as when a relay terminates DTLS itself.
+    const { alice, bob } = await sessionPair({ fingerprints: { aSeesB: randomBytes(32) } });
+    const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!a.ok && ProtocolError.is(a.error, 'POSSIBLE_INTERCEPTION')).toBe(true);
+    expect(!b.ok && ProtocolError.is(b.error, 'HANDSHAKE_ABORTED')).toBe(true);
+    for (const r of [a, b]) expect(!r.ok && (r.error as Error).message).toMatch(/may be intercepted/);
+    expect(alice.closes[0]?.code).toBe('POSSIBLE_INTERCEPTION');
+    expect(bob.closes[0]?.message).toMatch(/may be intercepted/);
+  });
+
+  it('refuses a peer that presents our own static key', async () => {
+    const me = await makeIdentity('Me');
+    const twin = { ...(await makeIdentity('Twin')), keyPair: me.keyPair };
+    const { alice, bob } = await sessionPair({ alice: me, bob: twin });
+    const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    // The initiator learns the responder's static key first and refuses it.
+    expect(!a.ok && ProtocolError.is(a.error, 'OWN_KEY')).toBe(true);
+    expect(b.ok).toBe(false);
+  });
+
+  it('refuses every low-order or all-zero X25519 key from Wycheproof as the ephemeral key', async () => {
+    const lowOrder = new Set<string>();
+    for (const group of x25519Vectors.testGroups) {
+      for (const t of group.tests) if (isAllZero(fromHex(t.shared))) lowOrder.add(t.public);
+    }
+    expect(lowOrder.size).toBeGreaterThan(5);
+    for (const key of lowOrder) {
+      const { alice, bob } = await sessionPair({
+        tap: (side, data) => {
+          if (side !== 'a' || frameType(data) !== FrameType.HANDSHAKE_REQUEST) return data;
+          const c = data.slice();
+          c.set(fromHex(key), FRAME_HEADER_LENGTH); // msg 1 is just `e`
+          return c;
+        },
+      });
+      const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+      expect(!b.ok && ProtocolError.is(b.error, 'BAD_PUBLIC_KEY'), `key ${key}`).toBe(true);
+      expect(a.ok).toBe(false);
+    }
+  });
+
+  it('fails on a repeated handshake message', async () => {
+    const { alice, bob } = await sessionPair({
+      tap: (side, data) => (side === 'a' && frameType(data) === FrameType.HANDSHAKE_REQUEST ? [data, data] : data),
+    });
+    const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!b.ok && ProtocolError.is(b.error, 'HANDSHAKE_STATE')).toBe(true);
+    expect(a.ok).toBe(false);
+  });
+
+  it('fails on handshake messages out of order', async () => {
+    // The initiator's FINISH-typed frame arrives first.
+    const { alice, bob } = await sessionPair({
+      tap: (side, data) => {
+        if (side !== 'a' || frameType(data) !== FrameType.HANDSHAKE_REQUEST) return data;
+        const c = data.slice();
+        c[3] = FrameType.HANDSHAKE_FINISH;
+        return c;
+      },
+    });
+    const [, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!b.ok && ProtocolError.is(b.error, 'HANDSHAKE_STATE')).toBe(true);
+  });
+
+  it('times out when the other side never answers', async () => {
+    const { alice } = await sessionPair({ tap: () => null, aliceOptions: { handshakeTimeoutMs: 50 } });
+    const a = await settle(alice.session.ready);
+    expect(!a.ok && ProtocolError.is(a.error, 'HANDSHAKE_TIMEOUT')).toBe(true);
+  });
+
+  it('lets a full man in the middle complete both handshakes, but the safety numbers differ', async () => {
+    const aliceId = await makeIdentity('Alice');
+    const bobId = await makeIdentity('Bob');
+    const mallory = await makeIdentity('Mallory');
+    // Alice ⇄ Mallory and Mallory ⇄ Bob: two real sessions, with Mallory relaying records.
+    const left = createMemoryTransportPair();
+    const right = createMemoryTransportPair();
+    const alice = observe(sessionOn(left.a, aliceId));
+    const malloryToAlice = observe(sessionOn(left.b, { ...mallory, displayName: 'Bob' }));
+    const malloryToBob = observe(sessionOn(right.a, { ...mallory, displayName: 'Alice' }));
+    const bob = observe(sessionOn(right.b, bobId));
+    const [aliceSees, , , bobSees] = await Promise.all([
+      alice.session.ready,
+      malloryToAlice.session.ready,
+      malloryToBob.session.ready,
+      bob.session.ready,
+    ]);
+    malloryToAlice.session.on('record', (r) => void malloryToBob.session.send(r));
+    await alice.session.send(text('secret'));
+    await flush(10);
+    expect(bodies(bob.records)).toEqual(['secret']); // the relay works …
+    const party = (id: Uint8Array, key: Uint8Array) => ({ id, key: identityKeyBytes(key) });
+    const aliceNumber = await safetyNumber(party(aliceId.userId, aliceId.keyPair.publicKey), party(aliceSees.userId, aliceSees.staticKey), ITERATIONS);
+    const bobNumber = await safetyNumber(party(bobId.userId, bobId.keyPair.publicKey), party(bobSees.userId, bobSees.staticKey), ITERATIONS);
+    const honest = await safetyNumber(party(aliceId.userId, aliceId.keyPair.publicKey), party(bobId.userId, bobId.keyPair.publicKey), ITERATIONS);
+    // … but comparing safety numbers exposes it.
+    expect(aliceNumber).not.toBe(bobNumber);
+    expect(aliceNumber).not.toBe(honest);
+    expect(bobNumber).not.toBe(honest);
+    expect(toHex(aliceSees.handshakeHash)).not.toBe(toHex(bobSees.handshakeHash));
+  });
+});
+
+describe('session: attacks on transport frames', () => {
+  it('drops a frame with a flipped bit in any byte (header, ciphertext, tag, HMAC) and delivers nothing from it', async () => {
+    const probe = await sessionPair();
+    await readyBoth(probe.alice.session, probe.bob.session);
+    await probe.alice.session.send(text('x'));
+    const size = probe.transports.sent.a.find(isRegular)!.length;
+    const codes = new Set<string>();
+    for (let byte = 0; byte < size; byte++) {
+      let done = false;
+      const { alice, bob } = await sessionPair({
+        tap: (side, data) => {
+          if (side !== 'a' || !isRegular(data) || done) return data;
+          done = true;
+          return flipped(data, byte, byte % 8);
+        },
+      });
+      await readyBoth(alice.session, bob.session);
+      await alice.session.send(text('x'));
+      await flush();
+      expect(bob.records, `byte ${byte}`).toEqual([]);
+      expect(bob.errors.length, `byte ${byte}`).toBe(1);
+      codes.add(bob.errors[0]!.code);
+    }
+    // Header fields are caught by their own checks; everything else by the HMAC.
+    expect(codes).toContain('BAD_MAC');
+    expect(codes).toContain('BAD_PROTOCOL_ID');
+    expect(codes).toContain('BAD_VERSION');
+    expect(codes).toContain('BAD_FLAGS');
+    expect(codes).toContain('UNKNOWN_TYPE');
+  });
+
+  it('drops an exact replay', async () => {
+    const { alice, bob } = await sessionPair({ tap: (side, data) => (side === 'a' && isRegular(data) ? [data, data] : data) });
+    await readyBoth(alice.session, bob.session);
+    await alice.session.send(text('once'));
+    await flush();
+    expect(bodies(bob.records)).toEqual(['once']);
+    expect(bob.errors.map((e) => e.code)).toEqual(['REPLAY']);
+  });
+
+  it('drops a replay from an earlier session between the same two people', async () => {
+    const aliceId = await makeIdentity('Alice');
+    const bobId = await makeIdentity('Bob');
+    const first = await sessionPair({ alice: aliceId, bob: bobId });
+    await readyBoth(first.alice.session, first.bob.session);
+    await first.alice.session.send(text('from yesterday'));
+    const old = first.transports.sent.a.find(isRegular)!;
+    const second = await sessionPair({ alice: aliceId, bob: bobId });
+    await readyBoth(second.alice.session, second.bob.session);
+    // Inject the old frame as if it came from Alice now.
+    second.transports.a.send(old);
+    await flush();
+    expect(second.bob.records).toEqual([]);
+    expect(second.bob.errors.map((e) => e.code)).toEqual(['BAD_MAC']);
+  });
+
+  it('drops frames that arrive out of order', async () => {
+    let held: Uint8Array | undefined;
+    const { alice, bob } = await sessionPair({
+      tap: (side, data) => {
+        if (side !== 'a' || !isRegular(data)) return data;
+        if (!held) {
+          held = data;
+          return null;
+        }
+        return [data, held];
+      },
+    });
+    await readyBoth(alice.session, bob.session);
+    await alice.session.send(text('first'));
+    await alice.session.send(text('second'));
+    await flush();
+    // "second" (seq 1) arrives while seq 0 is expected: dropped; "first" then arrives in place.
+    expect(bob.errors.map((e) => e.code)).toEqual(['OUT_OF_ORDER']);
+    expect(bodies(bob.records)).toEqual(['first']);
+  });
+
+  it('drops a truncated frame and one whose declared length exceeds data or limit', async () => {
+    const cases: [string, (d: Uint8Array) => Uint8Array, string][] = [
+      ['truncated', (d) => d.subarray(0, d.length - 1), 'TRUNCATED'],
+      ['shorter than a header', (d) => d.subarray(0, 10), 'TRUNCATED'],
+      [
+        'length larger than the data',
+        (d) => {
+          const c = d.slice();
+          new DataView(c.buffer).setUint32(21, new DataView(d.buffer, d.byteOffset).getUint32(21) + 1);
+          return c;
+        },
+        'TRUNCATED',
+      ],
+      [
+        'length 0xFFFFFFFF',
+        (d) => {
+          const c = d.slice();
+          new DataView(c.buffer).setUint32(21, 0xffffffff);
+          return c;
+        },
+        'TOO_LARGE',
+      ],
+    ];
+    for (const [name, mangle, code] of cases) {
+      let done = false;
+      const { alice, bob } = await sessionPair({
+        tap: (side, data) => {
+          if (side !== 'a' || !isRegular(data) || done) return data;
+          done = true;
+          return mangle(data);
+        },
+      });
+      await readyBoth(alice.session, bob.session);
+      await alice.session.send(text('x'));
+      await flush();
+      expect(bob.errors.map((e) => e.code), name).toEqual([code]);
+      expect(bob.records, name).toEqual([]);
+    }
+  });
+
+  it('drops frames whose timestamp is outside ±120 s of the sender’s clock', async () => {
+    for (const skew of [CLOCK_WINDOW_MS + 1_000, -(CLOCK_WINDOW_MS + 1_000)]) {
+      let offset = 0;
+      const { alice, bob } = await sessionPair({ aliceOptions: { now: () => Date.now() + offset } });
+      await readyBoth(alice.session, bob.session);
+      offset = skew; // Alice's clock jumps after the handshake measured it
+      await alice.session.send(text('late'));
+      await flush();
+      expect(bob.errors.map((e) => e.code), `skew ${skew}`).toEqual(['STALE']);
+      expect(bob.records).toEqual([]);
+    }
+  });
+
+  it('accepts frames within the window, even when the clocks disagree by hours', async () => {
+    let offset = 3 * 3600_000; // Alice's clock is three hours ahead all along
+    const { alice, bob } = await sessionPair({ aliceOptions: { now: () => Date.now() + offset } });
+    await readyBoth(alice.session, bob.session);
+    offset += CLOCK_WINDOW_MS - 5_000;
+    await alice.session.send(text('fine'));
+    await flush();
+    expect(bob.errors).toEqual([]);
+    expect(bodies(bob.records)).toEqual(['fine']);
+  });
+
+  it('closes the session after three bad frames in a row, but not after bad frames with good ones between', async () => {
+    const garbage = (n: number) => {
+      const g = randomBytes(60);
+      g[0] = 0x53;
+      g[1] = 0x4d;
+      g[2] = 0x01;
+      g[3] = n;
+      g[4] = 0;
+      return g;
+    };
+    const { alice, bob, transports } = await sessionPair();
+    await readyBoth(alice.session, bob.session);
+    transports.a.send(garbage(0x09));
+    transports.a.send(garbage(0x09));
+    await alice.session.send(text('good'));
+    transports.a.send(garbage(0x09));
+    transports.a.send(garbage(0x09));
+    await flush();
+    expect(bob.session.state).toBe('open');
+    expect(bodies(bob.records)).toEqual(['good']);
+    transports.a.send(garbage(0x09));
+    await flush();
+    expect(bob.errors.map((e) => e.code)).toEqual(Array(5).fill('UNKNOWN_TYPE'));
+    expect(bob.session.state).toBe('closed');
+    expect(bob.closes[0]?.code).toBe('TOO_MANY_ERRORS');
+    expect(alice.closes.length).toBe(1);
+  });
+
+  it('treats a late handshake frame as an error, never as a new handshake', async () => {
+    const { alice, bob, transports } = await sessionPair();
+    await readyBoth(alice.session, bob.session);
+    transports.a.send(transports.sent.a[0]!); // the old HANDSHAKE_REQUEST
+    await flush();
+    expect(bob.errors.map((e) => e.code)).toEqual(['UNEXPECTED_TYPE']);
+    expect(decodeFrame(transports.sent.a[0]!).header.type).toBe(FrameType.HANDSHAKE_REQUEST);
+  });
+});
