@@ -42,7 +42,14 @@ const layerPatterns = (forbiddenLayers) => [
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'test-results/', 'playwright-report/', '.ci/node/', 'signaling-worker/.wrangler/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'test-results/',
+      'playwright-report/',
+      '.ci/node/',
+      'signaling-worker/.wrangler/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -72,6 +79,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     files: ['*.config.ts', '*.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
@@ -79,7 +90,10 @@ export default tseslint.config(
     files: ['src/crypto/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', ...domGlobals],
-      'no-restricted-imports': ['error', { patterns: layerPatterns(['protocol', 'rtc', 'store', 'app', 'ui']) }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: layerPatterns(['protocol', 'rtc', 'store', 'app', 'ui']) },
+      ],
     },
   },
   {

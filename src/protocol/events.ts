@@ -7,9 +7,9 @@ type Listener = (...args: never[]) => void;
 export type EventMap = { [event: string]: Listener };
 
 export interface Emitter<E extends EventMap> {
-  on<K extends keyof E>(event: K, fn: E[K]): () => void;
-  emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void;
-  clear(): void;
+  on: <K extends keyof E>(event: K, fn: E[K]) => () => void;
+  emit: <K extends keyof E>(event: K, ...args: Parameters<E[K]>) => void;
+  clear: () => void;
 }
 
 const MAX_QUEUED = 1024;

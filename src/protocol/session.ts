@@ -14,8 +14,7 @@
  * payload), so every header bit of a handshake frame is checked. A handshake that fails to
  * authenticate is reported as possible interception and never retried silently.
  */
-import { bufferView, concatBytes, constantTimeEqual, utf8 } from '../crypto/bytes';
-import { decodeUtf8Strict } from '../crypto/bytes';
+import { bufferView, concatBytes, constantTimeEqual, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import type { ByteChannel } from './channel';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { createEmitter } from './events';
@@ -137,10 +136,19 @@ function interception(cause: unknown): ProtocolError {
   );
 }
 
+/** The peer's close reason as text, or '' when it is not valid UTF-8. */
+function closeReason(plaintext: Uint8Array): string {
+  try {
+    return decodeUtf8Strict(plaintext).slice(0, MAX_CLOSE_REASON_BYTES);
+  } catch {
+    return '';
+  }
+}
+
 /** Serial task queue: WebCrypto calls resolve in any order, frames must not. */
-function createQueue(): (task: () => Promise<void>) => Promise<void> {
+function createQueue(): (task: () => Promise<void> | void) => Promise<void> {
   let tail: Promise<void> = Promise.resolve();
-  return (task) => {
+  return async (task) => {
     const run = tail.then(task);
     tail = run.catch(() => undefined);
     return run;
@@ -197,11 +205,11 @@ export function createSession(options: SessionOptions): Session {
     }),
     // Frames that arrived before the close are still processed first (a CLOSE among them).
     channel.on('close', () => {
-      void inbound(async () => onChannelClose());
+      void inbound(onChannelClose);
     }),
   ];
 
-  async function onChannelClose(): Promise<void> {
+  function onChannelClose(): void {
     if (state === 'closed') return;
     if (state === 'handshaking') {
       fail(
@@ -241,7 +249,7 @@ export function createSession(options: SessionOptions): Session {
     sendRaw(encodeFrame({ header, payload: message }), header);
   }
 
-  async function acceptPeer(payloadBytes: Uint8Array): Promise<PeerInfo> {
+  function acceptPeer(payloadBytes: Uint8Array): PeerInfo {
     const payload = decodeHandshakePayload(payloadBytes);
     if (
       payload.version.major !== PROTOCOL_VERSION.major ||
@@ -323,7 +331,7 @@ export function createSession(options: SessionOptions): Session {
       );
       return;
     }
-    const peer = await acceptPeer(payload);
+    const peer = acceptPeer(payload);
     if (header.type === FrameType.HANDSHAKE_RESPONSE) {
       sendHandshake(
         FrameType.HANDSHAKE_FINISH,
@@ -361,12 +369,7 @@ export function createSession(options: SessionOptions): Session {
     const { header, plaintext } = opened;
     if (header.type === FrameType.CLOSE) {
       events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
-      let reason = '';
-      try {
-        reason = decodeUtf8Strict(plaintext).slice(0, MAX_CLOSE_REASON_BYTES);
-      } catch {
-        reason = '';
-      }
+      const reason = closeReason(plaintext);
       finish({
         by: 'peer',
         message: reason ? `The other side ended the session: ${reason}` : 'The other side ended the session.',
