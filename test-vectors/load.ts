@@ -218,7 +218,9 @@ export function parseLibsignalFingerprint(json: unknown): LibsignalFingerprintVe
   const root = object(json, '$');
   const source = object(field(root, 'source', '$'), '$.source');
   const repo = string(source, 'repo', '$.source');
-  if (repo !== 'signalapp/libsignal') throw new VectorFormatError(`$.source.repo must be signalapp/libsignal, not ${repo}.`);
+  if (repo !== 'signalapp/libsignal') {
+    throw new VectorFormatError(`$.source.repo must be signalapp/libsignal, not ${repo}.`);
+  }
   const identity = (key: string): Uint8Array<ArrayBuffer> => {
     const bytes = hex(root, key, '$');
     if (bytes.length !== 33 || bytes[0] !== 0x05) {
