@@ -42,7 +42,7 @@ export function frameTypeName(type: FrameType): string {
 }
 
 export function isFrameType(value: number): value is FrameType {
-  return value >= FrameType.REGULAR_MESSAGE && value <= FrameType.CLOSE;
+  return Number.isInteger(value) && value >= FrameType.REGULAR_MESSAGE && value <= FrameType.CLOSE;
 }
 
 /** Handshake frames carry Noise messages and no HMAC trailer; all others are MAC'd. */
@@ -93,7 +93,8 @@ export function writeFrameHeader(out: Uint8Array, header: FrameHeader): void {
     ['seq', header.seq],
     ['timestamp', header.timestamp],
   ] as const) {
-    if (!Number.isSafeInteger(v) || v < 0) throw new ProtocolError('BAD_ARGUMENT', `${name} must be a non-negative safe integer.`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new ProtocolError('BAD_ARGUMENT', `${name} must be a non-negative safe integer.`);
   }
   if (!Number.isInteger(header.length) || header.length < 0 || header.length > 0xffffffff) {
     throw new ProtocolError('BAD_ARGUMENT', 'length must fit in 32 bits.');
@@ -115,10 +116,14 @@ export function writeFrameHeader(out: Uint8Array, header: FrameHeader): void {
 /** Encodes a whole frame. `mac` must be given exactly for MAC'd types. */
 export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
   const { header, payload, mac } = frame;
-  if (header.length !== payload.length) throw new ProtocolError('BAD_ARGUMENT', 'header.length must equal the payload length.');
+  if (header.length !== payload.length)
+    throw new ProtocolError('BAD_ARGUMENT', 'header.length must equal the payload length.');
   const withMac = frameHasMac(header.type);
   if (withMac !== (mac !== undefined) || (mac !== undefined && mac.length !== FRAME_MAC_LENGTH)) {
-    throw new ProtocolError('BAD_ARGUMENT', 'mac must be 32 bytes on MAC’d frame types and absent on handshake frames.');
+    throw new ProtocolError(
+      'BAD_ARGUMENT',
+      'mac must be 32 bytes on MAC’d frame types and absent on handshake frames.',
+    );
   }
   const out = new Uint8Array(FRAME_HEADER_LENGTH + payload.length + (mac ? FRAME_MAC_LENGTH : 0));
   writeFrameHeader(out, header);
@@ -134,6 +139,9 @@ export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
  */
 export function decodeFrame(bytes: Uint8Array, maxPayload: number = MAX_FRAME_PAYLOAD): DecodedFrame {
   if (!(bytes instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'A frame must be bytes.');
+  if (!Number.isInteger(maxPayload) || maxPayload < 0) {
+    throw new ProtocolError('BAD_ARGUMENT', 'maxPayload must be a non-negative integer.');
+  }
   if (bytes.length < FRAME_HEADER_LENGTH) {
     throw new ProtocolError('TRUNCATED', 'A frame arrived shorter than its header.');
   }
@@ -162,8 +170,10 @@ export function decodeFrame(bytes: Uint8Array, maxPayload: number = MAX_FRAME_PA
   }
   const macLength = frameHasMac(type) ? FRAME_MAC_LENGTH : 0;
   const expected = FRAME_HEADER_LENGTH + length + macLength;
-  if (bytes.length < expected) throw new ProtocolError('TRUNCATED', 'A frame arrived shorter than it declared.');
-  if (bytes.length > expected) throw new ProtocolError('BAD_LENGTH', 'A frame arrived longer than it declared.');
+  if (bytes.length < expected)
+    throw new ProtocolError('TRUNCATED', 'A frame arrived shorter than it declared.');
+  if (bytes.length > expected)
+    throw new ProtocolError('BAD_LENGTH', 'A frame arrived longer than it declared.');
   const seq = readU64(view, 5, 'sequence number');
   const timestamp = readU64(view, 13, 'timestamp');
   const end = FRAME_HEADER_LENGTH + length;

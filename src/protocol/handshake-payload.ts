@@ -11,6 +11,7 @@ import { ProtocolError } from './errors';
 
 export const USER_ID_LENGTH = 16;
 export const MAX_DISPLAY_NAME_CHARS = 64;
+export const MAX_DISPLAY_NAME_BYTES = 255;
 export const MAX_CAPABILITIES = 16;
 const CAPABILITY_PATTERN = /^[a-z0-9.-]{1,32}$/;
 // C0 and C1 controls, and the bidi overrides that could make a name display misleadingly.
@@ -32,8 +33,11 @@ function bad(message: string): ProtocolError {
 /** Returns the problem with a display name as a sentence, or undefined when it is fine. */
 export function displayNameProblem(name: string): string | undefined {
   if (typeof name !== 'string') return 'The name must be text.';
-  if ([...name].length > MAX_DISPLAY_NAME_CHARS) return `The name must be at most ${MAX_DISPLAY_NAME_CHARS} characters.`;
+  if ([...name].length > MAX_DISPLAY_NAME_CHARS)
+    return `The name must be at most ${MAX_DISPLAY_NAME_CHARS} characters.`;
   if (FORBIDDEN_NAME_CHARS.test(name)) return 'The name must not contain control characters.';
+  // The wire format gives the name one length byte: 64 four-byte characters would not fit.
+  if (utf8(name).length > MAX_DISPLAY_NAME_BYTES) return 'The name is too long; use fewer emoji or symbols.';
   return undefined;
 }
 
@@ -45,14 +49,19 @@ export function encodeHandshakePayload(p: HandshakePayload): Uint8Array<ArrayBuf
   if (!(p.userId instanceof Uint8Array) || p.userId.length !== USER_ID_LENGTH) {
     throw new ProtocolError('BAD_ARGUMENT', `userId must be ${USER_ID_LENGTH} bytes.`);
   }
-  if (!Number.isSafeInteger(p.clock) || p.clock < 0) throw new ProtocolError('BAD_ARGUMENT', 'clock must be milliseconds.');
+  if (!Number.isSafeInteger(p.clock) || p.clock < 0)
+    throw new ProtocolError('BAD_ARGUMENT', 'clock must be milliseconds.');
   const nameProblem = displayNameProblem(p.displayName);
   if (nameProblem) throw new ProtocolError('BAD_ARGUMENT', nameProblem);
   if (p.capabilities.length > MAX_CAPABILITIES || new Set(p.capabilities).size !== p.capabilities.length) {
-    throw new ProtocolError('BAD_ARGUMENT', `capabilities must be at most ${MAX_CAPABILITIES} distinct names.`);
+    throw new ProtocolError(
+      'BAD_ARGUMENT',
+      `capabilities must be at most ${MAX_CAPABILITIES} distinct names.`,
+    );
   }
   for (const c of p.capabilities) {
-    if (!CAPABILITY_PATTERN.test(c)) throw new ProtocolError('BAD_ARGUMENT', `capability "${c}" is not a valid name.`);
+    if (!CAPABILITY_PATTERN.test(c))
+      throw new ProtocolError('BAD_ARGUMENT', `capability "${c}" is not a valid name.`);
   }
   const name = utf8(p.displayName);
   const caps = p.capabilities.map((c) => utf8(c));
@@ -106,7 +115,8 @@ export function decodeHandshakePayload(bytes: Uint8Array): HandshakePayload {
   for (let i = 0; i < count; i++) {
     const raw = take(take(1)[0]!);
     const c = String.fromCharCode(...raw);
-    if (!CAPABILITY_PATTERN.test(c) || capabilities.includes(c)) throw bad('The other side announced an invalid capability.');
+    if (!CAPABILITY_PATTERN.test(c) || capabilities.includes(c))
+      throw bad('The other side announced an invalid capability.');
     capabilities.push(c);
   }
   if (o !== bytes.length) throw bad('The other side sent an introduction with extra data.');

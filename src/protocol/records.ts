@@ -47,7 +47,10 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
       }
       const body = utf8(record.body);
       if (body.length > MAX_TEXT_BODY_BYTES) {
-        throw new ProtocolError('BAD_ARGUMENT', `This message is too long to send (the limit is ${MAX_TEXT_BODY_BYTES / 1024} KiB).`);
+        throw new ProtocolError(
+          'BAD_ARGUMENT',
+          `This message is too long to send (the limit is ${MAX_TEXT_BODY_BYTES / 1024} KiB).`,
+        );
       }
       const out = new Uint8Array(1 + MESSAGE_ID_LENGTH + 8 + 4 + body.length);
       const view = new DataView(out.buffer);
@@ -61,7 +64,8 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
     }
     case 'ack': {
       const n = record.ids.length;
-      if (n < 1 || n > MAX_ACK_IDS) throw new ProtocolError('BAD_ARGUMENT', `An ack must name 1 to ${MAX_ACK_IDS} message ids.`);
+      if (n < 1 || n > MAX_ACK_IDS)
+        throw new ProtocolError('BAD_ARGUMENT', `An ack must name 1 to ${MAX_ACK_IDS} message ids.`);
       const out = new Uint8Array(3 + n * MESSAGE_ID_LENGTH);
       out[0] = RECORD_ACK;
       new DataView(out.buffer).setUint16(1, n);
@@ -71,6 +75,8 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
       });
       return out;
     }
+    default:
+      throw new ProtocolError('BAD_ARGUMENT', 'record.kind must be "text" or "ack".');
   }
 }
 
@@ -99,9 +105,11 @@ export function decodeRecord(bytes: Uint8Array): AppRecord {
       if (bytes.length < 3) throw bad('An acknowledgement arrived cut short.');
       const n = view.getUint16(1);
       if (n < 1 || n > MAX_ACK_IDS) throw bad('An acknowledgement arrived with an invalid count.');
-      if (bytes.length !== 3 + n * MESSAGE_ID_LENGTH) throw bad('An acknowledgement arrived with the wrong length.');
+      if (bytes.length !== 3 + n * MESSAGE_ID_LENGTH)
+        throw bad('An acknowledgement arrived with the wrong length.');
       const ids: Uint8Array[] = [];
-      for (let i = 0; i < n; i++) ids.push(bytes.slice(3 + i * MESSAGE_ID_LENGTH, 3 + (i + 1) * MESSAGE_ID_LENGTH));
+      for (let i = 0; i < n; i++)
+        ids.push(bytes.slice(3 + i * MESSAGE_ID_LENGTH, 3 + (i + 1) * MESSAGE_ID_LENGTH));
       return { kind: 'ack', ids };
     }
     default:
