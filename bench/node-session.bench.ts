@@ -30,8 +30,18 @@ async function protectorPair(): Promise<{ a: FrameProtector; b: FrameProtector }
   };
   const macs = await deriveFrameMacKeys(randomBytes(32), randomBytes(32));
   return {
-    a: new FrameProtector({ send: await cs(k1), recv: await cs(k2), sendMac: macs.initiatorToResponder, recvMac: macs.responderToInitiator }),
-    b: new FrameProtector({ send: await cs(k2), recv: await cs(k1), sendMac: macs.responderToInitiator, recvMac: macs.initiatorToResponder }),
+    a: new FrameProtector({
+      send: await cs(k1),
+      recv: await cs(k2),
+      sendMac: macs.initiatorToResponder,
+      recvMac: macs.responderToInitiator,
+    }),
+    b: new FrameProtector({
+      send: await cs(k2),
+      recv: await cs(k1),
+      sendMac: macs.responderToInitiator,
+      recvMac: macs.initiatorToResponder,
+    }),
   };
 }
 
@@ -62,11 +72,27 @@ async function sessionRun(size: number, count: number): Promise<number> {
 
 async function handshakeRun(): Promise<number> {
   const { a, b } = createMemoryTransportPair();
-  const id = async (name: string) => ({ keyPair: await generateDhKeyPair(), userId: randomBytes(16), displayName: name });
+  const id = async (name: string) => ({
+    keyPair: await generateDhKeyPair(),
+    userId: randomBytes(16),
+    displayName: name,
+  });
   const [ia, ib] = [await id('A'), await id('B')];
   const t0 = performance.now();
-  const sa = createSession({ channel: a, initiator: true, localFingerprint: a.info.localFingerprint, remoteFingerprint: a.info.remoteFingerprint, identity: ia });
-  const sb = createSession({ channel: b, initiator: false, localFingerprint: b.info.localFingerprint, remoteFingerprint: b.info.remoteFingerprint, identity: ib });
+  const sa = createSession({
+    channel: a,
+    initiator: true,
+    localFingerprint: a.info.localFingerprint,
+    remoteFingerprint: a.info.remoteFingerprint,
+    identity: ia,
+  });
+  const sb = createSession({
+    channel: b,
+    initiator: false,
+    localFingerprint: b.info.localFingerprint,
+    remoteFingerprint: b.info.remoteFingerprint,
+    identity: ib,
+  });
   await Promise.all([sa.ready, sb.ready]);
   const ms = performance.now() - t0;
   await sa.close();
@@ -99,7 +125,9 @@ async function main(): Promise<void> {
   const hs: number[] = [];
   for (let r = 0; r < Math.max(RUNS, 15); r++) hs.push(await handshakeRun());
   const m = median(hs);
-  console.log(`handshake (3 messages, both sides, in-memory channel): median ${m.toFixed(2)} ms (target < 10 ms: ${m < 10 ? 'met' : 'NOT met'})`);
+  console.log(
+    `handshake (3 messages, both sides, in-memory channel): median ${m.toFixed(2)} ms (target < 10 ms: ${m < 10 ? 'met' : 'NOT met'})`,
+  );
 }
 
 await main();

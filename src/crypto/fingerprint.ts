@@ -138,7 +138,10 @@ interface Combined {
 }
 
 function invalid(): CryptoError {
-  return new CryptoError('FINGERPRINT_INVALID', 'The scanned code is not a SecMsg or Signal safety-number code.');
+  return new CryptoError(
+    'FINGERPRINT_INVALID',
+    'The scanned code is not a SecMsg or Signal safety-number code.',
+  );
 }
 
 /**
@@ -166,7 +169,11 @@ function decodeCombined(bytes: Uint8Array): Combined {
     const inner = bytes.subarray(i, i + len);
     i += len;
     // LogicalFingerprint { bytes content = 1; }
-    if (inner.length !== 2 + FINGERPRINT_CONTENT_LENGTH || inner[0] !== 0x0a || inner[1] !== FINGERPRINT_CONTENT_LENGTH) {
+    if (
+      inner.length !== 2 + FINGERPRINT_CONTENT_LENGTH ||
+      inner[0] !== 0x0a ||
+      inner[1] !== FINGERPRINT_CONTENT_LENGTH
+    ) {
       throw invalid();
     }
     return inner.subarray(2);

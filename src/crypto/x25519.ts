@@ -13,7 +13,9 @@ import { CryptoError, assertBytes } from './errors';
 export const X25519_KEY_LENGTH = 32;
 export type X25519Backend = 'webcrypto' | 'noble';
 
-type PrivateImpl = { readonly kind: 'webcrypto'; readonly key: CryptoKey } | { readonly kind: 'noble'; readonly key: Uint8Array };
+type PrivateImpl =
+  | { readonly kind: 'webcrypto'; readonly key: CryptoKey }
+  | { readonly kind: 'noble'; readonly key: Uint8Array };
 
 // The key material of each handle, reachable only from this module.
 const secrets = new WeakMap<X25519PrivateKey, PrivateImpl>();
@@ -66,7 +68,10 @@ async function pick(backend: X25519Backend | undefined): Promise<X25519Backend> 
 export async function generateX25519KeyPair(backend?: X25519Backend): Promise<X25519KeyPair> {
   if ((await pick(backend)) === 'noble') {
     const key = nobleX25519.utils.randomSecretKey();
-    return { publicKey: nobleX25519.getPublicKey(key), privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }) };
+    return {
+      publicKey: nobleX25519.getPublicKey(key),
+      privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }),
+    };
   }
   const pair = await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, ['deriveBits']);
   const publicKey = new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pair.publicKey));
@@ -89,7 +94,10 @@ export async function x25519KeyPairFromPrivate(
   assertBytes(privateKey, 'privateKey', X25519_KEY_LENGTH);
   if ((await pick(backend)) === 'noble') {
     const key = copyBytes(privateKey);
-    return { publicKey: nobleX25519.getPublicKey(key), privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }) };
+    return {
+      publicKey: nobleX25519.getPublicKey(key),
+      privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }),
+    };
   }
   const subtle = globalThis.crypto.subtle;
   const pkcs8 = concatBytes(PKCS8_X25519_PREFIX, privateKey);
@@ -98,7 +106,8 @@ export async function x25519KeyPairFromPrivate(
   // the app uses are generated non-extractable and never pass through here.)
   const temp = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, true, ['deriveBits']);
   const jwk = await subtle.exportKey('jwk', temp);
-  if (typeof jwk.x !== 'string') throw new CryptoError('UNSUPPORTED', 'This browser did not export an X25519 public key.');
+  if (typeof jwk.x !== 'string')
+    throw new CryptoError('UNSUPPORTED', 'This browser did not export an X25519 public key.');
   const publicKey = base64UrlDecode(jwk.x);
   const key = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']);
   pkcs8.fill(0);

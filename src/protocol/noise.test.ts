@@ -19,7 +19,15 @@ interface NoiseVector {
 function readVectors(json: unknown): NoiseVector[] {
   const list = (json as { vectors?: unknown }).vectors;
   if (!Array.isArray(list) || list.length === 0) throw new Error('noise vector file has no vectors');
-  const hexFields = ['init_prologue', 'init_static', 'init_ephemeral', 'resp_prologue', 'resp_static', 'resp_ephemeral', 'handshake_hash'] as const;
+  const hexFields = [
+    'init_prologue',
+    'init_static',
+    'init_ephemeral',
+    'resp_prologue',
+    'resp_static',
+    'resp_ephemeral',
+    'handshake_hash',
+  ] as const;
   return list.map((v: Record<string, unknown>) => {
     for (const f of hexFields) if (typeof v[f] !== 'string') throw new Error(`vector field ${f} missing`);
     if (!Array.isArray(v['messages'])) throw new Error('vector messages missing');
@@ -30,44 +38,47 @@ function readVectors(json: unknown): NoiseVector[] {
 const vectors = readVectors(noiseVectors);
 
 describe('Noise_XX_25519_AESGCM_SHA256 published vectors (cacophony, via snow)', () => {
-  it.each(vectors.map((v, i) => [i, v] as const))('vector %i reproduces every message and the handshake hash', async (_i, v) => {
-    expect(v.protocol_name).toBe('Noise_XX_25519_AESGCM_SHA256');
-    const init = createHandshake({
-      initiator: true,
-      prologue: fromHex(v.init_prologue),
-      s: await dhKeyPairFromPrivate(fromHex(v.init_static)),
-      e: await dhKeyPairFromPrivate(fromHex(v.init_ephemeral)),
-    });
-    const resp = createHandshake({
-      initiator: false,
-      prologue: fromHex(v.resp_prologue),
-      s: await dhKeyPairFromPrivate(fromHex(v.resp_static)),
-      e: await dhKeyPairFromPrivate(fromHex(v.resp_ephemeral)),
-    });
-    const parties: [Handshake, Handshake] = [init, resp];
-    let i = 0;
-    for (; i < 3; i++) {
-      const m = v.messages[i]!;
-      const [writer, reader] = i % 2 === 0 ? parties : [resp, init];
-      const ct = await writer.writeMessage(fromHex(m.payload));
-      expect(toHex(ct)).toBe(m.ciphertext);
-      expect(toHex(await reader.readMessage(ct))).toBe(m.payload);
-    }
-    expect(init.complete && resp.complete).toBe(true);
-    expect(toHex(init.handshakeHash())).toBe(v.handshake_hash);
-    expect(toHex(resp.handshakeHash())).toBe(v.handshake_hash);
-    const ci = init.split();
-    const cr = resp.split();
-    // Transport messages continue alternating: the responder sends first.
-    for (; i < v.messages.length; i++) {
-      const m = v.messages[i]!;
-      const [send, recv] = i % 2 === 1 ? [cr.send, ci.recv] : [ci.send, cr.recv];
-      const ct = await send.encryptWithAd(new Uint8Array(0), fromHex(m.payload));
-      expect(toHex(ct)).toBe(m.ciphertext);
-      expect(toHex(await recv.decryptWithAd(new Uint8Array(0), ct))).toBe(m.payload);
-    }
-    expect(i).toBeGreaterThan(3);
-  });
+  it.each(vectors.map((v, i) => [i, v] as const))(
+    'vector %i reproduces every message and the handshake hash',
+    async (_i, v) => {
+      expect(v.protocol_name).toBe('Noise_XX_25519_AESGCM_SHA256');
+      const init = createHandshake({
+        initiator: true,
+        prologue: fromHex(v.init_prologue),
+        s: await dhKeyPairFromPrivate(fromHex(v.init_static)),
+        e: await dhKeyPairFromPrivate(fromHex(v.init_ephemeral)),
+      });
+      const resp = createHandshake({
+        initiator: false,
+        prologue: fromHex(v.resp_prologue),
+        s: await dhKeyPairFromPrivate(fromHex(v.resp_static)),
+        e: await dhKeyPairFromPrivate(fromHex(v.resp_ephemeral)),
+      });
+      const parties: [Handshake, Handshake] = [init, resp];
+      let i = 0;
+      for (; i < 3; i++) {
+        const m = v.messages[i]!;
+        const [writer, reader] = i % 2 === 0 ? parties : [resp, init];
+        const ct = await writer.writeMessage(fromHex(m.payload));
+        expect(toHex(ct)).toBe(m.ciphertext);
+        expect(toHex(await reader.readMessage(ct))).toBe(m.payload);
+      }
+      expect(init.complete && resp.complete).toBe(true);
+      expect(toHex(init.handshakeHash())).toBe(v.handshake_hash);
+      expect(toHex(resp.handshakeHash())).toBe(v.handshake_hash);
+      const ci = init.split();
+      const cr = resp.split();
+      // Transport messages continue alternating: the responder sends first.
+      for (; i < v.messages.length; i++) {
+        const m = v.messages[i]!;
+        const [send, recv] = i % 2 === 1 ? [cr.send, ci.recv] : [ci.send, cr.recv];
+        const ct = await send.encryptWithAd(new Uint8Array(0), fromHex(m.payload));
+        expect(toHex(ct)).toBe(m.ciphertext);
+        expect(toHex(await recv.decryptWithAd(new Uint8Array(0), ct))).toBe(m.payload);
+      }
+      expect(i).toBeGreaterThan(3);
+    },
+  );
 });
 
 async function pair(prologueA = new Uint8Array([1]), prologueB = prologueA) {
@@ -150,7 +161,11 @@ describe('Noise handshake state', () => {
     // A responder that announces a low-order static key: the initiator's `es` refuses it.
     const real = await generateDhKeyPair();
     const fake = { publicKey: new Uint8Array(32), privateKey: real.privateKey };
-    const init = createHandshake({ initiator: true, prologue: new Uint8Array(0), s: await generateDhKeyPair() });
+    const init = createHandshake({
+      initiator: true,
+      prologue: new Uint8Array(0),
+      s: await generateDhKeyPair(),
+    });
     const resp = createHandshake({ initiator: false, prologue: new Uint8Array(0), s: fake });
     await resp.readMessage(await init.writeMessage(new Uint8Array(0)));
     await expectCode(init.readMessage(await resp.writeMessage(new Uint8Array(0))), 'BAD_PUBLIC_KEY');

@@ -64,13 +64,20 @@ async function sha256(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 /** §4.3 HKDF with two outputs. */
-async function hkdf2(chainingKey: Uint8Array, ikm: Uint8Array): Promise<[Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>]> {
+async function hkdf2(
+  chainingKey: Uint8Array,
+  ikm: Uint8Array,
+): Promise<[Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>]> {
   const out = await hkdfSha256(ikm, chainingKey, new Uint8Array(0), 2 * HASHLEN);
   return [out.slice(0, HASHLEN), out.slice(HASHLEN)];
 }
 
 function decryptFailed(cause?: unknown): ProtocolError {
-  return new ProtocolError('DECRYPT_FAILED', 'A message could not be decrypted.', cause === undefined ? undefined : { cause });
+  return new ProtocolError(
+    'DECRYPT_FAILED',
+    'A message could not be decrypted.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -97,7 +104,10 @@ export class NoiseCipherState implements CipherState {
 
   #nonceBytes(): Uint8Array<ArrayBuffer> {
     if (this.#n >= MAX_NONCE) {
-      throw new ProtocolError('NONCE_EXHAUSTED', 'This session has sent too many messages; reconnect to start a new one.');
+      throw new ProtocolError(
+        'NONCE_EXHAUSTED',
+        'This session has sent too many messages; reconnect to start a new one.',
+      );
     }
     // §12.4: 32 bits of zeros followed by the 64-bit big-endian counter.
     const view = new DataView(this.#nonce.buffer);
@@ -207,7 +217,8 @@ export class NoiseHandshake implements Handshake {
   #split: SplitResult | undefined;
 
   constructor(opts: HandshakeOptions) {
-    if (!(opts.prologue instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'prologue must be a Uint8Array.');
+    if (!(opts.prologue instanceof Uint8Array))
+      throw new ProtocolError('BAD_ARGUMENT', 'prologue must be a Uint8Array.');
     if (!(opts.s?.publicKey instanceof Uint8Array) || opts.s.publicKey.length !== DHLEN) {
       throw new ProtocolError('BAD_ARGUMENT', 's must be an X25519 key pair.');
     }
@@ -250,7 +261,8 @@ export class NoiseHandshake implements Handshake {
   }
 
   #begin(writing: boolean): readonly Token[] {
-    if (this.#failed) throw new ProtocolError('HANDSHAKE_STATE', 'This handshake already failed and cannot continue.');
+    if (this.#failed)
+      throw new ProtocolError('HANDSHAKE_STATE', 'This handshake already failed and cannot continue.');
     if (this.#busy) throw new ProtocolError('HANDSHAKE_STATE', 'A handshake step is already in progress.');
     const pattern = XX[this.#index];
     const ourTurn = (this.#index % 2 === 0) === this.#initiator;
@@ -278,7 +290,9 @@ export class NoiseHandshake implements Handshake {
       return await x25519SharedSecret(ours.privateKey, theirs);
     } catch (e) {
       if (CryptoError.is(e, 'BAD_PUBLIC_KEY')) {
-        throw new ProtocolError('BAD_PUBLIC_KEY', "The other side sent an invalid handshake key.", { cause: e });
+        throw new ProtocolError('BAD_PUBLIC_KEY', 'The other side sent an invalid handshake key.', {
+          cause: e,
+        });
       }
       throw e;
     }
@@ -337,13 +351,15 @@ export class NoiseHandshake implements Handshake {
     const pattern = this.#begin(false);
     try {
       await this.#ready;
-      if (!(message instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'message must be a Uint8Array.');
+      if (!(message instanceof Uint8Array))
+        throw new ProtocolError('BAD_ARGUMENT', 'message must be a Uint8Array.');
       if (message.length > NOISE_MAX_MESSAGE_LENGTH) {
         throw new ProtocolError('TOO_LARGE', 'The handshake message is larger than Noise allows.');
       }
       let offset = 0;
       const take = (n: number): Uint8Array => {
-        if (message.length - offset < n) throw new ProtocolError('TRUNCATED', 'The handshake message is too short.');
+        if (message.length - offset < n)
+          throw new ProtocolError('TRUNCATED', 'The handshake message is too short.');
         const part = message.slice(offset, offset + n);
         offset += n;
         return part;

@@ -83,9 +83,9 @@ describe('FrameProtector', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 200 }),
           // Start like a frame so that the deeper checks are reached too.
-          fc.tuple(fc.constantFrom(1, 2, 3, 4, 5), fc.uint8Array({ minLength: 20, maxLength: 200 })).map(([t, rest]) =>
-            Uint8Array.from([0x53, 0x4d, 0x01, t, 0, ...rest]),
-          ),
+          fc
+            .tuple(fc.constantFrom(1, 2, 3, 4, 5), fc.uint8Array({ minLength: 20, maxLength: 200 }))
+            .map(([t, rest]) => Uint8Array.from([0x53, 0x4d, 0x01, t, 0, ...rest])),
         ),
         async (bytes) => {
           const e = await rejection(b.open(bytes));
@@ -100,7 +100,9 @@ describe('FrameProtector', () => {
     const { a } = await protectorPair();
     const e = await rejection(a.seal(FrameType.REGULAR_MESSAGE, new Uint8Array(a.maxPlaintext + 1)));
     expect(ProtocolError.is(e, 'TOO_LARGE')).toBe(true);
-    await expect(a.seal(FrameType.REGULAR_MESSAGE, new Uint8Array(a.maxPlaintext))).resolves.toBeInstanceOf(Uint8Array);
+    await expect(a.seal(FrameType.REGULAR_MESSAGE, new Uint8Array(a.maxPlaintext))).resolves.toBeInstanceOf(
+      Uint8Array,
+    );
   });
 
   it('derives distinct MAC keys per direction, never equal to each other', async () => {

@@ -40,7 +40,10 @@ export async function deriveFrameMacKeys(
   handshakeHash: Uint8Array,
 ): Promise<{ initiatorToResponder: HmacKey; responderToInitiator: HmacKey }> {
   const okm = await hkdfSha256(chainingKey, handshakeHash, utf8(FRAME_MAC_INFO), 64);
-  const [i2r, r2i] = await Promise.all([HmacKey.import(okm.subarray(0, 32)), HmacKey.import(okm.subarray(32))]);
+  const [i2r, r2i] = await Promise.all([
+    HmacKey.import(okm.subarray(0, 32)),
+    HmacKey.import(okm.subarray(32)),
+  ]);
   okm.fill(0);
   return { initiatorToResponder: i2r, responderToInitiator: r2i };
 }
@@ -79,7 +82,10 @@ export class FrameProtector {
     return this.#o.maxPayload - AEAD_TAG_LENGTH;
   }
 
-  async seal(type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  async seal(
+    type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE,
+    plaintext: Uint8Array,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     if (!frameHasMac(type)) throw new ProtocolError('BAD_ARGUMENT', 'Only MAC’d frame types can be sealed.');
     const length = plaintext.length + AEAD_TAG_LENGTH;
     if (length > this.#o.maxPayload) {
@@ -99,17 +105,25 @@ export class FrameProtector {
     const frame = decodeFrame(bytes, this.#o.maxPayload);
     const { header } = frame;
     if (!frame.mac) {
-      throw new ProtocolError('UNEXPECTED_TYPE', 'A handshake message arrived after the handshake had finished.');
+      throw new ProtocolError(
+        'UNEXPECTED_TYPE',
+        'A handshake message arrived after the handshake had finished.',
+      );
     }
     if (!(await this.#o.recvMac.verify(bufferView(frame.authenticated), frame.mac))) {
       throw new ProtocolError('BAD_MAC', 'A message failed its integrity check and was dropped.');
     }
     const expected = this.#o.recv.nonce;
-    if (header.seq < expected) throw new ProtocolError('REPLAY', 'A message arrived a second time and was dropped.');
-    if (header.seq > expected) throw new ProtocolError('OUT_OF_ORDER', 'A message arrived out of order and was dropped.');
+    if (header.seq < expected)
+      throw new ProtocolError('REPLAY', 'A message arrived a second time and was dropped.');
+    if (header.seq > expected)
+      throw new ProtocolError('OUT_OF_ORDER', 'A message arrived out of order and was dropped.');
     const peerNow = this.#o.now() + this.#o.peerClockOffsetMs;
     if (Math.abs(header.timestamp - peerNow) > CLOCK_WINDOW_MS) {
-      throw new ProtocolError('STALE', 'A message arrived with a timestamp outside the allowed window and was dropped.');
+      throw new ProtocolError(
+        'STALE',
+        'A message arrived with a timestamp outside the allowed window and was dropped.',
+      );
     }
     const plaintext = await this.#o.recv.decryptWithAd(frame.headerBytes, frame.payload);
     return { header, plaintext };

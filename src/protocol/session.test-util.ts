@@ -5,7 +5,13 @@ import type { Transport } from '../rtc/transport';
 import type { ProtocolError } from './errors';
 import { generateDhKeyPair, type DhKeyPair } from './noise';
 import type { AppRecord } from './records';
-import { createSession, type Session, type SessionClose, type SessionIdentity, type SessionOptions } from './session';
+import {
+  createSession,
+  type Session,
+  type SessionClose,
+  type SessionIdentity,
+  type SessionOptions,
+} from './session';
 
 export async function makeIdentity(displayName: string, keyPair?: DhKeyPair): Promise<SessionIdentity> {
   return { keyPair: keyPair ?? (await generateDhKeyPair()), userId: randomBytes(16), displayName };
@@ -60,7 +66,9 @@ export async function sessionPair(options: PairOptions = {}) {
 }
 
 /** Settles a promise into its value or its error. */
-export async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export async function settle<T>(
+  p: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return p.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),

@@ -7,7 +7,16 @@ import { ProtocolError } from './errors';
 import { FRAME_HEADER_LENGTH, FrameType, decodeFrame } from './frame';
 import type { Session } from './session';
 import { CLOCK_WINDOW_MS } from './secure-frames';
-import { flush, makeIdentity, observe, sessionOn, sessionPair, settle, text, type Side } from './session.test-util';
+import {
+  flush,
+  makeIdentity,
+  observe,
+  sessionOn,
+  sessionPair,
+  settle,
+  text,
+  type Side,
+} from './session.test-util';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
 import type { TextRecord } from './records';
 
@@ -94,7 +103,11 @@ describe('session: attacks on the handshake', () => {
     // Learn the sizes of the three handshake frames first.
     const probe = await sessionPair();
     await readyBoth(probe.alice.session, probe.bob.session);
-    const sizes = [probe.transports.sent.a[0]!.length, probe.transports.sent.b[0]!.length, probe.transports.sent.a[1]!.length];
+    const sizes = [
+      probe.transports.sent.a[0]!.length,
+      probe.transports.sent.b[0]!.length,
+      probe.transports.sent.a[1]!.length,
+    ];
     let cases = 0;
     for (const [index, size] of sizes.entries()) {
       for (let byte = 0; byte < size; byte++) {
@@ -102,7 +115,8 @@ describe('session: attacks on the handshake', () => {
         const nth = index === 2 ? 1 : 0;
         const count = { a: 0, b: 0 };
         const { alice, bob } = await sessionPair({
-          tap: (side, data) => (side === from && count[side]++ === nth ? flipped(data, byte, byte % 8) : data),
+          tap: (side, data) =>
+            side === from && count[side]++ === nth ? flipped(data, byte, byte % 8) : data,
         });
         const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
         const where = `message ${index + 1} byte ${byte}`;
@@ -165,7 +179,8 @@ describe('session: attacks on the handshake', () => {
 
   it('fails on a repeated handshake message', async () => {
     const { alice, bob } = await sessionPair({
-      tap: (side, data) => (side === 'a' && frameType(data) === FrameType.HANDSHAKE_REQUEST ? [data, data] : data),
+      tap: (side, data) =>
+        side === 'a' && frameType(data) === FrameType.HANDSHAKE_REQUEST ? [data, data] : data,
     });
     const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
     expect(!b.ok && ProtocolError.is(b.error, 'HANDSHAKE_STATE')).toBe(true);
@@ -214,9 +229,21 @@ describe('session: attacks on the handshake', () => {
     await flush(10);
     expect(bodies(bob.records)).toEqual(['secret']); // the relay works …
     const party = (id: Uint8Array, key: Uint8Array) => ({ id, key: identityKeyBytes(key) });
-    const aliceNumber = await safetyNumber(party(aliceId.userId, aliceId.keyPair.publicKey), party(aliceSees.userId, aliceSees.staticKey), ITERATIONS);
-    const bobNumber = await safetyNumber(party(bobId.userId, bobId.keyPair.publicKey), party(bobSees.userId, bobSees.staticKey), ITERATIONS);
-    const honest = await safetyNumber(party(aliceId.userId, aliceId.keyPair.publicKey), party(bobId.userId, bobId.keyPair.publicKey), ITERATIONS);
+    const aliceNumber = await safetyNumber(
+      party(aliceId.userId, aliceId.keyPair.publicKey),
+      party(aliceSees.userId, aliceSees.staticKey),
+      ITERATIONS,
+    );
+    const bobNumber = await safetyNumber(
+      party(bobId.userId, bobId.keyPair.publicKey),
+      party(bobSees.userId, bobSees.staticKey),
+      ITERATIONS,
+    );
+    const honest = await safetyNumber(
+      party(aliceId.userId, aliceId.keyPair.publicKey),
+      party(bobId.userId, bobId.keyPair.publicKey),
+      ITERATIONS,
+    );
     // … but comparing safety numbers exposes it.
     expect(aliceNumber).not.toBe(bobNumber);
     expect(aliceNumber).not.toBe(honest);
@@ -257,7 +284,9 @@ describe('session: attacks on transport frames', () => {
   });
 
   it('drops an exact replay', async () => {
-    const { alice, bob } = await sessionPair({ tap: (side, data) => (side === 'a' && isRegular(data) ? [data, data] : data) });
+    const { alice, bob } = await sessionPair({
+      tap: (side, data) => (side === 'a' && isRegular(data) ? [data, data] : data),
+    });
     await readyBoth(alice.session, bob.session);
     await alice.session.send(text('once'));
     await flush();
@@ -337,7 +366,10 @@ describe('session: attacks on transport frames', () => {
       await readyBoth(alice.session, bob.session);
       await alice.session.send(text('x'));
       await flush();
-      expect(bob.errors.map((e) => e.code), name).toEqual([code]);
+      expect(
+        bob.errors.map((e) => e.code),
+        name,
+      ).toEqual([code]);
       expect(bob.records, name).toEqual([]);
     }
   });
@@ -350,7 +382,10 @@ describe('session: attacks on transport frames', () => {
       offset = skew; // Alice's clock jumps after the handshake measured it
       await alice.session.send(text('late'));
       await flush();
-      expect(bob.errors.map((e) => e.code), `skew ${skew}`).toEqual(['STALE']);
+      expect(
+        bob.errors.map((e) => e.code),
+        `skew ${skew}`,
+      ).toEqual(['STALE']);
       expect(bob.records).toEqual([]);
     }
   });
