@@ -1,6 +1,7 @@
 /**
  * An in-memory pair of connected transports, for tests now and as the contract the real
- * WebRTC transport must meet. Delivery is asynchronous, ordered and reliable, and every message
+ * WebRTC transport must meet. Delivery is asynchronous (a microtask later: no timer clamping, so
+ * benchmarks measure the protocol, not the event loop), ordered and reliable, and every message
  * is copied, as on a real channel. An optional `tap` sees each message in flight and may change,
  * drop, duplicate or reorder it: that is how tests play the network attacker.
  */
@@ -41,10 +42,10 @@ export function createMemoryTransportPair(options: MemoryTransportOptions = {}):
     if (!open) return;
     open = false;
     // Close asynchronously, after anything already in flight, like a real channel.
-    setTimeout(() => {
+    queueMicrotask(() => {
       emitters.a.emit('close');
       emitters.b.emit('close');
-    }, 0);
+    });
   };
 
   const make = (side: Side, info: TransportInfo): Transport => {
@@ -61,7 +62,7 @@ export function createMemoryTransportPair(options: MemoryTransportOptions = {}):
           const msg = m.slice();
           // Accepted while open, so delivered even if close() follows at once, as a
           // DataChannel flushes what was queued before it closes.
-          setTimeout(() => emitters[other].emit('message', msg), 0);
+          queueMicrotask(() => emitters[other].emit('message', msg));
         }
       },
       close: closeBoth,
