@@ -7,7 +7,7 @@
  * on both backends.
  */
 import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
-import { concatBytes, copyBytes, isAllZero } from './bytes';
+import { concatBytes, copyBytes, fromBase64Url, isAllZero } from './bytes';
 import { CryptoError, assertBytes } from './errors';
 
 export const X25519_KEY_LENGTH = 32;
@@ -108,7 +108,7 @@ export async function x25519KeyPairFromPrivate(
   const jwk = await subtle.exportKey('jwk', temp);
   if (typeof jwk.x !== 'string')
     throw new CryptoError('UNSUPPORTED', 'This browser did not export an X25519 public key.');
-  const publicKey = base64UrlDecode(jwk.x);
+  const publicKey = fromBase64Url(jwk.x);
   const key = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']);
   pkcs8.fill(0);
   return { publicKey, privateKey: X25519PrivateKey.wrap({ kind: 'webcrypto', key }) };
@@ -150,12 +150,4 @@ function badPublicKey(cause?: unknown): CryptoError {
     "The other side's public key is not a valid X25519 key (it may be a low-order point).",
     cause === undefined ? undefined : { cause },
   );
-}
-
-function base64UrlDecode(text: string): Uint8Array {
-  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
-  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -25,6 +25,11 @@ export type ProtocolErrorCode =
   | 'POSSIBLE_INTERCEPTION'
   | 'HANDSHAKE_TIMEOUT'
   | 'HANDSHAKE_ABORTED'
+  // pairing (invite links and signaling)
+  | 'BAD_INVITE'
+  | 'INVITE_TOO_NEW'
+  | 'WRONG_PEER_KEY'
+  | 'BAD_SIGNAL'
   // session
   | 'NONCE_EXHAUSTED'
   | 'CLOSED'
