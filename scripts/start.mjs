@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm start`: the app (Vite dev server) and the local signaling worker (wrangler dev) together.
+// Prints the URL, and stops both cleanly on Ctrl-C. `npm start -- --https` serves both over
+// HTTPS with self-signed certificates on all interfaces, so a phone on the same network can
+// use the camera and WebCrypto (which need a secure context).
+import { spawn } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+
+const https = process.argv.includes('--https');
+const host = https ? '0.0.0.0' : '127.0.0.1';
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  SECMSG_HTTPS: https ? '1' : '',
+};
+
+const children = [];
+function run(name, args) {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (line) => `[${name}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = '';
+    stream.on('data', (chunk) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) console.log(prefix(line));
+    });
+  }
+  child.on('exit', (code, signal) => {
+    console.log(prefix(`stopped (${signal ?? `exit code ${code}`})`));
+    if (!stopping) stop(code ?? 1);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.on('exit', r)) : null))).then(
+    () => process.exit(code),
+    () => process.exit(code),
+  );
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+const bin = (pkg, file) => new URL(`../node_modules/${pkg}/${file}`, import.meta.url).pathname;
+run('worker', [
+  bin('wrangler', 'bin/wrangler.js'),
+  'dev',
+  '--cwd',
+  'signaling-worker',
+  '--ip',
+  host,
+  '--port',
+  '8787',
+  ...(https ? ['--local-protocol', 'https'] : []),
+]);
+run('app', [bin('vite', 'bin/vite.js'), '--host', host, '--port', '5173', '--strictPort']);
+
+const scheme = https ? 'https' : 'http';
+const lan = https
+  ? Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && i.family === 'IPv4' && !i.internal)
+      .map((i) => `${scheme}://${i.address}:5173/`)
+  : [];
+setTimeout(() => {
+  console.log('');
+  console.log(
+    `SecMsg is running: ${scheme}://localhost:5173/  (signaling worker on ${scheme}://${host === '0.0.0.0' ? 'localhost' : host}:8787)`,
+  );
+  for (const url of lan) console.log(`  on your network: ${url}`);
+  if (https)
+    console.log(
+      '  The certificates are self-signed: accept the browser warning for both ports (5173 and 8787).',
+    );
+  console.log('Press Ctrl-C to stop both.');
+  console.log('');
+}, 2500).unref();

@@ -1,0 +1,40 @@
+/**
+ * The signaling worker's entry: a stateless router. `GET /rooms/<roomId>` with a WebSocket
+ * upgrade goes to the Room Durable Object named by the room id; anything else gets a short
+ * plain-text answer. Only the handler and the Room class are exported: workerd refuses any
+ * other kind of value exported from the entry module.
+ */
+import { ROOM_PATH_PREFIX, SignalingCloseCode, isRoomId } from '../../src/protocol/signaling';
+import { refuseWebSocket, textResponse } from './responses';
+
+export { Room } from './room';
+
+function route(request: Request, env: Env): Response | Promise<Response> {
+  const { pathname } = new URL(request.url);
+  if (!pathname.startsWith(ROOM_PATH_PREFIX)) return textResponse(404, 'Not found.');
+  const roomId = pathname.slice(ROOM_PATH_PREFIX.length);
+  if (request.method !== 'GET') {
+    return textResponse(405, 'Only GET, with a WebSocket upgrade, is allowed here.', { allow: 'GET' });
+  }
+  const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+  if (!isRoomId(roomId)) {
+    return upgrade
+      ? refuseWebSocket(SignalingCloseCode.BAD_REQUEST)
+      : textResponse(400, 'Bad room id: expected 43 base64url characters.');
+  }
+  if (!upgrade) return textResponse(426, 'Expected a WebSocket upgrade.', { upgrade: 'websocket' });
+  return env.ROOMS.get(env.ROOMS.idFromName(roomId)).fetch(request);
+}
+
+// eslint-disable-next-line no-restricted-syntax -- workerd calls the entry module's default export
+export default {
+  async fetch(request, env): Promise<Response> {
+    try {
+      return await route(request, env);
+    } catch (e) {
+      // Logged for the operator; the client gets a sentence, never a stack.
+      console.error('router: unexpected error', e);
+      return textResponse(500, 'The signaling server had a problem. Try again in a moment.');
+    }
+  },
+} satisfies ExportedHandler<Env>;

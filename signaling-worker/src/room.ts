@@ -1,0 +1,234 @@
+/**
+ * One pairing room (DESIGN.md, Pairing and signaling; the contract is src/protocol/signaling.ts).
+ *
+ * Nothing lives only in memory: the runtime may evict this object between any two events while
+ * its WebSockets stay open (hibernation), so
+ *   - who is in the room is the set of accepted WebSockets (`ctx.getWebSockets()`),
+ *   - each peer's id and rate-limit window live in its WebSocket attachment,
+ *   - "used" lives in storage, and the inactivity deadline is the storage alarm.
+ * The class has no fields of its own.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import {
+  INTERNAL_ERROR,
+  MAX_PEERS,
+  NORMAL_CLOSURE,
+  PING_FRAME,
+  PONG_FRAME,
+  RATE_LIMIT_MESSAGES,
+  RATE_LIMIT_WINDOW_MS,
+  ROOM_IDLE_MS,
+  SignalingCloseCode,
+  SignalingError,
+  USED_ROOM_RETENTION_MS,
+  type ClientMessage,
+  closeReason,
+  decodeClientMessage,
+  encodeServerMessage,
+  isSignalingCloseCode,
+} from '../../src/protocol/signaling';
+import { refuseWebSocket, textResponse } from './responses';
+
+/** Storage key: present (true) once a peer has sent `done`. */
+const USED_KEY = 'used';
+
+/** A peer's bookkeeping, kept in its WebSocket's attachment so that it survives hibernation. */
+interface Peer {
+  /** Random; tells peers apart after hibernation, when the WebSocket objects are new ones. */
+  readonly id: string;
+  /** Start of the current rate window, in ms since the epoch. */
+  readonly windowStart: number;
+  /** Messages received in the current window. */
+  readonly count: number;
+  /** Set when the room closes this peer; whatever it sends afterwards is ignored. */
+  readonly gone: boolean;
+}
+
+function readPeer(ws: WebSocket): Peer | null {
+  const value: unknown = ws.deserializeAttachment();
+  if (typeof value !== 'object' || value === null) return null;
+  const id: unknown = Reflect.get(value, 'id');
+  const windowStart: unknown = Reflect.get(value, 'windowStart');
+  const count: unknown = Reflect.get(value, 'count');
+  const gone: unknown = Reflect.get(value, 'gone');
+  if (
+    typeof id !== 'string' ||
+    typeof windowStart !== 'number' ||
+    typeof count !== 'number' ||
+    typeof gone !== 'boolean'
+  ) {
+    return null;
+  }
+  return { id, windowStart, count, gone };
+}
+
+function writePeer(ws: WebSocket, peer: Peer): void {
+  ws.serializeAttachment(peer);
+}
+
+export class Room extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Answered by the runtime even while the room hibernates; never reaches webSocketMessage.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+  }
+
+  /** A join: the router has already checked the method, the path and the upgrade header. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return textResponse(426, 'Expected a WebSocket upgrade.');
+    }
+    if ((await this.ctx.storage.get(USED_KEY)) === true) {
+      return refuseWebSocket(SignalingCloseCode.INVITE_USED);
+    }
+    const present = this.peers();
+    if (present.length >= MAX_PEERS) return refuseWebSocket(SignalingCloseCode.ROOM_FULL);
+
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    writePeer(server, { id: crypto.randomUUID(), windowStart: Date.now(), count: 0, gone: false });
+    server.send(encodeServerMessage({ t: 'hello', peers: present.length }));
+    const joined = encodeServerMessage({ t: 'peer-joined' });
+    for (const { ws } of present) ws.send(joined);
+    await this.keepAlive();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    try {
+      const peer = readPeer(ws);
+      if (peer === null) {
+        this.expel(ws, null, INTERNAL_ERROR, 'no peer state');
+        return;
+      }
+      if (peer.gone) return;
+
+      const now = Date.now();
+      const fresh = now - peer.windowStart >= RATE_LIMIT_WINDOW_MS || now < peer.windowStart;
+      const counted: Peer = fresh
+        ? { ...peer, windowStart: now, count: 1 }
+        : { ...peer, count: peer.count + 1 };
+      if (counted.count > RATE_LIMIT_MESSAGES) {
+        this.expel(ws, counted, SignalingCloseCode.RATE_LIMITED);
+        return;
+      }
+      writePeer(ws, counted);
+
+      let msg: ClientMessage;
+      try {
+        msg = decodeClientMessage(frame);
+      } catch (e) {
+        if (!SignalingError.is(e)) throw e;
+        this.expel(ws, counted, e.closeCode);
+        return;
+      }
+
+      switch (msg.t) {
+        case 'blob': {
+          // Verbatim, and only to the other peer; dropped if the sender is alone.
+          const relayed = encodeServerMessage({ t: 'blob', d: msg.d });
+          for (const other of this.peers(peer.id)) other.ws.send(relayed);
+          await this.keepAlive();
+          return;
+        }
+        case 'ping':
+          // Only a ping that is not byte-for-byte PING_FRAME gets here; it counts like any message.
+          ws.send(encodeServerMessage({ t: 'pong' }));
+          return;
+        case 'done':
+          await this.finish();
+          return;
+      }
+    } catch (e) {
+      this.fail(ws, e);
+    }
+  }
+
+  override webSocketClose(ws: WebSocket): void {
+    this.left(ws);
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.left(ws);
+  }
+
+  /** Inactivity expiry, or the end of a used room's retention. */
+  override async alarm(): Promise<void> {
+    if ((await this.ctx.storage.get(USED_KEY)) !== true) {
+      for (const ws of this.ctx.getWebSockets()) {
+        this.expel(ws, readPeer(ws), SignalingCloseCode.ROOM_EXPIRED, undefined, false);
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Peers in the room: open, not yet closed by the room, and not `exceptId`. */
+  private peers(exceptId?: string): { ws: WebSocket; peer: Peer }[] {
+    const out: { ws: WebSocket; peer: Peer }[] = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      const peer = readPeer(ws);
+      if (peer === null || peer.gone || peer.id === exceptId) continue;
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      out.push({ ws, peer });
+    }
+    return out;
+  }
+
+  /** Any join or message pushes the inactivity deadline back. */
+  private async keepAlive(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + ROOM_IDLE_MS);
+  }
+
+  /** `done`: the room is used for good; everyone is closed normally. */
+  private async finish(): Promise<void> {
+    await this.ctx.storage.put(USED_KEY, true);
+    await this.ctx.storage.setAlarm(Date.now() + USED_ROOM_RETENTION_MS);
+    for (const ws of this.ctx.getWebSockets()) {
+      this.expel(ws, readPeer(ws), NORMAL_CLOSURE, 'pairing finished', false);
+    }
+  }
+
+  /** Closes one peer and, unless the whole room is closing, tells the other one it left. */
+  private expel(
+    ws: WebSocket,
+    peer: Peer | null,
+    code: number,
+    reason = isSignalingCloseCode(code) ? closeReason(code) : '',
+    announce = true,
+  ): void {
+    if (peer !== null) {
+      if (peer.gone) return;
+      writePeer(ws, { ...peer, gone: true });
+    }
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed by the other side: nothing to do.
+    }
+    if (announce && peer !== null) this.announceLeft(peer.id);
+  }
+
+  /** The client closed or the connection broke. */
+  private left(ws: WebSocket): void {
+    const peer = readPeer(ws);
+    try {
+      // Complete the closing handshake (a no-op when the runtime already has).
+      ws.close(NORMAL_CLOSURE, 'bye');
+    } catch {
+      // Already closed.
+    }
+    if (peer !== null && !peer.gone) this.announceLeft(peer.id);
+  }
+
+  private announceLeft(id: string): void {
+    const leftMsg = encodeServerMessage({ t: 'peer-left' });
+    for (const other of this.peers(id)) other.ws.send(leftMsg);
+  }
+
+  /** Unexpected failure: log it here, and tell the client only that the server failed. */
+  private fail(ws: WebSocket, e: unknown): void {
+    console.error('room: unexpected error', e);
+    this.expel(ws, readPeer(ws), INTERNAL_ERROR, 'internal error');
+  }
+}
