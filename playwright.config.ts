@@ -48,10 +48,19 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `npm run build && npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
-    url: `http://127.0.0.1:${port}`,
-    reuseExistingServer: !process.env['CI'],
-    timeout: 120_000,
-  },
+  webServer: [
+    {
+      command: `npm run build && npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
+      url: `http://127.0.0.1:${port}`,
+      reuseExistingServer: !process.env['CI'],
+      timeout: 120_000,
+    },
+    {
+      // The local signaling worker, for the worker-pairing journeys.
+      command: 'npm run worker:dev',
+      url: 'http://127.0.0.1:8787/rooms/health',
+      reuseExistingServer: !process.env['CI'],
+      timeout: 120_000,
+    },
+  ],
 });

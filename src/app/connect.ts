@@ -1,0 +1,261 @@
+/**
+ * Use cases that turn "I have the app open" into "we share an authenticated encrypted session":
+ * manual pairing by codes (no server at all) and pairing through the signaling worker.
+ *
+ *  manual:  inviter: offer → invite code (text + QR) ─► joiner: answer → answer code ─► inviter
+ *  worker:  inviter: link with #join=secret.keyhash; both meet in room SHA-256(secret); offer and
+ *           answer travel as AES-GCM blobs; the joiner checks the inviter's Noise static key
+ *           against the key hash in the link; then `done` uses the invite up.
+ * Either way the WebRTC offerer is the Noise initiator, and the session binds both DTLS
+ * fingerprints into its prologue.
+ */
+import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
+import { randomBytes } from '../crypto/random';
+import { ProtocolError } from '../protocol/errors';
+import { generateDhKeyPair } from '../protocol/noise';
+import {
+  createInvite,
+  createSignalingCipher,
+  inviteLink,
+  matchesInviter,
+  parseInvite,
+  wrongInviter,
+  type Invite,
+} from '../protocol/pairing';
+import { createSession, type PeerInfo, type Session, type SessionIdentity } from '../protocol/session';
+import { RtcError } from '../rtc/errors';
+import { decodeInviteCode, encodeInviteCode } from '../rtc/invite-code';
+import type { SessionDescription } from '../rtc/sdp';
+import { connectSignaling, type SignalingClient } from '../rtc/signaling-client';
+import {
+  createSimplePeerTransport,
+  type SimplePeerConnection,
+  type WebRtcTransport,
+} from '../rtc/simple-peer-transport';
+import type { AppConfig } from './config';
+
+export const CAPABILITIES = ['text.v1', 'ack.v1'];
+
+export interface Connected {
+  session: Session;
+  peer: PeerInfo;
+  transport: WebRtcTransport;
+  /** 60 digits, the same on both sides unless someone sits in the middle. */
+  safetyNumber: string;
+  /** True when pairing itself proved the peer's key (a worker invite with the key hash). */
+  keyProvenByInvite: boolean;
+}
+
+export async function createIdentity(displayName: string): Promise<SessionIdentity> {
+  return { keyPair: await generateDhKeyPair(), userId: randomBytes(16), displayName };
+}
+
+/** Runs the v0.1 handshake over an open transport; the joiner of a worker invite checks the key. */
+export async function secureSession(
+  transport: WebRtcTransport,
+  identity: SessionIdentity,
+  invite?: Invite,
+): Promise<Connected> {
+  const session = createSession({
+    channel: transport,
+    initiator: transport.info.initiator,
+    localFingerprint: transport.info.localFingerprint,
+    remoteFingerprint: transport.info.remoteFingerprint,
+    maxMessageSize: transport.info.maxMessageSize,
+    identity,
+    capabilities: CAPABILITIES,
+  });
+  const peer = await session.ready;
+  if (invite && !(await matchesInviter(invite, peer.staticKey))) {
+    await session.close('wrong identity key');
+    throw wrongInviter();
+  }
+  const number = await safetyNumber(
+    { id: identity.userId, key: identityKeyBytes(identity.keyPair.publicKey) },
+    { id: peer.userId, key: identityKeyBytes(peer.staticKey) },
+  );
+  return { session, peer, transport, safetyNumber: number, keyProvenByInvite: invite !== undefined };
+}
+
+export interface ManualInvite {
+  /** The invite code to show (text and QR). */
+  code: Promise<string>;
+  /** Hand over the answer code the other side shows. */
+  acceptAnswer(answerCode: string): void;
+  connected: Promise<Connected>;
+  cancel(): void;
+}
+
+export function startManualInvite(identity: SessionIdentity, config: AppConfig): ManualInvite {
+  const conn = createSimplePeerTransport({ initiator: true, iceServers: config.iceServers });
+  const code = conn.localSignal().then(encodeInviteCode);
+  return {
+    code,
+    acceptAnswer(answerCode) {
+      const desc = decodeInviteCode(answerCode);
+      if (desc.type !== 'answer') {
+        throw new RtcError(
+          'CODE_INVALID',
+          'This is an invite code, not an answer code: paste the code the other person shows after joining.',
+        );
+      }
+      conn.acceptRemote(desc);
+    },
+    connected: conn.transport.then(async (t) => secureSession(t, identity)),
+    cancel: () => conn.close(),
+  };
+}
+
+export interface ManualJoin {
+  /** The answer code to show back to the inviter. */
+  answerCode: Promise<string>;
+  connected: Promise<Connected>;
+  cancel(): void;
+}
+
+export function joinManual(inviteCode: string, identity: SessionIdentity, config: AppConfig): ManualJoin {
+  const desc = decodeInviteCode(inviteCode);
+  if (desc.type !== 'offer') {
+    throw new RtcError(
+      'CODE_INVALID',
+      'This is an answer code: paste it on the device that made the invite.',
+    );
+  }
+  const conn = createSimplePeerTransport({ initiator: false, iceServers: config.iceServers });
+  conn.acceptRemote(desc);
+  return {
+    answerCode: conn.localSignal().then(encodeInviteCode),
+    connected: conn.transport.then(async (t) => secureSession(t, identity)),
+    cancel: () => conn.close(),
+  };
+}
+
+/** What travels, sealed, through the worker. */
+function isDescription(value: unknown): value is SessionDescription {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { type?: unknown; sdp?: unknown };
+  return (v.type === 'offer' || v.type === 'answer') && typeof v.sdp === 'string' && v.sdp.length < 16_000;
+}
+
+interface WorkerPairing {
+  connected: Promise<Connected>;
+  cancel(): void;
+}
+
+function noWorker(): RtcError {
+  return new RtcError(
+    'SIGNAL_INVALID',
+    'No signaling server is configured: use an invite code instead, or set one in settings.',
+  );
+}
+
+/**
+ * Runs one side of worker pairing until the session is ready. `onSignal` receives each opened
+ * blob; whatever arrives that is not what this side waits for is refused.
+ */
+async function pairThroughWorker(
+  role: 'inviter' | 'joiner',
+  invite: Invite,
+  identity: SessionIdentity,
+  config: AppConfig,
+  register: (cancel: () => void) => void,
+): Promise<Connected> {
+  if (!config.signalingUrl) throw noWorker();
+  const cipher = await createSignalingCipher(invite.secret, role);
+  const signaling: SignalingClient = connectSignaling({ url: config.signalingUrl, roomId: cipher.roomId });
+  let conn: SimplePeerConnection | undefined;
+  let settled = false;
+  register(() => {
+    settled = true;
+    signaling.close();
+    conn?.close();
+  });
+  return new Promise<Connected>((resolve, reject) => {
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signaling.close();
+      conn?.close();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    const sendSignal = async (c: SimplePeerConnection) => {
+      signaling.sendBlob(await cipher.seal(await c.localSignal()));
+    };
+    const startOffer = (): void => {
+      if (role !== 'inviter' || conn) return;
+      conn = createSimplePeerTransport({ initiator: true, iceServers: config.iceServers });
+      sendSignal(conn).catch(fail);
+      conn.transport
+        .then(async (t) => secureSession(t, identity))
+        .then((connected) => {
+          settled = true;
+          signaling.done();
+          signaling.close();
+          resolve(connected);
+        }, fail);
+    };
+    signaling.on('hello', (peers) => {
+      if (peers > 0) startOffer();
+    });
+    signaling.on('peer-joined', startOffer);
+    signaling.on('blob', (blob) => {
+      cipher
+        .open(blob)
+        .then((msg) => {
+          if (!isDescription(msg))
+            throw new ProtocolError('BAD_SIGNAL', 'A pairing message had the wrong shape.');
+          if (role === 'inviter') {
+            if (msg.type !== 'answer' || !conn)
+              throw new ProtocolError('BAD_SIGNAL', 'An unexpected pairing message arrived.');
+            conn.acceptRemote(msg);
+            return;
+          }
+          if (msg.type !== 'offer' || conn)
+            throw new ProtocolError('BAD_SIGNAL', 'An unexpected pairing message arrived.');
+          conn = createSimplePeerTransport({ initiator: false, iceServers: config.iceServers });
+          conn.acceptRemote(msg);
+          sendSignal(conn).catch(fail);
+          conn.transport
+            .then(async (t) => secureSession(t, identity, invite))
+            .then((connected) => {
+              settled = true;
+              signaling.done();
+              signaling.close();
+              resolve(connected);
+            }, fail);
+        })
+        .catch(fail);
+    });
+    signaling.on('close', (info) => {
+      if (!info.normal) fail(new RtcError('SIGNAL_INVALID', info.message));
+    });
+  });
+}
+
+export interface WorkerInvite extends WorkerPairing {
+  link: string;
+}
+
+export async function startWorkerInvite(
+  identity: SessionIdentity,
+  config: AppConfig,
+  appUrl: string,
+): Promise<WorkerInvite> {
+  if (!config.signalingUrl) throw noWorker();
+  const invite = await createInvite(identity.keyPair.publicKey);
+  let cancel = (): void => undefined;
+  const connected = pairThroughWorker('inviter', invite, identity, config, (c) => (cancel = c));
+  return { link: inviteLink(appUrl, invite), connected, cancel: () => cancel() };
+}
+
+export function joinWorkerInvite(link: string, identity: SessionIdentity, config: AppConfig): WorkerPairing {
+  const invite = parseInvite(link);
+  let cancel = (): void => undefined;
+  const connected = pairThroughWorker('joiner', invite, identity, config, (c) => (cancel = c));
+  return { connected, cancel: () => cancel() };
+}
+
+/** Tells a worker link from a manual code. */
+export function isInviteLink(text: string): boolean {
+  return /#?join=\d+\./.test(text.trim());
+}
