@@ -6,47 +6,21 @@
  * (simple-peer and its Node shims) without shipping a test page.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, preview, type PreviewServer } from 'vite';
 import type { Failure, OpenInfo } from '../e2e-pages/transport-page';
+import { serveTestPages, type TestPages } from './test-pages';
 
 const MiB = 1024 * 1024;
-const root = fileURLToPath(new URL('..', import.meta.url));
-let server: PreviewServer | undefined;
-let outDir: string | undefined;
+let pages: TestPages | undefined;
 let pageUrl = '';
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  outDir = await mkdtemp(join(tmpdir(), 'secmsg-e2e-pages-'));
-  await build({
-    root,
-    configFile: join(root, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: true,
-      rolldownOptions: { input: { transport: join(root, 'e2e-pages/transport.html') } },
-    },
-  });
-  server = await preview({
-    root,
-    configFile: false,
-    logLevel: 'warn',
-    build: { outDir },
-    preview: { host: '127.0.0.1', port: 4180, strictPort: false },
-  });
-  const base = server.resolvedUrls?.local[0];
-  if (!base) throw new Error('vite preview did not report a URL');
-  pageUrl = new URL('e2e-pages/transport.html', base).href;
+  pages = await serveTestPages();
+  pageUrl = pages.url('transport');
 });
 
 test.afterAll(async () => {
-  await server?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+  await pages?.close();
 });
 
 interface Side {
