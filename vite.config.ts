@@ -1,8 +1,13 @@
+import basicSsl from '@vitejs/plugin-basic-ssl';
 import { defineConfig } from 'vitest/config';
 import solid from 'vite-plugin-solid';
 
+// `npm start -- --https` (scripts/start.mjs) sets SECMSG_HTTPS: a self-signed certificate, so a
+// phone on the same network gets the secure context that the camera and WebCrypto need.
+const https = process.env['SECMSG_HTTPS'] === '1';
+
 export default defineConfig({
-  plugins: [solid()],
+  plugins: [solid(), ...(https ? [basicSsl({ name: 'secmsg-dev' })] : [])],
   build: {
     target: 'es2022',
   },
