@@ -89,7 +89,7 @@ export class Room extends DurableObject<Env> {
     writePeer(server, { id: crypto.randomUUID(), windowStart: Date.now(), count: 0, gone: false });
     server.send(encodeServerMessage({ t: 'hello', peers: present.length }));
     const joined = encodeServerMessage({ t: 'peer-joined' });
-    for (const { ws } of present) ws.send(joined);
+    for (const { ws } of present) safeSend(ws, joined);
     await this.keepAlive();
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -127,7 +127,7 @@ export class Room extends DurableObject<Env> {
         case 'blob': {
           // Verbatim, and only to the other peer; dropped if the sender is alone.
           const relayed = encodeServerMessage({ t: 'blob', d: msg.d });
-          for (const other of this.peers(peer.id)) other.ws.send(relayed);
+          for (const other of this.peers(peer.id)) safeSend(other.ws, relayed);
           await this.keepAlive();
           return;
         }
@@ -223,12 +223,24 @@ export class Room extends DurableObject<Env> {
 
   private announceLeft(id: string): void {
     const leftMsg = encodeServerMessage({ t: 'peer-left' });
-    for (const other of this.peers(id)) other.ws.send(leftMsg);
+    for (const other of this.peers(id)) safeSend(other.ws, leftMsg);
   }
 
   /** Unexpected failure: log it here, and tell the client only that the server failed. */
   private fail(ws: WebSocket, e: unknown): void {
     console.error('room: unexpected error', e);
     this.expel(ws, readPeer(ws), INTERNAL_ERROR, 'internal error');
+  }
+}
+
+/**
+ * Sends to a peer whose connection may have just broken (the runtime can still report it open):
+ * a lost connection is that peer's `webSocketClose`/`webSocketError` to handle, not an error here.
+ */
+function safeSend(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // The connection is gone; its close handler announces it.
   }
 }
