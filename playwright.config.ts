@@ -1,18 +1,6 @@
-import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
+import { chromiumLaunchOptions } from './e2e/chromium';
 
-/**
- * Which Chromium to drive: $SECMSG_CHROMIUM (or $CHROMIUM_PATH) if set, else Debian's
- * /usr/bin/chromium if present, else Playwright's own downloaded browser.
- */
-function chromiumExecutable(): string | undefined {
-  const fromEnv = process.env['SECMSG_CHROMIUM'] ?? process.env['CHROMIUM_PATH'];
-  if (fromEnv) return fromEnv;
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  return undefined;
-}
-
-const executablePath = chromiumExecutable();
 const port = 4173;
 
 export default defineConfig({
@@ -33,18 +21,7 @@ export default defineConfig({
       name: 'chromium',
       use: {
         ...devices['Desktop Chrome'],
-        launchOptions: {
-          ...(executablePath ? { executablePath } : {}),
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
+        launchOptions: chromiumLaunchOptions(),
       },
     },
   ],

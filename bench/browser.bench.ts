@@ -12,10 +12,10 @@
  *   tsx bench/browser.bench.ts [--runs N] [--verbose] [--profile]
  * --verbose prints each run's figures; --profile also times the bulk path's pieces in the page.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import type { BenchOptions, ProfileResult } from '../e2e-pages/bench-page';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 import { serveTestPages } from '../e2e/test-pages';
 
 const TARGET_BULK_RATIO = 0.9;
@@ -23,12 +23,6 @@ const TARGET_HANDSHAKE_MS = 15;
 const TARGET_PING_RATIO = 1.5;
 
 /** $SECMSG_CHROMIUM, else Debian's /usr/bin/chromium, else Playwright's own (as playwright.config.ts). */
-function chromiumExecutable(): string | undefined {
-  const fromEnv = process.env['SECMSG_CHROMIUM'];
-  if (fromEnv) return fromEnv;
-  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-}
-
 const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
 
 function printProfile(p: ProfileResult): void {
@@ -62,20 +56,8 @@ async function main(): Promise<void> {
     },
   });
   const options: Partial<BenchOptions> = { runs: Math.max(5, Number(args.runs) || 9) };
-  const executablePath = chromiumExecutable();
   const pages = await serveTestPages();
-  const browser = await chromium.launch({
-    ...(executablePath ? { executablePath } : {}),
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
