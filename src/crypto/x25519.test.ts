@@ -17,7 +17,9 @@ import { isAllZero, toHex } from './bytes';
 import { CryptoError } from './errors';
 import {
   type X25519Backend,
+  exportStorableKey,
   generateX25519KeyPair,
+  importStorableKey,
   x25519KeyPairFromPrivate,
   x25519SharedSecret,
 } from './x25519';
@@ -115,6 +117,77 @@ describe.each(backends)('X25519 on %s', (backend) => {
         (e: unknown) => CryptoError.is(e, 'BAD_PUBLIC_KEY'),
         `expected CryptoError BAD_PUBLIC_KEY for ${toHex(pub)}`,
       );
+    }
+  });
+});
+
+describe.each(backends)('X25519 storable keys on %s', (backend) => {
+  it('round-trips through a structured clone (as IndexedDB stores it) to the same key', async () => {
+    const own = await generateX25519KeyPair(backend);
+    const peer = await generateX25519KeyPair();
+    const stored: unknown = structuredClone(exportStorableKey(own.privateKey));
+    const restored = importStorableKey(stored);
+    expect(restored.backend).toBe(backend);
+    expect(await x25519SharedSecret(restored, peer.publicKey)).toEqual(
+      await x25519SharedSecret(own.privateKey, peer.publicKey),
+    );
+  });
+
+  it('refuses a truncated or mislabelled record', async () => {
+    const own = await generateX25519KeyPair(backend);
+    const storable = exportStorableKey(own.privateKey);
+    const bad: unknown[] = [
+      undefined,
+      null,
+      'key',
+      new Uint8Array(32),
+      { backend },
+      { key: storable.key },
+      { backend: 'other', key: storable.key },
+      { backend: backend === 'noble' ? 'webcrypto' : 'noble', key: storable.key },
+    ];
+    for (const value of bad) {
+      expect(() => importStorableKey(value)).toThrow(CryptoError);
+    }
+  });
+});
+
+describe('X25519 storable keys', () => {
+  it('keeps a WebCrypto key non-extractable and never exposes its bytes', async () => {
+    const { privateKey } = await generateX25519KeyPair('webcrypto');
+    const storable = exportStorableKey(privateKey);
+    expect(storable.backend).toBe('webcrypto');
+    expect(storable.key).toBeInstanceOf(CryptoKey);
+    expect((storable.key as CryptoKey).extractable).toBe(false);
+    await expect(globalThis.crypto.subtle.exportKey('pkcs8', storable.key as CryptoKey)).rejects.toThrow();
+  });
+
+  it('stores the noble fallback as a copy of the 32 raw bytes', async () => {
+    const { privateKey } = await generateX25519KeyPair('noble');
+    const storable = exportStorableKey(privateKey);
+    expect(storable.backend).toBe('noble');
+    expect(storable.key).toBeInstanceOf(Uint8Array);
+    expect(storable.key).toHaveLength(32);
+    // Changing the stored copy does not change the live key.
+    const peer = await generateX25519KeyPair('noble');
+    const before = await x25519SharedSecret(privateKey, peer.publicKey);
+    (storable.key as Uint8Array).fill(1);
+    expect(await x25519SharedSecret(privateKey, peer.publicKey)).toEqual(before);
+  });
+
+  it('refuses raw bytes of the wrong length', () => {
+    expect(() => importStorableKey({ backend: 'noble', key: new Uint8Array(31) })).toThrow(CryptoError);
+  });
+
+  it('refuses a CryptoKey that is not a non-extractable X25519 private deriveBits key', async () => {
+    const subtle = globalThis.crypto.subtle;
+    const extractable = await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits']);
+    const noDerive = await subtle.generateKey({ name: 'X25519' }, false, ['deriveKey']);
+    const ecdh = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    const aes = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+    const publicKey = (await subtle.generateKey({ name: 'X25519' }, false, ['deriveBits'])).publicKey;
+    for (const key of [extractable.privateKey, noDerive.privateKey, ecdh.privateKey, aes, publicKey]) {
+      expect(() => importStorableKey(structuredClone({ backend: 'webcrypto', key }))).toThrow(CryptoError);
     }
   });
 });

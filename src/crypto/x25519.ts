@@ -151,3 +151,57 @@ function badPublicKey(cause?: unknown): CryptoError {
     cause === undefined ? undefined : { cause },
   );
 }
+
+/**
+ * A private key in the form storage keeps: a value IndexedDB can structured-clone, never shown to
+ * anyone else.
+ *
+ * - `webcrypto`: the non-extractable `CryptoKey` itself. IndexedDB clones it with its
+ *   non-extractable flag, so the bytes never reach script, neither now nor after a reload.
+ * - `noble`: **the fallback, raw 32-byte private scalar.** Only on platforms without X25519 in
+ *   WebCrypto; whoever can read the page's storage can read this key. Prefer `webcrypto`.
+ */
+export type StorableX25519Key =
+  | { readonly backend: 'webcrypto'; readonly key: CryptoKey }
+  | { readonly backend: 'noble'; readonly key: Uint8Array };
+
+/** The storable form of `key` (see `StorableX25519Key`); it does not copy WebCrypto key bytes. */
+export function exportStorableKey(key: X25519PrivateKey): StorableX25519Key {
+  const impl = secretOf(key);
+  return impl.kind === 'webcrypto'
+    ? { backend: 'webcrypto', key: impl.key }
+    : { backend: 'noble', key: copyBytes(impl.key) };
+}
+
+/**
+ * A private key handle back from what `exportStorableKey` made (after a structured clone, as
+ * IndexedDB returns it). Throws `CryptoError('BAD_ARGUMENT')` with a sentence when `value` is not
+ * that shape: a `CryptoKey` must be a non-extractable X25519 private key usable for deriveBits,
+ * raw bytes must be 32 long.
+ */
+export function importStorableKey(value: unknown): X25519PrivateKey {
+  if (typeof value !== 'object' || value === null || !('backend' in value) || !('key' in value)) {
+    throw new CryptoError('BAD_ARGUMENT', 'The stored private key is not a stored X25519 key record.');
+  }
+  const { backend, key } = value;
+  if (backend === 'noble') {
+    assertBytes(key, 'The stored private key', X25519_KEY_LENGTH);
+    return X25519PrivateKey.wrap({ kind: 'noble', key: copyBytes(key) });
+  }
+  if (backend !== 'webcrypto') {
+    throw new CryptoError('BAD_ARGUMENT', 'The stored private key names an unknown backend.');
+  }
+  if (typeof CryptoKey === 'undefined' || !(key instanceof CryptoKey)) {
+    throw new CryptoError('BAD_ARGUMENT', 'The stored private key is not a WebCrypto key.');
+  }
+  if (key.type !== 'private' || key.algorithm.name !== 'X25519') {
+    throw new CryptoError('BAD_ARGUMENT', 'The stored private key is not an X25519 private key.');
+  }
+  if (key.extractable) {
+    throw new CryptoError('BAD_ARGUMENT', 'The stored private key is extractable, and it must not be.');
+  }
+  if (!key.usages.includes('deriveBits')) {
+    throw new CryptoError('BAD_ARGUMENT', 'The stored private key cannot be used for key agreement.');
+  }
+  return X25519PrivateKey.wrap({ kind: 'webcrypto', key });
+}

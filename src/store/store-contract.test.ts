@@ -1,0 +1,436 @@
+/**
+ * One contract for every store implementation: the in-memory one and the IndexedDB one (over
+ * fake-indexeddb, a fresh `IDBFactory` injected per test). `idb` checks values against the global
+ * `IDBDatabase`, `IDBTransaction`… constructors, so `fake-indexeddb/auto` provides those globals;
+ * the database itself always comes from the injected factory.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from '../crypto/random';
+import { generateX25519KeyPair, x25519SharedSecret } from '../crypto/x25519';
+import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
+import { MemoryBackend, openMemoryStore } from './memory-store';
+import { IDENTITY_KEY, type IdentityRecord, identityRecord, newContactId } from './records';
+import { type Contact, type IdentityLoad, type StoredMessage, StoreError, type Stores } from './types';
+
+interface Fixture {
+  /** Opens the stores over the same storage, as a page load would. */
+  open(): Promise<Stores>;
+  readRawIdentity(): Promise<unknown>;
+  writeRawIdentity(record: unknown): Promise<void>;
+}
+
+const clock = 1_700_000_000_000;
+const now = (): number => clock;
+
+const harnesses: { name: string; setup(): Fixture }[] = [
+  {
+    name: 'memory',
+    setup: () => {
+      const backend = new MemoryBackend();
+      return {
+        open: async () => {
+          await Promise.resolve();
+          return openMemoryStore({ backend, now });
+        },
+        readRawIdentity: async () => {
+          await Promise.resolve();
+          return structuredClone(backend.identity.get(IDENTITY_KEY));
+        },
+        writeRawIdentity: async (record) => {
+          await Promise.resolve();
+          backend.identity.set(IDENTITY_KEY, structuredClone(record));
+        },
+      };
+    },
+  },
+  {
+    name: 'idb',
+    setup: () => {
+      const factory = new IDBFactory();
+      return {
+        open: async () => openIdbStore({ factory, now }),
+        readRawIdentity: async () => {
+          const db = await openDatabase(factory, DB_NAME);
+          try {
+            return await db.get('identity', IDENTITY_KEY);
+          } finally {
+            db.close();
+          }
+        },
+        writeRawIdentity: async (record) => {
+          const db = await openDatabase(factory, DB_NAME);
+          try {
+            await db.put('identity', record as IdentityRecord);
+          } finally {
+            db.close();
+          }
+        },
+      };
+    },
+  },
+];
+
+const isSentence = (s: string): boolean => /^[A-Z].{10,}[.]$/.test(s);
+
+function expectOk(load: IdentityLoad) {
+  if (load.kind !== 'ok') throw new Error(`expected an identity, got ${JSON.stringify(load)}`);
+  return load.identity;
+}
+
+function contact(overrides: Partial<Contact> = {}): Contact {
+  return {
+    id: newContactId(),
+    identityKey: randomBytes(32),
+    userId: randomBytes(16),
+    name: 'Bob',
+    verified: false,
+    firstSeen: 1000,
+    lastSeen: 2000,
+    ...overrides,
+  };
+}
+
+function message(contactId: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
+  return {
+    contactId,
+    messageId: randomBytes(16),
+    direction: 'out',
+    body: 'hello',
+    sentAt: 5000,
+    state: 'queued',
+    ...overrides,
+  };
+}
+
+describe.each(harnesses)('$name store', (harness) => {
+  let fixture: Fixture;
+  let stores: Stores;
+
+  beforeEach(async () => {
+    fixture = harness.setup();
+    stores = await fixture.open();
+    return () => stores.close();
+  });
+
+  async function reopen(): Promise<Stores> {
+    stores.close();
+    stores = await fixture.open();
+    return stores;
+  }
+
+  describe('identity', () => {
+    it('has none on first run', async () => {
+      expect(await stores.identity.load()).toEqual({ kind: 'none' });
+    });
+
+    it('creates one and reads back the same key after a reload', async () => {
+      const created = await stores.identity.create('Alice');
+      if (created.kind !== 'created') throw new Error('expected a new identity');
+      const { identity } = created;
+      expect(identity.displayName).toBe('Alice');
+      expect(identity.userId).toHaveLength(16);
+      expect(identity.keyPair.publicKey).toHaveLength(32);
+      expect(identity.createdAt).toBe(clock);
+
+      const peer = await generateX25519KeyPair();
+      const before = await x25519SharedSecret(identity.keyPair.privateKey, peer.publicKey);
+
+      const loaded = expectOk(await (await reopen()).identity.load());
+      expect(loaded.keyPair.publicKey).toEqual(identity.keyPair.publicKey);
+      expect(loaded.keyPair.privateKey.backend).toBe(identity.keyPair.privateKey.backend);
+      expect(loaded.userId).toEqual(identity.userId);
+      expect(loaded.displayName).toBe('Alice');
+      expect(loaded.createdAt).toBe(identity.createdAt);
+      expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(before);
+      expect(await x25519SharedSecret(peer.privateKey, loaded.keyPair.publicKey)).toEqual(before);
+    });
+
+    it('stores the private key without its bytes (a non-extractable CryptoKey)', async () => {
+      await stores.identity.create('Alice');
+      const raw = (await fixture.readRawIdentity()) as IdentityRecord;
+      expect(raw.privateKey.backend).toBe('webcrypto');
+      expect(raw.privateKey.key).toBeInstanceOf(CryptoKey);
+      expect((raw.privateKey.key as CryptoKey).extractable).toBe(false);
+    });
+
+    it('reads back an identity stored with the noble fallback (raw bytes)', async () => {
+      const keyPair = await generateX25519KeyPair('noble');
+      const identity = { keyPair, userId: randomBytes(16), displayName: 'Nora', createdAt: 7 };
+      await fixture.writeRawIdentity(identityRecord(identity));
+      const loaded = expectOk(await (await reopen()).identity.load());
+      expect(loaded.keyPair.privateKey.backend).toBe('noble');
+      const peer = await generateX25519KeyPair();
+      expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(
+        await x25519SharedSecret(keyPair.privateKey, peer.publicKey),
+      );
+    });
+
+    it('never replaces an identity through create', async () => {
+      const first = await stores.identity.create('Alice');
+      expect(first.kind).toBe('created');
+      expect(await stores.identity.create('Mallory')).toEqual({ kind: 'exists' });
+      const loaded = expectOk(await (await reopen()).identity.load());
+      expect(loaded.displayName).toBe('Alice');
+      if (first.kind === 'created')
+        expect(loaded.keyPair.publicKey).toEqual(first.identity.keyPair.publicKey);
+    });
+
+    it('refuses a name the handshake could not carry', async () => {
+      await expect(stores.identity.create('')).rejects.toSatisfy((e: unknown) =>
+        StoreError.is(e, 'BAD_ARGUMENT'),
+      );
+      await expect(stores.identity.create('x'.repeat(65))).rejects.toSatisfy((e: unknown) =>
+        StoreError.is(e, 'BAD_ARGUMENT'),
+      );
+      expect(await stores.identity.load()).toEqual({ kind: 'none' });
+    });
+
+    const damage: [string, (r: IdentityRecord, other: IdentityRecord) => unknown][] = [
+      ['a missing private key', (r) => ({ ...r, privateKey: undefined })],
+      ['a private key that is not a key', (r) => ({ ...r, privateKey: { backend: 'webcrypto', key: 'x' } })],
+      ['an unknown key backend', (r) => ({ ...r, privateKey: { backend: 'hsm', key: r.privateKey.key } })],
+      ['a short public key', (r) => ({ ...r, publicKey: r.publicKey.slice(0, 31) })],
+      ['a missing user id', (r) => ({ ...r, userId: undefined })],
+      ['a private key from another key pair', (r, other) => ({ ...r, privateKey: other.privateKey })],
+    ];
+
+    it.each(damage)('reports %s as unreadable, in a sentence, and keeps it', async (_label, corrupt) => {
+      await stores.identity.create('Alice');
+      const good = (await fixture.readRawIdentity()) as IdentityRecord;
+      const other = identityRecord({
+        keyPair: await generateX25519KeyPair(),
+        userId: randomBytes(16),
+        displayName: 'Other',
+        createdAt: 1,
+      });
+      const bad = corrupt(good, other);
+      await fixture.writeRawIdentity(bad);
+
+      const reopened = await reopen();
+      const load = await reopened.identity.load();
+      expect(load.kind).toBe('unreadable');
+      if (load.kind === 'unreadable') expect(isSentence(load.reason), load.reason).toBe(true);
+
+      // Not replaced silently: create refuses, and the record is still there as it was.
+      expect(await reopened.identity.create('Alice again')).toEqual({ kind: 'exists' });
+      expect(await reopened.identity.rename('Alice again')).toBe('none');
+      expect((await reopened.identity.load()).kind).toBe('unreadable');
+      const raw = (await fixture.readRawIdentity()) as IdentityRecord;
+      expect(raw.displayName).toBe('Alice');
+    });
+
+    it('replaces an unreadable identity only on an explicit reset', async () => {
+      await stores.identity.create('Alice');
+      const good = (await fixture.readRawIdentity()) as IdentityRecord;
+      await fixture.writeRawIdentity({ ...good, privateKey: undefined });
+      expect((await (await reopen()).identity.load()).kind).toBe('unreadable');
+
+      const fresh = await stores.identity.resetIdentity('Alice 2');
+      expect(fresh.keyPair.publicKey).not.toEqual(good.publicKey);
+      const loaded = expectOk(await (await reopen()).identity.load());
+      expect(loaded.displayName).toBe('Alice 2');
+      expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
+      expect(loaded.userId).toEqual(fresh.userId);
+    });
+
+    it('replaces a readable identity on an explicit reset', async () => {
+      const first = await stores.identity.create('Alice');
+      if (first.kind !== 'created') throw new Error('expected a new identity');
+      const fresh = await stores.identity.resetIdentity('Alice');
+      expect(fresh.keyPair.publicKey).not.toEqual(first.identity.keyPair.publicKey);
+      expect(fresh.userId).not.toEqual(first.identity.userId);
+      const loaded = expectOk(await (await reopen()).identity.load());
+      expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
+    });
+
+    it('renames the identity and keeps the key', async () => {
+      expect(await stores.identity.rename('Nobody')).toBe('none');
+      const first = await stores.identity.create('Alice');
+      if (first.kind !== 'created') throw new Error('expected a new identity');
+      expect(await stores.identity.rename('Alicia')).toBe('renamed');
+      const loaded = expectOk(await (await reopen()).identity.load());
+      expect(loaded.displayName).toBe('Alicia');
+      expect(loaded.keyPair.publicKey).toEqual(first.identity.keyPair.publicKey);
+    });
+  });
+
+  describe('contacts', () => {
+    it('puts, gets, finds by key and lists, most recently seen first', async () => {
+      const bob = contact({ name: 'Bob', lastSeen: 2000 });
+      const carol = contact({ name: 'Carol', lastSeen: 3000 });
+      const dave = contact({ name: 'Dave', lastSeen: 1000 });
+      for (const c of [bob, carol, dave]) await stores.contacts.put(c);
+
+      expect(await stores.contacts.get(bob.id)).toEqual(bob);
+      expect(await stores.contacts.get('nobody')).toBeUndefined();
+      expect(await stores.contacts.byKey(Uint8Array.from(carol.identityKey))).toEqual(carol);
+      expect(await stores.contacts.byKey(randomBytes(32))).toBeUndefined();
+      expect((await stores.contacts.list()).map((c) => c.name)).toEqual(['Carol', 'Bob', 'Dave']);
+      expect((await (await reopen()).contacts.list()).map((c) => c.name)).toEqual(['Carol', 'Bob', 'Dave']);
+    });
+
+    it('keeps the verified flag and other updates across a reload', async () => {
+      const bob = contact();
+      await stores.contacts.put(bob);
+      await stores.contacts.put({ ...bob, verified: true, lastSeen: 9000, name: 'Bobby' });
+      const loaded = await (await reopen()).contacts.get(bob.id);
+      expect(loaded).toEqual({ ...bob, verified: true, lastSeen: 9000, name: 'Bobby' });
+      expect(await stores.contacts.list()).toHaveLength(1);
+    });
+
+    it('re-pins a contact to a new key (after an accepted key change) and clears the old key', async () => {
+      const bob = contact({ verified: true });
+      await stores.contacts.put(bob);
+      const newKey = randomBytes(32);
+      await stores.contacts.put({ ...bob, identityKey: newKey, verified: false });
+      expect(await stores.contacts.byKey(bob.identityKey)).toBeUndefined();
+      expect((await stores.contacts.byKey(newKey))?.id).toBe(bob.id);
+      expect((await stores.contacts.get(bob.id))?.verified).toBe(false);
+    });
+
+    it('refuses a second contact with the same identity key', async () => {
+      const bob = contact();
+      await stores.contacts.put(bob);
+      await expect(stores.contacts.put(contact({ identityKey: bob.identityKey }))).rejects.toSatisfy(
+        (e: unknown) => StoreError.is(e, 'CONFLICT'),
+      );
+      expect(await stores.contacts.list()).toEqual([bob]);
+    });
+
+    it('refuses malformed contacts', async () => {
+      for (const bad of [contact({ identityKey: randomBytes(31) }), contact({ userId: randomBytes(8) })]) {
+        await expect(stores.contacts.put(bad)).rejects.toSatisfy((e: unknown) =>
+          StoreError.is(e, 'BAD_ARGUMENT'),
+        );
+      }
+    });
+
+    it('hands out copies: changing one does not change what is stored', async () => {
+      const bob = contact();
+      await stores.contacts.put(bob);
+      const got = await stores.contacts.get(bob.id);
+      got?.identityKey.fill(0);
+      bob.userId.fill(0);
+      const again = await stores.contacts.get(bob.id);
+      expect(again?.identityKey).not.toEqual(new Uint8Array(32));
+      expect(again?.userId).not.toEqual(new Uint8Array(16));
+    });
+  });
+
+  describe('messages', () => {
+    it('adds once per message id and contact', async () => {
+      const m = message('c1');
+      expect(await stores.messages.add(m)).toBe('added');
+      expect(await stores.messages.add({ ...m, body: 'changed' })).toBe('duplicate');
+      expect(await stores.messages.add({ ...m, contactId: 'c2' })).toBe('added');
+      expect(await stores.messages.list('c1')).toEqual([m]);
+      expect(await stores.messages.list('c2')).toHaveLength(1);
+      expect(await (await reopen()).messages.add(m)).toBe('duplicate');
+    });
+
+    it('lists a contact’s messages by sentAt, ties by message id', async () => {
+      const id = (n: number) => Uint8Array.from({ length: 16 }, () => n);
+      const added = [
+        message('c1', { sentAt: 300, body: 'third' }),
+        message('c1', { sentAt: 100, body: 'first' }),
+        message('c2', { sentAt: 150, body: 'other contact' }),
+        message('c1', { sentAt: 200, body: 'second b', messageId: id(0xbb) }),
+        message('c1', { sentAt: 200, body: 'second a', messageId: id(0xaa), direction: 'in' }),
+        message('c1', { sentAt: -5, body: 'before the epoch' }),
+      ];
+      for (const m of added) await stores.messages.add(m);
+      const bodies = async (s: Stores) => (await s.messages.list('c1')).map((m) => m.body);
+      const expected = ['before the epoch', 'first', 'second a', 'second b', 'third'];
+      expect(await bodies(stores)).toEqual(expected);
+      expect(await bodies(await reopen())).toEqual(expected);
+      expect(await stores.messages.list('nobody')).toEqual([]);
+      expect((await stores.messages.list('c1'))[2]?.direction).toBe('in');
+    });
+
+    it('moves state forward only and records receivedAt', async () => {
+      const m = message('c1');
+      await stores.messages.add(m);
+      const id = Uint8Array.from(m.messageId);
+      expect(await stores.messages.updateState('c1', id, 'sent')).toBe('updated');
+      expect(await stores.messages.updateState('c1', id, 'sent')).toBe('unchanged');
+      expect(await stores.messages.updateState('c1', id, 'delivered', 6000)).toBe('updated');
+      expect(await stores.messages.updateState('c1', id, 'sent')).toBe('unchanged');
+      expect(await stores.messages.updateState('c1', id, 'queued')).toBe('unchanged');
+      expect(await stores.messages.updateState('c2', id, 'sent')).toBe('missing');
+      expect(await stores.messages.updateState('c1', randomBytes(16), 'sent')).toBe('missing');
+      const [stored] = await (await reopen()).messages.list('c1');
+      expect(stored).toEqual({ ...m, state: 'delivered', receivedAt: 6000 });
+    });
+
+    it('refuses a message id that is not 16 bytes', async () => {
+      await expect(stores.messages.add(message('c1', { messageId: randomBytes(8) }))).rejects.toSatisfy(
+        (e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'),
+      );
+    });
+  });
+});
+
+describe('idb schema', () => {
+  it('builds every store and index from an empty database', async () => {
+    const factory = new IDBFactory();
+    expect(await factory.databases()).toEqual([]);
+    const db = await openDatabase(factory, DB_NAME);
+    try {
+      expect(db.version).toBe(SCHEMA_VERSION);
+      expect([...db.objectStoreNames].sort()).toEqual(['contacts', 'identity', 'messages']);
+      const tx = db.transaction(['identity', 'contacts', 'messages']);
+      expect(tx.objectStore('identity').keyPath).toBe('id');
+      const contacts = tx.objectStore('contacts');
+      expect(contacts.keyPath).toBe('id');
+      expect([...contacts.indexNames]).toEqual(['byIdentityKey']);
+      const byKey = contacts.index('byIdentityKey');
+      expect(byKey.keyPath).toBe('identityKeyHex');
+      expect(byKey.unique).toBe(true);
+      const messages = tx.objectStore('messages');
+      expect(messages.keyPath).toEqual(['contactId', 'messageIdHex']);
+      expect([...messages.indexNames]).toEqual(['byContactSentAt']);
+      expect(messages.index('byContactSentAt').keyPath).toEqual(['contactId', 'sentAt']);
+      await tx.done;
+    } finally {
+      db.close();
+    }
+  });
+
+  it('opens an existing database without upgrading or losing data', async () => {
+    const factory = new IDBFactory();
+    const first = await openIdbStore({ factory });
+    await first.identity.create('Alice');
+    const bob = contact();
+    await first.contacts.put(bob);
+    first.close();
+    const second = await openIdbStore({ factory });
+    expect((await second.identity.load()).kind).toBe('ok');
+    expect(await second.contacts.byKey(bob.identityKey)).toEqual(bob);
+    second.close();
+    expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
+  });
+
+  it('says so in a sentence when the database is from a newer version', async () => {
+    const factory = new IDBFactory();
+    await new Promise<void>((resolve, reject) => {
+      const request = factory.open(DB_NAME, SCHEMA_VERSION + 1);
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(new Error('could not set up the newer database'));
+    });
+    const opening = openIdbStore({ factory });
+    await expect(opening).rejects.toSatisfy(
+      (e: unknown) => StoreError.is(e, 'UNAVAILABLE') && /newer version/.test(e.message),
+    );
+  });
+
+  it('says so when there is no IndexedDB at all', async () => {
+    await expect(openDatabase(undefined, DB_NAME)).rejects.toSatisfy((e: unknown) =>
+      StoreError.is(e, 'UNAVAILABLE'),
+    );
+  });
+});
