@@ -27,11 +27,8 @@ import { RtcError } from '../rtc/errors';
 import { decodeInviteCode, encodeInviteCode } from '../rtc/invite-code';
 import type { SessionDescription } from '../rtc/sdp';
 import { connectSignaling, type SignalingClient } from '../rtc/signaling-client';
-import {
-  createSimplePeerTransport,
-  type SimplePeerConnection,
-  type WebRtcTransport,
-} from '../rtc/simple-peer-transport';
+import { createSimplePeerTransport, type SimplePeerConnection } from '../rtc/simple-peer-transport';
+import type { Transport } from '../rtc/transport';
 import type { AppConfig } from './config';
 
 export const CAPABILITIES = ['text.v1', 'ack.v1'];
@@ -39,7 +36,7 @@ export const CAPABILITIES = ['text.v1', 'ack.v1'];
 export interface Connected {
   session: Session;
   peer: PeerInfo;
-  transport: WebRtcTransport;
+  transport: Transport;
   /** 60 digits, the same on both sides unless someone sits in the middle. */
   safetyNumber: string;
   /** True when pairing itself proved the peer's key (a worker invite with the key hash). */
@@ -52,7 +49,7 @@ export async function createIdentity(displayName: string): Promise<SessionIdenti
 
 /** Runs the v0.1 handshake over an open transport; the joiner of a worker invite checks the key. */
 export async function secureSession(
-  transport: WebRtcTransport,
+  transport: Transport,
   identity: SessionIdentity,
   invite?: Invite,
 ): Promise<Connected> {

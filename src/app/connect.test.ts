@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../protocol/errors';
+import { createInvite } from '../protocol/pairing';
+import { createMemoryTransportPair } from '../rtc/memory-transport';
+import { createIdentity, secureSession } from './connect';
+
+async function settle<T>(p: Promise<T>) {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+describe('secureSession', () => {
+  it('connects, agrees on the safety number, and marks a key proved by the invite', async () => {
+    const { a, b } = createMemoryTransportPair();
+    const inviter = await createIdentity('Alice');
+    const joiner = await createIdentity('Bob');
+    const invite = await createInvite(inviter.keyPair.publicKey);
+    const [x, y] = await Promise.all([secureSession(a, inviter), secureSession(b, joiner, invite)]);
+    expect(x.safetyNumber).toMatch(/^\d{60}$/);
+    expect(x.safetyNumber).toBe(y.safetyNumber);
+    expect(y.keyProvenByInvite).toBe(true);
+    expect(y.peer.displayName).toBe('Alice');
+  });
+
+  it('refuses an inviter whose identity key is not the one the invite names', async () => {
+    const { a, b } = createMemoryTransportPair();
+    const impostor = await createIdentity('Mallory');
+    const joiner = await createIdentity('Bob');
+    const invite = await createInvite((await createIdentity('Alice')).keyPair.publicKey);
+    const [, joined] = await Promise.all([
+      settle(secureSession(a, impostor)),
+      settle(secureSession(b, joiner, invite)),
+    ]);
+    expect(!joined.ok && ProtocolError.is(joined.error, 'WRONG_PEER_KEY')).toBe(true);
+    expect(!joined.ok && (joined.error as Error).message).toMatch(/may be intercepted/);
+  });
+});
