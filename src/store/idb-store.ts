@@ -9,6 +9,8 @@
  *   id, display name, creation time.
  * - `contacts`: key `id`; unique index `byIdentityKey` on the hex of the pinned identity key.
  * - `messages`: key [contactId, messageIdHex]; index `byContactSentAt` on [contactId, sentAt].
+ * - `events` (since version 2): security events, auto-incremented keys; index `byContact` on
+ *   [contactId, at].
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import { toHex } from '../crypto/bytes';
@@ -22,6 +24,7 @@ import {
   contactRecord,
   copyContact,
   copyMessage,
+  eventRecord,
   identityRecord,
   messageRecord,
   newIdentity,
@@ -37,6 +40,8 @@ import {
   type MessageState,
   type MessageStore,
   type MessageUpdate,
+  type SecurityEvent,
+  type SecurityEventStore,
   type StoredIdentity,
   type StoredMessage,
   StoreError,
@@ -44,7 +49,7 @@ import {
 } from './types';
 
 export const DB_NAME = 'secmsg';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface SecMsgSchema extends DBSchema {
   identity: { key: typeof IDENTITY_KEY; value: IdentityRecord };
@@ -54,6 +59,7 @@ export interface SecMsgSchema extends DBSchema {
     value: MessageRecord;
     indexes: { byContactSentAt: [string, number] };
   };
+  events: { key: number; value: SecurityEvent; indexes: { byContact: [string, number] } };
 }
 
 type Db = IDBPDatabase<SecMsgSchema>;
@@ -76,7 +82,13 @@ export function upgrade(db: Db, oldVersion: number, newVersion: number, _tx: Upg
         messages.createIndex('byContactSentAt', ['contactId', 'sentAt']);
         break;
       }
-      // case 1: 1 → 2 goes here (using `_tx` to migrate records if needed).
+      case 1: {
+        // 1 → 2: the per-contact security event log.
+        const events = db.createObjectStore('events', { autoIncrement: true });
+        events.createIndex('byContact', ['contactId', 'at']);
+        break;
+      }
+      // case 2: 2 → 3 goes here (using `_tx` to migrate records if needed).
       default:
         throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
     }
@@ -92,14 +104,35 @@ export interface IdbStoreOptions {
 
 /** Opens the database (creating or upgrading its schema) and the stores over it. */
 export async function openIdbStore(options: IdbStoreOptions = {}): Promise<Stores> {
-  const db = await openDatabase(options.factory ?? globalThis.indexedDB, options.name ?? DB_NAME);
+  const factory = options.factory ?? globalThis.indexedDB;
+  const name = options.name ?? DB_NAME;
+  const db = await openDatabase(factory, name);
   const now = options.now ?? Date.now;
   return {
     identity: new IdbIdentityStore(db, now),
     contacts: new IdbContactStore(db),
     messages: new IdbMessageStore(db),
+    events: new IdbEventStore(db),
     close: () => db.close(),
+    destroy: async () => {
+      db.close();
+      await deleteDatabase(factory, name);
+    },
   };
+}
+
+/** Deletes the whole database; resolves once it is gone (other tabs are asked to close it first). */
+async function deleteDatabase(factory: IDBFactory, name: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const request = factory.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () =>
+      reject(
+        new StoreError('UNAVAILABLE', 'The browser would not delete the saved data.', {
+          cause: request.error,
+        }),
+      );
+  });
 }
 
 /**
@@ -196,7 +229,9 @@ export class IdbIdentityStore implements IdentityStore {
   }
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
-    const { identity, record } = await newIdentity(displayName, this.now());
+    const current = await this.load();
+    const keep = current.kind === 'ok' ? current.identity.userId : undefined;
+    const { identity, record } = await newIdentity(displayName, this.now(), keep);
     try {
       await this.db.put('identity', record);
     } catch (cause) {
@@ -276,5 +311,18 @@ export class IdbMessageStore implements MessageStore {
     if (next) await tx.store.put(next);
     await tx.done;
     return !record ? 'missing' : next ? 'updated' : 'unchanged';
+  }
+}
+
+export class IdbEventStore implements SecurityEventStore {
+  constructor(private readonly db: Db) {}
+
+  async add(event: SecurityEvent): Promise<void> {
+    await this.db.add('events', eventRecord(event));
+  }
+
+  async list(contactId: string): Promise<SecurityEvent[]> {
+    const range = IDBKeyRange.bound([contactId, -Infinity], [contactId, Infinity]);
+    return (await this.db.getAllFromIndex('events', 'byContact', range)).map(eventRecord);
   }
 }

@@ -14,6 +14,7 @@ import {
   contactRecord,
   copyContact,
   copyMessage,
+  eventRecord,
   identityRecord,
   messageRecord,
   newIdentity,
@@ -29,6 +30,8 @@ import {
   type MessageState,
   type MessageStore,
   type MessageUpdate,
+  type SecurityEvent,
+  type SecurityEventStore,
   type StoredIdentity,
   type StoredMessage,
   StoreError,
@@ -41,6 +44,7 @@ export class MemoryBackend {
   readonly contacts = new Map<string, ContactRecord>();
   /** Keyed by `${contactId} ${messageIdHex}`. */
   readonly messages = new Map<string, MessageRecord>();
+  readonly events: SecurityEvent[] = [];
 }
 
 export interface MemoryStoreOptions {
@@ -55,7 +59,15 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
     identity: new MemoryIdentityStore(backend, now),
     contacts: new MemoryContactStore(backend),
     messages: new MemoryMessageStore(backend),
+    events: new MemoryEventStore(backend),
     close: () => {},
+    destroy: async () => {
+      await Promise.resolve();
+      backend.identity.clear();
+      backend.contacts.clear();
+      backend.messages.clear();
+      backend.events.length = 0;
+    },
   };
 }
 
@@ -79,7 +91,9 @@ export class MemoryIdentityStore implements IdentityStore {
   }
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
-    const { identity, record } = await newIdentity(displayName, this.now());
+    const current = await this.load();
+    const keep = current.kind === 'ok' ? current.identity.userId : undefined;
+    const { identity, record } = await newIdentity(displayName, this.now(), keep);
     this.write(record);
     return identity;
   }
@@ -163,5 +177,22 @@ export class MemoryMessageStore implements MessageStore {
     if (!next) return 'unchanged';
     this.backend.messages.set(key, structuredClone(next));
     return 'updated';
+  }
+}
+
+export class MemoryEventStore implements SecurityEventStore {
+  constructor(private readonly backend: MemoryBackend) {}
+
+  async add(event: SecurityEvent): Promise<void> {
+    await Promise.resolve();
+    this.backend.events.push(structuredClone(eventRecord(event)));
+  }
+
+  async list(contactId: string): Promise<SecurityEvent[]> {
+    await Promise.resolve();
+    return this.backend.events
+      .filter((e) => e.contactId === contactId)
+      .sort((a, b) => a.at - b.at)
+      .map((e) => structuredClone(e));
   }
 }

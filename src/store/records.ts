@@ -17,6 +17,8 @@ import {
   type Contact,
   type IdentityLoad,
   type MessageState,
+  type SecurityEvent,
+  type SecurityEventKind,
   type StoredIdentity,
   type StoredMessage,
   StoreError,
@@ -63,10 +65,11 @@ function checkName(displayName: string): void {
 export async function newIdentity(
   displayName: string,
   now: number,
+  keepUserId?: Uint8Array,
 ): Promise<{ identity: StoredIdentity; record: IdentityRecord }> {
   checkName(displayName);
   const keyPair = await generateX25519KeyPair();
-  const userId = randomBytes(USER_ID_LENGTH);
+  const userId = keepUserId ? Uint8Array.from(keepUserId) : randomBytes(USER_ID_LENGTH);
   const identity: StoredIdentity = { keyPair, userId, displayName, createdAt: now };
   return { identity, record: identityRecord(identity) };
 }
@@ -160,6 +163,9 @@ export function contactRecord(contact: Contact): ContactRecord {
   if (!isBytes(contact.userId, USER_ID_LENGTH)) {
     throw new StoreError('BAD_ARGUMENT', 'A contact user id must be 16 bytes.');
   }
+  if (contact.pendingKey !== undefined && !isBytes(contact.pendingKey, X25519_KEY_LENGTH)) {
+    throw new StoreError('BAD_ARGUMENT', 'A pending identity key must be 32 bytes.');
+  }
   return { ...copyContact(contact), identityKeyHex: toHex(contact.identityKey) };
 }
 
@@ -172,6 +178,7 @@ export function copyContact(c: Contact): Contact {
     verified: c.verified,
     firstSeen: c.firstSeen,
     lastSeen: c.lastSeen,
+    ...(c.pendingKey === undefined ? {} : { pendingKey: Uint8Array.from(c.pendingKey) }),
   };
 }
 
@@ -228,4 +235,29 @@ export function advancedMessage(
     ...(forward ? { state } : {}),
     ...(newReceived ? { receivedAt } : {}),
   };
+}
+
+const EVENT_KINDS: ReadonlySet<string> = new Set<SecurityEventKind>([
+  'paired',
+  'key-changed',
+  'key-change-accepted',
+  'verified-by-scan',
+  'verified-by-comparison',
+  'verification-cleared',
+  'verification-failed',
+  'mac-failed',
+  'decrypt-failed',
+  'frame-refused',
+  'possible-interception',
+  'session-closed',
+]);
+
+/** A checked copy of a security event. */
+export function eventRecord(event: SecurityEvent): SecurityEvent {
+  if (typeof event.contactId !== 'string' || event.contactId === '') {
+    throw new StoreError('BAD_ARGUMENT', 'A security event needs a contact id.');
+  }
+  if (!EVENT_KINDS.has(event.kind)) throw new StoreError('BAD_ARGUMENT', 'Unknown security event kind.');
+  if (!Number.isFinite(event.at)) throw new StoreError('BAD_ARGUMENT', 'A security event needs a time.');
+  return { contactId: event.contactId, at: event.at, kind: event.kind, detail: String(event.detail) };
 }

@@ -11,7 +11,7 @@ import { randomBytes } from '../crypto/random';
 import { generateX25519KeyPair, x25519SharedSecret } from '../crypto/x25519';
 import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
-import { IDENTITY_KEY, type IdentityRecord, identityRecord, newContactId } from './records';
+import { IDENTITY_KEY, type IdentityRecord, contactRecord, identityRecord, newContactId } from './records';
 import { type Contact, type IdentityLoad, type StoredMessage, StoreError, type Stores } from './types';
 
 interface Fixture {
@@ -233,6 +233,8 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(loaded.displayName).toBe('Alice 2');
       expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
       expect(loaded.userId).toEqual(fresh.userId);
+      // The unreadable record's user id cannot be trusted: a fresh one.
+      expect(fresh.userId).not.toEqual(good.userId);
     });
 
     it('replaces a readable identity on an explicit reset', async () => {
@@ -240,7 +242,8 @@ describe.each(harnesses)('$name store', (harness) => {
       if (first.kind !== 'created') throw new Error('expected a new identity');
       const fresh = await stores.identity.resetIdentity('Alice');
       expect(fresh.keyPair.publicKey).not.toEqual(first.identity.keyPair.publicKey);
-      expect(fresh.userId).not.toEqual(first.identity.userId);
+      // The same person with a new key: contacts see a key change, not a stranger.
+      expect(fresh.userId).toEqual(first.identity.userId);
       const loaded = expectOk(await (await reopen()).identity.load());
       expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
     });
@@ -288,6 +291,18 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(await stores.contacts.byKey(bob.identityKey)).toBeUndefined();
       expect((await stores.contacts.byKey(newKey))?.id).toBe(bob.id);
       expect((await stores.contacts.get(bob.id))?.verified).toBe(false);
+    });
+
+    it('keeps a pending key change across a reload, and clears it', async () => {
+      const bob = contact();
+      const pendingKey = randomBytes(32);
+      await stores.contacts.put({ ...bob, pendingKey });
+      expect((await (await reopen()).contacts.get(bob.id))?.pendingKey).toEqual(pendingKey);
+      await stores.contacts.put(bob);
+      expect(await (await reopen()).contacts.get(bob.id)).toEqual(bob);
+      await expect(stores.contacts.put({ ...bob, pendingKey: randomBytes(31) })).rejects.toSatisfy(
+        (e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'),
+      );
     });
 
     it('refuses a second contact with the same identity key', async () => {
@@ -370,6 +385,42 @@ describe.each(harnesses)('$name store', (harness) => {
       );
     });
   });
+
+  describe('security events', () => {
+    it('keeps each contact’s events, oldest first, across a reload', async () => {
+      await stores.events.add({ contactId: 'b', at: 20, kind: 'key-changed', detail: 'Their key changed.' });
+      await stores.events.add({ contactId: 'a', at: 30, kind: 'mac-failed', detail: 'A frame failed.' });
+      await stores.events.add({ contactId: 'b', at: 10, kind: 'paired', detail: 'Paired.' });
+      const again = await reopen();
+      expect((await again.events.list('b')).map((e) => e.kind)).toEqual(['paired', 'key-changed']);
+      expect(await again.events.list('a')).toEqual([
+        { contactId: 'a', at: 30, kind: 'mac-failed', detail: 'A frame failed.' },
+      ]);
+      expect(await again.events.list('c')).toEqual([]);
+    });
+
+    it('refuses an unknown kind', async () => {
+      await expect(
+        stores.events.add({ contactId: 'a', at: 1, kind: 'nope' as 'paired', detail: '' }),
+      ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'));
+    });
+  });
+
+  describe('delete everything', () => {
+    it('leaves nothing behind: no identity, contacts, messages or events', async () => {
+      await stores.identity.create('Alice');
+      const bob = contact();
+      await stores.contacts.put(bob);
+      await stores.messages.add(message(bob.id));
+      await stores.events.add({ contactId: bob.id, at: 1, kind: 'paired', detail: 'Paired.' });
+      await stores.destroy();
+      const after = await reopen();
+      expect((await after.identity.load()).kind).toBe('none');
+      expect(await after.contacts.list()).toEqual([]);
+      expect(await after.messages.list(bob.id)).toEqual([]);
+      expect(await after.events.list(bob.id)).toEqual([]);
+    });
+  });
 });
 
 describe('idb schema', () => {
@@ -379,7 +430,10 @@ describe('idb schema', () => {
     const db = await openDatabase(factory, DB_NAME);
     try {
       expect(db.version).toBe(SCHEMA_VERSION);
-      expect([...db.objectStoreNames].sort()).toEqual(['contacts', 'identity', 'messages']);
+      expect([...db.objectStoreNames].sort()).toEqual(['contacts', 'events', 'identity', 'messages']);
+      const events = db.transaction('events').store;
+      expect(events.autoIncrement).toBe(true);
+      expect(events.index('byContact').keyPath).toEqual(['contactId', 'at']);
       const tx = db.transaction(['identity', 'contacts', 'messages']);
       expect(tx.objectStore('identity').keyPath).toBe('id');
       const contacts = tx.objectStore('contacts');
@@ -409,6 +463,35 @@ describe('idb schema', () => {
     expect((await second.identity.load()).kind).toBe('ok');
     expect(await second.contacts.byKey(bob.identityKey)).toEqual(bob);
     second.close();
+    expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
+  });
+
+  it('upgrades a version-1 database to the current schema and keeps its data', async () => {
+    const factory = new IDBFactory();
+    const bob = contact();
+    // A database exactly as version 1 left it, with one contact in it.
+    await new Promise<void>((resolve, reject) => {
+      const request = factory.open(DB_NAME, 1);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        db.createObjectStore('identity', { keyPath: 'id' });
+        const contacts = db.createObjectStore('contacts', { keyPath: 'id' });
+        contacts.createIndex('byIdentityKey', 'identityKeyHex', { unique: true });
+        const messages = db.createObjectStore('messages', { keyPath: ['contactId', 'messageIdHex'] });
+        messages.createIndex('byContactSentAt', ['contactId', 'sentAt']);
+        contacts.put(contactRecord(bob));
+      };
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(new Error('could not set up the version-1 database'));
+    });
+    const current = await openIdbStore({ factory });
+    expect(await current.contacts.get(bob.id)).toEqual(bob);
+    await current.events.add({ contactId: bob.id, at: 1, kind: 'paired', detail: 'Paired.' });
+    expect(await current.events.list(bob.id)).toHaveLength(1);
+    current.close();
     expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
   });
 

@@ -38,8 +38,9 @@ export interface IdentityStore {
   /** Makes and stores a fresh identity on first run; never overwrites one that is stored. */
   create(displayName: string): Promise<IdentityCreate>;
   /**
-   * Replaces whatever identity is stored (readable or not) with a fresh one: only ever on the
-   * user's explicit request. Contacts and history stay; peers will see a key change.
+   * Replaces whatever identity is stored (readable or not) with a fresh key pair: only ever on the
+   * user's explicit request. A readable identity keeps its user id, so contacts see a key change
+   * (not a stranger); contacts and history stay.
    */
   resetIdentity(displayName: string): Promise<StoredIdentity>;
   /** Changes the display name of the stored identity; 'none' when there is no readable identity. */
@@ -59,6 +60,11 @@ export interface Contact {
   /** ms since the epoch. */
   readonly firstSeen: number;
   readonly lastSeen: number;
+  /**
+   * Another identity key this contact's user id presented in a handshake, waiting for the user to
+   * accept it; the conversation is blocked while it is set.
+   */
+  readonly pendingKey?: Uint8Array;
 }
 
 export interface ContactStore {
@@ -109,12 +115,53 @@ export interface MessageStore {
   ): Promise<MessageUpdate>;
 }
 
-/** One open store: the three parts over the same storage. */
+export type SecurityEventKind =
+  /** The contact was first paired; `detail` says how (scanned invite, code, link). */
+  | 'paired'
+  /** A handshake presented another identity key than the pinned one. */
+  | 'key-changed'
+  /** The user accepted the new key; the old verified mark is gone. */
+  | 'key-change-accepted'
+  | 'verified-by-scan'
+  | 'verified-by-comparison'
+  | 'verification-cleared'
+  /** A scanned safety-number code did not match. */
+  | 'verification-failed'
+  /** A frame failed its HMAC check. */
+  | 'mac-failed'
+  /** A frame passed its HMAC but failed AES-GCM. */
+  | 'decrypt-failed'
+  /** Another frame check failed (replay, order, freshness, length, record shape). */
+  | 'frame-refused'
+  /** The secure handshake failed as it would under interception. */
+  | 'possible-interception'
+  /** The session was closed after too many bad frames in a row. */
+  | 'session-closed';
+
+/** One entry in a contact's security log; `detail` is a sentence for people. */
+export interface SecurityEvent {
+  readonly contactId: string;
+  /** ms since the epoch. */
+  readonly at: number;
+  readonly kind: SecurityEventKind;
+  readonly detail: string;
+}
+
+export interface SecurityEventStore {
+  add(event: SecurityEvent): Promise<void>;
+  /** The contact's events, oldest first. */
+  list(contactId: string): Promise<SecurityEvent[]>;
+}
+
+/** One open store: the parts over the same storage. */
 export interface Stores {
   readonly identity: IdentityStore;
   readonly contacts: ContactStore;
   readonly messages: MessageStore;
+  readonly events: SecurityEventStore;
   close(): void;
+  /** Deletes everything stored (identity, contacts, history, events) and closes the store. */
+  destroy(): Promise<void>;
 }
 
 export type StoreErrorCode = 'UNAVAILABLE' | 'CONFLICT' | 'BAD_ARGUMENT' | 'KEY_NOT_STORABLE';

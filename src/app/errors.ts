@@ -1,0 +1,17 @@
+/** Errors of the app's use cases. Messages are sentences for people; codes are for code. */
+export type AppErrorCode =
+  'UNKNOWN_CONTACT' | 'KEY_CHANGE_PENDING' | 'MESSAGE_TOO_LONG' | 'EMPTY_MESSAGE' | 'SIGNALING_NOT_ALLOWED';
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+  static is(e: unknown, code?: AppErrorCode): e is AppError {
+    return e instanceof AppError && (code === undefined || e.code === code);
+  }
+}
