@@ -38,6 +38,7 @@ import type {
 } from '../store/types';
 import type { Connected } from './connect';
 import { AppError } from './errors';
+import { createInspector, type Inspector } from './inspector';
 
 /** How a session came about, for the log and for verification by a scanned invite. */
 export type PairingMethod = 'scanned-invite' | 'invite-link' | 'invite-code' | 'reconnect';
@@ -48,6 +49,8 @@ export type LiveState = 'open' | 'closed';
 
 export interface LiveConversation {
   readonly connected: Connected;
+  /** Every frame of this session both ways, from the handshake on, for the protocol inspector. */
+  readonly inspector: Inspector;
   readonly state: LiveState;
   /** Why the session ended, as a sentence, once it has. */
   readonly closeReason?: string;
@@ -106,6 +109,7 @@ export interface MessengerDeps {
 
 interface Live {
   connected: Connected;
+  inspector: Inspector;
   state: LiveState;
   closeReason?: string;
   /** Records that arrived while a key change was pending; handled once it is accepted. */
@@ -224,9 +228,17 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     const previous = lives.get(contactId);
     if (previous) {
       for (const u of previous.unsubscribe) u();
+      previous.inspector.dispose();
       void previous.connected.session.close('replaced by a newer connection');
     }
-    const live: Live = { connected, state: 'open', held: [], unsubscribe: [] };
+    // Created first, so that it is the session's first `frame` listener and gets the queued
+    // handshake frames too.
+    const inspector = createInspector({
+      session: connected.session,
+      transport: connected.transport,
+      peer: connected.peer,
+    });
+    const live: Live = { connected, inspector, state: 'open', held: [], unsubscribe: [] };
     lives.set(contactId, live);
     const { session } = connected;
     live.unsubscribe.push(
@@ -317,6 +329,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       if (!l) return undefined;
       return {
         connected: l.connected,
+        inspector: l.inspector,
         state: l.state,
         ...(l.closeReason === undefined ? {} : { closeReason: l.closeReason }),
       };

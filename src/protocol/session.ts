@@ -85,7 +85,10 @@ export interface SessionClose {
 
 /** One frame in or out, for the protocol inspector. Never holds plaintext. */
 export interface FrameEvent {
+  /** When the frame was sent or received, by this side's clock (ms). */
+  at: number;
   direction: 'in' | 'out';
+  /** For a refused frame, the header as it arrived (unauthenticated), when it could be parsed. */
   header?: FrameHeader;
   size: number;
   result: 'ok' | ProtocolErrorCode;
@@ -142,6 +145,15 @@ function closeReason(plaintext: Uint8Array): string {
     return decodeUtf8Strict(plaintext).slice(0, MAX_CLOSE_REASON_BYTES);
   } catch {
     return '';
+  }
+}
+
+/** The header a refused frame claims, for the inspector; undefined when it does not parse. */
+function claimedHeader(data: Uint8Array): FrameHeader | undefined {
+  try {
+    return decodeFrame(data).header;
+  } catch {
+    return undefined;
   }
 }
 
@@ -241,7 +253,7 @@ export function createSession(options: SessionOptions): Session {
 
   function sendRaw(frame: Uint8Array, header: FrameHeader): void {
     channel.send(frame);
-    events.emit('frame', { direction: 'out', header, size: frame.length, result: 'ok' });
+    events.emit('frame', { at: now(), direction: 'out', header, size: frame.length, result: 'ok' });
   }
 
   function sendHandshake(type: FrameType, message: Uint8Array): void {
@@ -313,7 +325,7 @@ export function createSession(options: SessionOptions): Session {
     if (header.seq !== 0 || header.timestamp !== 0) {
       throw new ProtocolError('HANDSHAKE_STATE', 'A handshake message arrived with an unexpected header.');
     }
-    events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
+    events.emit('frame', { at: now(), direction: 'in', header, size: data.length, result: 'ok' });
     handshakeFramesRead++;
     let payload: Uint8Array;
     try {
@@ -363,12 +375,12 @@ export function createSession(options: SessionOptions): Session {
       const error = ProtocolError.is(e)
         ? e
         : new ProtocolError('DECRYPT_FAILED', 'A message could not be opened.', { cause: e });
-      refuse(error, data.length);
+      refuse(error, data.length, claimedHeader(data));
       return;
     }
     const { header, plaintext } = opened;
     if (header.type === FrameType.CLOSE) {
-      events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
+      events.emit('frame', { at: now(), direction: 'in', header, size: data.length, result: 'ok' });
       const reason = closeReason(plaintext);
       finish({
         by: 'peer',
@@ -390,13 +402,19 @@ export function createSession(options: SessionOptions): Session {
       return;
     }
     failures = 0;
-    events.emit('frame', { direction: 'in', header, size: data.length, result: 'ok' });
+    events.emit('frame', { at: now(), direction: 'in', header, size: data.length, result: 'ok' });
     events.emit('record', record);
   }
 
   function refuse(error: ProtocolError, size: number, header?: FrameHeader): void {
     failures++;
-    events.emit('frame', { direction: 'in', ...(header ? { header } : {}), size, result: error.code });
+    events.emit('frame', {
+      at: now(),
+      direction: 'in',
+      ...(header ? { header } : {}),
+      size,
+      result: error.code,
+    });
     events.emit('error', error);
     if (failures >= MAX_CONSECUTIVE_FAILURES) {
       void close('too many invalid messages', {

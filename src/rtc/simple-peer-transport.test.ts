@@ -12,6 +12,7 @@ import {
   DEFAULT_GATHER_TIMEOUT_MS,
   DEFAULT_ICE_SERVERS,
   createSimplePeerTransport,
+  pathFromStats,
   toRtcError,
   type PeerLike,
   type SimplePeerTransportOptions,
@@ -54,7 +55,11 @@ class FakePeer extends EventEmitter implements PeerLike {
   readonly signals: SimplePeer.SignalData[] = [];
   destroyed: Error | null | undefined;
   _channel: FakeChannel | null = new FakeChannel();
-  _pc: { localDescription: { type: string; sdp: string } | null; sctp: { maxMessageSize: number } | null } = {
+  _pc: {
+    localDescription: { type: string; sdp: string } | null;
+    sctp: { maxMessageSize: number } | null;
+    getStats?: () => Promise<ReadonlyMap<string, unknown>>;
+  } = {
     localDescription: null,
     sctp: { maxMessageSize: 262_144 },
   };
@@ -387,5 +392,200 @@ describe('createSimplePeerTransport: failures', () => {
     );
     // And the real simple-peer under Node, which has no RTCPeerConnection:
     expect(thrown(() => createSimplePeerTransport({ initiator: true })).code).toBe('NO_WEBRTC');
+  });
+});
+
+/** A getStats() report as Chromium builds one: objects keyed by id, linked by id. */
+function statsReport(...entries: Record<string, unknown>[]): Map<string, unknown> {
+  return new Map(entries.map((e) => [e['id'] as string, e]));
+}
+
+const hostLocal = {
+  id: 'L1',
+  type: 'local-candidate',
+  candidateType: 'host',
+  protocol: 'udp',
+  address: '192.168.1.20',
+  port: 54_321,
+};
+const prflxRemote = {
+  id: 'R1',
+  type: 'remote-candidate',
+  candidateType: 'prflx',
+  protocol: 'udp',
+  address: '192.168.1.30',
+  port: 61_000,
+};
+const relayLocal = {
+  id: 'L2',
+  type: 'local-candidate',
+  candidateType: 'relay',
+  protocol: 'udp',
+  relayProtocol: 'tls',
+  address: '203.0.113.7',
+  port: 3478,
+};
+const srflxRemote = {
+  id: 'R2',
+  type: 'remote-candidate',
+  candidateType: 'srflx',
+  protocol: 'udp',
+  ip: '198.51.100.9', // the older name of `address`
+  port: 40_000,
+};
+
+describe('pathFromStats: the candidate pair in use', () => {
+  it("follows the transport's selectedCandidatePairId, even past another nominated pair", () => {
+    const report = statsReport(
+      hostLocal,
+      prflxRemote,
+      relayLocal,
+      srflxRemote,
+      {
+        id: 'P1',
+        type: 'candidate-pair',
+        localCandidateId: 'L1',
+        remoteCandidateId: 'R1',
+        state: 'succeeded',
+        nominated: true,
+      },
+      {
+        id: 'P2',
+        type: 'candidate-pair',
+        localCandidateId: 'L2',
+        remoteCandidateId: 'R2',
+        state: 'succeeded',
+        nominated: true,
+      },
+      { id: 'T1', type: 'transport', selectedCandidatePairId: 'P2', dtlsState: 'connected' },
+    );
+    expect(pathFromStats(report)).toEqual({
+      local: { type: 'relay', protocol: 'udp', relayProtocol: 'tls', address: '203.0.113.7', port: 3478 },
+      remote: { type: 'srflx', protocol: 'udp', address: '198.51.100.9', port: 40_000 },
+    });
+  });
+
+  it('without a transport report, takes the succeeded and nominated pair', () => {
+    const report = statsReport(
+      hostLocal,
+      prflxRemote,
+      relayLocal,
+      srflxRemote,
+      {
+        id: 'P2',
+        type: 'candidate-pair',
+        localCandidateId: 'L2',
+        remoteCandidateId: 'R2',
+        state: 'in-progress',
+        nominated: true,
+      },
+      {
+        id: 'P3',
+        type: 'candidate-pair',
+        localCandidateId: 'L2',
+        remoteCandidateId: 'R1',
+        state: 'succeeded',
+        nominated: false,
+      },
+      {
+        id: 'P1',
+        type: 'candidate-pair',
+        localCandidateId: 'L1',
+        remoteCandidateId: 'R1',
+        state: 'succeeded',
+        nominated: true,
+      },
+    );
+    expect(pathFromStats(report)).toEqual({
+      local: { type: 'host', protocol: 'udp', address: '192.168.1.20', port: 54_321 },
+      remote: { type: 'prflx', protocol: 'udp', address: '192.168.1.30', port: 61_000 },
+    });
+  });
+
+  it('takes the pair Firefox marks selected, and reports what the browser hides as unknown', () => {
+    const report = statsReport(
+      { id: 'L3', type: 'local-candidate', candidateType: 'host', protocol: 'tcp', address: 'a1b2.local' },
+      { id: 'R3', type: 'remote-candidate', candidateType: 'weird', port: 99_999 },
+      {
+        id: 'P1',
+        type: 'candidate-pair',
+        localCandidateId: 'L1',
+        remoteCandidateId: 'R1',
+        state: 'succeeded',
+        nominated: true,
+      },
+      { id: 'P3', type: 'candidate-pair', localCandidateId: 'L3', remoteCandidateId: 'R3', selected: true },
+      hostLocal,
+      prflxRemote,
+    );
+    expect(pathFromStats(report)).toEqual({
+      local: { type: 'host', protocol: 'tcp', address: 'a1b2.local' },
+      remote: { type: 'unknown', protocol: 'unknown' },
+    });
+  });
+
+  it('is undefined without a usable pair or its candidates', () => {
+    expect(pathFromStats(new Map())).toBeUndefined();
+    expect(
+      pathFromStats(
+        statsReport(hostLocal, prflxRemote, {
+          id: 'P1',
+          type: 'candidate-pair',
+          localCandidateId: 'L1',
+          remoteCandidateId: 'R1',
+          state: 'in-progress',
+          nominated: false,
+        }),
+      ),
+    ).toBeUndefined();
+    expect(
+      pathFromStats(
+        statsReport(
+          hostLocal,
+          {
+            id: 'P1',
+            type: 'candidate-pair',
+            localCandidateId: 'L1',
+            remoteCandidateId: 'R9',
+            selected: true,
+          },
+          { id: 'T1', type: 'transport', selectedCandidatePairId: 'L1' }, // not a pair: ignored
+        ),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('createSimplePeerTransport: path()', () => {
+  it("reads the RTCPeerConnection's stats while open, and nothing once closed", async () => {
+    const { transport, peer, conn } = await openOfferer();
+    const report = statsReport(hostLocal, prflxRemote, {
+      id: 'P1',
+      type: 'candidate-pair',
+      localCandidateId: 'L1',
+      remoteCandidateId: 'R1',
+      state: 'succeeded',
+      nominated: true,
+    });
+    let calls = 0;
+    peer._pc.getStats = async () => {
+      calls++;
+      return Promise.resolve(report);
+    };
+    expect(await transport.path?.()).toEqual({
+      local: { type: 'host', protocol: 'udp', address: '192.168.1.20', port: 54_321 },
+      remote: { type: 'prflx', protocol: 'udp', address: '192.168.1.30', port: 61_000 },
+    });
+    peer._pc.getStats = async () => Promise.reject(new DOMException('closed', 'InvalidStateError'));
+    expect(await transport.path?.()).toBeUndefined();
+    conn.close();
+    peer._pc.getStats = async () => Promise.resolve(report);
+    expect(await transport.path?.()).toBeUndefined();
+    expect(calls).toBe(1);
+  });
+
+  it('is undefined when the peer connection offers no getStats()', async () => {
+    const { transport } = await openOfferer();
+    expect(await transport.path?.()).toBeUndefined();
   });
 });

@@ -25,9 +25,34 @@ export interface TransportInfo {
   maxMessageSize: number;
 }
 
+/** One end of the ICE candidate pair in use (W3C webrtc-stats, RTCIceCandidateStats). */
+export interface CandidateInfo {
+  /** How the address was found: local interface, STUN reflexive, peer reflexive, TURN relay. */
+  type: 'host' | 'srflx' | 'prflx' | 'relay' | 'unknown';
+  /** The transport between the candidates: 'udp' or 'tcp' ('unknown' when not reported). */
+  protocol: string;
+  /** An IP address or an mDNS name (`….local`); absent when the browser hides it. */
+  address?: string;
+  port?: number;
+  /** For a local relay candidate: how this device reaches the TURN server ('udp', 'tcp', 'tls'). */
+  relayProtocol?: string;
+}
+
+/** The network path the channel uses now: the selected ICE candidate pair. */
+export interface PathInfo {
+  local: CandidateInfo;
+  remote: CandidateInfo;
+}
+
 export interface Transport extends ByteChannel {
   readonly info: TransportInfo;
   send(data: Uint8Array): void;
   close(): void;
   on<E extends keyof TransportEvents>(event: E, fn: TransportEvents[E]): () => void;
+  /**
+   * The candidate pair in use, for the protocol inspector; undefined when it is not known (not
+   * connected yet, closed, or the platform reports no stats). Transports without a network path
+   * (the in-memory pair) leave it out.
+   */
+  path?(): Promise<PathInfo | undefined>;
 }
