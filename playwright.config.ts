@@ -27,7 +27,9 @@ export default defineConfig({
   ],
   webServer: [
     {
+      // The build's CSP allows the local signaling worker (connect-src, see vite.config.ts).
       command: `npm run build && npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
+      env: { VITE_SIGNALING_URL: 'ws://127.0.0.1:8787' },
       url: `http://127.0.0.1:${port}`,
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,

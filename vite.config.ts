@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
 import basicSsl from '@vitejs/plugin-basic-ssl';
+import type { Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
 import solid from 'vite-plugin-solid';
 
@@ -6,23 +9,150 @@ import solid from 'vite-plugin-solid';
 // phone on the same network gets the secure context that the camera and WebCrypto need.
 const https = process.env['SECMSG_HTTPS'] === '1';
 
-export default defineConfig({
-  plugins: [solid(), ...(https ? [basicSsl({ name: 'secmsg-dev' })] : [])],
-  build: {
-    target: 'es2022',
-  },
-  server: {
-    port: 5173,
-    strictPort: true,
-  },
-  preview: {
-    port: 4173,
-    strictPort: true,
-  },
-  test: {
-    // Crypto and protocol code must run unchanged under Node: unit tests use the Node environment.
-    environment: 'node',
-    include: ['src/**/*.test.ts'],
-    testTimeout: 20_000,
-  },
+/**
+ * The origins a build may connect to besides its own: the signaling worker named by the build-time
+ * VITE_SIGNALING_URL, in both its WebSocket and its HTTP form (settings accept either; the
+ * signaling client turns http(s) into ws(s)). Empty when the variable is unset.
+ */
+export function signalingOrigins(signalingUrl: string | undefined): string[] {
+  if (!signalingUrl) return [];
+  let url: URL;
+  try {
+    url = new URL(signalingUrl);
+  } catch (e) {
+    throw new Error(`VITE_SIGNALING_URL is not a URL: ${signalingUrl}`, { cause: e });
+  }
+  const pairs: Record<string, [string, string]> = {
+    'ws:': ['ws:', 'http:'],
+    'http:': ['ws:', 'http:'],
+    'wss:': ['wss:', 'https:'],
+    'https:': ['wss:', 'https:'],
+  };
+  const schemes = pairs[url.protocol];
+  if (!schemes) throw new Error(`VITE_SIGNALING_URL must be ws(s):// or http(s)://, not ${url.protocol}`);
+  return schemes.map((scheme) => `${scheme}//${url.host}`);
+}
+
+/** The Content-Security-Policy of the built app (see contentSecurityPolicy() below). */
+export function cspFor(connectOrigins: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    // No 'unsafe-inline': a `style="…"` attribute in markup (and so in a Solid JSX template, which
+    // is parsed from an HTML string) is refused. Style through classes in styles.css; setting
+    // element.style from script (CSSOM) is not affected.
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    ["connect-src 'self'", ...connectOrigins].join(' '),
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    // frame-ancestors, report-uri and sandbox are ignored in a <meta> policy: send them as headers
+    // where the app is hosted.
+  ].join('; ');
+}
+
+/**
+ * Adds the CSP as <meta http-equiv> to the app's index.html at build time only. The dev server
+ * runs without a CSP: Vite's HMR client injects inline styles and connects to its own WebSocket.
+ * Only the app's own index.html gets it, not the test pages that e2e/test-pages.ts builds with this
+ * config.
+ */
+function contentSecurityPolicy(connectOrigins: readonly string[]): Plugin {
+  const indexHtml = resolve(import.meta.dirname, 'index.html');
+  return {
+    name: 'secmsg-csp',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html, ctx) => {
+        if (resolve(ctx.filename) !== indexHtml) return html;
+        // Right after <meta charset>: a meta policy only governs what the parser meets after it.
+        const charset = /<meta charset="UTF-8" \/>\n?/i;
+        if (!charset.test(html)) throw new Error('index.html needs <meta charset="UTF-8" /> for the CSP');
+        const csp = `<meta http-equiv="Content-Security-Policy" content="${cspFor(connectOrigins)}" />`;
+        return html.replace(charset, (m) => `${m}    ${csp}\n`);
+      },
+    },
+  };
+}
+
+const THEME_COLOR = '#2563eb';
+
+export default defineConfig(({ command }) => {
+  const connectOrigins = signalingOrigins(process.env['VITE_SIGNALING_URL']);
+  return {
+    plugins: [
+      solid(),
+      ...(https ? [basicSsl({ name: 'secmsg-dev' })] : []),
+      contentSecurityPolicy(connectOrigins),
+      VitePWA({
+        registerType: 'prompt',
+        // src/ui/components/UpdatePrompt.tsx registers through virtual:pwa-register/solid: no
+        // inline script, which the CSP would refuse anyway.
+        injectRegister: false,
+        strategies: 'generateSW',
+        // The service worker only exists in builds; `vite` / `npm start` run without one.
+        devOptions: { enabled: false },
+        manifest: {
+          id: '/',
+          name: 'SecMsg',
+          short_name: 'SecMsg',
+          description:
+            'Private two-person chat straight from the browser: end-to-end encrypted, device to device over WebRTC.',
+          lang: 'en',
+          start_url: '/',
+          scope: '/',
+          display: 'standalone',
+          orientation: 'any',
+          theme_color: THEME_COLOR,
+          background_color: '#ffffff',
+          categories: ['social', 'communication'],
+          // Rendered from public/icon.svg by scripts/icons.ts.
+          icons: [
+            { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+            { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+            { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+            { src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+          ],
+        },
+        workbox: {
+          // The whole app shell, so the app opens with no network at all.
+          globPatterns: ['**/*.{js,css,html,svg,png,ico,wasm,webmanifest}'],
+          navigateFallback: 'index.html',
+          // Only app routes fall back to the shell; the signaling worker's paths never do.
+          navigateFallbackDenylist: [/^\/rooms\//],
+          cleanupOutdatedCaches: true,
+          // The first install controls the open page at once (offline right after the first
+          // visit); an update still waits for "Reload to update" (no skipWaiting).
+          clientsClaim: true,
+        },
+      }),
+    ],
+    define: {
+      // The origins besides the page's own that this build's CSP lets the app connect to; ['*']
+      // where no CSP applies (dev server, unit tests). See signalingProblem in src/app/config.ts.
+      __SECMSG_CONNECT_ORIGINS__: JSON.stringify(command === 'build' ? connectOrigins : ['*']),
+    },
+    build: {
+      target: 'es2022',
+    },
+    server: {
+      port: 5173,
+      strictPort: true,
+    },
+    preview: {
+      port: 4173,
+      strictPort: true,
+    },
+    test: {
+      // Crypto and protocol code must run unchanged under Node: unit tests use the Node environment.
+      environment: 'node',
+      include: ['src/**/*.test.ts'],
+      testTimeout: 20_000,
+    },
+  };
 });
