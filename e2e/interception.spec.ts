@@ -4,6 +4,7 @@
  * intercepted" error, and nothing may be delivered.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { openPairing, person as newPerson } from './people';
 import { serveTestPages, type TestPages } from './test-pages';
 
 let pages: TestPages | undefined;
@@ -18,11 +19,8 @@ test.afterAll(async () => {
 });
 
 async function person(browser: Browser, name: string): Promise<Page> {
-  const context = await browser.newContext();
-  await context.addInitScript(() => localStorage.setItem('secmsg.iceServers', '[]'));
-  const page = await context.newPage();
-  await page.goto('/');
-  await page.getByLabel('Your name').fill(name);
+  const { page } = await newPerson(browser, name);
+  await openPairing(page);
   return page;
 }
 

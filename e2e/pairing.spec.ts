@@ -1,47 +1,19 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import {
+  chatBothWays,
+  firstRun,
+  messages,
+  newPersonContext,
+  openPairing,
+  pairByCodes,
+  person,
+  safetyDigits,
+} from './people';
 
-const WORKER = 'http://127.0.0.1:8787';
-
-/** A fresh profile with host-only ICE (no STUN on this network) and the local worker. */
-async function person(browser: Browser, name: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  await context.addInitScript(
-    ([url]) => {
-      localStorage.setItem('secmsg.signalingUrl', url!);
-      localStorage.setItem('secmsg.iceServers', '[]');
-      // Keep a copy of every frame the app sends to the signaling worker, for the no-plaintext check.
-      const sent: string[] = [];
-      (window as unknown as { __signalingSent: string[] }).__signalingSent = sent;
-      const original = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'send')!;
-      const send = original.value as (
-        this: WebSocket,
-        data: string | ArrayBufferLike | Blob | ArrayBufferView,
-      ) => void;
-      WebSocket.prototype.send = function (this: WebSocket, data) {
-        if (typeof data === 'string') sent.push(data);
-        send.call(this, data);
-      };
-    },
-    [WORKER],
-  );
-  const page = await context.newPage();
-  await page.goto('/');
-  await page.getByLabel('Your name').fill(name);
-  return { context, page };
-}
-
-async function chatBothWays(a: Page, b: Page, aName: string, bName: string): Promise<void> {
-  await expect(a.getByRole('heading', { name: `Chat with ${bName}` })).toBeVisible({ timeout: 30_000 });
-  await expect(b.getByRole('heading', { name: `Chat with ${aName}` })).toBeVisible({ timeout: 30_000 });
-  await a.getByRole('textbox', { name: 'Message' }).fill(`Hello ${bName}, from ${aName}`);
-  await a.getByRole('button', { name: 'Send' }).click();
-  await expect(b.getByRole('list', { name: 'Messages' })).toContainText(`Hello ${bName}, from ${aName}`);
-  await b.getByRole('textbox', { name: 'Message' }).fill(`Hi ${aName}! <b>not bold</b>`);
-  await b.getByRole('button', { name: 'Send' }).click();
-  await expect(a.getByRole('list', { name: 'Messages' })).toContainText(`Hi ${aName}! <b>not bold</b>`);
-  // The same safety number on both screens.
-  const digits = async (p: Page) => (await p.getByTestId('safety-number').textContent())?.replace(/\s/g, '');
-  const [na, nb] = [await digits(a), await digits(b)];
+/** Both safety-number screens show the same 60 digits. */
+async function sameSafetyNumber(a: Page, b: Page) {
+  for (const p of [a, b]) await p.getByRole('button', { name: 'Safety number' }).click();
+  const [na, nb] = [await safetyDigits(a), await safetyDigits(b)];
   expect(na).toMatch(/^\d{60}$/);
   expect(na).toBe(nb);
 }
@@ -49,16 +21,15 @@ async function chatBothWays(a: Page, b: Page, aName: string, bName: string): Pro
 test('two browsers pair by hand with codes, no server, and chat both ways', async ({ browser }) => {
   const alice = await person(browser, 'Alice');
   const bob = await person(browser, 'Bob');
-  await alice.page.getByRole('button', { name: 'Create invite code (no server)' }).click();
-  const invite = await alice.page.getByTestId('invite-code').inputValue();
-  expect(invite.length).toBeGreaterThan(40);
-  await expect(alice.page.getByRole('img', { name: 'QR code of the invite code' })).toBeVisible();
-  await bob.page.getByLabel('Paste an invite code or link').fill(invite);
-  await bob.page.getByRole('button', { name: 'Join' }).click();
-  const answer = await bob.page.getByTestId('answer-code').inputValue();
-  await alice.page.getByLabel('2. Paste their answer code').fill(answer);
-  await alice.page.getByRole('button', { name: 'Connect' }).click();
+  await pairByCodes(alice.page, bob.page);
   await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+  await sameSafetyNumber(alice.page, bob.page);
+  // After a reload, the contact and the history are still there.
+  await bob.page.reload();
+  await expect(bob.page.getByRole('list', { name: 'Conversations' })).toContainText('Alice');
+  await bob.page.getByRole('button', { name: /^Alice/ }).click();
+  await expect(messages(bob.page)).toContainText('Hello Bob, from Alice');
+  await expect(messages(bob.page)).toContainText('Hi Alice!');
   await alice.context.close();
   await bob.context.close();
 });
@@ -67,17 +38,23 @@ test('two browsers pair through the signaling worker with a link; the worker nev
   browser,
 }) => {
   const alice = await person(browser, 'Alice');
-  const bob = await person(browser, 'Bob');
+  await openPairing(alice.page);
   await alice.page.getByRole('button', { name: 'Create invite link' }).click();
   const link = await alice.page.getByTestId('invite-link').inputValue();
   expect(link).toMatch(/#join=1\./);
   await expect(alice.page.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
+  // Bob opens the link on a device that has never run SecMsg: first run, then straight to joining.
+  const bobContext = await newPersonContext(browser);
+  const bob = { context: bobContext, page: await bobContext.newPage() };
   await bob.page.goto(link);
-  await bob.page.getByLabel('Your name').fill('Bob');
-  await expect(bob.page.getByLabel('Paste an invite code or link')).toHaveValue(link);
   await expect(bob.page).not.toHaveURL(/#join/); // the secret left the address bar
+  await firstRun(bob.page, 'Bob');
+  await expect(bob.page.getByLabel('Paste an invite code or link')).toHaveValue(link);
   await bob.page.getByRole('button', { name: 'Join' }).click();
   await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+  // A link opened (not scanned) proves nothing by itself: not verified until compared.
+  await expect(bob.page.getByTestId('verified-state')).toHaveText('Not verified');
+  await sameSafetyNumber(alice.page, bob.page);
 
   // Everything either side sent to the worker was opaque: no SDP, no fingerprint, no ICE credential.
   for (const p of [alice.page, bob.page]) {

@@ -3,7 +3,7 @@
  * (VITE_SIGNALING_URL, VITE_ICE_SERVERS as JSON) can be overridden in settings, which are kept
  * in localStorage.
  */
-import { DEFAULT_ICE_SERVERS } from '../rtc/simple-peer-transport';
+import { DEFAULT_ICE_SERVERS } from '../rtc/ice-servers';
 
 export interface AppConfig {
   /** Base URL of the signaling worker, or '' when none is configured. */
@@ -60,4 +60,49 @@ export function loadConfig(storage: Pick<Storage, 'getItem'> = localStorage): Ap
 export function saveConfig(config: AppConfig, storage: Pick<Storage, 'setItem'> = localStorage): void {
   storage.setItem(SIGNALING_KEY, config.signalingUrl);
   storage.setItem(ICE_KEY, JSON.stringify(config.iceServers));
+}
+
+export function clearConfig(storage: Pick<Storage, 'removeItem'> = localStorage): void {
+  storage.removeItem(SIGNALING_KEY);
+  storage.removeItem(ICE_KEY);
+}
+
+/**
+ * The origins this build's Content-Security-Policy lets the page connect to for signaling, or
+ * undefined when the page runs without that policy (development, unit tests).
+ */
+export function allowedSignalingOrigins(): readonly string[] | undefined {
+  const origins = typeof __SECMSG_CONNECT_ORIGINS__ === 'undefined' ? ['*'] : __SECMSG_CONNECT_ORIGINS__;
+  return origins.includes('*') ? undefined : origins;
+}
+
+/**
+ * Why a signaling URL cannot be used, as a sentence; undefined when it can ('' means none). The
+ * page's own origin (CSP 'self') is always allowed.
+ */
+export function signalingProblem(
+  url: string,
+  allowed: readonly string[] | undefined = allowedSignalingOrigins(),
+  pageOrigin: string = location.origin,
+): string | undefined {
+  if (url === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'The signaling server must be a full address like wss://signal.example.org.';
+  }
+  const ws = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[parsed.protocol];
+  if (ws === undefined) {
+    return 'The signaling server address must start with wss://, ws://, https:// or http://.';
+  }
+  if (allowed === undefined) return undefined;
+  const target = `${ws}//${parsed.host}`;
+  const page = new URL(pageOrigin);
+  const self = `${page.protocol === 'https:' ? 'wss:' : 'ws:'}//${page.host}`;
+  if (target === self || allowed.includes(target)) return undefined;
+  const servers = allowed.filter((o) => o.startsWith('ws'));
+  return servers.length > 0
+    ? `This copy of SecMsg may only connect to ${servers.join(' or ')} for signaling (its security policy says so). Use that server, or a copy of the app built for yours.`
+    : 'This copy of SecMsg was built without a signaling server, and its security policy allows no other: pair with invite codes.';
 }

@@ -29,9 +29,10 @@ import type { SessionDescription } from '../rtc/sdp';
 import { connectSignaling, type SignalingClient } from '../rtc/signaling-client';
 import { createSimplePeerTransport, type SimplePeerConnection } from '../rtc/simple-peer-transport';
 import type { Transport } from '../rtc/transport';
+import { CAPABILITIES } from './capabilities';
 import type { AppConfig } from './config';
 
-export const CAPABILITIES = ['text.v1', 'ack.v1'];
+export { CAPABILITIES };
 
 export interface Connected {
   session: Session;
@@ -252,7 +253,4 @@ export function joinWorkerInvite(link: string, identity: SessionIdentity, config
   return { connected, cancel: () => cancel() };
 }
 
-/** Tells a worker link from a manual code. */
-export function isInviteLink(text: string): boolean {
-  return /#?join=\d+\./.test(text.trim());
-}
+export { isInviteLink } from './invite-link';

@@ -21,7 +21,7 @@ import { frameHasMac, frameTypeName, isFrameType } from '../protocol/frame';
 import type { FrameEvent, PeerInfo, Session, SessionState } from '../protocol/session';
 import { formatFingerprint } from '../rtc/sdp';
 import type { PathInfo, Transport } from '../rtc/transport';
-import { CAPABILITIES } from './connect';
+import { CAPABILITIES } from './capabilities';
 
 export type { CandidateInfo, PathInfo } from '../rtc/transport';
 

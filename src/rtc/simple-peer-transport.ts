@@ -25,6 +25,7 @@
  * RTCPeerConnection, for the description gathered so far when gathering overruns its bound,
  * and for the SCTP transport's maxMessageSize, and its getStats() for the candidate pair in use).
  */
+import { DEFAULT_ICE_SERVERS } from './ice-servers';
 import './node-shims';
 import SimplePeer from 'simple-peer';
 import { bufferView } from '../crypto/bytes';
@@ -33,7 +34,7 @@ import { RtcError } from './errors';
 import { checkDescription, dtlsFingerprint, maxMessageSize, type SessionDescription } from './sdp';
 import type { CandidateInfo, PathInfo, Transport, TransportEvents, TransportInfo } from './transport';
 
-export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];
+export { DEFAULT_ICE_SERVERS };
 export const DEFAULT_GATHER_TIMEOUT_MS = 3_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 /** Far below Chromium's 16 MiB send-queue limit, and enough in flight to fill a fast path. */

@@ -1,80 +1,132 @@
-import { Show, createResource, createSignal } from 'solid-js';
-import { loadConfig, parseIceServers, saveConfig } from '../app/config';
-import { createIdentity, type Connected } from '../app/connect';
-import { runSelfTest } from '../app/self-test';
+import {
+  Match,
+  Show,
+  Suspense,
+  Switch,
+  createEffect,
+  createResource,
+  lazy,
+  onCleanup,
+  onMount,
+} from 'solid-js';
+import { isInviteLink } from '../app/invite-link';
 import { PROTOCOL_VERSION_LABEL } from '../protocol/version';
-import type { SessionIdentity } from '../protocol/session';
-import { Chat } from './components/Chat';
-import { Pairing } from './components/Pairing';
+import { useApp } from './app-context';
+import { UpdatePrompt } from './components/UpdatePrompt';
+import { ChatPage } from './pages/ChatPage';
+import { FirstRunPage } from './pages/FirstRunPage';
+import { HomePage } from './pages/HomePage';
+
+// Screens not needed to show the conversation list load when first opened (and are precached by
+// the service worker, so this works offline too): pairing brings WebRTC, the invite codes and the
+// QR scanner with it.
+const PairPage = lazy(async () => ({ default: (await import('./pages/PairPage')).PairPage }));
+const SafetyPage = lazy(async () => ({ default: (await import('./pages/SafetyPage')).SafetyPage }));
+const SettingsPage = lazy(async () => ({ default: (await import('./pages/SettingsPage')).SettingsPage }));
 
 /**
- * The minimal pair-and-chat page (the full app with stored identity and contacts comes next):
- * a name, pairing by link or code, then the chat with the safety number.
+ * The app shell: header and navigation, the screen for the current view, and the self-test line.
+ * An opened invite link (`#join=…`) is taken out of the address bar at once and leads to pairing
+ * as soon as the identity is ready.
  */
 export function App() {
-  const config = loadConfig();
-  const [name, setName] = createSignal('');
-  const [connection, setConnection] = createSignal<Connected>();
-  const [signalingUrl, setSignalingUrl] = createSignal(config.signalingUrl);
-  const [iceText, setIceText] = createSignal(JSON.stringify(config.iceServers));
-  const [settingsNote, setSettingsNote] = createSignal('');
-  const [selfTest] = createResource(runSelfTest);
-  let identity: Promise<SessionIdentity> | undefined;
-  // One identity for this page's lifetime; it is not stored yet.
-  const getIdentity = async () => (identity ??= createIdentity(name().trim() || 'Anonymous'));
+  const app = useApp();
+  const [selfTest] = createResource(async () => (await import('../app/self-test')).runSelfTest());
+  let pendingInvite: string | undefined;
 
-  const saveSettings = (e: SubmitEvent) => {
-    e.preventDefault();
-    const ice = parseIceServers(iceText());
-    if (!ice) {
-      setSettingsNote('The ICE servers must be a JSON list like [{"urls":"stun:stun.example.org:3478"}].');
-      return;
-    }
-    saveConfig({ signalingUrl: signalingUrl().trim(), iceServers: ice });
-    setSettingsNote('Saved. Reload the page to use the new settings.');
+  const takeInviteFromAddress = () => {
+    if (!isInviteLink(location.hash)) return;
+    pendingInvite = location.href;
+    history.replaceState(null, '', location.pathname + location.search); // the secret leaves the address bar
+    if (app.state.phase === 'ready') openPendingInvite();
   };
+  const openPendingInvite = () => {
+    if (pendingInvite === undefined) return;
+    app.actions.show({ name: 'pair', invite: pendingInvite });
+    pendingInvite = undefined;
+  };
+  onMount(() => {
+    takeInviteFromAddress();
+    window.addEventListener('hashchange', takeInviteFromAddress);
+    onCleanup(() => window.removeEventListener('hashchange', takeInviteFromAddress));
+    void app.actions.start();
+  });
+  // Once the identity is ready (loaded, or made on the first run), an opened invite leads to pairing.
+  createEffect(() => {
+    if (app.state.phase === 'ready') openPendingInvite();
+  });
 
+  const view = () => app.state.view;
   return (
-    <main>
-      <h1>SecMsg</h1>
-      <p>Private two-person chat straight from the browser. Protocol {PROTOCOL_VERSION_LABEL}.</p>
-      <Show
-        when={connection()}
-        fallback={
-          <>
-            <label>
-              Your name
-              <input
-                value={name()}
-                onInput={(e) => setName(e.currentTarget.value)}
-                maxLength={64}
-                autocomplete="nickname"
-              />
-            </label>
-            <Pairing identity={getIdentity} config={config} onConnected={setConnection} />
-          </>
-        }
-      >
-        {(c) => <Chat connection={c()} />}
-      </Show>
-      <details>
-        <summary>Settings</summary>
-        <form onSubmit={saveSettings}>
-          <label>
-            Signaling server
-            <input value={signalingUrl()} onInput={(e) => setSignalingUrl(e.currentTarget.value)} />
-          </label>
-          <label>
-            ICE servers (JSON)
-            <input value={iceText()} onInput={(e) => setIceText(e.currentTarget.value)} />
-          </label>
-          <button type="submit">Save settings</button>
-          <Show when={settingsNote()}>
-            <p role="status">{settingsNote()}</p>
-          </Show>
-        </form>
-      </details>
+    <div class="app">
+      <header class="topbar">
+        <h1>SecMsg</h1>
+        <Show when={app.state.phase === 'ready'}>
+          <nav aria-label="Main">
+            <button
+              type="button"
+              aria-current={view().name === 'home' ? 'page' : undefined}
+              onClick={() => app.actions.show({ name: 'home' })}
+            >
+              Conversations
+            </button>
+            <button
+              type="button"
+              aria-current={view().name === 'pair' ? 'page' : undefined}
+              onClick={() => app.actions.show({ name: 'pair' })}
+            >
+              Pair
+            </button>
+            <button
+              type="button"
+              aria-current={view().name === 'settings' ? 'page' : undefined}
+              onClick={() => app.actions.show({ name: 'settings' })}
+            >
+              Settings
+            </button>
+          </nav>
+        </Show>
+      </header>
+      <UpdatePrompt />
+      <main>
+        <Switch>
+          <Match when={app.state.phase === 'loading'}>
+            <p role="status">Opening your saved identity…</p>
+          </Match>
+          <Match when={app.state.phase === 'failed'}>
+            <p role="alert">{app.state.problem}</p>
+          </Match>
+          <Match when={app.state.phase === 'first-run'}>
+            <FirstRunPage />
+          </Match>
+          <Match when={app.state.phase === 'unreadable'}>
+            <FirstRunPage unreadable={app.state.problem} />
+          </Match>
+          <Match when={app.state.phase === 'ready'}>
+            <Suspense fallback={<p role="status">Loading…</p>}>
+              <Switch>
+                <Match when={view().name === 'home'}>
+                  <HomePage />
+                </Match>
+                <Match when={view().name === 'pair' && (view() as { invite?: string })}>
+                  {(v) => <PairPage {...(v().invite === undefined ? {} : { invite: v().invite })} />}
+                </Match>
+                <Match when={view().name === 'chat' && (view() as { contactId: string }).contactId}>
+                  {(id) => <ChatPage contactId={id()} />}
+                </Match>
+                <Match when={view().name === 'safety' && (view() as { contactId: string }).contactId}>
+                  {(id) => <SafetyPage contactId={id()} />}
+                </Match>
+                <Match when={view().name === 'settings'}>
+                  <SettingsPage />
+                </Match>
+              </Switch>
+            </Suspense>
+          </Match>
+        </Switch>
+      </main>
       <footer>
+        <p>Protocol {PROTOCOL_VERSION_LABEL}. Messages go directly between devices, end-to-end encrypted.</p>
         <p data-testid="self-test">
           <Show when={!selfTest.loading} fallback="Checking the secure session core…">
             <Show
@@ -90,6 +142,6 @@ export function App() {
           </Show>
         </p>
       </footer>
-    </main>
+    </div>
   );
 }

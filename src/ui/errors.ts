@@ -1,11 +1,22 @@
 /** The one place that turns errors into the words a person reads. */
+import { AppError } from '../app/errors';
 import { CryptoError } from '../crypto/errors';
 import { ProtocolError } from '../protocol/errors';
 import { RtcError } from '../rtc/errors';
+import { StoreError } from '../store/types';
+import { QrScanError } from './qr/errors';
 
 export function errorText(e: unknown): string {
   // Our own errors already carry sentences meant for people.
-  if (ProtocolError.is(e) || CryptoError.is(e) || RtcError.is(e)) return e.message;
+  if (
+    ProtocolError.is(e) ||
+    CryptoError.is(e) ||
+    RtcError.is(e) ||
+    AppError.is(e) ||
+    StoreError.is(e) ||
+    QrScanError.is(e)
+  )
+    return e.message;
   if (e instanceof DOMException && e.name === 'NotAllowedError') return 'The browser did not allow this.';
   return 'Something went wrong. Try again, and if it keeps happening, reload the page.';
 }

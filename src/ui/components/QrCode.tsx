@@ -1,11 +1,21 @@
 import QRCode from 'qrcode';
 import { Show, createResource } from 'solid-js';
 
-/** A QR code of `text`, drawn locally (no network), with the text itself as its description. */
-export function QrCode(props: { text: string; label: string }) {
+/**
+ * A QR code drawn locally (no network): of `text`, or of raw `bytes` in byte mode (the
+ * Signal-compatible safety-number code is 74 binary bytes). `label` is its accessible name.
+ */
+export function QrCode(props: { text?: string; bytes?: Uint8Array; label: string }) {
   const [url] = createResource(
-    () => props.text,
-    async (text) => QRCode.toDataURL(text, { errorCorrectionLevel: 'L', margin: 2, scale: 4 }),
+    () => props.bytes ?? props.text,
+    async (content) =>
+      typeof content === 'string'
+        ? QRCode.toDataURL(content, { errorCorrectionLevel: 'L', margin: 2, scale: 4 })
+        : QRCode.toDataURL([{ data: content, mode: 'byte' }], {
+            errorCorrectionLevel: 'M',
+            margin: 2,
+            scale: 5,
+          }),
   );
   return (
     <Show when={url()} fallback={<p>Drawing the QR code…</p>}>

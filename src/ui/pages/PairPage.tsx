@@ -1,5 +1,4 @@
-import { Match, Show, Switch, createSignal, onCleanup, onMount } from 'solid-js';
-import type { AppConfig } from '../../app/config';
+import { Match, Show, Switch, createSignal, onCleanup } from 'solid-js';
 import {
   isInviteLink,
   joinManual,
@@ -8,9 +7,12 @@ import {
   startWorkerInvite,
   type Connected,
 } from '../../app/connect';
-import type { SessionIdentity } from '../../protocol/session';
+import type { PairingMethod } from '../../app/messenger';
+import { useApp } from '../app-context';
+import { CopyButton } from '../components/CopyButton';
+import { QrCode } from '../components/QrCode';
+import { QrScanner } from '../components/QrScanner';
 import { errorText } from '../errors';
-import { QrCode } from './QrCode';
 
 type Step =
   | { kind: 'choose' }
@@ -19,17 +21,29 @@ type Step =
   | { kind: 'manual-join'; answer: string }
   | { kind: 'waiting'; what: string };
 
-/** Create an invite (link through the worker, or a code with no server) or join one. */
-export function Pairing(props: {
-  identity: () => Promise<SessionIdentity>;
-  config: AppConfig;
-  onConnected: (c: Connected) => void;
-}) {
+/** What a scanned or pasted text looks like to the pairing screen. */
+function looksLikeInvite(text: string): boolean {
+  const t = text.trim();
+  return isInviteLink(t) || /^[A-Z2-7]{40,}$/i.test(t.replace(/[\s-]/g, ''));
+}
+
+/**
+ * Pair with someone: show my invite (QR + link + copyable code), or join theirs by camera, photo,
+ * pasted code or opened link. `invite` is an invite link the page was opened with.
+ */
+export function PairPage(props: { invite?: string }) {
+  const app = useApp();
+  const config = app.config;
+  const identity = async () => {
+    await Promise.resolve();
+    const m = app.messenger();
+    if (!m) throw new Error('The app is not ready yet.');
+    return m.identity;
+  };
   const [step, setStep] = createSignal<Step>({ kind: 'choose' });
   const [error, setError] = createSignal('');
-  const [pasted, setPasted] = createSignal('');
+  const [pasted, setPasted] = createSignal(props.invite ?? '');
   const [answer, setAnswer] = createSignal('');
-  const [openedInvite, setOpenedInvite] = createSignal(false);
   let cancel: (() => void) | undefined;
   onCleanup(() => cancel?.());
 
@@ -39,11 +53,11 @@ export function Pairing(props: {
     setError(errorText(e));
     setStep({ kind: 'choose' });
   };
-  const finish = (p: Promise<Connected>) => {
-    p.then((c) => {
+  const finish = (p: Promise<Connected>, method: PairingMethod) => {
+    p.then(async (c) => {
       cancel = undefined;
-      props.onConnected(c);
-    }, fail);
+      await app.actions.adopt(c, method);
+    }).catch(fail);
   };
   const begin = () => {
     setError('');
@@ -54,10 +68,10 @@ export function Pairing(props: {
     begin();
     try {
       const appUrl = location.href.split('#')[0]!;
-      const invite = await startWorkerInvite(await props.identity(), props.config, appUrl);
+      const invite = await startWorkerInvite(await identity(), config, appUrl);
       cancel = () => invite.cancel();
       setStep({ kind: 'worker-invite', link: invite.link });
-      finish(invite.connected);
+      finish(invite.connected, 'invite-link');
     } catch (e) {
       fail(e);
     }
@@ -66,76 +80,89 @@ export function Pairing(props: {
   const inviteWithCode = async () => {
     begin();
     try {
-      const invite = startManualInvite(await props.identity(), props.config);
+      const invite = startManualInvite(await identity(), config);
       cancel = () => invite.cancel();
       setStep({ kind: 'waiting', what: 'Preparing your invite code…' });
       const code = await invite.code;
       setStep({ kind: 'manual-invite', code, accept: (a) => invite.acceptAnswer(a) });
-      finish(invite.connected);
+      finish(invite.connected, 'invite-code');
     } catch (e) {
       fail(e);
     }
   };
 
-  const join = async (text: string) => {
+  const join = async (text: string, scanned: boolean) => {
     begin();
     try {
-      const identity = await props.identity();
+      const me = await identity();
       if (isInviteLink(text)) {
-        const pairing = joinWorkerInvite(text, identity, props.config);
+        const pairing = joinWorkerInvite(text, me, config);
         cancel = () => pairing.cancel();
         setStep({ kind: 'waiting', what: 'Connecting to the person who invited you…' });
-        finish(pairing.connected);
+        finish(pairing.connected, scanned ? 'scanned-invite' : 'invite-link');
         return;
       }
-      const pairing = joinManual(text, identity, props.config);
+      const pairing = joinManual(text, me, config);
       cancel = () => pairing.cancel();
       setStep({ kind: 'waiting', what: 'Preparing your answer code…' });
       const code = await pairing.answerCode;
       setStep({ kind: 'manual-join', answer: code });
-      finish(pairing.connected);
+      finish(pairing.connected, 'invite-code');
     } catch (e) {
       fail(e);
     }
   };
 
-  // An opened invite link fills the join box; the person adds a name and presses Join.
-  const takeInviteFromAddress = () => {
-    if (!isInviteLink(location.hash)) return;
-    setPasted(location.href);
-    history.replaceState(null, '', location.pathname + location.search); // the secret leaves the address bar
-    setStep({ kind: 'choose' });
-    setOpenedInvite(true);
-  };
-  onMount(() => {
-    takeInviteFromAddress();
-    window.addEventListener('hashchange', takeInviteFromAddress);
-    onCleanup(() => window.removeEventListener('hashchange', takeInviteFromAddress));
-  });
-
   return (
     <section aria-labelledby="pair-heading">
       <h2 id="pair-heading">Pair with someone</h2>
+      <Show when={step().kind !== 'choose'}>
+        <button
+          type="button"
+          onClick={() => {
+            cancel?.();
+            cancel = undefined;
+            setStep({ kind: 'choose' });
+          }}
+        >
+          Cancel pairing
+        </button>
+      </Show>
       <Show when={error()}>
         <p role="alert">{error()}</p>
       </Show>
       <Switch>
         <Match when={step().kind === 'choose'}>
-          <Show when={openedInvite()}>
-            <p role="status">You opened an invite. Enter your name above and press Join.</p>
+          <Show when={props.invite}>
+            <p role="status">You opened an invite. Press Join to connect.</p>
           </Show>
+          <h3>Invite someone</h3>
           <div class="choices">
-            <button type="button" onClick={() => void inviteWithLink()} disabled={!props.config.signalingUrl}>
+            <button type="button" onClick={() => void inviteWithLink()} disabled={!config.signalingUrl}>
               Create invite link
             </button>
             <button type="button" onClick={() => void inviteWithCode()}>
               Create invite code (no server)
             </button>
           </div>
+          <Show when={!config.signalingUrl}>
+            <p class="note">
+              Invite links need a signaling server (set one in Settings); invite codes work without one.
+            </p>
+          </Show>
+          <h3>Join someone</h3>
+          <QrScanner
+            label="Scan their invite"
+            accept={looksLikeInvite}
+            onResult={(text) => {
+              setPasted(text);
+              void join(text, true);
+            }}
+          />
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              void join(pasted());
+              void join(pasted(), false);
             }}
           >
             <label>
@@ -157,6 +184,7 @@ export function Pairing(props: {
                 Invite link
                 <input readOnly value={link()} data-testid="invite-link" />
               </label>
+              <CopyButton text={link()} label="Copy link" />
               <p role="status">Waiting for the other person to open the link…</p>
             </>
           )}
@@ -170,6 +198,20 @@ export function Pairing(props: {
                 Invite code
                 <textarea readOnly value={s().code} rows={3} data-testid="invite-code" />
               </label>
+              <CopyButton text={s().code} label="Copy code" />
+              <QrScanner
+                label="2. Scan their answer code"
+                accept={looksLikeInvite}
+                onResult={(text) => {
+                  setAnswer(text);
+                  try {
+                    s().accept(text);
+                    setStep({ kind: 'waiting', what: 'Connecting…' });
+                  } catch (err) {
+                    setError(errorText(err));
+                  }
+                }}
+              />
               <form
                 onSubmit={(e) => {
                   e.preventDefault();
@@ -199,6 +241,7 @@ export function Pairing(props: {
                 Answer code
                 <textarea readOnly value={code()} rows={3} data-testid="answer-code" />
               </label>
+              <CopyButton text={code()} label="Copy answer code" />
               <p role="status">Waiting for them to paste it…</p>
             </>
           )}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseIceServers, signalingProblem } from './config';
+
+describe('signalingProblem', () => {
+  const page = 'https://app.example.org';
+  const allowed = ['wss://signal.example.org', 'https://signal.example.org'];
+
+  it('allows nothing to be set, and any well-formed URL where no policy applies', () => {
+    expect(signalingProblem('', allowed, page)).toBeUndefined();
+    expect(signalingProblem('wss://anything.example', undefined, page)).toBeUndefined();
+  });
+
+  it('allows the build’s signaling origin in ws(s) or http(s) form, and the page’s own', () => {
+    expect(signalingProblem('wss://signal.example.org', allowed, page)).toBeUndefined();
+    expect(signalingProblem('https://signal.example.org/', allowed, page)).toBeUndefined();
+    expect(signalingProblem('wss://app.example.org/signal', allowed, page)).toBeUndefined();
+  });
+
+  it('refuses other origins, schemes and malformed URLs with sentences', () => {
+    expect(signalingProblem('wss://evil.example', allowed, page)).toMatch(
+      /may only connect to wss:\/\/signal\.example\.org/,
+    );
+    expect(signalingProblem('ws://signal.example.org', allowed, page)).toMatch(/may only connect/);
+    expect(signalingProblem('ftp://signal.example.org', allowed, page)).toMatch(/must start with/);
+    expect(signalingProblem('signal.example.org', allowed, page)).toMatch(/full address/);
+    expect(signalingProblem('wss://x.example', [], page)).toMatch(/built without a signaling server/);
+  });
+});
+
+describe('parseIceServers', () => {
+  it('takes a JSON list of servers and nothing else', () => {
+    expect(parseIceServers('[{"urls":"stun:a.example:3478"}]')).toEqual([{ urls: 'stun:a.example:3478' }]);
+    expect(parseIceServers('[]')).toEqual([]);
+    expect(parseIceServers('{"urls":"stun:a"}')).toBeUndefined();
+    expect(parseIceServers('[{"url":"stun:a"}]')).toBeUndefined();
+    expect(parseIceServers('nope')).toBeUndefined();
+  });
+});

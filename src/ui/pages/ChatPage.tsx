@@ -1,0 +1,174 @@
+import { For, Show, Suspense, createMemo, createResource, createSignal, lazy, onCleanup } from 'solid-js';
+import type { MessageState } from '../../store/types';
+import { useApp } from '../app-context';
+import { errorText } from '../errors';
+import { SecurityLog } from '../components/SecurityLog';
+
+// The inspector is for those who want to look: it loads when first opened.
+const InspectorPanel = lazy(async () => ({
+  default: (await import('../components/InspectorPanel')).InspectorPanel,
+}));
+
+const STATE_TEXT: Record<MessageState, string> = {
+  queued: 'Queued',
+  sent: 'Sent',
+  delivered: 'Delivered',
+};
+
+/**
+ * One conversation: who it is and whether they are verified, the connection state, the history
+ * with time and delivery state, the box to write, the security log, and the protocol inspector.
+ * A pending key change blocks the conversation behind a warning until it is accepted or refused.
+ */
+export function ChatPage(props: { contactId: string }) {
+  const app = useApp();
+  const messenger = app.messenger()!;
+  const contact = createMemo(() => app.state.contacts.find((c) => c.id === props.contactId));
+  const [history, { refetch: refetchHistory }] = createResource(
+    () => props.contactId,
+    async (id) => messenger.history(id),
+  );
+  const [events, { refetch: refetchEvents }] = createResource(
+    () => props.contactId,
+    async (id) => messenger.securityLog(id),
+  );
+  const [liveVersion, setLiveVersion] = createSignal(0);
+  const live = createMemo(() => {
+    liveVersion();
+    return messenger.live(props.contactId);
+  });
+  onCleanup(messenger.on('messages', (id) => id === props.contactId && void refetchHistory()));
+  onCleanup(messenger.on('events', (id) => id === props.contactId && void refetchEvents()));
+  onCleanup(messenger.on('connection', (id) => id === props.contactId && setLiveVersion((v) => v + 1)));
+
+  const [draft, setDraft] = createSignal('');
+  const [problem, setProblem] = createSignal('');
+  const [showInspector, setShowInspector] = createSignal(false);
+
+  const connectionText = () => {
+    const l = live();
+    if (!l) return 'Offline. Messages you write wait on this device until you are connected again.';
+    if (l.state === 'open') return 'Connected securely, directly to their device.';
+    return `Disconnected: ${l.closeReason ?? 'the connection ended'}. Messages you write wait on this device; pair again to reconnect.`;
+  };
+
+  const send = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const body = draft();
+    if (body.trim() === '') return;
+    setProblem('');
+    setDraft(''); // at once: the next message may be typed while this one is stored and sent
+    try {
+      await messenger.send(props.contactId, body);
+    } catch (e) {
+      setProblem(errorText(e));
+      if (draft() === '') setDraft(body); // not sent: give the text back
+    }
+  };
+
+  const act = async (f: () => Promise<void>) => {
+    setProblem('');
+    try {
+      await f();
+    } catch (e) {
+      setProblem(errorText(e));
+    }
+  };
+
+  return (
+    <Show when={contact()} fallback={<p role="alert">This conversation no longer exists.</p>}>
+      {(c) => (
+        <section aria-labelledby="chat-heading" class="page chat">
+          <div class="page-head">
+            <button type="button" class="back" onClick={() => app.actions.show({ name: 'home' })}>
+              Back to conversations
+            </button>
+            <h2 id="chat-heading">Chat with {c().name}</h2>
+          </div>
+          <p class="trust">
+            <span class={c().verified ? 'badge ok' : 'badge'} data-testid="verified-state">
+              {c().verified ? 'Verified' : 'Not verified'}
+            </span>{' '}
+            <button type="button" onClick={() => app.actions.show({ name: 'safety', contactId: c().id })}>
+              Safety number
+            </button>{' '}
+            <button type="button" aria-expanded={showInspector()} onClick={() => setShowInspector((v) => !v)}>
+              Inspector
+            </button>
+          </p>
+          <p role="status" data-testid="connection-state" class="connection">
+            {connectionText()}
+          </p>
+          <Show when={c().keyChangePending}>
+            <div class="key-change" role="alert" aria-labelledby="key-change-heading">
+              <h3 id="key-change-heading">{c().name}'s identity key changed</h3>
+              <p>
+                This happens when they reinstall the app or start a new identity — or when someone sits in the
+                middle of your connection. Sending is blocked until you decide. If you accept, compare safety
+                numbers again, in person or on a call you trust.
+              </p>
+              <button
+                type="button"
+                class="primary"
+                onClick={() => void act(async () => messenger.acceptKeyChange(c().id))}
+              >
+                Accept the new key
+              </button>{' '}
+              <button type="button" onClick={() => void act(async () => messenger.refuseKeyChange(c().id))}>
+                Refuse and disconnect
+              </button>
+            </div>
+          </Show>
+          <Show when={problem()}>
+            <p role="alert">{problem()}</p>
+          </Show>
+          <ol class="messages" aria-label="Messages">
+            <For each={history() ?? []}>
+              {(m) => (
+                <li classList={{ mine: m.direction === 'out' }}>
+                  <span class="who">{m.direction === 'out' ? 'You' : c().name}</span>{' '}
+                  <time dateTime={new Date(m.sentAt).toISOString()}>
+                    {new Date(m.sentAt).toLocaleTimeString()}
+                  </time>
+                  <p class="body">{m.body}</p>
+                  <Show when={m.direction === 'out'}>
+                    <span class="state" data-state={m.state}>
+                      {STATE_TEXT[m.state]}
+                    </span>
+                  </Show>
+                </li>
+              )}
+            </For>
+          </ol>
+          <form class="composer" onSubmit={(e) => void send(e)}>
+            <label>
+              Message
+              <textarea
+                value={draft()}
+                onInput={(e) => setDraft(e.currentTarget.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' && !e.shiftKey) {
+                    e.preventDefault();
+                    e.currentTarget.form?.requestSubmit();
+                  }
+                }}
+                rows={2}
+                disabled={c().keyChangePending}
+                autocomplete="off"
+              />
+            </label>
+            <button type="submit" class="primary" disabled={c().keyChangePending}>
+              Send
+            </button>
+          </form>
+          <SecurityLog events={events() ?? []} />
+          <Show when={showInspector()}>
+            <Suspense fallback={<p role="status">Loading the inspector…</p>}>
+              <InspectorPanel contactId={c().id} events={events() ?? []} />
+            </Suspense>
+          </Show>
+        </section>
+      )}
+    </Show>
+  );
+}

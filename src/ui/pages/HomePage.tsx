@@ -1,0 +1,50 @@
+import { For, Show } from 'solid-js';
+import { useApp } from '../app-context';
+
+/** The conversation list: every contact, most recently seen first, with trust and connection. */
+export function HomePage() {
+  const app = useApp();
+  return (
+    <section aria-labelledby="home-heading" class="page">
+      <div class="page-head">
+        <h2 id="home-heading">Conversations</h2>
+        <button type="button" class="primary" onClick={() => app.actions.show({ name: 'pair' })}>
+          Pair with someone
+        </button>
+      </div>
+      <Show
+        when={app.state.contacts.length > 0}
+        fallback={
+          <p>No conversations yet. Pair with someone: show them your invite QR code, or scan theirs.</p>
+        }
+      >
+        <ul class="contacts" aria-label="Conversations">
+          <For each={app.state.contacts}>
+            {(c) => (
+              <li>
+                <button
+                  type="button"
+                  class="contact"
+                  onClick={() => app.actions.show({ name: 'chat', contactId: c.id })}
+                >
+                  <span class="name">{c.name}</span>
+                  <span class="badges">
+                    <Show when={c.keyChangePending}>
+                      <span class="badge warn">Key changed</span>
+                    </Show>
+                    <span class={c.verified ? 'badge ok' : 'badge'}>
+                      {c.verified ? 'Verified' : 'Not verified'}
+                    </span>
+                    <span class={c.connected ? 'badge ok' : 'badge'}>
+                      {c.connected ? 'Connected' : 'Offline'}
+                    </span>
+                  </span>
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+    </section>
+  );
+}

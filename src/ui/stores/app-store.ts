@@ -1,0 +1,160 @@
+/**
+ * The page's state over the messenger: which screen is shown, who I am, my contacts and their
+ * connection state. Per-conversation data (history, security log) is read by the pages that show
+ * it, through `messenger`, and refreshed on the messenger's events.
+ */
+import { createStore } from 'solid-js/store';
+import type { AppConfig } from '../../app/config';
+import type { Connected } from '../../app/connect';
+import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
+import type { PersistenceStatus } from '../../store/persistence';
+import type { Contact, Stores } from '../../store/types';
+import { errorText } from '../errors';
+
+export type View =
+  | { name: 'home' }
+  | { name: 'pair'; invite?: string }
+  | { name: 'chat'; contactId: string }
+  | { name: 'safety'; contactId: string }
+  | { name: 'settings' };
+
+export interface ContactView {
+  id: string;
+  name: string;
+  verified: boolean;
+  keyChangePending: boolean;
+  lastSeen: number;
+  connected: boolean;
+}
+
+export interface AppState {
+  phase: 'loading' | 'first-run' | 'unreadable' | 'ready' | 'failed';
+  /** Why the identity cannot be used, or why storage failed: a sentence. */
+  problem: string;
+  myName: string;
+  contacts: ContactView[];
+  view: View;
+  persistence: PersistenceStatus | 'unknown';
+}
+
+export interface AppDeps {
+  openStores: () => Promise<Stores>;
+  requestPersistence: () => Promise<PersistenceStatus>;
+  config: AppConfig;
+  /** Called after "delete everything", to start from a clean page. */
+  restart: () => void;
+}
+
+export interface AppStore {
+  state: AppState;
+  config: AppConfig;
+  /** The messenger once the identity is ready. */
+  messenger: () => Messenger | undefined;
+  actions: {
+    start(): Promise<void>;
+    createIdentity(name: string): Promise<void>;
+    /** Replaces an unreadable (or, from settings, a working) identity: only on explicit request. */
+    resetIdentity(name: string): Promise<void>;
+    rename(name: string): Promise<void>;
+    show(view: View): void;
+    adopt(connected: Connected, method: PairingMethod): Promise<AdoptOutcome>;
+    deleteEverything(): Promise<void>;
+  };
+}
+
+function contactView(c: Contact, messenger: Messenger): ContactView {
+  return {
+    id: c.id,
+    name: c.name,
+    verified: c.verified,
+    keyChangePending: c.pendingKey !== undefined,
+    lastSeen: c.lastSeen,
+    connected: messenger.live(c.id)?.state === 'open',
+  };
+}
+
+export function createAppStore(deps: AppDeps): AppStore {
+  const [state, setState] = createStore<AppState>({
+    phase: 'loading',
+    problem: '',
+    myName: '',
+    contacts: [],
+    view: { name: 'home' },
+    persistence: 'unknown',
+  });
+  let stores: Stores | undefined;
+  let messenger: Messenger | undefined;
+
+  const refreshContacts = async (): Promise<void> => {
+    if (!messenger) return;
+    const m = messenger;
+    setState(
+      'contacts',
+      (await m.contacts()).map((c) => contactView(c, m)),
+    );
+  };
+
+  const ready = (m: Messenger): void => {
+    messenger = m;
+    m.on('contacts', () => void refreshContacts());
+    m.on('connection', () => void refreshContacts());
+    setState({ phase: 'ready', problem: '', myName: m.identity.displayName });
+    void refreshContacts();
+    void deps.requestPersistence().then((p) => setState('persistence', p));
+  };
+
+  const failed = (e: unknown): void => setState({ phase: 'failed', problem: errorText(e) });
+
+  const store: AppStore = {
+    state,
+    config: deps.config,
+    messenger: () => messenger,
+    actions: {
+      async start() {
+        try {
+          stores = await deps.openStores();
+          const loaded = await stores.identity.load();
+          if (loaded.kind === 'ok') ready(createMessenger({ stores, identity: loaded.identity }));
+          else if (loaded.kind === 'none') setState({ phase: 'first-run' });
+          else setState({ phase: 'unreadable', problem: loaded.reason });
+        } catch (e) {
+          failed(e);
+        }
+      },
+      async createIdentity(name) {
+        if (!stores) return;
+        const created = await stores.identity.create(name.trim());
+        if (created.kind === 'created') ready(createMessenger({ stores, identity: created.identity }));
+        else await store.actions.start(); // one appeared meanwhile (another tab): load it
+      },
+      async resetIdentity(name) {
+        if (!stores) return;
+        messenger?.dispose();
+        const identity = await stores.identity.resetIdentity(name.trim());
+        ready(createMessenger({ stores, identity }));
+      },
+      async rename(name) {
+        await messenger?.rename(name.trim());
+        if (messenger) setState('myName', messenger.identity.displayName);
+      },
+      show(view) {
+        setState('view', view);
+      },
+      async adopt(connected, method) {
+        if (!messenger) throw new Error('The app is not ready yet.');
+        const { contact, outcome } = await messenger.adopt(connected, method);
+        await refreshContacts();
+        setState('view', { name: 'chat', contactId: contact.id });
+        return outcome;
+      },
+      async deleteEverything() {
+        messenger?.dispose();
+        messenger = undefined;
+        await stores?.destroy();
+        stores = undefined;
+        deps.restart();
+      },
+    },
+  };
+  return store;
+}
