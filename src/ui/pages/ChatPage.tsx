@@ -1,4 +1,4 @@
-import { For, Show, Suspense, createMemo, createResource, createSignal, lazy, onCleanup } from 'solid-js';
+import { For, Show, Suspense, createMemo, createSignal, lazy, onCleanup, onMount } from 'solid-js';
 import type { MessageState } from '../../store/types';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
@@ -8,6 +8,23 @@ import { SecurityLog } from '../components/SecurityLog';
 const InspectorPanel = lazy(async () => ({
   default: (await import('../components/InspectorPanel')).InspectorPanel,
 }));
+
+/** A list loaded now and again on `reload()`; a slower earlier load never overwrites a later one. */
+function reloading<T>(load: () => Promise<T[]>): { value: () => T[]; reload: () => void } {
+  const [value, setValue] = createSignal<T[]>([]);
+  let latest = 0;
+  const reload = () => {
+    const mine = ++latest;
+    load().then(
+      (v) => {
+        if (mine === latest) setValue(() => v);
+      },
+      (e: unknown) => console.error('SecMsg:', e),
+    );
+  };
+  onMount(reload);
+  return { value, reload };
+}
 
 const STATE_TEXT: Record<MessageState, string> = {
   queued: 'Queued',
@@ -24,21 +41,17 @@ export function ChatPage(props: { contactId: string }) {
   const app = useApp();
   const messenger = app.messenger()!;
   const contact = createMemo(() => app.state.contacts.find((c) => c.id === props.contactId));
-  const [history, { refetch: refetchHistory }] = createResource(
-    () => props.contactId,
-    async (id) => messenger.history(id),
-  );
-  const [events, { refetch: refetchEvents }] = createResource(
-    () => props.contactId,
-    async (id) => messenger.securityLog(id),
-  );
+  // Plain signals refreshed on the messenger's events, not resources: a refetching resource would
+  // suspend the page's Suspense boundary and take the chat (and its text box) out of the page.
+  const history = reloading(async () => messenger.history(props.contactId));
+  const events = reloading(async () => messenger.securityLog(props.contactId));
   const [liveVersion, setLiveVersion] = createSignal(0);
   const live = createMemo(() => {
     liveVersion();
     return messenger.live(props.contactId);
   });
-  onCleanup(messenger.on('messages', (id) => id === props.contactId && void refetchHistory()));
-  onCleanup(messenger.on('events', (id) => id === props.contactId && void refetchEvents()));
+  onCleanup(messenger.on('messages', (id) => id === props.contactId && history.reload()));
+  onCleanup(messenger.on('events', (id) => id === props.contactId && events.reload()));
   onCleanup(messenger.on('connection', (id) => id === props.contactId && setLiveVersion((v) => v + 1)));
 
   const [draft, setDraft] = createSignal('');
@@ -123,7 +136,7 @@ export function ChatPage(props: { contactId: string }) {
             <p role="alert">{problem()}</p>
           </Show>
           <ol class="messages" aria-label="Messages">
-            <For each={history() ?? []}>
+            <For each={history.value()}>
               {(m) => (
                 <li classList={{ mine: m.direction === 'out' }}>
                   <span class="who">{m.direction === 'out' ? 'You' : c().name}</span>{' '}
@@ -161,10 +174,10 @@ export function ChatPage(props: { contactId: string }) {
               Send
             </button>
           </form>
-          <SecurityLog events={events() ?? []} />
+          <SecurityLog events={events.value()} />
           <Show when={showInspector()}>
             <Suspense fallback={<p role="status">Loading the inspector…</p>}>
-              <InspectorPanel contactId={c().id} events={events() ?? []} />
+              <InspectorPanel contactId={c().id} events={events.value()} />
             </Suspense>
           </Show>
         </section>

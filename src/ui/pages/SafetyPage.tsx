@@ -1,4 +1,5 @@
-import { For, Show, createMemo, createResource, createSignal } from 'solid-js';
+import { For, Show, createMemo, createSignal, onMount } from 'solid-js';
+import type { SafetyNumberView } from '../../app/messenger';
 import { useApp } from '../app-context';
 import { QrCode } from '../components/QrCode';
 import { QrScanner } from '../components/QrScanner';
@@ -12,13 +13,12 @@ export function SafetyPage(props: { contactId: string }) {
   const app = useApp();
   const messenger = app.messenger()!;
   const contact = createMemo(() => app.state.contacts.find((c) => c.id === props.contactId));
-  const [number] = createResource(
-    () => props.contactId,
-    async (id) => messenger.safetyNumber(id),
-  );
+  const [number, setNumber] = createSignal<SafetyNumberView>();
   const [result, setResult] = createSignal('');
   const [problem, setProblem] = createSignal('');
-
+  onMount(() => {
+    messenger.safetyNumber(props.contactId).then(setNumber, (e: unknown) => setProblem(errorText(e)));
+  });
   const act = async (f: () => Promise<void>) => {
     setProblem('');
     setResult('');
