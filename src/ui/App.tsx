@@ -111,11 +111,11 @@ export function App() {
                 <Match when={view().name === 'pair' && (view() as { invite?: string })}>
                   {(v) => <PairPage {...(v().invite === undefined ? {} : { invite: v().invite })} />}
                 </Match>
-                <Match when={view().name === 'chat' && (view() as { contactId: string }).contactId}>
-                  {(id) => <ChatPage contactId={id()} />}
+                <Match when={view().name === 'chat' && (view() as { contactId: string }).contactId} keyed>
+                  {(id) => <ChatPage contactId={id} />}
                 </Match>
-                <Match when={view().name === 'safety' && (view() as { contactId: string }).contactId}>
-                  {(id) => <SafetyPage contactId={id()} />}
+                <Match when={view().name === 'safety' && (view() as { contactId: string }).contactId} keyed>
+                  {(id) => <SafetyPage contactId={id} />}
                 </Match>
                 <Match when={view().name === 'settings'}>
                   <SettingsPage />
