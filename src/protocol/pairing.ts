@@ -25,6 +25,7 @@ import { CryptoError } from '../crypto/errors';
 import { hkdfSha256 } from '../crypto/hkdf';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from './errors';
+import { isRoomId } from './signaling';
 
 export const INVITE_VERSION = 1;
 export const ROOM_SECRET_LENGTH = 16;
@@ -129,8 +130,28 @@ export async function createSignalingCipher(
   if (!(secret instanceof Uint8Array) || secret.length !== ROOM_SECRET_LENGTH) {
     throw new ProtocolError('BAD_ARGUMENT', `secret must be ${ROOM_SECRET_LENGTH} bytes.`);
   }
-  const roomId = await roomIdFor(secret);
-  const key = await AeadKey.import(await hkdfSha256(secret, new Uint8Array(0), utf8(SIGNALING_INFO), 32));
+  const key = await hkdfSha256(secret, new Uint8Array(0), utf8(SIGNALING_INFO), 32);
+  try {
+    return await signalingCipherFromKey(await roomIdFor(secret), key, role);
+  } finally {
+    key.fill(0);
+  }
+}
+
+/**
+ * The same blob format and role separation as `createSignalingCipher`, over a room id and a
+ * 32-byte AES-256-GCM key the caller derived some other way (`rendezvous.ts`).
+ */
+export async function signalingCipherFromKey(
+  roomId: string,
+  key: Uint8Array,
+  role: SignalingRole,
+): Promise<SignalingCipher> {
+  if (!isRoomId(roomId)) throw new ProtocolError('BAD_ARGUMENT', 'roomId must be a room id.');
+  if (role !== 'inviter' && role !== 'joiner') {
+    throw new ProtocolError('BAD_ARGUMENT', 'role must be inviter or joiner.');
+  }
+  const aead = await AeadKey.import(key);
   const peerRole: SignalingRole = role === 'inviter' ? 'joiner' : 'inviter';
   const ad = (r: SignalingRole) => concatBytes(utf8(roomId), Uint8Array.of(ROLE_BYTE[r]));
   const badSignal = () =>
@@ -142,7 +163,7 @@ export async function createSignalingCipher(
     roomId,
     async seal(message) {
       const nonce = randomBytes(NONCE_LENGTH);
-      const ct = await key.encrypt(nonce, utf8(JSON.stringify(message)), ad(role));
+      const ct = await aead.encrypt(nonce, utf8(JSON.stringify(message)), ad(role));
       return toBase64Url(concatBytes(nonce, ct));
     },
     async open(blob) {
@@ -154,7 +175,7 @@ export async function createSignalingCipher(
       }
       if (bytes.length < NONCE_LENGTH + 16) throw badSignal();
       try {
-        const plain = await key.decrypt(
+        const plain = await aead.decrypt(
           bytes.slice(0, NONCE_LENGTH),
           bytes.slice(NONCE_LENGTH),
           ad(peerRole),

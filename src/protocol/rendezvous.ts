@@ -1,0 +1,169 @@
+/**
+ * Rendezvous (issue "Nothing lost", item 2): two paired devices meet again through the signaling
+ * worker without a new invite. The room and its signaling key come from the X25519 agreement of
+ * the two identity keys, so only those two devices can compute them, and they change every UTC day.
+ *
+ *   device A (private a, public A)                worker                device B (private b, public B)
+ *   K = X25519(a, B)                                                       K = X25519(b, A)
+ *   day = ⌊now / 86_400_000⌋                                               the same day (± the skew rule)
+ *   roomId, key = HKDF(K, A and B sorted, day)                             the same roomId and key
+ *        │── GET /rooms/<roomId> ───────────────▶│◀───────────────── GET /rooms/<roomId> ──│
+ *        │  A < B bytewise, so A offers          │                                         │
+ *        │── blob: seal(offer) ─────────────────▶│── blob ────────────────────────────────▶│ open
+ *   open │◀────────────────────────────── blob ──│◀────────────────── blob: seal(answer) ──│
+ *        │══════════════════ Noise XX over the DataChannel, A initiating ══════════════════│
+ *   Each side checks the other's Noise static key against the key it pinned, as on any connection;
+ *   another key is a key change and blocks the conversation behind the warning.
+ *
+ * Derivation (all lengths in bytes; ‖ is concatenation):
+ *
+ *   lo, hi  = the two 32-byte identity public keys sorted bytewise (unsigned, lexicographic), so
+ *             both sides build the same bytes; equal keys are refused (OWN_KEY)
+ *   shared  = X25519(my private key, their public key)            32; all-zero refused (RFC 7748 §6.1)
+ *   day     = ⌊at / 86_400_000⌋, the UTC day number since 1970-01-01; u32be(day) is its 4 bytes
+ *   salt    = "SecMsg/0.1 rendezvous" ‖ lo ‖ hi                    21 + 32 + 32 = 85
+ *   roomId  = base64url(HKDF-SHA256(shared, salt, "SecMsg/0.1 rendezvous room" ‖ u32be(day), 32))
+ *             43 characters, the worker's room id format (signaling.ts `isRoomId`)
+ *   key     = HKDF-SHA256(shared, salt, "SecMsg/0.1 rendezvous signaling" ‖ u32be(day), 32)
+ *   offerer = my public key is lo. The offerer makes the WebRTC offer and so (DESIGN.md) is the
+ *             Noise initiator; the two sides never both offer.
+ *   blob    = pairing.ts's format under `key`: nonce (12) ‖ AES-256-GCM(JSON, ad = roomId ‖ role
+ *             byte), the offerer sealing as 'inviter' (0x49), the answerer as 'joiner' (0x4a), so a
+ *             blob reflected back to its sender does not open.
+ *
+ * Day rule (`rendezvousDays`): a device joins the room of its own UTC day and, within
+ * RENDEZVOUS_CLOCK_SKEW_MS (10 minutes) of a UTC midnight, also the room of the day on the other
+ * side of it. Two clocks that differ by at most that much always share a room.
+ *
+ * What the worker learns: a room id that is new every UTC day and that, without one of the two
+ * private keys, it cannot link to other days' rooms, to the pair's invite room or to the keys;
+ * that two clients met in it; the size and timing of the blobs; and what any WebSocket server
+ * sees (addresses, user agents), which may link days by itself. It never sees a key, an SDP or the
+ * identity keys. Unlike an invite room, a rendezvous room is used again and again within its day,
+ * so the worker can replay an earlier blob of the same day to a device: the Noise handshake
+ * (fresh ephemeral keys) makes that a failed connection at worst, never a session.
+ */
+import { concatBytes, toBase64Url, utf8 } from '../crypto/bytes';
+import { CryptoError } from '../crypto/errors';
+import { hkdfSha256 } from '../crypto/hkdf';
+import { type X25519KeyPair, X25519_KEY_LENGTH, x25519SharedSecret } from '../crypto/x25519';
+import { ProtocolError } from './errors';
+import { type SignalingCipher, signalingCipherFromKey } from './pairing';
+
+export const RENDEZVOUS_LABEL = 'SecMsg/0.1 rendezvous';
+const ROOM_INFO = 'SecMsg/0.1 rendezvous room';
+const SIGNALING_INFO = 'SecMsg/0.1 rendezvous signaling';
+/** One UTC day: rendezvous rooms change at every UTC midnight. */
+export const RENDEZVOUS_DAY_MS = 86_400_000;
+/** How far apart two devices' clocks may be and still meet around midnight. */
+export const RENDEZVOUS_CLOCK_SKEW_MS = 10 * 60_000;
+const KEY_LENGTH = 32;
+// The largest time a Date can hold (ECMA-262 §21.4.1.1); its day number fits in 4 bytes.
+const MAX_TIME_MS = 8.64e15;
+
+export interface Rendezvous {
+  /** The worker room for this pair and day: 43 base64url characters. */
+  readonly roomId: string;
+  /** The UTC day number it belongs to: ⌊ms since the epoch / 86_400_000⌋. */
+  readonly day: number;
+  /** True on the side whose public key sorts first: it makes the WebRTC offer (Noise initiator). */
+  readonly offerer: boolean;
+  /** Seals and opens this room's signaling blobs, as `createSignalingCipher`'s result does. */
+  readonly cipher: SignalingCipher;
+}
+
+/** Unsigned lexicographic order of two byte strings of the same length. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function dayOf(at: number): number {
+  if (typeof at !== 'number' || !(at >= 0 && at <= MAX_TIME_MS)) {
+    throw new ProtocolError('BAD_ARGUMENT', 'at must be a time in ms since the epoch, not before 1970.');
+  }
+  return Math.floor(at / RENDEZVOUS_DAY_MS);
+}
+
+function u32be(n: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+function checkPublicKey(key: unknown, name: string): asserts key is Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length !== X25519_KEY_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `${name} must be ${X25519_KEY_LENGTH} bytes.`);
+  }
+}
+
+/**
+ * The rendezvous of this device (`myKeyPair`, its identity) and a paired device (`theirPublicKey`,
+ * the key pinned for it) on the UTC day of `at` (ms since the epoch). For another day `d` of
+ * `rendezvousDays`, pass `d * RENDEZVOUS_DAY_MS`.
+ *
+ * Throws `ProtocolError`: `BAD_ARGUMENT` for a public key that is not 32 bytes or a bad `at`,
+ * `OWN_KEY` when the two public keys are the same, `BAD_PUBLIC_KEY` when X25519 refuses their key
+ * (all-zero secret: the zero key and the other low-order points).
+ */
+export async function deriveRendezvous(
+  myKeyPair: X25519KeyPair,
+  theirPublicKey: Uint8Array,
+  at: number,
+): Promise<Rendezvous> {
+  checkPublicKey(myKeyPair.publicKey, 'myKeyPair.publicKey');
+  checkPublicKey(theirPublicKey, 'theirPublicKey');
+  const day = dayOf(at);
+  const order = compareBytes(myKeyPair.publicKey, theirPublicKey);
+  if (order === 0) {
+    throw new ProtocolError('OWN_KEY', "The contact's key is this device's own identity key.");
+  }
+  let shared: Uint8Array;
+  try {
+    shared = await x25519SharedSecret(myKeyPair.privateKey, theirPublicKey);
+  } catch (e) {
+    if (CryptoError.is(e, 'BAD_PUBLIC_KEY')) {
+      throw new ProtocolError('BAD_PUBLIC_KEY', "The contact's identity key is not a valid X25519 key.", {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  const offerer = order < 0;
+  const [lo, hi] = offerer ? [myKeyPair.publicKey, theirPublicKey] : [theirPublicKey, myKeyPair.publicKey];
+  const salt = concatBytes(utf8(RENDEZVOUS_LABEL), lo, hi);
+  const dayBytes = u32be(day);
+  const roomKey = await hkdfSha256(shared, salt, concatBytes(utf8(ROOM_INFO), dayBytes), KEY_LENGTH);
+  const key = await hkdfSha256(shared, salt, concatBytes(utf8(SIGNALING_INFO), dayBytes), KEY_LENGTH);
+  shared.fill(0);
+  const roomId = toBase64Url(roomKey);
+  try {
+    const cipher = await signalingCipherFromKey(roomId, key, offerer ? 'inviter' : 'joiner');
+    return { roomId, day, offerer, cipher };
+  } finally {
+    key.fill(0);
+  }
+}
+
+/**
+ * The UTC days whose rooms a device joins at `at` (ms since the epoch): its own day first, then,
+ * within RENDEZVOUS_CLOCK_SKEW_MS after a UTC midnight, the day before, or within it before a
+ * midnight, the day after. That is the set {day(at − skew), day(at), day(at + skew)}, so two
+ * devices whose clocks differ by at most the skew always have a day in common.
+ *
+ * Usually one room, so the worker does not see the pair in two days' rooms at once. When the peer
+ * turns up in both, keep the connection made in the earlier day's room and close the other; both
+ * sides choose the same one. A device that keeps waiting recomputes when the set changes (at
+ * midnight − skew, midnight and midnight + skew).
+ */
+export function rendezvousDays(at: number): readonly number[] {
+  const today = dayOf(at);
+  const before = Math.floor((at - RENDEZVOUS_CLOCK_SKEW_MS) / RENDEZVOUS_DAY_MS);
+  const after = Math.floor((at + RENDEZVOUS_CLOCK_SKEW_MS) / RENDEZVOUS_DAY_MS);
+  if (before < today && before >= 0) return [today, before];
+  if (after > today) return [today, after];
+  return [today];
+}
