@@ -1,5 +1,6 @@
 import { render } from 'solid-js/web';
 import { clearConfig, loadConfig } from './app/config';
+import { browserLocks, holdProfileLock } from './app/tab-lock';
 import { openIdbStore } from './store/idb-store';
 import { requestPersistence } from './store/persistence';
 import { App } from './ui/App';
@@ -9,6 +10,7 @@ import './ui/styles.css';
 
 // The one place where the real implementations are wired together.
 const store = createAppStore({
+  holdProfile: async (onWaiting) => holdProfileLock(browserLocks(), onWaiting),
   openStores: async () => openIdbStore(),
   requestPersistence: async () => requestPersistence(),
   config: loadConfig(),

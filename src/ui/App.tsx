@@ -93,6 +93,15 @@ export function App() {
           <Match when={app.state.phase === 'loading'}>
             <p role="status">Opening your saved identity…</p>
           </Match>
+          <Match when={app.state.phase === 'other-tab'}>
+            <section aria-labelledby="other-tab-heading" class="page narrow">
+              <h2 id="other-tab-heading">SecMsg is open in another tab</h2>
+              <p role="status">
+                Only one tab can use your identity at a time, so that no message is sent or stored twice. Use
+                the other tab, or close it: this one takes over at once.
+              </p>
+            </section>
+          </Match>
           <Match when={app.state.phase === 'failed'}>
             <p role="alert">{app.state.problem}</p>
           </Match>

@@ -28,7 +28,8 @@ export interface ContactView {
 }
 
 export interface AppState {
-  phase: 'loading' | 'first-run' | 'unreadable' | 'ready' | 'failed';
+  /** 'other-tab': another tab of this profile is open and drives it; this one waits. */
+  phase: 'loading' | 'other-tab' | 'first-run' | 'unreadable' | 'ready' | 'failed';
   /** Why the identity cannot be used, or why storage failed: a sentence. */
   problem: string;
   myName: string;
@@ -38,6 +39,8 @@ export interface AppState {
 }
 
 export interface AppDeps {
+  /** Resolves once this tab may drive the profile; calls `onWaiting` first if it must wait. */
+  holdProfile: (onWaiting: () => void) => Promise<void>;
   openStores: () => Promise<Stores>;
   requestPersistence: () => Promise<PersistenceStatus>;
   config: AppConfig;
@@ -112,6 +115,8 @@ export function createAppStore(deps: AppDeps): AppStore {
     actions: {
       async start() {
         try {
+          await deps.holdProfile(() => setState({ phase: 'other-tab' }));
+          setState({ phase: 'loading' });
           stores = await deps.openStores();
           const loaded = await stores.identity.load();
           if (loaded.kind === 'ok') ready(createMessenger({ stores, identity: loaded.identity }));
