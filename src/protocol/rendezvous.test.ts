@@ -13,7 +13,14 @@ import {
   x25519KeyPairFromPrivate,
 } from '../crypto/x25519';
 import { ProtocolError } from './errors';
-import { RENDEZVOUS_CLOCK_SKEW_MS, RENDEZVOUS_DAY_MS, deriveRendezvous, rendezvousDays } from './rendezvous';
+import {
+  RENDEZVOUS_CLOCK_SKEW_MS,
+  RENDEZVOUS_DAY_MS,
+  deriveRendezvous,
+  rendezvousDays,
+  rendezvousPair,
+  rendezvousRoom,
+} from './rendezvous';
 import { isRoomId } from './signaling';
 
 const backends = ['webcrypto', 'noble'] as const satisfies readonly X25519Backend[];
@@ -159,17 +166,13 @@ describe('deriveRendezvous', () => {
       Buffer.compare(alice.publicKey, bob) < 0 ? [alice.publicKey, bob] : [bob, alice.publicKey];
     const salt = concatBytes(utf8('SecMsg/0.1 rendezvous'), lo, hi);
     expect(salt).toHaveLength(85);
-    const room = hkdf(
-      sha256,
-      ktv.shared,
-      salt,
-      concatBytes(utf8('SecMsg/0.1 rendezvous room'), dayBytes),
-      32,
-    );
+    const secret = hkdf(sha256, ktv.shared, salt, utf8('SecMsg/0.1 rendezvous pair'), 32);
+    const daySalt = utf8('SecMsg/0.1 rendezvous');
+    const room = hkdf(sha256, secret, daySalt, concatBytes(utf8('SecMsg/0.1 rendezvous room'), dayBytes), 32);
     const key = hkdf(
       sha256,
-      ktv.shared,
-      salt,
+      secret,
+      daySalt,
       concatBytes(utf8('SecMsg/0.1 rendezvous signaling'), dayBytes),
       32,
     );
@@ -255,6 +258,33 @@ describe('deriveRendezvous', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('rendezvousPair and rendezvousRoom', () => {
+  it('keeps meeting from the pair kept at pairing after one side starts a new identity key', async () => {
+    const alice = await generateX25519KeyPair();
+    const bob = await generateX25519KeyPair();
+    const keptByAlice = await rendezvousPair(alice, bob.publicKey);
+    const keptByBob = await rendezvousPair(bob, alice.publicKey);
+    expect(keptByAlice.secret).toEqual(keptByBob.secret);
+    expect(keptByAlice.offerer).toBe(!keptByBob.offerer);
+    const bobsNewKey = await generateX25519KeyPair();
+    // Bob's new key alone would lead elsewhere; the kept pair still meets Alice.
+    expect((await deriveRendezvous(bobsNewKey, alice.publicKey, NOON)).roomId).not.toBe(
+      (await rendezvousRoom(keptByAlice, NOON)).roomId,
+    );
+    const a = await rendezvousRoom(keptByAlice, NOON);
+    const b = await rendezvousRoom(keptByBob, NOON);
+    expect(a.roomId).toBe(b.roomId);
+    expect(await b.cipher.open(await a.cipher.seal({ offer: 1 }))).toEqual({ offer: 1 });
+    expect((await rendezvousRoom(keptByAlice, NOON + RENDEZVOUS_DAY_MS)).roomId).not.toBe(a.roomId);
+  });
+
+  it('refuses a secret that is not 32 bytes', async () => {
+    await expect(
+      rejectionCode(rendezvousRoom({ secret: new Uint8Array(31), offerer: true }, NOON)),
+    ).resolves.toBe('BAD_ARGUMENT');
   });
 });
 

@@ -15,18 +15,24 @@
  *   Each side checks the other's Noise static key against the key it pinned, as on any connection;
  *   another key is a key change and blocks the conversation behind the warning.
  *
- * Derivation (all lengths in bytes; ‖ is concatenation):
+ * Derivation (all lengths in bytes; ‖ is concatenation). At pairing, once, both sides compute the
+ * pair's rendezvous secret and roles, and keep them with the contact; every day's room comes from
+ * that, so a device that later starts a new identity key still meets its contacts (who then see
+ * the key change in the Noise handshake, as on any connection):
  *
  *   lo, hi  = the two 32-byte identity public keys sorted bytewise (unsigned, lexicographic), so
  *             both sides build the same bytes; equal keys are refused (OWN_KEY)
  *   shared  = X25519(my private key, their public key)            32; all-zero refused (RFC 7748 §6.1)
- *   day     = ⌊at / 86_400_000⌋, the UTC day number since 1970-01-01; u32be(day) is its 4 bytes
- *   salt    = "SecMsg/0.1 rendezvous" ‖ lo ‖ hi                    21 + 32 + 32 = 85
- *   roomId  = base64url(HKDF-SHA256(shared, salt, "SecMsg/0.1 rendezvous room" ‖ u32be(day), 32))
- *             43 characters, the worker's room id format (signaling.ts `isRoomId`)
- *   key     = HKDF-SHA256(shared, salt, "SecMsg/0.1 rendezvous signaling" ‖ u32be(day), 32)
+ *   secret  = HKDF-SHA256(shared, "SecMsg/0.1 rendezvous" ‖ lo ‖ hi, "SecMsg/0.1 rendezvous pair", 32)
  *   offerer = my public key is lo. The offerer makes the WebRTC offer and so (DESIGN.md) is the
  *             Noise initiator; the two sides never both offer.
+ *
+ * Each UTC day:
+ *
+ *   day     = ⌊at / 86_400_000⌋, the UTC day number since 1970-01-01; u32be(day) is its 4 bytes
+ *   roomId  = base64url(HKDF-SHA256(secret, "SecMsg/0.1 rendezvous", "SecMsg/0.1 rendezvous room" ‖ u32be(day), 32))
+ *             43 characters, the worker's room id format (signaling.ts `isRoomId`)
+ *   key     = HKDF-SHA256(secret, "SecMsg/0.1 rendezvous", "SecMsg/0.1 rendezvous signaling" ‖ u32be(day), 32)
  *   blob    = pairing.ts's format under `key`: nonce (12) ‖ AES-256-GCM(JSON, ad = roomId ‖ role
  *             byte), the offerer sealing as 'inviter' (0x49), the answerer as 'joiner' (0x4a), so a
  *             blob reflected back to its sender does not open.
@@ -51,6 +57,7 @@ import { ProtocolError } from './errors';
 import { type SignalingCipher, signalingCipherFromKey } from './pairing';
 
 export const RENDEZVOUS_LABEL = 'SecMsg/0.1 rendezvous';
+const PAIR_INFO = 'SecMsg/0.1 rendezvous pair';
 const ROOM_INFO = 'SecMsg/0.1 rendezvous room';
 const SIGNALING_INFO = 'SecMsg/0.1 rendezvous signaling';
 /** One UTC day: rendezvous rooms change at every UTC midnight. */
@@ -70,6 +77,14 @@ export interface Rendezvous {
   readonly offerer: boolean;
   /** Seals and opens this room's signaling blobs, as `createSignalingCipher`'s result does. */
   readonly cipher: SignalingCipher;
+}
+
+/** What two paired devices keep to meet again: the same secret on both, complementary roles. */
+export interface RendezvousPair {
+  /** 32 bytes, from the X25519 agreement of the two identity keys at pairing. */
+  readonly secret: Uint8Array;
+  /** True on the side whose public key sorted first at pairing: it makes the WebRTC offer. */
+  readonly offerer: boolean;
 }
 
 /** Unsigned lexicographic order of two byte strings of the same length. */
@@ -101,22 +116,19 @@ function checkPublicKey(key: unknown, name: string): asserts key is Uint8Array {
 }
 
 /**
- * The rendezvous of this device (`myKeyPair`, its identity) and a paired device (`theirPublicKey`,
- * the key pinned for it) on the UTC day of `at` (ms since the epoch). For another day `d` of
- * `rendezvousDays`, pass `d * RENDEZVOUS_DAY_MS`.
+ * The pair's rendezvous secret and this side's role, from this device's identity key pair and the
+ * contact's identity public key (the key pinned for it). Computed once, at pairing, and kept.
  *
- * Throws `ProtocolError`: `BAD_ARGUMENT` for a public key that is not 32 bytes or a bad `at`,
- * `OWN_KEY` when the two public keys are the same, `BAD_PUBLIC_KEY` when X25519 refuses their key
- * (all-zero secret: the zero key and the other low-order points).
+ * Throws `ProtocolError`: `BAD_ARGUMENT` for a public key that is not 32 bytes, `OWN_KEY` when the
+ * two public keys are the same, `BAD_PUBLIC_KEY` when X25519 refuses their key (all-zero secret:
+ * the zero key and the other low-order points).
  */
-export async function deriveRendezvous(
+export async function rendezvousPair(
   myKeyPair: X25519KeyPair,
   theirPublicKey: Uint8Array,
-  at: number,
-): Promise<Rendezvous> {
+): Promise<RendezvousPair> {
   checkPublicKey(myKeyPair.publicKey, 'myKeyPair.publicKey');
   checkPublicKey(theirPublicKey, 'theirPublicKey');
-  const day = dayOf(at);
   const order = compareBytes(myKeyPair.publicKey, theirPublicKey);
   if (order === 0) {
     throw new ProtocolError('OWN_KEY', "The contact's key is this device's own identity key.");
@@ -135,17 +147,44 @@ export async function deriveRendezvous(
   const offerer = order < 0;
   const [lo, hi] = offerer ? [myKeyPair.publicKey, theirPublicKey] : [theirPublicKey, myKeyPair.publicKey];
   const salt = concatBytes(utf8(RENDEZVOUS_LABEL), lo, hi);
+  try {
+    return { secret: await hkdfSha256(shared, salt, utf8(PAIR_INFO), KEY_LENGTH), offerer };
+  } finally {
+    shared.fill(0);
+  }
+}
+
+/** The pair's room, signaling cipher and role on the UTC day of `at` (ms since the epoch). */
+export async function rendezvousRoom(pair: RendezvousPair, at: number): Promise<Rendezvous> {
+  if (!(pair.secret instanceof Uint8Array) || pair.secret.length !== KEY_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `The rendezvous secret must be ${KEY_LENGTH} bytes.`);
+  }
+  const day = dayOf(at);
+  const salt = utf8(RENDEZVOUS_LABEL);
   const dayBytes = u32be(day);
-  const roomKey = await hkdfSha256(shared, salt, concatBytes(utf8(ROOM_INFO), dayBytes), KEY_LENGTH);
-  const key = await hkdfSha256(shared, salt, concatBytes(utf8(SIGNALING_INFO), dayBytes), KEY_LENGTH);
-  shared.fill(0);
+  const roomKey = await hkdfSha256(pair.secret, salt, concatBytes(utf8(ROOM_INFO), dayBytes), KEY_LENGTH);
+  const key = await hkdfSha256(pair.secret, salt, concatBytes(utf8(SIGNALING_INFO), dayBytes), KEY_LENGTH);
   const roomId = toBase64Url(roomKey);
   try {
-    const cipher = await signalingCipherFromKey(roomId, key, offerer ? 'inviter' : 'joiner');
-    return { roomId, day, offerer, cipher };
+    const cipher = await signalingCipherFromKey(roomId, key, pair.offerer ? 'inviter' : 'joiner');
+    return { roomId, day, offerer: pair.offerer, cipher };
   } finally {
     key.fill(0);
   }
+}
+
+/**
+ * Both steps at once: the room of this pair on the UTC day of `at`. For another day `d` of
+ * `rendezvousDays`, pass `d * RENDEZVOUS_DAY_MS`. Throws as `rendezvousPair` does, and
+ * `BAD_ARGUMENT` for a bad `at`.
+ */
+export async function deriveRendezvous(
+  myKeyPair: X25519KeyPair,
+  theirPublicKey: Uint8Array,
+  at: number,
+): Promise<Rendezvous> {
+  dayOf(at); // checks `at` before any key work
+  return rendezvousRoom(await rendezvousPair(myKeyPair, theirPublicKey), at);
 }
 
 /**
