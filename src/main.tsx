@@ -14,6 +14,7 @@ const store = createAppStore({
   openStores: async () => openIdbStore(),
   requestPersistence: async () => requestPersistence(),
   config: loadConfig(),
+  reconnect: true,
   restart: () => {
     clearConfig();
     location.replace(location.pathname);

@@ -21,7 +21,9 @@ import {
   parseInvite,
   wrongInviter,
   type Invite,
+  type SignalingCipher,
 } from '../protocol/pairing';
+import { rendezvousRoom, type RendezvousPair } from '../protocol/rendezvous';
 import { createSession, type PeerInfo, type Session, type SessionIdentity } from '../protocol/session';
 import { RtcError } from '../rtc/errors';
 import { decodeInviteCode, encodeInviteCode } from '../rtc/invite-code';
@@ -147,22 +149,38 @@ function noWorker(): RtcError {
   );
 }
 
+/** One side of a meeting in a worker room. */
+interface WorkerMeeting {
+  /** The inviter (or the rendezvous offerer) makes the WebRTC offer. */
+  role: 'inviter' | 'joiner';
+  cipher: SignalingCipher;
+  /** Send `done` once connected, so that the worker refuses the room from then on (invites). */
+  useUp: boolean;
+  /** What secures the session once the channel is open (checks the peer's key as it must). */
+  secure: (t: Transport) => Promise<Connected>;
+  /** The peer left the room before the connection was made. */
+  peerLeft?: () => RtcError;
+  /** Told whether the other side is in the room ('connecting') or not yet ('waiting'). */
+  onProgress?: (progress: 'waiting' | 'connecting') => void;
+}
+
 /**
- * Runs one side of worker pairing until the session is ready. `onSignal` receives each opened
- * blob; whatever arrives that is not what this side waits for is refused.
+ * Runs one side of a meeting through the signaling worker until the session is ready: the offer
+ * and the answer travel as sealed blobs; whatever arrives that is not what this side waits for is
+ * refused.
  */
-async function pairThroughWorker(
-  role: 'inviter' | 'joiner',
-  invite: Invite,
-  identity: SessionIdentity,
+async function meetThroughWorker(
+  meeting: WorkerMeeting,
   config: AppConfig,
   register: (cancel: () => void) => void,
 ): Promise<Connected> {
   if (!config.signalingUrl) throw noWorker();
-  const cipher = await createSignalingCipher(invite.secret, role);
+  const { role, cipher } = meeting;
   const signaling: SignalingClient = connectSignaling({ url: config.signalingUrl, roomId: cipher.roomId });
   let conn: SimplePeerConnection | undefined;
   let settled = false;
+  /** The data channel is open: the room has done its part, whoever leaves it now. */
+  let channelOpen = false;
   register(() => {
     settled = true;
     signaling.close();
@@ -176,6 +194,20 @@ async function pairThroughWorker(
       conn?.close();
       reject(e instanceof Error ? e : new Error(String(e)));
     };
+    const secure = async (t: Transport): Promise<Connected> => {
+      channelOpen = true;
+      return meeting.secure(t);
+    };
+    const succeed = (connected: Connected): void => {
+      if (settled) {
+        void connected.session.close('cancelled');
+        return;
+      }
+      settled = true;
+      if (meeting.useUp) signaling.done();
+      signaling.close();
+      resolve(connected);
+    };
     const sendSignal = async (c: SimplePeerConnection) => {
       signaling.sendBlob(await cipher.seal(await c.localSignal()));
     };
@@ -183,19 +215,19 @@ async function pairThroughWorker(
       if (role !== 'inviter' || conn) return;
       conn = createSimplePeerTransport({ initiator: true, iceServers: config.iceServers });
       sendSignal(conn).catch(fail);
-      conn.transport
-        .then(async (t) => secureSession(t, identity))
-        .then((connected) => {
-          settled = true;
-          signaling.done();
-          signaling.close();
-          resolve(connected);
-        }, fail);
+      conn.transport.then(secure).then(succeed, fail);
     };
     signaling.on('hello', (peers) => {
+      meeting.onProgress?.(peers > 0 ? 'connecting' : 'waiting');
       if (peers > 0) startOffer();
     });
-    signaling.on('peer-joined', startOffer);
+    signaling.on('peer-joined', () => {
+      meeting.onProgress?.('connecting');
+      startOffer();
+    });
+    signaling.on('peer-left', () => {
+      if (meeting.peerLeft && !channelOpen) fail(meeting.peerLeft());
+    });
     signaling.on('blob', (blob) => {
       cipher
         .open(blob)
@@ -213,21 +245,82 @@ async function pairThroughWorker(
           conn = createSimplePeerTransport({ initiator: false, iceServers: config.iceServers });
           conn.acceptRemote(msg);
           sendSignal(conn).catch(fail);
-          conn.transport
-            .then(async (t) => secureSession(t, identity, invite))
-            .then((connected) => {
-              settled = true;
-              signaling.done();
-              signaling.close();
-              resolve(connected);
-            }, fail);
+          conn.transport.then(secure).then(succeed, fail);
         })
         .catch(fail);
     });
     signaling.on('close', (info) => {
+      // A normal close comes after `done` (the connection is made, or being secured): not a failure.
       if (!info.normal) fail(new RtcError('SIGNAL_INVALID', info.message));
     });
   });
+}
+
+/** Runs one side of invite pairing through the worker; the joiner checks the inviter's key. */
+async function pairThroughWorker(
+  role: 'inviter' | 'joiner',
+  invite: Invite,
+  identity: SessionIdentity,
+  config: AppConfig,
+  register: (cancel: () => void) => void,
+): Promise<Connected> {
+  if (!config.signalingUrl) throw noWorker();
+  const cipher = await createSignalingCipher(invite.secret, role);
+  return meetThroughWorker(
+    {
+      role,
+      cipher,
+      useUp: true,
+      secure: async (t) => secureSession(t, identity, role === 'joiner' ? invite : undefined),
+    },
+    config,
+    register,
+  );
+}
+
+export interface KnownContactConnection {
+  connected: Promise<Connected>;
+  cancel(): void;
+}
+
+/**
+ * Meets a known contact again in today's rendezvous room (from the pair secret kept at pairing),
+ * with no invite. The room is not used up: the pair meets there again after any drop. The caller
+ * checks the peer's key against the pinned one (the messenger does, on adopt).
+ */
+export function connectKnownContact(
+  identity: SessionIdentity,
+  pair: RendezvousPair,
+  config: AppConfig,
+  at: number = Date.now(),
+  onProgress?: (progress: 'waiting' | 'connecting') => void,
+): KnownContactConnection {
+  let cancel = (): void => undefined;
+  let cancelled = false;
+  const connected = (async () => {
+    if (!config.signalingUrl) throw noWorker();
+    const room = await rendezvousRoom(pair, at);
+    if (cancelled) throw new RtcError('SIGNAL_INVALID', 'Cancelled.');
+    return meetThroughWorker(
+      {
+        role: room.offerer ? 'inviter' : 'joiner',
+        cipher: room.cipher,
+        useUp: false,
+        secure: async (t) => secureSession(t, identity),
+        peerLeft: () => new RtcError('SIGNAL_INVALID', 'They left before the connection was made.'),
+        ...(onProgress ? { onProgress } : {}),
+      },
+      config,
+      (c) => (cancel = c),
+    );
+  })();
+  return {
+    connected,
+    cancel: () => {
+      cancelled = true;
+      cancel();
+    },
+  };
 }
 
 export interface WorkerInvite extends WorkerPairing {

@@ -26,6 +26,7 @@ import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH, type AppRecord, type TextRecord } from '../protocol/records';
+import { rendezvousPair } from '../protocol/rendezvous';
 import type { SessionClose } from '../protocol/session';
 import { newContactId } from '../store/records';
 import type {
@@ -133,6 +134,7 @@ function withoutPendingKey(c: Contact): Contact {
     verified: c.verified,
     firstSeen: c.firstSeen,
     lastSeen: c.lastSeen,
+    ...(c.rendezvous ? { rendezvous: c.rendezvous } : {}),
   };
 }
 
@@ -269,7 +271,12 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     const at = now();
     const known = await stores.contacts.byKey(peer.staticKey);
     if (known) {
-      const contact: Contact = { ...known, name: peer.displayName || known.name, lastSeen: at };
+      const contact: Contact = {
+        ...known,
+        name: peer.displayName || known.name,
+        lastSeen: at,
+        rendezvous: known.rendezvous ?? (await rendezvousPair(identity.keyPair, peer.staticKey)),
+      };
       const entries: [SecurityEventKind, string][] = [];
       if (method === 'scanned-invite' && connected.keyProvenByInvite && !known.verified) {
         entries.push(['verified-by-scan', 'Verified: the invite you scanned named exactly this key.']);
@@ -278,6 +285,10 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       return { contact, outcome: 'known-contact', log: entries };
     }
     const sameUser = (await stores.contacts.list()).find((c) => constantTimeEqual(c.userId, peer.userId));
+    if (sameUser?.pendingKey && constantTimeEqual(sameUser.pendingKey, peer.staticKey)) {
+      // The same new key again, still waiting for the user's decision: nothing new to log.
+      return { contact: { ...sameUser, lastSeen: at }, outcome: 'key-changed', log: [] };
+    }
     if (sameUser) {
       const entries: [SecurityEventKind, string][] = [
         [
@@ -309,6 +320,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       verified: proven,
       firstSeen: at,
       lastSeen: at,
+      // Kept for good: the pair meets again in rooms derived from it, even after a key change.
+      rendezvous: await rendezvousPair(identity.keyPair, peer.staticKey),
     };
     const entries: [SecurityEventKind, string][] = [['paired', PAIRED_DETAIL[method]]];
     if (proven)

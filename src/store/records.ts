@@ -166,6 +166,12 @@ export function contactRecord(contact: Contact): ContactRecord {
   if (contact.pendingKey !== undefined && !isBytes(contact.pendingKey, X25519_KEY_LENGTH)) {
     throw new StoreError('BAD_ARGUMENT', 'A pending identity key must be 32 bytes.');
   }
+  if (
+    contact.rendezvous !== undefined &&
+    (!isBytes(contact.rendezvous.secret, 32) || typeof contact.rendezvous.offerer !== 'boolean')
+  ) {
+    throw new StoreError('BAD_ARGUMENT', 'A rendezvous needs a 32-byte secret and a role.');
+  }
   return { ...copyContact(contact), identityKeyHex: toHex(contact.identityKey) };
 }
 
@@ -179,6 +185,9 @@ export function copyContact(c: Contact): Contact {
     firstSeen: c.firstSeen,
     lastSeen: c.lastSeen,
     ...(c.pendingKey === undefined ? {} : { pendingKey: Uint8Array.from(c.pendingKey) }),
+    ...(c.rendezvous === undefined
+      ? {}
+      : { rendezvous: { secret: Uint8Array.from(c.rendezvous.secret), offerer: c.rendezvous.offerer } }),
   };
 }
 

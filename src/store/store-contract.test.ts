@@ -305,6 +305,15 @@ describe.each(harnesses)('$name store', (harness) => {
       );
     });
 
+    it('keeps the rendezvous kept from pairing, and refuses a malformed one', async () => {
+      const bob = { ...contact(), rendezvous: { secret: randomBytes(32), offerer: true } };
+      await stores.contacts.put(bob);
+      expect((await (await reopen()).contacts.get(bob.id))?.rendezvous).toEqual(bob.rendezvous);
+      await expect(
+        stores.contacts.put({ ...bob, rendezvous: { secret: randomBytes(16), offerer: true } }),
+      ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'));
+    });
+
     it('refuses a second contact with the same identity key', async () => {
       const bob = contact();
       await stores.contacts.put(bob);

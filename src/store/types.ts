@@ -65,6 +65,11 @@ export interface Contact {
    * accept it; the conversation is blocked while it is set.
    */
   readonly pendingKey?: Uint8Array;
+  /**
+   * What the two devices keep from pairing to meet again through the worker with no new invite
+   * (src/protocol/rendezvous.ts): a 32-byte secret and whether this side makes the offer.
+   */
+  readonly rendezvous?: { readonly secret: Uint8Array; readonly offerer: boolean };
 }
 
 export interface ContactStore {

@@ -60,9 +60,24 @@ export function ChatPage(props: { contactId: string }) {
 
   const connectionText = () => {
     const l = live();
-    if (!l) return 'Offline. Messages you write wait on this device until you are connected again.';
-    if (l.state === 'open') return 'Connected securely, directly to their device.';
-    return `Disconnected: ${l.closeReason ?? 'the connection ended'}. Messages you write wait on this device; pair again to reconnect.`;
+    if (l?.state === 'open') return 'Connected securely, directly to their device.';
+    const reach = contact()?.reach;
+    switch (reach?.state) {
+      case 'connecting':
+        return 'Connecting…';
+      case 'waiting':
+        return 'Offline: waiting for them to open SecMsg. Messages you write wait on this device until then.';
+      case 'retrying':
+        return 'Offline, will retry shortly. Messages you write wait on this device.';
+      case 'blocked':
+        return 'Not connected while the key change waits for your decision.';
+      case 'no-server':
+        return 'Offline. Without a signaling server, pair again to reconnect; messages you write wait on this device.';
+      default:
+        return l
+          ? `Disconnected: ${l.closeReason ?? 'the connection ended'}. Reconnecting…`
+          : 'Offline. Messages you write wait on this device until you are connected again.';
+    }
   };
 
   const send = async (event: SubmitEvent) => {

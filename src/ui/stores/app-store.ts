@@ -7,6 +7,7 @@ import { createStore } from 'solid-js/store';
 import type { AppConfig } from '../../app/config';
 import type { Connected } from '../../app/connect';
 import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
+import { createReconnector, type Reach, type Reconnector } from '../../app/reconnector';
 import type { PersistenceStatus } from '../../store/persistence';
 import type { Contact, Stores } from '../../store/types';
 import { errorText } from '../errors';
@@ -25,6 +26,8 @@ export interface ContactView {
   keyChangePending: boolean;
   lastSeen: number;
   connected: boolean;
+  /** Where reconnecting stands. */
+  reach: Reach;
 }
 
 export interface AppState {
@@ -46,6 +49,8 @@ export interface AppDeps {
   config: AppConfig;
   /** Called after "delete everything", to start from a clean page. */
   restart: () => void;
+  /** Reconnect known contacts through the signaling worker (off in tests that drive it by hand). */
+  reconnect: boolean;
 }
 
 export interface AppStore {
@@ -65,7 +70,7 @@ export interface AppStore {
   };
 }
 
-function contactView(c: Contact, messenger: Messenger): ContactView {
+function contactView(c: Contact, messenger: Messenger, reconnector: Reconnector | undefined): ContactView {
   return {
     id: c.id,
     name: c.name,
@@ -73,6 +78,7 @@ function contactView(c: Contact, messenger: Messenger): ContactView {
     keyChangePending: c.pendingKey !== undefined,
     lastSeen: c.lastSeen,
     connected: messenger.live(c.id)?.state === 'open',
+    reach: reconnector?.status(c.id) ?? { state: 'connecting' },
   };
 }
 
@@ -87,20 +93,37 @@ export function createAppStore(deps: AppDeps): AppStore {
   });
   let stores: Stores | undefined;
   let messenger: Messenger | undefined;
+  let reconnector: Reconnector | undefined;
+  const online = () => reconnector?.retryNow();
 
   const refreshContacts = async (): Promise<void> => {
     if (!messenger) return;
     const m = messenger;
     setState(
       'contacts',
-      (await m.contacts()).map((c) => contactView(c, m)),
+      (await m.contacts()).map((c) => contactView(c, m, reconnector)),
     );
+  };
+
+  const stop = (): void => {
+    reconnector?.dispose();
+    reconnector = undefined;
+    globalThis.removeEventListener?.('online', online);
+    messenger?.dispose();
+    messenger = undefined;
   };
 
   const ready = (m: Messenger): void => {
     messenger = m;
     m.on('contacts', () => void refreshContacts());
     m.on('connection', () => void refreshContacts());
+    const r = deps.reconnect ? createReconnector({ messenger: m, config: deps.config }) : undefined;
+    reconnector = r;
+    if (r) {
+      r.on('status', () => void refreshContacts());
+      r.start();
+      globalThis.addEventListener?.('online', online);
+    }
     setState({ phase: 'ready', problem: '', myName: m.identity.displayName });
     void refreshContacts();
     void deps.requestPersistence().then((p) => setState('persistence', p));
@@ -134,7 +157,7 @@ export function createAppStore(deps: AppDeps): AppStore {
       },
       async resetIdentity(name) {
         if (!stores) return;
-        messenger?.dispose();
+        stop();
         const identity = await stores.identity.resetIdentity(name.trim());
         ready(createMessenger({ stores, identity }));
       },
@@ -153,8 +176,7 @@ export function createAppStore(deps: AppDeps): AppStore {
         return outcome;
       },
       async deleteEverything() {
-        messenger?.dispose();
-        messenger = undefined;
+        stop();
         await stores?.destroy();
         stores = undefined;
         deps.restart();

@@ -1,0 +1,129 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createMemoryTransportPair } from '../rtc/memory-transport';
+import { RtcError } from '../rtc/errors';
+import { MemoryBackend, openMemoryStore } from '../store/memory-store';
+import type { StoredIdentity } from '../store/types';
+import type { AppConfig } from './config';
+import { secureSession, type Connected, type KnownContactConnection } from './connect';
+import { createMessenger, type Messenger } from './messenger';
+import { createReconnector } from './reconnector';
+
+const config: AppConfig = { signalingUrl: 'ws://127.0.0.1:1', iceServers: [] };
+
+async function device(name: string): Promise<Messenger> {
+  const stores = openMemoryStore({ backend: new MemoryBackend() });
+  const created = await stores.identity.create(name);
+  if (created.kind !== 'created') throw new Error('no identity');
+  return createMessenger({ stores, identity: created.identity });
+}
+
+/** A fresh session between the two, as a meeting in the rendezvous room would give. */
+async function meet(a: Messenger, b: Messenger): Promise<{ forA: Connected; forB: Connected }> {
+  const pair = createMemoryTransportPair();
+  const [forA, forB] = await Promise.all([
+    secureSession(pair.a, a.identity),
+    secureSession(pair.b, b.identity),
+  ]);
+  return { forA, forB };
+}
+
+/** Alice and Bob, paired once (so each has the other as a contact, with a rendezvous). */
+async function paired() {
+  const alice = await device('Alice');
+  const bob = await device('Bob');
+  const first = await meet(alice, bob);
+  const [ra, rb] = await Promise.all([
+    alice.adopt(first.forA, 'invite-code'),
+    bob.adopt(first.forB, 'invite-code'),
+  ]);
+  return { alice, bob, bobId: ra.contact.id, aliceId: rb.contact.id, first };
+}
+
+describe('reconnector', () => {
+  it('backs off 1, 2, 4 s after failures, then adopts the session it gets', async () => {
+    const { alice, bob, bobId, first } = await paired();
+    await first.forA.session.close('dropped');
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('closed'));
+
+    const delays: number[] = [];
+    let calls = 0;
+    const connect = (): KnownContactConnection => {
+      calls++;
+      if (calls <= 3) {
+        return {
+          connected: Promise.reject(new RtcError('SIGNAL_INVALID', 'nobody there')),
+          cancel: () => {},
+        };
+      }
+      return {
+        connected: meet(alice, bob).then(async ({ forA, forB }) => {
+          await bob.adopt(forB, 'reconnect');
+          return forA;
+        }),
+        cancel: () => {},
+      };
+    };
+    const r = createReconnector({
+      messenger: alice,
+      config,
+      connect,
+      sleep: async (ms) => {
+        delays.push(ms);
+        await Promise.resolve();
+      },
+    });
+    r.start();
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('open'));
+    expect(delays).toEqual([1000, 2000, 4000]);
+    expect(r.status(bobId).state).toBe('connected');
+    await alice.send(bobId, 'after the reconnect');
+    await vi.waitFor(async () =>
+      expect((await alice.history(bobId)).map((m) => m.state)).toEqual(['delivered']),
+    );
+    r.dispose();
+  });
+
+  it('comes back by itself when a session drops, and stops trying once disposed', async () => {
+    const { alice, bob, bobId, first } = await paired();
+    let calls = 0;
+    const r = createReconnector({
+      messenger: alice,
+      config,
+      connect: () => {
+        calls++;
+        return {
+          connected: meet(alice, bob).then(async ({ forA, forB }) => {
+            await bob.adopt(forB, 'reconnect');
+            return forA;
+          }),
+          cancel: () => {},
+        };
+      },
+    });
+    r.start(); // already connected: nothing to do
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toBe(0);
+    await first.forB.session.close('Bob reloaded');
+    await vi.waitFor(() => expect(calls).toBe(1));
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('open'));
+    r.dispose();
+    await alice.disconnect(bobId);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toBe(1);
+  });
+
+  it('does not try without a signaling server, and says so', async () => {
+    const { alice, bobId, first } = await paired();
+    await first.forA.session.close('dropped');
+    let calls = 0;
+    const connect = (): KnownContactConnection => {
+      calls++;
+      return { connected: new Promise<Connected>(() => undefined), cancel: () => {} };
+    };
+    const r = createReconnector({ messenger: alice, config: { ...config, signalingUrl: '' }, connect });
+    r.start();
+    await vi.waitFor(() => expect(r.status(bobId).state).toBe('no-server'));
+    expect(calls).toBe(0);
+    r.dispose();
+  });
+});

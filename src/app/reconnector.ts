@@ -1,0 +1,157 @@
+/**
+ * Keeps known contacts reachable without a new invite: for every contact with no open session,
+ * meet in today's rendezvous room (src/protocol/rendezvous.ts) and hand the session to the
+ * messenger, which checks the pinned key (another key is a key change) and flushes the outbox.
+ * It starts when the app opens, again whenever a session drops, and at once when the network
+ * comes back; failed attempts back off (1 s, 2 s, 4 s … 30 s). Each contact's state is visible.
+ *
+ *   contact offline ──► connecting ──► waiting (in the room, they are not) ──► connected
+ *          ▲                 │ fails                     │ room closes (idle) / fails
+ *          └── retrying in N s ◄─────────────────────────┘
+ */
+import { createEmitter } from '../protocol/events';
+import type { Contact } from '../store/types';
+import type { AppConfig } from './config';
+import { connectKnownContact, type KnownContactConnection } from './connect';
+import type { Messenger } from './messenger';
+
+export type ReachState = 'connected' | 'connecting' | 'waiting' | 'retrying' | 'no-server' | 'blocked';
+
+export interface Reach {
+  readonly state: ReachState;
+  /** When the next attempt starts (ms since the epoch), while 'retrying'. */
+  readonly retryAt?: number;
+}
+
+export interface ReconnectorDeps {
+  messenger: Messenger;
+  config: AppConfig;
+  connect?: typeof connectKnownContact;
+  now?: () => number;
+  /** Waits `ms`, or less when `wake` fires first. */
+  sleep?: (ms: number, wake: Promise<void>) => Promise<void>;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface Reconnector {
+  /** Starts (or resumes) the loops of every known contact that is not connected. */
+  start(): void;
+  status(contactId: string): Reach;
+  /** Skips the wait of every retrying contact (the network came back). */
+  retryNow(): void;
+  on(event: 'status', fn: (contactId: string) => void): () => void;
+  dispose(): void;
+}
+
+/** An attempt that waited this long in the room was not a failure: start again at once. */
+const LONG_WAIT_MS = 60_000;
+
+async function defaultSleep(ms: number, wake: Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]);
+  clearTimeout(timer);
+}
+
+export function createReconnector(deps: ReconnectorDeps): Reconnector {
+  const { messenger, config } = deps;
+  const connect = deps.connect ?? connectKnownContact;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const minDelay = deps.minDelayMs ?? 1_000;
+  const maxDelay = deps.maxDelayMs ?? 30_000;
+  const events = createEmitter<{ status: (contactId: string) => void }>();
+  const reach = new Map<string, Reach>();
+  const running = new Set<string>();
+  const attempts = new Map<string, KnownContactConnection>();
+  let disposed = false;
+  let wakeUp: () => void = () => undefined;
+  let wake = new Promise<void>((resolve) => (wakeUp = resolve));
+
+  const set = (id: string, r: Reach): void => {
+    reach.set(id, r);
+    events.emit('status', id);
+  };
+  const isOpen = (id: string): boolean => messenger.live(id)?.state === 'open';
+
+  const run = async (id: string): Promise<void> => {
+    let failures = 0;
+    while (!disposed) {
+      const contact: Contact | undefined = await messenger.contact(id);
+      if (!contact) return;
+      if (isOpen(id)) return set(id, { state: 'connected' });
+      if (contact.pendingKey) return set(id, { state: 'blocked' });
+      if (!config.signalingUrl || !contact.rendezvous) return set(id, { state: 'no-server' });
+      set(id, { state: 'connecting' });
+      const started = now();
+      const attempt = connect(messenger.identity, contact.rendezvous, config, started, (p) => {
+        if (!disposed) set(id, { state: p });
+      });
+      attempts.set(id, attempt);
+      try {
+        const connected = await attempt.connected;
+        attempts.delete(id);
+        if (disposed) {
+          await connected.session.close('the app closed');
+          return;
+        }
+        await messenger.adopt(connected, 'reconnect');
+        // The messenger's 'connection' event (open) set the state; a key change blocks instead.
+        return;
+      } catch {
+        attempts.delete(id);
+        if (disposed) return;
+        failures = now() - started > LONG_WAIT_MS ? 0 : failures + 1;
+        const delay = Math.min(maxDelay, failures === 0 ? minDelay : minDelay * 2 ** (failures - 1));
+        set(id, { state: 'retrying', retryAt: now() + delay });
+        await sleep(delay, wake);
+      }
+    }
+  };
+
+  const ensure = (id: string): void => {
+    if (disposed || running.has(id)) return;
+    running.add(id);
+    run(id)
+      .catch((e: unknown) => console.error('SecMsg: reconnecting failed.', e))
+      .finally(() => running.delete(id));
+  };
+
+  const offConnection = messenger.on('connection', (id) => {
+    if (isOpen(id)) {
+      set(id, { state: 'connected' });
+      attempts.get(id)?.cancel(); // paired by hand meanwhile
+      return;
+    }
+    // A dropped session: both sides come back to the room.
+    ensure(id);
+  });
+  const offContacts = messenger.on('contacts', () => {
+    void messenger.contacts().then((list) => {
+      for (const c of list) if (!isOpen(c.id)) ensure(c.id);
+    });
+  });
+
+  return {
+    start() {
+      void messenger.contacts().then((list) => {
+        for (const c of list) ensure(c.id);
+      });
+    },
+    status: (id) => reach.get(id) ?? { state: isOpen(id) ? 'connected' : 'connecting' },
+    retryNow() {
+      wakeUp();
+      wake = new Promise<void>((resolve) => (wakeUp = resolve));
+    },
+    on: (event, fn) => events.on(event, fn),
+    dispose() {
+      disposed = true;
+      offConnection();
+      offContacts();
+      for (const a of attempts.values()) a.cancel();
+      attempts.clear();
+      wakeUp();
+      events.clear();
+    },
+  };
+}
