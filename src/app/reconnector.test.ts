@@ -2,7 +2,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
 import { RtcError } from '../rtc/errors';
 import { MemoryBackend, openMemoryStore } from '../store/memory-store';
-import type { StoredIdentity } from '../store/types';
 import type { AppConfig } from './config';
 import { secureSession, type Connected, type KnownContactConnection } from './connect';
 import { createMessenger, type Messenger } from './messenger';
