@@ -29,7 +29,8 @@ export default defineConfig({
     {
       // The build's CSP allows the local signaling worker (connect-src, see vite.config.ts).
       command: `npm run build && npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
-      env: { VITE_SIGNALING_URL: 'ws://127.0.0.1:8787' },
+      // 8788: a worker the fault-injection test starts, stops and restarts itself.
+      env: { VITE_SIGNALING_URL: 'ws://127.0.0.1:8787', VITE_SIGNALING_ALLOW: 'ws://127.0.0.1:8788' },
       url: `http://127.0.0.1:${port}`,
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,

@@ -83,7 +83,12 @@ function contentSecurityPolicy(connectOrigins: readonly string[]): Plugin {
 const THEME_COLOR = '#2563eb';
 
 export default defineConfig(({ command }) => {
-  const connectOrigins = signalingOrigins(process.env['VITE_SIGNALING_URL']);
+  // VITE_SIGNALING_ALLOW: more signaling servers (space-separated URLs) the CSP lets the app reach
+  // besides VITE_SIGNALING_URL, for deployments with several workers and for the fault tests.
+  const connectOrigins = [
+    process.env['VITE_SIGNALING_URL'],
+    ...(process.env['VITE_SIGNALING_ALLOW'] ?? '').split(/\s+/),
+  ].flatMap((u) => signalingOrigins(u));
   return {
     plugins: [
       solid(),

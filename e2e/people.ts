@@ -15,7 +15,13 @@ export interface Person {
 }
 
 /** Settings every journey uses; optionally records what the page sends to the signaling worker. */
-export async function newPersonContext(browser: Browser, options: { permissions?: string[] } = {}) {
+export interface PersonOptions {
+  permissions?: string[];
+  /** The signaling worker's URL (default WORKER). */
+  signalingUrl?: string;
+}
+
+export async function newPersonContext(browser: Browser, options: PersonOptions = {}) {
   const context = await browser.newContext({
     baseURL: APP_URL,
     ...(options.permissions ? { permissions: options.permissions } : {}),
@@ -26,6 +32,16 @@ export async function newPersonContext(browser: Browser, options: { permissions?
         localStorage.setItem('secmsg.signalingUrl', url!);
         localStorage.setItem('secmsg.iceServers', '[]');
       }
+      // Every RTCPeerConnection the page makes, so that a test can tear connections down.
+      const pcs: RTCPeerConnection[] = [];
+      (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+      const Native = window.RTCPeerConnection;
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          pcs.push(this);
+        }
+      };
       // Keep a copy of every frame the app sends to the signaling worker, for the no-plaintext check.
       const sent: string[] = [];
       (window as unknown as { __signalingSent: string[] }).__signalingSent = sent;
@@ -39,7 +55,7 @@ export async function newPersonContext(browser: Browser, options: { permissions?
         send.call(this, data);
       };
     },
-    [WORKER],
+    [options.signalingUrl ?? WORKER],
   );
   return context;
 }
@@ -52,11 +68,7 @@ export async function firstRun(page: Page, name: string): Promise<void> {
 }
 
 /** A new person on the app's first run, ending on the conversation list. */
-export async function person(
-  browser: Browser,
-  name: string,
-  options: { permissions?: string[] } = {},
-): Promise<Person> {
+export async function person(browser: Browser, name: string, options: PersonOptions = {}): Promise<Person> {
   const context = await newPersonContext(browser, options);
   const page = await context.newPage();
   await page.goto('/');

@@ -109,12 +109,21 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
     }
   };
 
+  /** Contacts whose session dropped while their loop was still finishing: run it once more. */
+  const again = new Set<string>();
   const ensure = (id: string): void => {
-    if (disposed || running.has(id)) return;
+    if (disposed) return;
+    if (running.has(id)) {
+      again.add(id);
+      return;
+    }
     running.add(id);
     run(id)
       .catch((e: unknown) => console.error('SecMsg: reconnecting failed.', e))
-      .finally(() => running.delete(id));
+      .finally(() => {
+        running.delete(id);
+        if (again.delete(id)) ensure(id);
+      });
   };
 
   const offConnection = messenger.on('connection', (id) => {
