@@ -9,7 +9,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectChatWith, messages, pairByCodes, person } from './people';
@@ -221,5 +221,6 @@ test('torn down 20 times and more while both write: nothing lost, nothing double
     await Promise.all([alice.context.close(), bob.context.close()]);
   } finally {
     stopWorker(worker);
+    rmSync(STATE, { recursive: true, force: true });
   }
 });

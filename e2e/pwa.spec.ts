@@ -170,7 +170,10 @@ test('the strict CSP is in the page and nothing the app does violates it', async
   expect(csp).toContain("script-src 'self';");
   expect(csp).toContain("style-src 'self';");
   expect(csp).toContain("object-src 'none'");
-  expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:8787 http:\/\/127\.0\.0\.1:8787;/);
+  // The test build allows the journeys' worker (8787) and the fault-injection test's own (8788).
+  expect(csp).toMatch(
+    /connect-src 'self' ws:\/\/127\.0\.0\.1:8787 http:\/\/127\.0\.0\.1:8787 ws:\/\/127\.0\.0\.1:8788 http:\/\/127\.0\.0\.1:8788;/,
+  );
   expect(csp).not.toMatch(/unsafe-(inline|eval)/);
 
   await expect(page.getByRole('heading', { name: 'SecMsg', level: 1 })).toBeVisible();
