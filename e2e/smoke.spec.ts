@@ -9,6 +9,7 @@ test('the app shell loads, names itself and runs the session core in the browser
   // The Noise handshake, a sealed message and the safety number, on Chromium's WebCrypto.
   await expect(page.getByTestId('self-test')).toHaveText(
     /Secure session core works: handshake in [\d.]+ ms, X25519 via WebCrypto\./,
+    { timeout: 15_000 }, // it starts 3 s after the app, so as not to slow connections down
   );
   expect(errors).toEqual([]);
 });

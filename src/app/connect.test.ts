@@ -18,8 +18,8 @@ describe('secureSession', () => {
     const joiner = await createIdentity('Bob');
     const invite = await createInvite(inviter.keyPair.publicKey);
     const [x, y] = await Promise.all([secureSession(a, inviter), secureSession(b, joiner, invite)]);
-    expect(x.safetyNumber).toMatch(/^\d{60}$/);
-    expect(x.safetyNumber).toBe(y.safetyNumber);
+    expect(await x.safetyNumber()).toMatch(/^\d{60}$/);
+    expect(await x.safetyNumber()).toBe(await y.safetyNumber());
     expect(y.keyProvenByInvite).toBe(true);
     expect(y.peer.displayName).toBe('Alice');
   });

@@ -226,6 +226,25 @@ describe('messenger', () => {
     expect(await bodies(bob, rb.contact.id)).toEqual([]);
   });
 
+  it('keeps the order written, even within one millisecond', async () => {
+    const stores = openMemoryStore();
+    const created = await stores.identity.create('Alice');
+    if (created.kind !== 'created') throw new Error('no identity');
+    const alice = {
+      stores,
+      backend: new MemoryBackend(),
+      messenger: createMessenger({ stores, identity: created.identity, now: () => 1000 }),
+    };
+    const bob = await device('Bob');
+    const { ra, rb } = await connect(alice, bob);
+    const written = ['one', 'two', 'three', 'four', 'five', 'six'];
+    for (const body of written) await alice.messenger.send(ra.contact.id, body);
+    expect((await alice.messenger.history(ra.contact.id)).map((m) => m.body)).toEqual(written);
+    await vi.waitFor(async () =>
+      expect((await bob.messenger.history(rb.contact.id)).map((m) => m.body)).toEqual(written),
+    );
+  });
+
   it('refuses empty and oversized messages with sentences', async () => {
     const alice = await device('Alice');
     const bob = await device('Bob');

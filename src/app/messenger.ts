@@ -162,6 +162,22 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     return run;
   };
 
+  /**
+   * The history is ordered by sentAt: a message written in the same millisecond as the one before
+   * still sorts after it, so sentAt goes strictly up per contact (from what is stored).
+   */
+  const lastSentAt = new Map<string, number>();
+  const nextSentAt = async (contactId: string): Promise<number> => {
+    let last = lastSentAt.get(contactId);
+    if (last === undefined) {
+      const history = await stores.messages.list(contactId);
+      last = history.reduce((max, m) => (m.direction === 'out' ? Math.max(max, m.sentAt) : max), 0);
+    }
+    const at = Math.max(now(), last + 1);
+    lastSentAt.set(contactId, at);
+    return at;
+  };
+
   const mustGet = async (contactId: string): Promise<Contact> => {
     const c = await stores.contacts.get(contactId);
     if (!c) throw new AppError('UNKNOWN_CONTACT', 'This contact no longer exists on this device.');
@@ -382,7 +398,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           messageId: randomBytes(MESSAGE_ID_LENGTH),
           direction: 'out',
           body,
-          sentAt: now(),
+          sentAt: await nextSentAt(contactId),
           state: 'queued',
         };
         await stores.messages.add(message);

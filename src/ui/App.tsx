@@ -29,9 +29,16 @@ const SettingsPage = lazy(async () => ({ default: (await import('./pages/Setting
  * An opened invite link (`#join=…`) is taken out of the address bar at once and leads to pairing
  * as soon as the identity is ready.
  */
+const SELF_TEST_DELAY_MS = 3_000;
+
 export function App() {
   const app = useApp();
-  const [selfTest] = createResource(async () => (await import('../app/self-test')).runSelfTest());
+  // The self-test (two safety numbers: ~20,000 SHA-512 calls) waits until the app is up and its
+  // connections have had their start, so that it never delays them.
+  const [selfTest] = createResource(async () => {
+    await new Promise((resolve) => setTimeout(resolve, SELF_TEST_DELAY_MS));
+    return (await import('../app/self-test')).runSelfTest();
+  });
   let pendingInvite: string | undefined;
 
   const takeInviteFromAddress = () => {
