@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectChatWith, messages, pairByCodes, person } from './people';
+import { expectChatWith, messages, pairByCodes, person, openChat } from './people';
 
 const PORT = 8788;
 const SIGNALING = `ws://127.0.0.1:${PORT}`;
@@ -63,13 +63,6 @@ function stopWorker(child: ChildProcess): void {
       // already gone
     }
   }
-}
-
-async function openChat(page: Page, name: string): Promise<void> {
-  if (await page.getByRole('heading', { name: `Chat with ${name}` }).isVisible()) return;
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Conversations' }).click();
-  await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
-  await expectChatWith(page, name);
 }
 
 /** Types and sends one message without waiting for anything else. */

@@ -99,6 +99,14 @@ export async function expectChatWith(page: Page, name: string): Promise<void> {
   await expect(page.getByRole('heading', { name: `Chat with ${name}` })).toBeVisible({ timeout: 30_000 });
 }
 
+/** Opens the chat with `name` from wherever the page is (a no-op when it is already open). */
+export async function openChat(page: Page, name: string): Promise<void> {
+  if (await page.getByRole('heading', { name: `Chat with ${name}` }).isVisible()) return;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Conversations' }).click();
+  await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+  await expectChatWith(page, name);
+}
+
 export async function say(page: Page, text: string): Promise<void> {
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();

@@ -2,13 +2,8 @@
  * Known contacts reconnect without a new invite, through their rendezvous room on the signaling
  * worker; what is written meanwhile waits and is delivered once.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { chatBothWays, expectChatWith, messages, pairByCodes, person, say } from './people';
-
-async function openChat(page: Page, name: string): Promise<void> {
-  await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
-  await expectChatWith(page, name);
-}
+import { expect, test } from '@playwright/test';
+import { chatBothWays, messages, pairByCodes, person, say, openChat } from './people';
 
 const connected = /Connected securely/;
 

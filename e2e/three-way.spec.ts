@@ -3,13 +3,7 @@
  * connection and session; each history holds exactly its own messages.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { expectChatWith, messages, pairByCodes, person, say } from './people';
-
-async function openChat(page: Page, name: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Conversations' }).click();
-  await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
-  await expectChatWith(page, name);
-}
+import { expectChatWith, messages, pairByCodes, person, say, openChat } from './people';
 
 test('one device holds two conversations at once, and messages never cross', async ({ browser }) => {
   test.setTimeout(90_000);
