@@ -26,7 +26,6 @@ import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH, type AppRecord, type TextRecord } from '../protocol/records';
-import { rendezvousPair } from '../protocol/rendezvous';
 import type { SessionClose } from '../protocol/session';
 import { newContactId } from '../store/records';
 import type {
@@ -279,6 +278,10 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     return live;
   };
 
+  /** Loaded with the first session (it brings the signaling cipher), not with the page. */
+  const pairSecret = async (theirKey: Uint8Array) =>
+    (await import('../protocol/rendezvous')).rendezvousPair(identity.keyPair, theirKey);
+
   const contactFor = async (
     connected: Connected,
     method: PairingMethod,
@@ -291,7 +294,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         ...known,
         name: peer.displayName || known.name,
         lastSeen: at,
-        rendezvous: known.rendezvous ?? (await rendezvousPair(identity.keyPair, peer.staticKey)),
+        rendezvous: known.rendezvous ?? (await pairSecret(peer.staticKey)),
       };
       const entries: [SecurityEventKind, string][] = [];
       if (method === 'scanned-invite' && connected.keyProvenByInvite && !known.verified) {
@@ -337,7 +340,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       firstSeen: at,
       lastSeen: at,
       // Kept for good: the pair meets again in rooms derived from it, even after a key change.
-      rendezvous: await rendezvousPair(identity.keyPair, peer.staticKey),
+      rendezvous: await pairSecret(peer.staticKey),
     };
     const entries: [SecurityEventKind, string][] = [['paired', PAIRED_DETAIL[method]]];
     if (proven)

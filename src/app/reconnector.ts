@@ -12,7 +12,8 @@
 import { createEmitter } from '../protocol/events';
 import type { Contact } from '../store/types';
 import type { AppConfig } from './config';
-import { connectKnownContact, type KnownContactConnection } from './connect';
+import { RtcError } from '../rtc/errors';
+import type { KnownContactConnection, connectKnownContact } from './connect';
 import type { Messenger } from './messenger';
 
 export type ReachState = 'connected' | 'connecting' | 'waiting' | 'retrying' | 'no-server' | 'blocked';
@@ -47,6 +48,27 @@ export interface Reconnector {
 /** An attempt that waited this long in the room was not a failure: start again at once. */
 const LONG_WAIT_MS = 60_000;
 
+/**
+ * `connectKnownContact`, with the connection code (WebRTC, simple-peer, the worker client) loaded
+ * on the first attempt rather than with the page, so the conversation list shows first.
+ */
+const lazyConnectKnownContact: typeof connectKnownContact = (...args) => {
+  let inner: KnownContactConnection | undefined;
+  let cancelled = false;
+  const connected = import('./connect').then(async (m) => {
+    if (cancelled) throw new RtcError('SIGNAL_INVALID', 'Cancelled.');
+    inner = m.connectKnownContact(...args);
+    return inner.connected;
+  });
+  return {
+    connected,
+    cancel: () => {
+      cancelled = true;
+      inner?.cancel();
+    },
+  };
+};
+
 async function defaultSleep(ms: number, wake: Promise<void>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]);
@@ -55,7 +77,7 @@ async function defaultSleep(ms: number, wake: Promise<void>): Promise<void> {
 
 export function createReconnector(deps: ReconnectorDeps): Reconnector {
   const { messenger, config } = deps;
-  const connect = deps.connect ?? connectKnownContact;
+  const connect = deps.connect ?? lazyConnectKnownContact;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const minDelay = deps.minDelayMs ?? 1_000;
