@@ -359,6 +359,14 @@ async function runWsPath(
   }
 }
 
+/** A room with the case's peers in it: two paired peers, or one that has had its hello. */
+async function join(scope: Scope, url: string, withPeer: boolean): Promise<{ a: WsPeer; b: WsPeer | null }> {
+  if (withPeer) return pair(scope, url);
+  const a = scope.peer(url);
+  await hello(a, 0);
+  return { a, b: null };
+}
+
 async function runWsFrames(
   c: Extract<FuzzCase, { kind: 'ws-frames' }>,
   target: WorkerTarget,
@@ -368,14 +376,7 @@ async function runWsFrames(
   const outcome = simulateFrames(c.steps, c.withPeer);
   for (const d of outcome.disagreements)
     report.failures.push(`${c.label}: generator and contract disagree: ${d}`);
-  let a: WsPeer;
-  let b: WsPeer | null = null;
-  if (c.withPeer) {
-    ({ a, b } = await pair(scope, url));
-  } else {
-    a = scope.peer(url);
-    await hello(a, 0);
-  }
+  const { a, b } = await join(scope, url, c.withPeer);
   const toA: string[] = [];
   a.drain((frame) => toA.push(frame));
   for (const step of c.steps) a.send('text' in step.frame ? step.frame.text : step.frame.bytes);
@@ -471,14 +472,7 @@ async function runAfterDone(
   scope: Scope,
 ): Promise<void> {
   const url = `${target.wsUrl}${ROOM_PATH_PREFIX}${randomRoomId()}`;
-  let a: WsPeer;
-  let b: WsPeer | null = null;
-  if (c.withPeer) {
-    ({ a, b } = await pair(scope, url));
-  } else {
-    a = scope.peer(url);
-    await hello(a, 0);
-  }
+  const { a, b } = await join(scope, url, c.withPeer);
   const toA: string[] = [];
   const toB: string[] = [];
   a.drain((f) => toA.push(f));

@@ -124,17 +124,10 @@ const PAIRED_DETAIL: Record<PairingMethod, string> = {
   reconnect: 'Connected again.',
 };
 
+/** The contact as it is with no key change waiting (every other field kept as it is). */
 function withoutPendingKey(c: Contact): Contact {
-  return {
-    id: c.id,
-    identityKey: c.identityKey,
-    userId: c.userId,
-    name: c.name,
-    verified: c.verified,
-    firstSeen: c.firstSeen,
-    lastSeen: c.lastSeen,
-    ...(c.rendezvous ? { rendezvous: c.rendezvous } : {}),
-  };
+  const { pendingKey, ...rest } = c;
+  return rest;
 }
 
 function frameEventKind(e: ProtocolError): SecurityEventKind {
