@@ -5,8 +5,8 @@
  *
  * Object stores:
  * - `identity`: one record under the key 'self' (see `IdentityRecord`): the public key, the private
- *   key as `StorableX25519Key` (a non-extractable `CryptoKey` that IndexedDB clones as is), user
- *   id, display name, creation time.
+ *   key as `StorableX25519Key` (a non-extractable `CryptoKey` that IndexedDB clones as is, or on
+ *   WebKit that key wrapped under a non-extractable AES key), user id, display name, creation time.
  * - `contacts`: key `id`; unique index `byIdentityKey` on the hex of the pinned identity key.
  * - `messages`: key [contactId, messageIdHex]; index `byContactSentAt` on [contactId, sentAt].
  * - `events` (since version 2): security events, auto-incremented keys; index `byContact` on
@@ -179,7 +179,11 @@ function errorName(e: unknown): unknown {
 }
 
 function notStorable(cause: unknown): StoreError {
-  if (errorName(cause) === 'DataCloneError') {
+  // A value the browser cannot clone fails as DataCloneError; WebKit 2.50 clones an X25519
+  // CryptoKey, fails to read its own copy back, and then reports that the key path ('id') "did not
+  // yield a value": a DataError, though the record always has its id.
+  const name = errorName(cause);
+  if (name === 'DataCloneError' || name === 'DataError') {
     return new StoreError(
       'KEY_NOT_STORABLE',
       'This browser cannot save the identity key, so it would be lost when the page closes.',

@@ -3,11 +3,13 @@
  * and the IndexedDB store so both behave the same. Records hold only structured-clonable values.
  */
 import { constantTimeEqual, toHex } from '../crypto/bytes';
+import { CryptoError } from '../crypto/errors';
 import { randomBytes } from '../crypto/random';
 import {
   type StorableX25519Key,
   X25519_KEY_LENGTH,
   exportStorableKey,
+  generateStorableX25519KeyPair,
   generateX25519KeyPair,
   importStorableKey,
   x25519SharedSecret,
@@ -68,7 +70,8 @@ export async function newIdentity(
   keepUserId?: Uint8Array,
 ): Promise<{ identity: StoredIdentity; record: IdentityRecord }> {
   checkName(displayName);
-  const keyPair = await generateX25519KeyPair();
+  // In the form this browser proves it can store (a wrapped key on WebKit; see StorableX25519Key).
+  const keyPair = await generateStorableX25519KeyPair();
   const userId = keepUserId ? Uint8Array.from(keepUserId) : randomBytes(USER_ID_LENGTH);
   const identity: StoredIdentity = { keyPair, userId, displayName, createdAt: now };
   return { identity, record: identityRecord(identity) };
@@ -122,8 +125,11 @@ export async function readIdentity(value: unknown): Promise<IdentityLoad> {
   }
   let privateKey;
   try {
-    privateKey = importStorableKey(r.privateKey);
-  } catch {
+    privateKey = await importStorableKey(r.privateKey);
+  } catch (e) {
+    if (CryptoError.is(e, 'DECRYPT_FAILED')) {
+      return unreadable('The private key of the saved identity is damaged and cannot be unwrapped.');
+    }
     return unreadable(
       'The private key of the saved identity cannot be read back; this browser may not be able to keep it.',
     );

@@ -6,9 +6,15 @@
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../crypto/random';
-import { generateX25519KeyPair, x25519SharedSecret } from '../crypto/x25519';
+import { toHex } from '../crypto/bytes';
+import {
+  generateStorableX25519KeyPair,
+  generateX25519KeyPair,
+  x25519KeyPairFromPrivate,
+  x25519SharedSecret,
+} from '../crypto/x25519';
 import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { IDENTITY_KEY, type IdentityRecord, contactRecord, identityRecord, newContactId } from './records';
@@ -150,9 +156,9 @@ describe.each(harnesses)('$name store', (harness) => {
     it('stores the private key without its bytes (a non-extractable CryptoKey)', async () => {
       await stores.identity.create('Alice');
       const raw = (await fixture.readRawIdentity()) as IdentityRecord;
-      expect(raw.privateKey.backend).toBe('webcrypto');
+      if (raw.privateKey.backend !== 'webcrypto') throw new Error('expected the webcrypto form');
       expect(raw.privateKey.key).toBeInstanceOf(CryptoKey);
-      expect((raw.privateKey.key as CryptoKey).extractable).toBe(false);
+      expect(raw.privateKey.key.extractable).toBe(false);
     });
 
     it('reads back an identity stored with the noble fallback (raw bytes)', async () => {
@@ -190,7 +196,7 @@ describe.each(harnesses)('$name store', (harness) => {
     const damage: [string, (r: IdentityRecord, other: IdentityRecord) => unknown][] = [
       ['a missing private key', (r) => ({ ...r, privateKey: undefined })],
       ['a private key that is not a key', (r) => ({ ...r, privateKey: { backend: 'webcrypto', key: 'x' } })],
-      ['an unknown key backend', (r) => ({ ...r, privateKey: { backend: 'hsm', key: r.privateKey.key } })],
+      ['an unknown key backend', (r) => ({ ...r, privateKey: { ...r.privateKey, backend: 'hsm' } })],
       ['a short public key', (r) => ({ ...r, publicKey: r.publicKey.slice(0, 31) })],
       ['a missing user id', (r) => ({ ...r, userId: undefined })],
       ['a private key from another key pair', (r, other) => ({ ...r, privateKey: other.privateKey })],
@@ -256,6 +262,125 @@ describe.each(harnesses)('$name store', (harness) => {
       const loaded = expectOk(await (await reopen()).identity.load());
       expect(loaded.displayName).toBe('Alicia');
       expect(loaded.keyPair.publicKey).toEqual(first.identity.keyPair.publicKey);
+    });
+
+    // WebKit (Safari, every iPhone browser) computes X25519 in WebCrypto but cannot clone an X25519
+    // CryptoKey: structuredClone throws, and so does IndexedDB (both stores clone with the global
+    // structuredClone, as fake-indexeddb does). The identity must then be stored wrapped.
+    describe('where X25519 CryptoKeys cannot be cloned (WebKit)', () => {
+      type WrappedRecord = Extract<IdentityRecord['privateKey'], { backend: 'wrapped' }>;
+
+      /** structuredClone as WebKit 2.50 does it: an X25519 CryptoKey anywhere in the value fails. */
+      function webkitStructuredClone<T>(value: T, options?: StructuredSerializeOptions): T {
+        const holdsX25519Key = (v: unknown): boolean =>
+          v instanceof CryptoKey
+            ? v.algorithm.name === 'X25519'
+            : typeof v === 'object' &&
+              v !== null &&
+              !ArrayBuffer.isView(v) &&
+              Object.values(v).some(holdsX25519Key);
+        if (holdsX25519Key(value)) throw new TypeError('Unable to deserialize data.');
+        return realStructuredClone(value, options);
+      }
+      const realStructuredClone = globalThis.structuredClone;
+
+      /** Every byte array inside a stored record, however deep. */
+      function byteArrays(value: unknown): Uint8Array[] {
+        if (value instanceof Uint8Array) return [value];
+        if (typeof value !== 'object' || value === null || value instanceof CryptoKey) return [];
+        return Object.values(value).flatMap(byteArrays);
+      }
+
+      function flipped(bytes: Uint8Array, index: number): Uint8Array {
+        const copy = Uint8Array.from(bytes);
+        copy[index]! ^= 1;
+        return copy;
+      }
+
+      beforeEach(() => {
+        vi.stubGlobal('structuredClone', webkitStructuredClone);
+        return () => vi.unstubAllGlobals();
+      });
+
+      it('creates an identity, stores it wrapped and reads back the same key after a reload', async () => {
+        const subtle = globalThis.crypto.subtle;
+        // The extractable keys wrapKey saw: the storage probe's, then the identity's.
+        const seen: CryptoKey[] = [];
+        const wrapKey = subtle.wrapKey.bind(subtle);
+        vi.spyOn(subtle, 'wrapKey').mockImplementation(async (format, key, ...rest) => {
+          seen.push(key);
+          return wrapKey(format, key, ...rest);
+        });
+        const created = await stores.identity.create('Alice');
+        vi.restoreAllMocks();
+        if (created.kind !== 'created') throw new Error('expected a new identity');
+        const { identity } = created;
+        // The private scalar, to look for in the stored record below.
+        const scalar = new Uint8Array(await subtle.exportKey('pkcs8', seen.at(-1)!)).slice(-32);
+        expect(await x25519KeyPairFromPrivate(scalar, 'noble')).toMatchObject({
+          publicKey: identity.keyPair.publicKey,
+        });
+
+        const raw = (await fixture.readRawIdentity()) as IdentityRecord;
+        if (raw.privateKey.backend !== 'wrapped') throw new Error('expected the wrapped form');
+        expect(raw.privateKey.wrappingKey).toBeInstanceOf(CryptoKey);
+        expect(raw.privateKey.wrappingKey.extractable).toBe(false);
+        for (const bytes of byteArrays(raw)) expect(toHex(bytes)).not.toContain(toHex(scalar));
+
+        const peer = await generateX25519KeyPair();
+        const before = await x25519SharedSecret(identity.keyPair.privateKey, peer.publicKey);
+        const loaded = expectOk(await (await reopen()).identity.load());
+        expect(loaded.keyPair.publicKey).toEqual(identity.keyPair.publicKey);
+        expect(loaded.userId).toEqual(identity.userId);
+        expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(before);
+
+        // A rename writes the record again, still wrapped, and the key still reads back.
+        expect(await stores.identity.rename('Alicia')).toBe('renamed');
+        const renamed = expectOk(await (await reopen()).identity.load());
+        expect(renamed.displayName).toBe('Alicia');
+        expect(await x25519SharedSecret(renamed.keyPair.privateKey, peer.publicKey)).toEqual(before);
+      });
+
+      it('resets to a new wrapped identity', async () => {
+        const first = await stores.identity.create('Alice');
+        if (first.kind !== 'created') throw new Error('expected a new identity');
+        const fresh = await stores.identity.resetIdentity('Alice');
+        const loaded = expectOk(await (await reopen()).identity.load());
+        expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
+        expect(loaded.keyPair.publicKey).not.toEqual(first.identity.keyPair.publicKey);
+        const raw = (await fixture.readRawIdentity()) as IdentityRecord;
+        expect(raw.privateKey.backend).toBe('wrapped');
+      });
+
+      const wrappedDamage: [string, (w: WrappedRecord, other: WrappedRecord) => unknown][] = [
+        ['a flipped byte in the wrapped key', (w) => ({ ...w, wrapped: flipped(w.wrapped, 7) })],
+        ['a flipped byte in the iv', (w) => ({ ...w, iv: flipped(w.iv, 0) })],
+        ['another key’s wrapping key', (w, other) => ({ ...w, wrappingKey: other.wrappingKey })],
+        ['a truncated wrapped key', (w) => ({ ...w, wrapped: w.wrapped.slice(0, 40) })],
+        ['a missing wrapping key', (w) => ({ ...w, wrappingKey: undefined })],
+        ['another identity’s wrapped key', (_w, other) => other],
+      ];
+
+      it.each(wrappedDamage)('reports %s as unreadable, in a sentence', async (_label, corrupt) => {
+        await stores.identity.create('Alice');
+        const good = (await fixture.readRawIdentity()) as IdentityRecord;
+        const other = identityRecord({
+          keyPair: await generateStorableX25519KeyPair('wrapped'),
+          userId: randomBytes(16),
+          displayName: 'Other',
+          createdAt: 1,
+        });
+        if (good.privateKey.backend !== 'wrapped' || other.privateKey.backend !== 'wrapped') {
+          throw new Error('expected the wrapped form');
+        }
+        await fixture.writeRawIdentity({ ...good, privateKey: corrupt(good.privateKey, other.privateKey) });
+
+        const reopened = await reopen();
+        const load = await reopened.identity.load();
+        expect(load.kind).toBe('unreadable');
+        if (load.kind === 'unreadable') expect(isSentence(load.reason), load.reason).toBe(true);
+        expect(await reopened.identity.create('Alice again')).toEqual({ kind: 'exists' });
+      });
     });
   });
 
