@@ -379,3 +379,40 @@ describe('X25519 wrapped storable keys', () => {
 
 // RFC 8410 §7: how a PKCS#8 X25519 private key begins.
 const PKCS8_PREFIX = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e]);
+
+describe('X25519 key generation on WebCrypto', () => {
+  const operationError = () =>
+    new DOMException('The operation failed for an operation-specific reason', 'OperationError');
+
+  it('draws again when generateKey fails now and then (WebKitGTK: about 1 in 350)', async () => {
+    const subtle = globalThis.crypto.subtle;
+    const spy = vi.spyOn(subtle, 'generateKey');
+    try {
+      spy.mockRejectedValueOnce(operationError()).mockRejectedValueOnce(operationError());
+      const pair = await generateX25519KeyPair('webcrypto');
+      expect(pair.privateKey.backend).toBe('webcrypto');
+      spy.mockRejectedValueOnce(operationError());
+      const wrapped = await generateStorableX25519KeyPair('wrapped');
+      expect(exportStorableKey(wrapped.privateKey).backend).toBe('wrapped');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('gives up on an error that is not transient, and after a few failed draws', async () => {
+    const subtle = globalThis.crypto.subtle;
+    const spy = vi.spyOn(subtle, 'generateKey');
+    try {
+      spy.mockRejectedValueOnce(new DOMException('no X25519', 'NotSupportedError'));
+      await expect(generateX25519KeyPair('webcrypto')).rejects.toThrow('no X25519');
+      expect(spy).toHaveBeenCalledOnce();
+      spy.mockClear();
+      spy.mockRejectedValue(operationError());
+      await expect(generateX25519KeyPair('webcrypto')).rejects.toThrow('operation-specific');
+      expect(spy.mock.calls.length).toBeGreaterThan(1);
+      expect(spy.mock.calls.length).toBeLessThan(10);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -52,13 +52,33 @@ export interface X25519KeyPair {
   readonly privateKey: X25519PrivateKey;
 }
 
+/** Tries for a WebCrypto X25519 key pair before giving up on a transient OperationError. */
+const GENERATE_ATTEMPTS = 4;
+
+/**
+ * A WebCrypto X25519 key pair. WebKitGTK 2.50 refuses about one `generateKey` in 350 with an
+ * OperationError (measured: 23 of 7,800; import, deriveBits and export never failed); a fresh draw
+ * then succeeds, so an OperationError is retried a few times. Any other error (NotSupportedError:
+ * no X25519 here) is thrown at once.
+ */
+async function generateWebCryptoPair(extractable: boolean): Promise<CryptoKeyPair> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, extractable, ['deriveBits']);
+    } catch (e) {
+      const transient = e instanceof Error && e.name === 'OperationError';
+      if (!transient || attempt >= GENERATE_ATTEMPTS) throw e;
+    }
+  }
+}
+
 let detected: Promise<X25519Backend> | undefined;
 
 /** The backend this platform uses: WebCrypto if it can generate X25519 keys, else noble. */
 export async function x25519Backend(): Promise<X25519Backend> {
   detected ??= (async (): Promise<X25519Backend> => {
     try {
-      await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, ['deriveBits']);
+      await generateWebCryptoPair(false);
       return 'webcrypto';
     } catch {
       return 'noble';
@@ -80,7 +100,7 @@ export async function generateX25519KeyPair(backend?: X25519Backend): Promise<X2
       privateKey: X25519PrivateKey.wrap({ kind: 'noble', key }),
     };
   }
-  const pair = await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, ['deriveBits']);
+  const pair = await generateWebCryptoPair(false);
   const publicKey = new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pair.publicKey));
   return { publicKey, privateKey: X25519PrivateKey.wrap({ kind: 'webcrypto', key: pair.privateKey }) };
 }
@@ -239,7 +259,7 @@ export async function x25519StorageForm(
   canStore: KeyStorageProbe = survivesStructuredClone,
 ): Promise<X25519StorageForm> {
   if ((await x25519Backend()) === 'noble') return 'noble';
-  const probe = await globalThis.crypto.subtle.generateKey({ name: 'X25519' }, false, ['deriveBits']);
+  const probe = await generateWebCryptoPair(false);
   if (canStore(probe.privateKey)) return 'webcrypto';
   try {
     const { wrapped } = await generateWrapped();
@@ -270,7 +290,7 @@ async function generateWrapped(): Promise<{
   const subtle = globalThis.crypto.subtle;
   // Extractable for the wrapKey call below only: the pair is dropped when this function returns,
   // and what computes from then on is the non-extractable key unwrapKey makes.
-  const pair = await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits']);
+  const pair = await generateWebCryptoPair(true);
   const wrappingKey = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
     'wrapKey',
     'unwrapKey',
