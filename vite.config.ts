@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import basicSsl from '@vitejs/plugin-basic-ssl';
 import type { Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -50,8 +51,8 @@ export function cspFor(connectOrigins: readonly string[]): string {
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
-    // frame-ancestors, report-uri and sandbox are ignored in a <meta> policy: send them as headers
-    // where the app is hosted.
+    // frame-ancestors, report-uri and sandbox are ignored in a <meta> policy: public/_headers adds
+    // frame-ancestors to this policy in the header Cloudflare Pages sends (pagesHeaders() below).
   ].join('; ');
 }
 
@@ -61,7 +62,7 @@ export function cspFor(connectOrigins: readonly string[]): string {
  * Only the app's own index.html gets it, not the test pages that e2e/test-pages.ts builds with this
  * config.
  */
-function contentSecurityPolicy(connectOrigins: readonly string[]): Plugin {
+function contentSecurityPolicy(csp: string): Plugin {
   const indexHtml = resolve(import.meta.dirname, 'index.html');
   return {
     name: 'secmsg-csp',
@@ -73,8 +74,59 @@ function contentSecurityPolicy(connectOrigins: readonly string[]): Plugin {
         // Right after <meta charset>: a meta policy only governs what the parser meets after it.
         const charset = /<meta charset="UTF-8" \/>\n?/i;
         if (!charset.test(html)) throw new Error('index.html needs <meta charset="UTF-8" /> for the CSP');
-        const csp = `<meta http-equiv="Content-Security-Policy" content="${cspFor(connectOrigins)}" />`;
-        return html.replace(charset, (m) => `${m}    ${csp}\n`);
+        const meta = `<meta http-equiv="Content-Security-Policy" content="${csp}" />`;
+        return html.replace(charset, (m) => `${m}    ${meta}\n`);
+      },
+    },
+  };
+}
+
+/** Where public/_headers names the meta policy, which the build writes in its place. */
+const CSP_PLACEHOLDER = '{{CSP}}';
+/** Cloudflare Pages ignores a longer line of _headers (workers-shared's MAX_LINE_LENGTH). */
+const HEADERS_MAX_LINE = 2000;
+
+/**
+ * Emits _headers, the response headers Cloudflare Pages sends with every file (format:
+ * https://developers.cloudflare.com/pages/configuration/headers/), from public/_headers with its
+ * one CSP placeholder replaced by the meta tag's policy: one source for both, so the header's
+ * connect-src follows VITE_SIGNALING_URL too. Fails the build with a sentence if the placeholder is
+ * missing or a line grows past what Pages reads.
+ */
+function pagesHeaders(csp: string): Plugin {
+  let publicDir = '';
+  return {
+    name: 'secmsg-pages-headers',
+    apply: 'build',
+    configResolved: (config) => {
+      publicDir = config.publicDir;
+    },
+    generateBundle: {
+      order: 'post',
+      async handler() {
+        if (!publicDir) this.error('The build writes _headers from public/_headers, but publicDir is off.');
+        let template: string;
+        try {
+          template = await readFile(join(publicDir, '_headers'), 'utf8');
+        } catch (e) {
+          this.error(
+            `public/_headers is missing or unreadable: the build writes dist/_headers from it (${String(e)})`,
+          );
+        }
+        const uses = template.split('\n').filter((line) => line.includes(CSP_PLACEHOLDER));
+        if (uses.length !== 1 || !/^\s*Content-Security-Policy:/i.test(uses[0] ?? ''))
+          this.error(
+            `public/_headers must name ${CSP_PLACEHOLDER} once, in its Content-Security-Policy line, where the build writes the policy.`,
+          );
+        const headers = template.replace(CSP_PLACEHOLDER, () => csp);
+        headers.split('\n').forEach((line, i) => {
+          if (line.trim().length > HEADERS_MAX_LINE)
+            this.error(
+              `_headers line ${i + 1} is ${line.trim().length} characters; Cloudflare Pages ignores lines over ${HEADERS_MAX_LINE}`,
+            );
+        });
+        // Over the verbatim copy of public/_headers that Vite wrote before the bundle.
+        this.emitFile({ type: 'asset', fileName: '_headers', source: headers });
       },
     },
   };
@@ -89,11 +141,14 @@ export default defineConfig(({ command }) => {
     process.env['VITE_SIGNALING_URL'],
     ...(process.env['VITE_SIGNALING_ALLOW'] ?? '').split(/\s+/),
   ].flatMap((u) => signalingOrigins(u));
+  // One policy for the <meta> tag and the header (pagesHeaders()).
+  const csp = cspFor(connectOrigins);
   return {
     plugins: [
       solid(),
       ...(https ? [basicSsl({ name: 'secmsg-dev' })] : []),
-      contentSecurityPolicy(connectOrigins),
+      contentSecurityPolicy(csp),
+      pagesHeaders(csp),
       VitePWA({
         registerType: 'prompt',
         // src/ui/components/UpdatePrompt.tsx registers through virtual:pwa-register/solid: no
@@ -125,7 +180,8 @@ export default defineConfig(({ command }) => {
           ],
         },
         workbox: {
-          // The whole app shell, so the app opens with no network at all.
+          // The whole app shell, so the app opens with no network at all. Not _headers (no
+          // extension): Pages reads it at deploy time and never serves it.
           globPatterns: ['**/*.{js,css,html,svg,png,ico,wasm,webmanifest}'],
           navigateFallback: 'index.html',
           // Only app routes fall back to the shell; the signaling worker's paths never do.

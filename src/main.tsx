@@ -5,8 +5,12 @@ import { openIdbStore } from './store/idb-store';
 import { requestPersistence } from './store/persistence';
 import { App } from './ui/App';
 import { AppProvider } from './ui/app-context';
+import { refuseToRunFramed } from './ui/framing';
 import { createAppStore } from './ui/stores/app-store';
 import './ui/styles.css';
+
+// Inside another page's frame (clickjacking), only a sentence and a link: nothing below runs.
+refuseToRunFramed();
 
 // The one place where the real implementations are wired together.
 const store = createAppStore({
