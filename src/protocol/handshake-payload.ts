@@ -1,26 +1,26 @@
 /**
- * The payload of Noise messages 2 and 3 (encrypted by Noise): who the sender is and what it can
- * do. Binary, big-endian, every field validated on decode:
+ * The payload of Noise messages 2 and 3 (encrypted by Noise): what the sender says about itself.
+ * Binary, big-endian, every field validated on decode:
  *
- *   major (u8) ‖ minor (u8) ‖ user id (16) ‖ clock (u64 ms) ‖ name length (u8) ‖ name (UTF-8,
- *   ≤ 64 characters, no control characters) ‖ capability count (u8, ≤ 16) ‖ capabilities
- *   (each: length (u8, 1 … 32) ‖ [a-z0-9.-]+, no duplicates)
+ *   major (u8) ‖ minor (u8) ‖ clock (u64 ms) ‖ name length (u8) ‖ name (UTF-8, ≤ 64 code points)
+ *   ‖ capability count (u8, ≤ 16) ‖ capabilities (each: length (u8, 1 … 32) ‖ [a-z0-9.-]+, no
+ *   duplicates)
+ *
+ * No user id travels: the receiver derives it from the authenticated static key (user-id.ts). The
+ * name is only a suggestion the user sees as such; whether it is safe to show (invisible,
+ * directional or look-alike characters) is the app's check (src/app/names.ts), not the wire's: the
+ * wire only bounds it, so a strange name never stops two people from connecting.
  */
 import { decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import { ProtocolError } from './errors';
 
-export const USER_ID_LENGTH = 16;
 export const MAX_DISPLAY_NAME_CHARS = 64;
 export const MAX_DISPLAY_NAME_BYTES = 255;
 export const MAX_CAPABILITIES = 16;
 const CAPABILITY_PATTERN = /^[a-z0-9.-]{1,32}$/;
-// C0 and C1 controls, and the bidi overrides that could make a name display misleadingly.
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 export interface HandshakePayload {
   version: { major: number; minor: number };
-  userId: Uint8Array;
   displayName: string;
   clock: number;
   capabilities: string[];
@@ -30,12 +30,14 @@ function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_HANDSHAKE_PAYLOAD', message);
 }
 
-/** Returns the problem with a display name as a sentence, or undefined when it is fine. */
+/**
+ * Returns what makes `name` unfit for the wire, as a sentence, or undefined: it must be text of at
+ * most 64 code points and 255 UTF-8 bytes. (What makes a name unfit to show is src/app/names.ts.)
+ */
 export function displayNameProblem(name: string): string | undefined {
   if (typeof name !== 'string') return 'The name must be text.';
   if ([...name].length > MAX_DISPLAY_NAME_CHARS)
     return `The name must be at most ${MAX_DISPLAY_NAME_CHARS} characters.`;
-  if (FORBIDDEN_NAME_CHARS.test(name)) return 'The name must not contain control characters.';
   // The wire format gives the name one length byte: 64 four-byte characters would not fit.
   if (utf8(name).length > MAX_DISPLAY_NAME_BYTES) return 'The name is too long; use fewer emoji or symbols.';
   return undefined;
@@ -45,9 +47,6 @@ export function encodeHandshakePayload(p: HandshakePayload): Uint8Array<ArrayBuf
   const { major, minor } = p.version;
   if (![major, minor].every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
     throw new ProtocolError('BAD_ARGUMENT', 'version numbers must be bytes.');
-  }
-  if (!(p.userId instanceof Uint8Array) || p.userId.length !== USER_ID_LENGTH) {
-    throw new ProtocolError('BAD_ARGUMENT', `userId must be ${USER_ID_LENGTH} bytes.`);
   }
   if (!Number.isSafeInteger(p.clock) || p.clock < 0)
     throw new ProtocolError('BAD_ARGUMENT', 'clock must be milliseconds.');
@@ -65,17 +64,16 @@ export function encodeHandshakePayload(p: HandshakePayload): Uint8Array<ArrayBuf
   }
   const name = utf8(p.displayName);
   const caps = p.capabilities.map((c) => utf8(c));
-  const size = 2 + USER_ID_LENGTH + 8 + 1 + name.length + 1 + caps.reduce((n, c) => n + 1 + c.length, 0);
+  const size = 2 + 8 + 1 + name.length + 1 + caps.reduce((n, c) => n + 1 + c.length, 0);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   out[0] = major;
   out[1] = minor;
-  out.set(p.userId, 2);
-  view.setUint32(18, Math.floor(p.clock / 2 ** 32));
-  view.setUint32(22, p.clock >>> 0);
-  out[26] = name.length;
-  out.set(name, 27);
-  let o = 27 + name.length;
+  view.setUint32(2, Math.floor(p.clock / 2 ** 32));
+  view.setUint32(6, p.clock >>> 0);
+  out[10] = name.length;
+  out.set(name, 11);
+  let o = 11 + name.length;
   out[o++] = caps.length;
   for (const c of caps) {
     out[o++] = c.length;
@@ -94,7 +92,6 @@ export function decodeHandshakePayload(bytes: Uint8Array): HandshakePayload {
     return part;
   };
   const version = { major: take(1)[0]!, minor: take(1)[0]! };
-  const userId = take(USER_ID_LENGTH).slice();
   const clockBytes = take(8);
   const view = new DataView(clockBytes.buffer, clockBytes.byteOffset, 8);
   const hi = view.getUint32(0);
@@ -120,5 +117,5 @@ export function decodeHandshakePayload(bytes: Uint8Array): HandshakePayload {
     capabilities.push(c);
   }
   if (o !== bytes.length) throw bad('The other side sent an introduction with extra data.');
-  return { version, userId, displayName, clock, capabilities };
+  return { version, displayName, clock, capabilities };
 }

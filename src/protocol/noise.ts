@@ -16,6 +16,7 @@ import { AeadKey } from '../crypto/aead';
 import { bufferView, concatBytes, copyBytes, utf8 } from '../crypto/bytes';
 import { CryptoError } from '../crypto/errors';
 import { hkdfSha256 } from '../crypto/hkdf';
+import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import {
   X25519_KEY_LENGTH,
   generateX25519KeyPair,
@@ -123,7 +124,15 @@ export class NoiseCipherState implements CipherState {
     return out;
   }
 
-  async decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  /**
+   * `accept`, when given, sees the plaintext before the nonce advances and may refuse it by
+   * throwing: a refused message then advances nothing (DESIGN.md, Frames), as a failed decryption.
+   */
+  async decryptWithAd(
+    ad: Uint8Array,
+    ciphertext: Uint8Array,
+    accept?: (plaintext: Uint8Array<ArrayBuffer>) => void,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     if (!this.#key) return copyBytes(ciphertext);
     let out: Uint8Array<ArrayBuffer>;
     try {
@@ -132,6 +141,7 @@ export class NoiseCipherState implements CipherState {
       if (ProtocolError.is(e)) throw e;
       throw decryptFailed(e);
     }
+    accept?.(out);
     this.#n++;
     return out;
   }
@@ -181,6 +191,20 @@ class SymmetricState {
     await c2.initializeKey(k2);
     return [c1, c2];
   }
+}
+
+/**
+ * The peer's keys must be canonical (RFC 7748 §5: bit 255 clear, u < 2^255 − 19): otherwise one
+ * private key would have several public encodings, and the same device several identities.
+ */
+function canonical(key: Uint8Array, which: 'handshake' | 'identity'): Uint8Array {
+  if (!isCanonicalX25519PublicKey(key)) {
+    throw new ProtocolError(
+      'BAD_PUBLIC_KEY',
+      `The other side sent a non-canonical ${which} key (RFC 7748 §5); it was refused.`,
+    );
+  }
+  return key;
 }
 
 type Token = 'e' | 's' | 'ee' | 'es' | 'se' | 'ss';
@@ -366,11 +390,11 @@ export class NoiseHandshake implements Handshake {
       };
       for (const token of pattern) {
         if (token === 'e') {
-          this.#re = take(DHLEN);
+          this.#re = canonical(take(DHLEN), 'handshake');
           await this.#ss.mixHash(this.#re);
         } else if (token === 's') {
           const temp = take(this.#ss.cipher.hasKey() ? DHLEN + TAGLEN : DHLEN);
-          this.#rs = await this.#ss.decryptAndHash(temp);
+          this.#rs = canonical(await this.#ss.decryptAndHash(temp), 'identity');
         } else {
           await this.#mixDh(token);
         }

@@ -96,6 +96,21 @@ describe('FrameProtector', () => {
     );
   });
 
+  it('a frame refused after decryption (a malformed record) advances nothing: the same frame opens again', async () => {
+    const { a, b } = await protectorPair();
+    const frame = await a.seal(FrameType.REGULAR_MESSAGE, Uint8Array.of(0xee));
+    const refused = await rejection(
+      b.open(frame, () => {
+        throw new ProtocolError('BAD_RECORD', 'A record of unknown type 238 arrived.');
+      }),
+    );
+    expect(ProtocolError.is(refused, 'BAD_RECORD')).toBe(true);
+    // Had the refusal advanced the receive counter, this would be a REPLAY.
+    expect([...(await b.open(frame)).plaintext]).toEqual([0xee]);
+    const next = await a.seal(FrameType.REGULAR_MESSAGE, Uint8Array.of(1));
+    expect([...(await b.open(next)).plaintext]).toEqual([1]);
+  });
+
   it('never seals more than the payload limit', async () => {
     const { a } = await protectorPair();
     const e = await rejection(a.seal(FrameType.REGULAR_MESSAGE, new Uint8Array(a.maxPlaintext + 1)));

@@ -101,7 +101,14 @@ export class FrameProtector {
     return frame;
   }
 
-  async open(bytes: Uint8Array): Promise<OpenedFrame> {
+  /**
+   * Opens a frame. `accept` sees the plaintext after AES-GCM verified it and before the receive
+   * counter advances; it refuses the frame by throwing, and a refused frame advances nothing.
+   */
+  async open(
+    bytes: Uint8Array,
+    accept?: (header: FrameHeader, plaintext: Uint8Array) => void,
+  ): Promise<OpenedFrame> {
     const frame = decodeFrame(bytes, this.#o.maxPayload);
     const { header } = frame;
     if (!frame.mac) {
@@ -125,7 +132,11 @@ export class FrameProtector {
         'A message arrived with a timestamp outside the allowed window and was dropped.',
       );
     }
-    const plaintext = await this.#o.recv.decryptWithAd(frame.headerBytes, frame.payload);
+    const plaintext = await this.#o.recv.decryptWithAd(
+      frame.headerBytes,
+      frame.payload,
+      accept && ((p) => accept(header, p)),
+    );
     return { header, plaintext };
   }
 }

@@ -1,5 +1,6 @@
 /** Test helpers: two sessions over an in-memory transport pair, with a tap for the attacker. */
 import { randomBytes } from '../crypto/random';
+import { deriveUserId } from './user-id';
 import { createMemoryTransportPair, type MemoryTransportOptions, type Side } from '../rtc/memory-transport';
 import type { Transport } from '../rtc/transport';
 import type { ProtocolError } from './errors';
@@ -14,7 +15,8 @@ import {
 } from './session';
 
 export async function makeIdentity(displayName: string, keyPair?: DhKeyPair): Promise<SessionIdentity> {
-  return { keyPair: keyPair ?? (await generateDhKeyPair()), userId: randomBytes(16), displayName };
+  const pair = keyPair ?? (await generateDhKeyPair());
+  return { keyPair: pair, userId: await deriveUserId(pair.publicKey), displayName };
 }
 
 export interface Observed {

@@ -7,6 +7,8 @@ import { ProtocolError } from './errors';
 import { FRAME_HEADER_LENGTH, FrameType, decodeFrame } from './frame';
 import type { Session } from './session';
 import { CLOCK_WINDOW_MS } from './secure-frames';
+import { MAX_CLOCK_OFFSET_MS } from './session';
+import { deriveUserId } from './user-id';
 import {
   flush,
   makeIdentity,
@@ -52,7 +54,7 @@ describe('session: the happy path', () => {
     expect(seenByBob.displayName).toBe('Alice');
     expect(toHex(seenByAlice.staticKey)).toBe(toHex(bobId.keyPair.publicKey));
     expect(toHex(seenByBob.staticKey)).toBe(toHex(aliceId.keyPair.publicKey));
-    expect(toHex(seenByAlice.userId)).toBe(toHex(bobId.userId));
+    expect(toHex(seenByAlice.userId)).toBe(toHex(await deriveUserId(bobId.keyPair.publicKey)));
     expect(toHex(seenByAlice.handshakeHash)).toBe(toHex(seenByBob.handshakeHash));
     expect(toHex(seenByAlice.prologue)).toBe(toHex(seenByBob.prologue));
 
@@ -80,12 +82,18 @@ describe('session: the happy path', () => {
     expect(bodies(alice.records)).toEqual(Array.from({ length: 50 }, (_, i) => `b${i}`));
   });
 
-  it('closes with an authenticated reason the other side reads', async () => {
+  it('closes with an authenticated reason the other side keeps apart from its own words', async () => {
     const { alice, bob } = await sessionPair();
     await readyBoth(alice.session, bob.session);
-    await alice.session.close('see you');
+    await alice.session.close('see you \u202e https://evil.example');
     await flush();
-    expect(bob.closes).toEqual([{ by: 'peer', message: 'The other side ended the session: see you' }]);
+    expect(bob.closes).toEqual([
+      {
+        by: 'peer',
+        message: 'The other side ended the session.',
+        peerReason: 'see you \u202e https://evil.example',
+      },
+    ]);
     expect(alice.closes[0]?.by).toBe('local');
     const late = await settle(alice.session.send(text('too late')));
     expect(!late.ok && ProtocolError.is(late.error, 'CLOSED')).toBe(true);
@@ -144,6 +152,61 @@ describe('session: attacks on the handshake', () => {
     for (const r of [a, b]) expect(!r.ok && (r.error as Error).message).toMatch(/may be intercepted/);
     expect(alice.closes[0]?.code).toBe('POSSIBLE_INTERCEPTION');
     expect(bob.closes[0]?.message).toMatch(/may be intercepted/);
+  });
+
+  it("derives the peer's user id from its static key, whatever user id the peer holds", async () => {
+    const claimant = { ...(await makeIdentity('Mallory')), userId: randomBytes(16) };
+    const { alice, bob, aliceId } = await sessionPair({ bob: claimant });
+    const [seenByAlice, seenByBob] = await readyBoth(alice.session, bob.session);
+    expect(toHex(seenByAlice.userId)).toBe(toHex(await deriveUserId(claimant.keyPair.publicKey)));
+    expect(toHex(seenByAlice.userId)).not.toBe(toHex(claimant.userId));
+    expect(toHex(seenByBob.userId)).toBe(toHex(aliceId.userId));
+  });
+
+  it('refuses a peer whose clock is more than a day away from ours, so frame times stay plausible', async () => {
+    for (const skew of [MAX_CLOCK_OFFSET_MS + 60_000, -(MAX_CLOCK_OFFSET_MS + 60_000), 2 ** 52]) {
+      const { alice, bob } = await sessionPair({ bobOptions: { now: () => Date.now() + skew } });
+      const [a] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+      expect(!a.ok && ProtocolError.is(a.error, 'BAD_CLOCK'), `skew ${skew}`).toBe(true);
+      expect(!a.ok && (a.error as Error).message).toMatch(/clock is more than a day away/);
+    }
+    const { alice, bob } = await sessionPair({
+      bobOptions: { now: () => Date.now() + MAX_CLOCK_OFFSET_MS - 60_000 },
+    });
+    await readyBoth(alice.session, bob.session);
+  });
+
+  it('lets the initiator refuse the responder before revealing its own static key', async () => {
+    const sentByAlice: Uint8Array[] = [];
+    const { alice, bob } = await sessionPair({
+      tap: (side, data) => {
+        if (side === 'a') sentByAlice.push(data);
+        return data;
+      },
+      aliceOptions: {
+        verifyPeer: async () => {
+          await Promise.resolve();
+          throw new ProtocolError('WRONG_PEER_KEY', 'Not the device the invite named.');
+        },
+      },
+    });
+    const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!a.ok && ProtocolError.is(a.error, 'WRONG_PEER_KEY')).toBe(true);
+    expect(b.ok).toBe(false);
+    // Only message 1 (ephemeral key, no payload) left Alice: her static key and name never did.
+    expect(sentByAlice.map((f) => f[3])).toEqual([FrameType.HANDSHAKE_REQUEST]);
+    expect(sentByAlice[0]!.length).toBe(FRAME_HEADER_LENGTH + 32);
+  });
+
+  it('refuses a static key with bit 255 set, which would be a second encoding of the same key', async () => {
+    const bobId = await makeIdentity('Bob');
+    const high = bobId.keyPair.publicKey.slice();
+    high[31]! |= 0x80;
+    const twin = { ...bobId, keyPair: { publicKey: high, privateKey: bobId.keyPair.privateKey } };
+    const { alice, bob } = await sessionPair({ bob: twin });
+    const [a] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!a.ok && ProtocolError.is(a.error, 'BAD_PUBLIC_KEY')).toBe(true);
+    expect(!a.ok && (a.error as Error).message).toMatch(/non-canonical identity key/);
   });
 
   it('refuses a peer that presents our own static key', async () => {

@@ -13,6 +13,14 @@
  * Handshake frames carry sequence 0 and timestamp 0 (the clock travels inside the encrypted
  * payload), so every header bit of a handshake frame is checked. A handshake that fails to
  * authenticate is reported as possible interception and never retried silently.
+ *
+ * What the peer says about itself is bounded before anything uses it: its user id is derived from
+ * its authenticated static key (user-id.ts), never read from it; its clock must lie within a day
+ * of ours (frame timestamps are then checked against it); its close reason never becomes our
+ * words (`SessionClose.peerReason` keeps it apart). `verifyPeer` lets the caller refuse the peer's
+ * static key before this side reveals its own: on the initiator, right after message 2 and before
+ * message 3 carries our static key (so a worker-invite joiner, which initiates, checks the inviter
+ * first).
  */
 import { bufferView, concatBytes, constantTimeEqual, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import type { ByteChannel } from './channel';
@@ -31,6 +39,7 @@ import { decodeHandshakePayload, encodeHandshakePayload, type HandshakePayload }
 import { createHandshake, type DhKeyPair, type NoiseHandshake } from './noise';
 import { decodeRecord, encodeRecord, type AppRecord } from './records';
 import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
+import { deriveUserId } from './user-id';
 import { PROLOGUE_LABEL, PROTOCOL_VERSION } from './version';
 
 export const DTLS_FINGERPRINT_LENGTH = 32;
@@ -38,6 +47,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Consecutive bad frames after which the session closes. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
 const MAX_CLOSE_REASON_BYTES = 256;
+/** A peer clock further than this from ours is implausible and refused (DESIGN.md, Frames). */
+export const MAX_CLOCK_OFFSET_MS = 24 * 60 * 60 * 1000;
 
 export interface SessionIdentity {
   keyPair: DhKeyPair;
@@ -58,11 +69,17 @@ export interface SessionOptions {
   maxMessageSize?: number;
   now?: () => number;
   handshakeTimeoutMs?: number;
+  /**
+   * Checks the peer's static key (authenticated by Noise) before the session opens; throw a
+   * ProtocolError to refuse it. On the initiator it runs before our static key is sent.
+   */
+  verifyPeer?: (staticKey: Uint8Array) => Promise<void>;
 }
 
 export interface PeerInfo {
   /** The peer's X25519 identity public key, authenticated by the handshake. */
   staticKey: Uint8Array;
+  /** Derived here from `staticKey` (user-id.ts); the peer does not send one. */
   userId: Uint8Array;
   displayName: string;
   capabilities: string[];
@@ -79,8 +96,14 @@ export type SessionState = 'handshaking' | 'open' | 'closed';
 
 export interface SessionClose {
   by: 'local' | 'peer' | 'error' | 'channel';
+  /** Our own sentence for why the session ended; never contains text the peer chose. */
   message: string;
   code?: ProtocolErrorCode;
+  /**
+   * The reason the peer gave in its CLOSE frame (at most 256 bytes of valid UTF-8), kept apart
+   * from `message`: it is the peer's text, to be shown only as such, made visible.
+   */
+  peerReason?: string;
 }
 
 /** One frame in or out, for the protocol inspector. Never holds plaintext. */
@@ -181,7 +204,6 @@ export function createSession(options: SessionOptions): Session {
     throw new ProtocolError('BAD_ARGUMENT', 'maxMessageSize is too small for SecMsg frames.');
   const ourPayload: HandshakePayload = {
     version: { ...PROTOCOL_VERSION },
-    userId: identity.userId,
     displayName: identity.displayName,
     clock: 0,
     capabilities: options.capabilities ?? [],
@@ -261,7 +283,7 @@ export function createSession(options: SessionOptions): Session {
     sendRaw(encodeFrame({ header, payload: message }), header);
   }
 
-  function acceptPeer(payloadBytes: Uint8Array): PeerInfo {
+  async function acceptPeer(payloadBytes: Uint8Array): Promise<PeerInfo> {
     const payload = decodeHandshakePayload(payloadBytes);
     if (
       payload.version.major !== PROTOCOL_VERSION.major ||
@@ -281,13 +303,21 @@ export function createSession(options: SessionOptions): Session {
         "The other side presented this device's own identity key: it is either this device talking to itself or someone replaying our key.",
       );
     }
+    const clockOffsetMs = payload.clock - now();
+    if (Math.abs(clockOffsetMs) > MAX_CLOCK_OFFSET_MS) {
+      throw new ProtocolError(
+        'BAD_CLOCK',
+        "The other device's clock is more than a day away from this one's. Set the right date and time on both devices, then connect again.",
+      );
+    }
+    await options.verifyPeer?.(staticKey);
     return {
       staticKey,
-      userId: payload.userId,
+      userId: await deriveUserId(staticKey),
       displayName: payload.displayName,
       capabilities: payload.capabilities,
       protocolVersion: payload.version,
-      clockOffsetMs: payload.clock - now(),
+      clockOffsetMs,
       handshakeHash: new Uint8Array(0),
       prologue: prologue.slice(),
     };
@@ -343,7 +373,7 @@ export function createSession(options: SessionOptions): Session {
       );
       return;
     }
-    const peer = acceptPeer(payload);
+    const peer = await acceptPeer(payload);
     if (header.type === FrameType.HANDSHAKE_RESPONSE) {
       sendHandshake(
         FrameType.HANDSHAKE_FINISH,
@@ -369,8 +399,13 @@ export function createSession(options: SessionOptions): Session {
     }
     const p = protector!;
     let opened;
+    let record: AppRecord | undefined;
     try {
-      opened = await p.open(data);
+      // The record is decoded before the receive counter advances: a frame that decrypts but
+      // carries a malformed record is refused like any bad frame, and advances nothing.
+      opened = await p.open(data, (header, plaintext) => {
+        if (header.type !== FrameType.CLOSE) record = decodeRecord(plaintext);
+      });
     } catch (e) {
       const error = ProtocolError.is(e)
         ? e
@@ -384,23 +419,12 @@ export function createSession(options: SessionOptions): Session {
       const reason = closeReason(plaintext);
       finish({
         by: 'peer',
-        message: reason ? `The other side ended the session: ${reason}` : 'The other side ended the session.',
+        message: 'The other side ended the session.',
+        ...(reason ? { peerReason: reason } : {}),
       });
       return;
     }
-    let record: AppRecord;
-    try {
-      record = decodeRecord(plaintext);
-    } catch (e) {
-      refuse(
-        ProtocolError.is(e)
-          ? e
-          : new ProtocolError('BAD_RECORD', 'A record could not be read.', { cause: e }),
-        data.length,
-        header,
-      );
-      return;
-    }
+    if (!record) return; // unreachable: `accept` decoded it or threw
     failures = 0;
     events.emit('frame', { at: now(), direction: 'in', header, size: data.length, result: 'ok' });
     events.emit('record', record);
