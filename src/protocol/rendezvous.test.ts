@@ -18,7 +18,10 @@ import {
   RENDEZVOUS_DAY_MS,
   deriveRendezvous,
   rendezvousDays,
+  needsRotation,
+  rendezvousKeys,
   rendezvousPair,
+  rotateRendezvous,
   rendezvousRoom,
 } from './rendezvous';
 import { isRoomId } from './signaling';
@@ -279,6 +282,52 @@ describe('rendezvousPair and rendezvousRoom', () => {
     expect(a.roomId).toBe(b.roomId);
     expect(await b.cipher.open(await a.cipher.seal({ offer: 1 }))).toEqual({ offer: 1 });
     expect((await rendezvousRoom(keptByAlice, NOON + RENDEZVOUS_DAY_MS)).roomId).not.toBe(a.roomId);
+  });
+
+  it('binds the kept pair to the two keys, and notices when either changes', async () => {
+    const alice = await generateX25519KeyPair();
+    const bob = await generateX25519KeyPair();
+    const kept = await rendezvousPair(alice, bob.publicKey);
+    expect(kept.keys).toEqual(await rendezvousKeys(bob.publicKey, alice.publicKey));
+    expect(await needsRotation(kept, alice, bob.publicKey)).toBe(false);
+    const bobsNewKey = await generateX25519KeyPair();
+    expect(await needsRotation(kept, alice, bobsNewKey.publicKey)).toBe(true);
+    // A pair kept before binding existed (schema v2): bound exactly when it derives from these keys.
+    const legacy = { secret: kept.secret, offerer: kept.offerer };
+    expect(await needsRotation(legacy, alice, bob.publicKey)).toBe(false);
+    expect(await needsRotation(legacy, alice, bobsNewKey.publicKey)).toBe(true);
+  });
+
+  it('rotates on both sides to the same new secret after an accepted key change, so an old-key holder derives nothing current', async () => {
+    const alice = await generateX25519KeyPair();
+    const bobOld = await generateX25519KeyPair();
+    const keptByAlice = await rendezvousPair(alice, bobOld.publicKey);
+    const keptByBob = await rendezvousPair(bobOld, alice.publicKey); // Bob keeps it across his reset
+    const bobNew = await generateX25519KeyPair();
+    // Bob rotates as soon as he meets Alice on his new key; Alice when she accepts it.
+    expect(await needsRotation(keptByBob, bobNew, alice.publicKey)).toBe(true);
+    const bobs = await rotateRendezvous(keptByBob, bobNew, alice.publicKey);
+    const alices = await rotateRendezvous(keptByAlice, alice, bobNew.publicKey);
+    expect(alices.secret).toEqual(bobs.secret);
+    expect(alices.offerer).toBe(!bobs.offerer);
+    expect(await needsRotation(alices, alice, bobNew.publicKey)).toBe(false);
+    const [ra, rb] = [await rendezvousRoom(alices, NOON), await rendezvousRoom(bobs, NOON)];
+    expect(ra.roomId).toBe(rb.roomId);
+    expect(await rb.cipher.open(await ra.cipher.seal('hi'))).toBe('hi');
+
+    // Whoever holds Bob's old private key (and even the old pair secret) computes only old rooms.
+    const current = new Set([ra.roomId, toHex(alices.secret)]);
+    const guesses = [
+      await rendezvousPair(bobOld, alice.publicKey),
+      keptByBob,
+      await rotateRendezvous(keptByBob, bobOld, alice.publicKey),
+    ];
+    for (const g of guesses) {
+      expect(current.has(toHex(g.secret))).toBe(false);
+      for (const day of [NOON - RENDEZVOUS_DAY_MS, NOON, NOON + RENDEZVOUS_DAY_MS]) {
+        expect(current.has((await rendezvousRoom(g, day)).roomId)).toBe(false);
+      }
+    }
   });
 
   it('refuses a secret that is not 32 bytes', async () => {

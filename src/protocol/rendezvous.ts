@@ -37,6 +37,22 @@
  *             byte), the offerer sealing as 'inviter' (0x49), the answerer as 'joiner' (0x4a), so a
  *             blob reflected back to its sender does not open.
  *
+ * Binding and rotation. The pair also keeps `keys`, naming the two identity keys its secret is
+ * bound to; when either side's identity key changes and the change is trusted, the secret
+ * rotates, so whoever holds an old private key (or the old secret) derives no current room:
+ *
+ *   keys    = SHA-256("SecMsg/0.1 rendezvous keys" ‖ lo ‖ hi)            32, lo/hi as above
+ *   secret' = HKDF-SHA256(IKM = X25519(my private key, their public key), salt = secret,
+ *                         info = "SecMsg/0.1 rendezvous rotate" ‖ lo' ‖ hi', 32)
+ *   offerer' = my public key is lo'
+ *
+ * Each side rotates on its own, with no message between them, when it holds a trusted session in
+ * which the two current identity keys are not the ones `keys` names (see `needsRotation`): the
+ * side whose key changed at once (it knows its own new key and the other's pinned key), the other
+ * side when its user accepts the new key. Both then compute the same secret', since X25519(a, B')
+ * = X25519(b', A). If the user refuses the new key, that side keeps the old secret and the two
+ * never meet again, which is what refusing means.
+ *
  * Day rule (`rendezvousDays`): a device joins the room of its own UTC day and, within
  * RENDEZVOUS_CLOCK_SKEW_MS (10 minutes) of a UTC midnight, also the room of the day on the other
  * side of it. Two clocks that differ by at most that much always share a room.
@@ -49,7 +65,7 @@
  * so the worker can replay an earlier blob of the same day to a device: the Noise handshake
  * (fresh ephemeral keys) makes that a failed connection at worst, never a session.
  */
-import { concatBytes, toBase64Url, utf8 } from '../crypto/bytes';
+import { concatBytes, constantTimeEqual, toBase64Url, utf8 } from '../crypto/bytes';
 import { CryptoError } from '../crypto/errors';
 import { hkdfSha256 } from '../crypto/hkdf';
 import { type X25519KeyPair, X25519_KEY_LENGTH, x25519SharedSecret } from '../crypto/x25519';
@@ -60,6 +76,8 @@ export const RENDEZVOUS_LABEL = 'SecMsg/0.1 rendezvous';
 const PAIR_INFO = 'SecMsg/0.1 rendezvous pair';
 const ROOM_INFO = 'SecMsg/0.1 rendezvous room';
 const SIGNALING_INFO = 'SecMsg/0.1 rendezvous signaling';
+const KEYS_LABEL = 'SecMsg/0.1 rendezvous keys';
+const ROTATE_INFO = 'SecMsg/0.1 rendezvous rotate';
 /** One UTC day: rendezvous rooms change at every UTC midnight. */
 export const RENDEZVOUS_DAY_MS = 86_400_000;
 /** How far apart two devices' clocks may be and still meet around midnight. */
@@ -85,6 +103,11 @@ export interface RendezvousPair {
   readonly secret: Uint8Array;
   /** True on the side whose public key sorted first at pairing: it makes the WebRTC offer. */
   readonly offerer: boolean;
+  /**
+   * SHA-256("SecMsg/0.1 rendezvous keys" ‖ lo ‖ hi) of the two identity keys the secret is bound
+   * to. Absent on pairs kept before binding existed (then `needsRotation` recomputes it).
+   */
+  readonly keys?: Uint8Array;
 }
 
 /** Unsigned lexicographic order of two byte strings of the same length. */
@@ -115,6 +138,46 @@ function checkPublicKey(key: unknown, name: string): asserts key is Uint8Array {
   }
 }
 
+/** The two public keys in bytewise order; equal keys are refused (OWN_KEY). */
+function ordered(
+  myPublicKey: Uint8Array,
+  theirPublicKey: Uint8Array,
+): { lo: Uint8Array; hi: Uint8Array; offerer: boolean } {
+  checkPublicKey(myPublicKey, 'myKeyPair.publicKey');
+  checkPublicKey(theirPublicKey, 'theirPublicKey');
+  const order = compareBytes(myPublicKey, theirPublicKey);
+  if (order === 0) {
+    throw new ProtocolError('OWN_KEY', "The contact's key is this device's own identity key.");
+  }
+  const offerer = order < 0;
+  return offerer
+    ? { lo: myPublicKey, hi: theirPublicKey, offerer }
+    : { lo: theirPublicKey, hi: myPublicKey, offerer };
+}
+
+async function agree(myKeyPair: X25519KeyPair, theirPublicKey: Uint8Array): Promise<Uint8Array> {
+  try {
+    return await x25519SharedSecret(myKeyPair.privateKey, theirPublicKey);
+  } catch (e) {
+    if (CryptoError.is(e, 'BAD_PUBLIC_KEY')) {
+      throw new ProtocolError('BAD_PUBLIC_KEY', "The contact's identity key is not a valid X25519 key.", {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+/** What `RendezvousPair.keys` holds for these two identity public keys (either order). */
+export async function rendezvousKeys(
+  myPublicKey: Uint8Array,
+  theirPublicKey: Uint8Array,
+): Promise<Uint8Array> {
+  const { lo, hi } = ordered(myPublicKey, theirPublicKey);
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', concatBytes(utf8(KEYS_LABEL), lo, hi));
+  return new Uint8Array(digest);
+}
+
 /**
  * The pair's rendezvous secret and this side's role, from this device's identity key pair and the
  * contact's identity public key (the key pinned for it). Computed once, at pairing, and kept.
@@ -127,28 +190,58 @@ export async function rendezvousPair(
   myKeyPair: X25519KeyPair,
   theirPublicKey: Uint8Array,
 ): Promise<RendezvousPair> {
-  checkPublicKey(myKeyPair.publicKey, 'myKeyPair.publicKey');
-  checkPublicKey(theirPublicKey, 'theirPublicKey');
-  const order = compareBytes(myKeyPair.publicKey, theirPublicKey);
-  if (order === 0) {
-    throw new ProtocolError('OWN_KEY', "The contact's key is this device's own identity key.");
-  }
-  let shared: Uint8Array;
-  try {
-    shared = await x25519SharedSecret(myKeyPair.privateKey, theirPublicKey);
-  } catch (e) {
-    if (CryptoError.is(e, 'BAD_PUBLIC_KEY')) {
-      throw new ProtocolError('BAD_PUBLIC_KEY', "The contact's identity key is not a valid X25519 key.", {
-        cause: e,
-      });
-    }
-    throw e;
-  }
-  const offerer = order < 0;
-  const [lo, hi] = offerer ? [myKeyPair.publicKey, theirPublicKey] : [theirPublicKey, myKeyPair.publicKey];
+  const { lo, hi, offerer } = ordered(myKeyPair.publicKey, theirPublicKey);
+  const shared = await agree(myKeyPair, theirPublicKey);
   const salt = concatBytes(utf8(RENDEZVOUS_LABEL), lo, hi);
   try {
-    return { secret: await hkdfSha256(shared, salt, utf8(PAIR_INFO), KEY_LENGTH), offerer };
+    return {
+      secret: await hkdfSha256(shared, salt, utf8(PAIR_INFO), KEY_LENGTH),
+      offerer,
+      keys: await rendezvousKeys(lo, hi),
+    };
+  } finally {
+    shared.fill(0);
+  }
+}
+
+/**
+ * Whether `pair` must rotate before this side meets the contact again: true when the secret is
+ * not bound to these two current identity keys. For a pair kept without `keys`, it is bound to
+ * them exactly when rendezvousPair would derive the same secret from them now.
+ */
+export async function needsRotation(
+  pair: RendezvousPair,
+  myKeyPair: X25519KeyPair,
+  theirPublicKey: Uint8Array,
+): Promise<boolean> {
+  if (pair.keys !== undefined) {
+    return !constantTimeEqual(pair.keys, await rendezvousKeys(myKeyPair.publicKey, theirPublicKey));
+  }
+  const fresh = await rendezvousPair(myKeyPair, theirPublicKey);
+  return !constantTimeEqual(fresh.secret, pair.secret);
+}
+
+/**
+ * The pair after a trusted identity key change: a new secret from the old one and the X25519
+ * agreement of the two current keys, the roles from their order, bound to them (see the header).
+ */
+export async function rotateRendezvous(
+  pair: RendezvousPair,
+  myKeyPair: X25519KeyPair,
+  theirPublicKey: Uint8Array,
+): Promise<RendezvousPair> {
+  if (!(pair.secret instanceof Uint8Array) || pair.secret.length !== KEY_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `The rendezvous secret must be ${KEY_LENGTH} bytes.`);
+  }
+  const { lo, hi, offerer } = ordered(myKeyPair.publicKey, theirPublicKey);
+  const shared = await agree(myKeyPair, theirPublicKey);
+  try {
+    const info = concatBytes(utf8(ROTATE_INFO), lo, hi);
+    return {
+      secret: await hkdfSha256(shared, pair.secret, info, KEY_LENGTH),
+      offerer,
+      keys: await rendezvousKeys(lo, hi),
+    };
   } finally {
     shared.fill(0);
   }
