@@ -58,9 +58,11 @@ export type FuzzCase =
     }
   | { readonly kind: 'ws-third-peer'; readonly label: string; readonly leaveFirst: boolean }
   | {
+      /** Both peers say `done` (b first), then a sends `after`, which the used room ignores. */
       readonly kind: 'ws-after-done';
       readonly label: string;
-      readonly withPeer: boolean;
+      /** a first says `done` alone (which must not count), before b joins. */
+      readonly doneAloneFirst: boolean;
       readonly after: readonly Step[];
     }
   | {
@@ -164,8 +166,11 @@ export interface FramesOutcome {
   readonly relayed: readonly string[];
   /** True when the other peer is then told the fuzzing peer left (`peer-left`). */
   readonly peerLeft: boolean;
-  /** True when `done` closed the room (the other peer is closed with 1000 too). */
-  readonly done: boolean;
+  /**
+   * True when a `done` from the fuzzing peer reached the room. It closes nobody: it counts when the
+   * other peer is there (so that peer's own `done` then uses the room), and is ignored when alone.
+   */
+  readonly saidDone: boolean;
   /** Pongs the fuzzing peer may get: at least `min`, at most `max`. */
   readonly pongs: { readonly min: number; readonly max: number };
   /** Steps whose own `expect` the contract contradicts (a generator/contract drift). */
@@ -183,6 +188,7 @@ export function simulateFrames(steps: readonly Step[], withPeer: boolean): Frame
   const relayed: string[] = [];
   const disagreements: string[] = [];
   let count = 0;
+  let saidDone = false;
   let min = 0;
   let max = 0;
   for (let i = 0; i < steps.length; i++) {
@@ -210,17 +216,8 @@ export function simulateFrames(steps: readonly Step[], withPeer: boolean): Frame
           min++;
           max++;
         } else {
-          // done: everyone is closed normally, nobody is told anyone left.
-          for (const later of steps.slice(i + 1))
-            if ('text' in later.frame && later.frame.text === PING_FRAME) max++;
-          return {
-            end: { by: 'worker', code: NORMAL_CLOSURE, reason: 'pairing finished', at: i },
-            relayed,
-            peerLeft: false,
-            done: true,
-            pongs: { min, max },
-            disagreements,
-          };
+          // done: no answer; one peer's `done` alone never uses the room.
+          saidDone = true;
         }
         continue;
       } catch (e) {
@@ -241,7 +238,7 @@ export function simulateFrames(steps: readonly Step[], withPeer: boolean): Frame
       end: { by: 'worker', code, reason, at: i },
       relayed,
       peerLeft: withPeer,
-      done: false,
+      saidDone,
       pongs: { min, max },
       disagreements,
     };
@@ -250,7 +247,7 @@ export function simulateFrames(steps: readonly Step[], withPeer: boolean): Frame
     end: { by: 'client' },
     relayed,
     peerLeft: withPeer,
-    done: false,
+    saidDone,
     pongs: { min, max },
     disagreements,
   };
@@ -804,11 +801,11 @@ export function generateCase(rng: Rng, index: number, wranglerBugs = false): Fuz
   }
   if (r < 95) {
     const after = Array.from({ length: rng.int(5) }, () => anyStep(rng));
-    const withPeer = rng.chance(0.8);
+    const doneAloneFirst = !rng.chance(0.8);
     return {
       kind: 'ws-after-done',
-      label: name(`${after.length} frames after done${withPeer ? '' : ', alone'}`),
-      withPeer,
+      label: name(`${after.length} frames after done${doneAloneFirst ? ', a done alone first' : ''}`),
+      doneAloneFirst,
       after,
     };
   }

@@ -16,7 +16,8 @@
  *
  * Close codes the fuzzing side may see, and why:
  *   4000–4006  the worker's documented refusals (SignalingCloseCode);
- *   1000       "pairing finished" after `done`, or the worker's answer when the client closes;
+ *   1000       "pairing finished" once both peers said `done`, or the worker's answer when the
+ *              client closes;
  *   client-chosen 3000–4999 echoed back when the client closed with it (the runtime echoes);
  *   1005       a close frame without a code, only as the answer to the client's own close;
  *   1006       Node's WebSocket when the upgrade itself was refused with an HTTP status
@@ -58,6 +59,9 @@ const STEP_MS = 8_000;
 const DEFERRED_CLOSE_MS = 20_000;
 const PEER_LEFT = '{"t":"peer-left"}';
 const PEER_JOINED = '{"t":"peer-joined"}';
+const DONE = '{"t":"done"}';
+/** A ping that is not byte-for-byte PING_FRAME: the room answers it, after every earlier frame. */
+const ROOM_PING = '{ "t": "ping" }';
 /** What may leak from a server into a body or a close reason: none of it is allowed. */
 const LEAK =
   /\n\s+at\s|\.(?:ts|js|mjs|c\+\+):\d+|\b(?:TypeError|RangeError|SyntaxError|ReferenceError)\b|\bkj\/|workerd|jsg|stack/i;
@@ -410,22 +414,30 @@ async function runWsFrames(
       await nextIs(b, want, 'b');
       report.ws.relayed++;
     }
-    if (outcome.done) {
-      await closingThenCheck(b, NORMAL_CLOSURE, 'pairing finished', `${c.label}: b`);
+    if (outcome.peerLeft) await nextIs(b, PEER_LEFT, 'b');
+    await nothingPending(b, 'b');
+    if (outcome.saidDone) {
+      // a's `done` counted (b was there), so b's own uses the room, although a is gone.
+      b.send(DONE);
+      await closedWith(b, NORMAL_CLOSURE, 'pairing finished', 'b (after its own done)');
+      const late = scope.peer(url);
+      await closedWith(
+        late,
+        SignalingCloseCode.INVITE_USED,
+        closeReason(SignalingCloseCode.INVITE_USED),
+        'a late join',
+      );
     } else {
-      if (outcome.peerLeft) await nextIs(b, PEER_LEFT, 'b');
-      await nothingPending(b, 'b');
       b.close(NORMAL_CLOSURE);
     }
-  }
-  if (outcome.done) {
+  } else if (outcome.saidDone) {
+    // a said `done` alone: ignored, so a later peer's `done`, alone too, does not use the room.
     const late = scope.peer(url);
-    await closedWith(
-      late,
-      SignalingCloseCode.INVITE_USED,
-      closeReason(SignalingCloseCode.INVITE_USED),
-      'a late join',
-    );
+    await hello(late, 0);
+    late.send(DONE);
+    late.send(ROOM_PING);
+    await nextIs(late, PONG_FRAME, 'a late join (after its done, alone)');
+    late.close(NORMAL_CLOSURE);
   }
 }
 
@@ -472,15 +484,34 @@ async function runAfterDone(
   scope: Scope,
 ): Promise<void> {
   const url = `${target.wsUrl}${ROOM_PATH_PREFIX}${randomRoomId()}`;
-  const { a, b } = await join(scope, url, c.withPeer);
+  let a: WsPeer;
+  let b: WsPeer;
+  if (c.doneAloneFirst) {
+    a = scope.peer(url);
+    await hello(a, 0);
+    a.send(DONE); // alone: ignored, no answer, a stays
+    a.send(ROOM_PING);
+    await nextIs(a, PONG_FRAME, 'a (after its done, alone)');
+    b = scope.peer(url);
+    await hello(b, 1);
+    await nextIs(a, PEER_JOINED, 'a');
+  } else {
+    ({ a, b } = await pair(scope, url));
+  }
+  // b's `done` counts (a is there) but closes nobody; a's then uses the room, so what a sends
+  // after it arrives in a used room, from a peer it closed, and is ignored.
+  b.send(DONE);
+  b.send(ROOM_PING);
+  await nextIs(b, PONG_FRAME, 'b (after its done)');
+  await nothingPending(a, 'a (after b said done)');
   const toA: string[] = [];
   const toB: string[] = [];
   a.drain((f) => toA.push(f));
-  b?.drain((f) => toB.push(f));
-  a.send('{"t":"done"}');
+  b.drain((f) => toB.push(f));
+  a.send(DONE);
   for (const step of c.after) a.send('text' in step.frame ? step.frame.text : step.frame.bytes);
   await closedWith(a, NORMAL_CLOSURE, 'pairing finished', 'a');
-  if (b !== null) await closingThenCheck(b, NORMAL_CLOSURE, 'pairing finished', `${c.label}: b`);
+  await closingThenCheck(b, NORMAL_CLOSURE, 'pairing finished', `${c.label}: b`);
   expect(
     toA.every((f) => f === PONG_FRAME),
     `a got ${toA.find((f) => f !== PONG_FRAME)?.slice(0, 80)} after done`,

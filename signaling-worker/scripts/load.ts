@@ -1,8 +1,9 @@
 /**
  * Load test of the signaling worker ("Nothing lost", item 5): N rooms × 2 peers on loopback, each
- * peer sending M blobs over the real protocol, then `done`. Checks that every blob reaches the
- * other peer of its own room exactly once, unchanged and in order, that nothing else arrives, and
- * that every peer is closed with 1000 "pairing finished" at the end and by nothing before.
+ * peer sending M blobs over the real protocol, then `done` once it has all of the other's (the
+ * room is used when both have said it). Checks that every blob reaches the other peer of its own
+ * room exactly once, unchanged and in order, that nothing else arrives, and that every peer is
+ * closed with 1000 "pairing finished" once both have said `done`, and by nothing before.
  *
  *   npx tsx signaling-worker/scripts/load.ts [--rooms 200] [--messages 50] [--timeout 120]
  *                                            [--joins 10] [--max-blob 1024] [--url http://127.0.0.1:8787]
@@ -36,8 +37,8 @@ const JOIN_TIMEOUT_MS = 15_000;
 const DELIVERY_TIMEOUT_MS = 30_000;
 /**
  * Generous: after the worker closes a peer from another socket's event (here: the other peer's
- * `done`), workerd sends the close frame at once but keeps the TCP connection ~10 s longer, and
- * Node's WebSocket reports the close only when the connection is gone.
+ * `done`, when it is the second), workerd sends the close frame at once but keeps the TCP
+ * connection ~10 s longer, and Node's WebSocket reports the close only when the connection is gone.
  */
 const CLOSE_TIMEOUT_MS = 20_000;
 const FINISHED_REASON = 'pairing finished';
@@ -171,7 +172,8 @@ async function runRoom(
   const watch = createWatch(signal);
   /** When the latest blob from each side reached the other side. */
   const lastArrival = { a: 0, b: 0 };
-  let doneSent = false;
+  /** Which sides have sent `done`: the worker closes nobody before both have. */
+  const doneSent = { a: false, b: false };
   const closedEarly: string[] = [];
 
   for (const side of ['a', 'b'] as const) {
@@ -197,7 +199,7 @@ async function runRoom(
       const key = `${closed.code}${closed.reason === '' ? '' : ` ${closed.reason}`}`;
       tallies.closes.set(key, (tallies.closes.get(key) ?? 0) + 1);
       tallies.phases.closed = Date.now();
-      if (!doneSent) {
+      if (!doneSent.a || !doneSent.b) {
         closedEarly.push(`${side} closed with ${key}`);
         if (isSignalingCloseCode(closed.code)) tallies.refused++;
       }
@@ -211,8 +213,8 @@ async function runRoom(
 
   const sendAll = async (from: Side): Promise<void> => {
     const peer = peers[from];
-    // `a` ends the pairing with `done`, which counts against its rate limit like a blob.
-    const items = MESSAGES + (from === 'a' ? 1 : 0);
+    // Each side ends the pairing with `done`, which counts against its rate limit like a blob.
+    const items = MESSAGES + 1;
     for (let first = 0; first < items; first += RATE_LIMIT_MESSAGES) {
       if (first > 0) await sleepUntil(lastArrival[from] + RATE_LIMIT_WINDOW_MS + WINDOW_MARGIN_MS, signal);
       if (signal.aborted) throw new Error(`room ${index}: stopped before ${from}'s blob ${first}`);
@@ -233,11 +235,14 @@ async function runRoom(
         `room ${index}: ${from}'s blobs up to ${upTo} at ${other(from)}`,
       );
       if (end > MESSAGES) {
-        await watch.until(() => {
-          stillOpen();
-          return ledger.delivered(index, 'b') >= MESSAGES;
-        }, `room ${index}: all of b's blobs at a`);
-        doneSent = true;
+        await watch.until(
+          () => {
+            stillOpen();
+            return ledger.delivered(index, other(from)) >= MESSAGES;
+          },
+          `room ${index}: all of ${other(from)}'s blobs at ${from}`,
+        );
+        doneSent[from] = true;
         peer.send(encodeClientMessage({ t: 'done' }));
       }
     }

@@ -5,8 +5,18 @@
  * its WebSockets stay open (hibernation), so
  *   - who is in the room is the set of accepted WebSockets (`ctx.getWebSockets()`),
  *   - each peer's id and rate-limit window live in its WebSocket attachment,
- *   - "used" lives in storage, and the inactivity deadline is the storage alarm.
+ *   - the ids of the peers whose `done` counted, and "used", live in storage, and the inactivity
+ *     deadline is the storage alarm (whose expiry deletes all of it).
  * The class has no fields of its own.
+ *
+ * The worker cannot tell an invite room (two people pairing once; both send `done`) from the
+ * rendezvous room of two contacts (reused every day; nobody sends `done`), so one peer alone must
+ * not be able to burn a room: it is used only when two distinct peers' `done`s have counted. A
+ * `done` counts when another peer is in the room or has already had its own `done` counted (so
+ * the usual end still works: one side says `done` and leaves at once, the other says it a moment
+ * later); a `done` from a peer alone in a room where nobody else has said it is ignored. That is
+ * enough: one WebSocket alone can never burn a room. Two sockets of one party that knows the room
+ * id could, but such a party can already take both places of an invite room and spoil it anyway.
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
@@ -29,8 +39,10 @@ import {
 } from '../../src/protocol/signaling';
 import { refuseWebSocket, textResponse } from './responses';
 
-/** Storage key: present (true) once a peer has sent `done`. */
+/** Storage key: present (true) once two distinct peers' `done`s have counted. */
 const USED_KEY = 'used';
+/** Storage key: the ids of the peers whose `done` counted, while the room is not yet used. */
+const DONE_KEY = 'done';
 
 /** A peer's bookkeeping, kept in its WebSocket's attachment so that it survives hibernation. */
 interface Peer {
@@ -136,7 +148,7 @@ export class Room extends DurableObject<Env> {
           ws.send(encodeServerMessage({ t: 'pong' }));
           return;
         case 'done':
-          await this.finish();
+          await this.done(peer.id);
           return;
       }
     } catch (e) {
@@ -152,7 +164,7 @@ export class Room extends DurableObject<Env> {
     this.left(ws);
   }
 
-  /** Inactivity expiry, or the end of a used room's retention. */
+  /** Inactivity expiry (which forgets counted `done`s too), or the end of a used room's retention. */
   override async alarm(): Promise<void> {
     if ((await this.ctx.storage.get(USED_KEY)) !== true) {
       for (const ws of this.ctx.getWebSockets()) {
@@ -180,10 +192,37 @@ export class Room extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + ROOM_IDLE_MS);
   }
 
-  /** `done`: the room is used for good; everyone is closed normally. */
+  /**
+   * A peer said `done`. It counts only when another peer is here or has already had its `done`
+   * counted (see the header), and once a peer; the second one (MAX_PEERS: both peers of a
+   * pairing) uses the room.
+   * An uncounted `done` is ignored: no reply, and the sender stays.
+   */
+  private async done(id: string): Promise<void> {
+    const counted = await this.countedDone();
+    if (counted.includes(id)) return;
+    if (counted.length === 0 && this.peers(id).length === 0) return;
+    if (counted.length + 1 >= MAX_PEERS) {
+      await this.finish();
+      return;
+    }
+    await this.ctx.storage.put(DONE_KEY, [...counted, id]);
+    await this.keepAlive();
+  }
+
+  /** The ids of the peers whose `done` counted, as stored (at most MAX_PEERS - 1 of them). */
+  private async countedDone(): Promise<string[]> {
+    const value: unknown = await this.ctx.storage.get(DONE_KEY);
+    if (!Array.isArray(value)) return [];
+    return value.filter((id): id is string => typeof id === 'string');
+  }
+
+  /** Two peers said `done`: the room is used for good; everyone is closed normally. */
   private async finish(): Promise<void> {
     await this.ctx.storage.put(USED_KEY, true);
     await this.ctx.storage.setAlarm(Date.now() + USED_ROOM_RETENTION_MS);
+    // Last: a failure before it leaves a used room with a stale list, which the alarm deletes.
+    await this.ctx.storage.delete(DONE_KEY);
     for (const ws of this.ctx.getWebSockets()) {
       this.expel(ws, readPeer(ws), NORMAL_CLOSURE, 'pairing finished', false);
     }

@@ -94,6 +94,16 @@ export class Client {
     if (text !== PONG_FRAME) throw new Error(`Expected nothing but the pong, got ${text}`);
   }
 
+  /**
+   * Waits until the room has handled every frame this client sent before: a ping that is not
+   * byte-for-byte PING_FRAME goes through the room (it counts against the rate limit), after them.
+   */
+  async expectHandled(): Promise<void> {
+    this.send('{ "t": "ping" }');
+    const text = await this.nextText();
+    if (text !== PONG_FRAME) throw new Error(`Expected the room's pong, got ${text}`);
+  }
+
   async closeCode(): Promise<Closed> {
     return Promise.race([this.closed, timeout<Closed>('the close')]);
   }

@@ -9,8 +9,11 @@
  *      │◀── {"t":"peer-joined"} ────────────│──── {"t":"hello","peers":1} ───────────────▶│
  *      │── {"t":"blob","d":"<offer>"} ─────▶│──── {"t":"blob","d":"<offer>"} ────────────▶│
  *      │◀── {"t":"blob","d":"<answer>"} ────│◀─────────── {"t":"blob","d":"<answer>"} ────│
- *      │── {"t":"done"} ───────────────────▶│ the room is marked used, for good            │
- *      │◀── close 1000 ─────────────────────│──── close 1000 ────────────────────────────▶│
+ *      │── {"t":"done"}, then close ───────▶│ counts: the joiner is in the room           │
+ *                                           │──── {"t":"peer-left"} ─────────────────────▶│
+ *                                           │◀──────────────────────────── {"t":"done"} ──│
+ *                                           │ counts too: the room is used, for good      │
+ *                                           │──── close 1000 "pairing finished" ─────────▶│
  *                                           │◀────────── a later join with the same invite │
  *                                           │──── close 4005 "invite already used" ──────▶│
  *
@@ -20,6 +23,11 @@
  * - Text frames only, one JSON object each, every field validated (unknown fields are refused).
  * - At most two peers a room. A blob sent while alone is dropped: wait for `hello` with
  *   `peers: 1` or for `peer-joined` before sending.
+ * - `{"t":"done"}` ends an invite's pairing: each side sends it once its session is ready, and may
+ *   close right after. The room is used for good (later joins hear 4005) once two different
+ *   peers' `done`s have counted. A `done` counts when another peer is in the room or has already
+ *   had its `done` counted, and once a peer; one from a peer alone in a room where nobody else has
+ *   said it is ignored (no reply, no close). Rendezvous rooms, which are reused, never send it.
  * - `{"t":"ping"}` (exactly those bytes) is answered `{"t":"pong"}` by the runtime without waking
  *   the room; it keeps proxies from dropping an idle connection and does not count as activity.
  * - The worker closes with the codes in `SignalingCloseCode`; `closeCodeMessage` words them.
@@ -63,7 +71,7 @@ export type ServerMessage =
   | { readonly t: 'pong' };
 
 /**
- * WebSocket close codes the worker uses. 1000 means the room closed because a peer sent `done`;
+ * WebSocket close codes the worker uses. 1000 means the room closed because both peers sent `done`;
  * 1011 means the worker failed unexpectedly.
  */
 export const SignalingCloseCode = {
@@ -77,7 +85,7 @@ export const SignalingCloseCode = {
   RATE_LIMITED: 4003,
   /** No activity for ROOM_IDLE_MS; the room was deleted. */
   ROOM_EXPIRED: 4004,
-  /** A peer sent `done` earlier: this invite was used, and its room is closed for good. */
+  /** Both peers sent `done` earlier: this invite was used, and its room is closed for good. */
   INVITE_USED: 4005,
   /** The path did not name a well-formed room id. */
   BAD_REQUEST: 4006,
