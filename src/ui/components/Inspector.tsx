@@ -7,6 +7,7 @@ import {
   type PathInfo,
 } from '../../app/inspector';
 import type { SecurityEvent, SecurityEventKind } from '../../store/types';
+import { formatTime, timeAttribute } from '../format-time';
 import './Inspector.css';
 
 const EVENT_LABELS: Record<SecurityEventKind, string> = {
@@ -38,15 +39,6 @@ const WARNING_KINDS: ReadonlySet<SecurityEventKind> = new Set<SecurityEventKind>
 
 /** How long the Blob URL of an export lives after its download starts. */
 const REVOKE_AFTER_MS = 1_000;
-
-const clock = (ms: number): string =>
-  new Date(ms).toLocaleTimeString(undefined, {
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    fractionalSecondDigits: 3,
-    hour12: false,
-  });
 
 const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 
@@ -98,7 +90,7 @@ function FrameRow(props: { frame: InspectorFrame }) {
       <td class="inspector-num">
         <Show when={f().timestamp !== undefined} fallback={<Missing />}>
           <Show when={f().timestamp} fallback={'0 (none)'}>
-            {(ts) => <time datetime={new Date(ts()).toISOString()}>{clock(ts())}</time>}
+            {(ts) => <time datetime={timeAttribute(ts())}>{formatTime(ts(), 'precise')}</time>}
           </Show>
         </Show>
       </td>
@@ -293,7 +285,7 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
         <For each={events()} fallback={<li>No security events for this contact.</li>}>
           {(event) => (
             <li classList={{ 'inspector-event-warning': WARNING_KINDS.has(event.kind) }}>
-              <time datetime={new Date(event.at).toISOString()}>{new Date(event.at).toLocaleString()}</time>
+              <time datetime={timeAttribute(event.at)}>{formatTime(event.at)}</time>
               <strong> {EVENT_LABELS[event.kind]}: </strong>
               <span>{event.detail}</span>
             </li>

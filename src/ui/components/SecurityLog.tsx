@@ -1,5 +1,6 @@
 import { For, Show } from 'solid-js';
 import type { SecurityEvent } from '../../store/types';
+import { formatTime, timeAttribute } from '../format-time';
 
 /** A contact's security log, oldest first, as text. */
 export function SecurityLog(props: { events: readonly SecurityEvent[] }) {
@@ -11,8 +12,7 @@ export function SecurityLog(props: { events: readonly SecurityEvent[] }) {
           <For each={props.events}>
             {(e) => (
               <li data-kind={e.kind}>
-                <time dateTime={new Date(e.at).toISOString()}>{new Date(e.at).toLocaleString()}</time>{' '}
-                {e.detail}
+                <time dateTime={timeAttribute(e.at)}>{formatTime(e.at)}</time> {e.detail}
               </li>
             )}
           </For>

@@ -2,6 +2,7 @@ import { For, Show, Suspense, createMemo, createSignal, lazy, onCleanup, onMount
 import type { MessageState } from '../../store/types';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
+import { formatTime, timeAttribute } from '../format-time';
 import { SecurityLog } from '../components/SecurityLog';
 
 // The inspector is for those who want to look: it loads when first opened.
@@ -155,9 +156,7 @@ export function ChatPage(props: { contactId: string }) {
               {(m) => (
                 <li classList={{ mine: m.direction === 'out' }}>
                   <span class="who">{m.direction === 'out' ? 'You' : c().name}</span>{' '}
-                  <time dateTime={new Date(m.sentAt).toISOString()}>
-                    {new Date(m.sentAt).toLocaleTimeString()}
-                  </time>
+                  <time dateTime={timeAttribute(m.sentAt)}>{formatTime(m.sentAt, 'time')}</time>
                   <p class="body">{m.body}</p>
                   <Show when={m.direction === 'out'}>
                     <span class="state" data-state={m.state}>

@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { UNKNOWN_TIME, formatTime, timeAttribute, type TimeStyle } from './format-time';
+
+const STYLES: readonly TimeStyle[] = ['time', 'date-time', 'precise'];
+const NOON_UTC = Date.UTC(2026, 0, 15, 12, 34, 56, 789);
+
+describe('formatTime', () => {
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+    ['2^53 − 1 (a peer’s largest sentAt)', Number.MAX_SAFE_INTEGER],
+    ['-(2^53 − 1)', -Number.MAX_SAFE_INTEGER],
+    ['one past the last Date', 8.64e15 + 1],
+    ['Number.MAX_VALUE', Number.MAX_VALUE],
+  ])('reads "an unknown time" for %s instead of throwing RangeError', (_label, ms) => {
+    for (const style of STYLES) expect(formatTime(ms, style)).toBe(UNKNOWN_TIME);
+  });
+
+  it('reads "an unknown time" for a value that is not a number at all (a damaged record)', () => {
+    expect(formatTime('soon' as unknown as number)).toBe(UNKNOWN_TIME);
+    expect(formatTime(undefined as unknown as number)).toBe(UNKNOWN_TIME);
+  });
+
+  it('formats a time as toLocaleTimeString / toLocaleString do, and the inspector clock to the millisecond', () => {
+    const d = new Date(NOON_UTC);
+    expect(formatTime(NOON_UTC, 'time')).toBe(d.toLocaleTimeString());
+    expect(formatTime(NOON_UTC, 'date-time')).toBe(d.toLocaleString());
+    expect(formatTime(NOON_UTC)).toBe(d.toLocaleString());
+    expect(formatTime(NOON_UTC, 'precise')).toMatch(/\b\d{2}\D\d{2}\D\d{2}\D789\b/);
+  });
+
+  it('formats times before 1970 and the last times a Date holds', () => {
+    for (const ms of [-1, -8.64e15, 8.64e15, 0]) {
+      for (const style of STYLES) {
+        const text = formatTime(ms, style);
+        expect(text).not.toBe(UNKNOWN_TIME);
+        expect(text).not.toMatch(/Invalid/);
+      }
+    }
+  });
+
+  it('never throws and never reads "Invalid Date", for any number', () => {
+    fc.assert(
+      fc.property(fc.double(), fc.constantFrom(...STYLES), (ms, style) => {
+        const text = formatTime(ms, style);
+        expect(text).not.toBe('');
+        expect(text).not.toMatch(/Invalid/);
+      }),
+    );
+  });
+});
+
+describe('timeAttribute', () => {
+  it('is the ISO time in UTC for an ordinary time', () => {
+    expect(timeAttribute(NOON_UTC)).toBe('2026-01-15T12:34:56.789Z');
+    expect(timeAttribute(-1)).toBe('1969-12-31T23:59:59.999Z');
+  });
+
+  it('is undefined (no attribute) where toISOString would throw or write a year HTML cannot read', () => {
+    for (const ms of [Number.NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, 8.64e15, -8.64e15]) {
+      expect(timeAttribute(ms)).toBeUndefined();
+    }
+    expect(timeAttribute(Date.UTC(10_000, 0, 1))).toBeUndefined();
+    const yearOne = new Date('0001-01-01T00:00:00.000Z').getTime();
+    expect(timeAttribute(yearOne)).toBe('0001-01-01T00:00:00.000Z');
+    expect(timeAttribute(yearOne - 1)).toBeUndefined();
+  });
+
+  it('never throws, for any number', () => {
+    fc.assert(
+      fc.property(fc.double(), (ms) => {
+        const value = timeAttribute(ms);
+        if (value !== undefined) expect(value).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      }),
+    );
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The one place that turns a time (milliseconds since 1970) into the words a person reads and into
+ * the value of a `<time datetime>` attribute. Times come from this device and from the peer (a
+ * message's `sentAt` is theirs, up to 2^53 − 1), so any number is accepted and nothing here
+ * throws: a time a `Date` cannot hold (NaN, ±Infinity, beyond ±8.64e15 ms) reads "an unknown
+ * time", which fits wherever a time would stand in a sentence.
+ */
+
+/** The words for a time that cannot be shown. */
+export const UNKNOWN_TIME = 'an unknown time';
+
+/** The largest distance from 1970 a `Date` holds (ECMA-262 §21.4.1.1: 100,000,000 days). */
+const MAX_DATE_MS = 8.64e15;
+
+export type TimeStyle =
+  /** The clock time, as `toLocaleTimeString()` shows it (a message in the chat). */
+  | 'time'
+  /** Date and time, as `toLocaleString()` shows it (a security event). */
+  | 'date-time'
+  /** A 24-hour clock to the millisecond (a frame in the protocol inspector). */
+  | 'precise';
+
+const OPTIONS: Record<TimeStyle, Intl.DateTimeFormatOptions> = {
+  time: { hour: 'numeric', minute: '2-digit', second: '2-digit' },
+  'date-time': {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    second: '2-digit',
+  },
+  precise: {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    fractionalSecondDigits: 3,
+    hour12: false,
+  },
+};
+
+const formatters = new Map<TimeStyle, Intl.DateTimeFormat>();
+
+function inRange(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
+
+/** `ms` in this browser's language and time zone, or "an unknown time"; never throws. */
+export function formatTime(ms: number, style: TimeStyle = 'date-time'): string {
+  if (!inRange(ms)) return UNKNOWN_TIME;
+  try {
+    let formatter = formatters.get(style);
+    if (!formatter) {
+      formatter = new Intl.DateTimeFormat(undefined, OPTIONS[style]);
+      formatters.set(style, formatter);
+    }
+    return formatter.format(ms);
+  } catch {
+    return UNKNOWN_TIME;
+  }
+}
+
+/**
+ * `ms` as a `<time datetime>` value (ISO 8601 in UTC), or undefined (no attribute) for a time
+ * outside the years 1 to 9999, which HTML's date strings cannot write.
+ */
+export function timeAttribute(ms: number): string | undefined {
+  if (!inRange(ms)) return undefined;
+  const iso = new Date(ms).toISOString();
+  return /^\d{4}-/.test(iso) && !iso.startsWith('0000') ? iso : undefined;
+}
