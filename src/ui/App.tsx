@@ -12,6 +12,7 @@ import {
 import { isInviteLink } from '../app/invite-link';
 import { PROTOCOL_VERSION_LABEL } from '../protocol/version';
 import { useApp } from './app-context';
+import { ScreenBoundary } from './components/ScreenBoundary';
 import { UpdatePrompt } from './components/UpdatePrompt';
 import { ChatPage } from './pages/ChatPage';
 import { FirstRunPage } from './pages/FirstRunPage';
@@ -96,50 +97,73 @@ export function App() {
       </header>
       <UpdatePrompt />
       <main>
-        <Switch>
-          <Match when={app.state.phase === 'loading'}>
-            <p role="status">Opening your saved identity…</p>
-          </Match>
-          <Match when={app.state.phase === 'other-tab'}>
-            <section aria-labelledby="other-tab-heading" class="page narrow">
-              <h2 id="other-tab-heading">SecMsg is open in another tab</h2>
-              <p role="status">
-                Only one tab can use your identity at a time, so that no message is sent or stored twice. Use
-                the other tab, or close it: this one takes over at once.
-              </p>
-            </section>
-          </Match>
-          <Match when={app.state.phase === 'failed'}>
-            <p role="alert">{app.state.problem}</p>
-          </Match>
-          <Match when={app.state.phase === 'first-run'}>
-            <FirstRunPage />
-          </Match>
-          <Match when={app.state.phase === 'unreadable'}>
-            <FirstRunPage unreadable={app.state.problem} />
-          </Match>
-          <Match when={app.state.phase === 'ready'}>
-            <Suspense fallback={<p role="status">Loading…</p>}>
-              <Switch>
-                <Match when={view().name === 'home'}>
-                  <HomePage />
-                </Match>
-                <Match when={view().name === 'pair' && (view() as { invite?: string })}>
-                  {(v) => <PairPage {...(v().invite === undefined ? {} : { invite: v().invite })} />}
-                </Match>
-                <Match when={view().name === 'chat' && (view() as { contactId: string }).contactId} keyed>
-                  {(id) => <ChatPage contactId={id} />}
-                </Match>
-                <Match when={view().name === 'safety' && (view() as { contactId: string }).contactId} keyed>
-                  {(id) => <SafetyPage contactId={id} />}
-                </Match>
-                <Match when={view().name === 'settings'}>
-                  <SettingsPage />
-                </Match>
-              </Switch>
-            </Suspense>
-          </Match>
-        </Switch>
+        {/* Each screen has its own boundary; this one catches whatever else fails in between. */}
+        <ScreenBoundary>
+          <Switch>
+            <Match when={app.state.phase === 'loading'}>
+              <p role="status">Opening your saved identity…</p>
+            </Match>
+            <Match when={app.state.phase === 'other-tab'}>
+              <section aria-labelledby="other-tab-heading" class="page narrow">
+                <h2 id="other-tab-heading">SecMsg is open in another tab</h2>
+                <p role="status">
+                  Only one tab can use your identity at a time, so that no message is sent or stored twice.
+                  Use the other tab, or close it: this one takes over at once.
+                </p>
+              </section>
+            </Match>
+            <Match when={app.state.phase === 'failed'}>
+              <p role="alert">{app.state.problem}</p>
+            </Match>
+            <Match when={app.state.phase === 'first-run'}>
+              <ScreenBoundary>
+                <FirstRunPage />
+              </ScreenBoundary>
+            </Match>
+            <Match when={app.state.phase === 'unreadable'}>
+              <ScreenBoundary>
+                <FirstRunPage unreadable={app.state.problem} />
+              </ScreenBoundary>
+            </Match>
+            <Match when={app.state.phase === 'ready'}>
+              <Suspense fallback={<p role="status">Loading…</p>}>
+                <Switch>
+                  <Match when={view().name === 'home'}>
+                    <ScreenBoundary>
+                      <HomePage />
+                    </ScreenBoundary>
+                  </Match>
+                  <Match when={view().name === 'pair' && (view() as { invite?: string })}>
+                    {(v) => (
+                      <ScreenBoundary>
+                        <PairPage {...(v().invite === undefined ? {} : { invite: v().invite })} />
+                      </ScreenBoundary>
+                    )}
+                  </Match>
+                  <Match when={view().name === 'chat' && (view() as { contactId: string }).contactId} keyed>
+                    {(id) => (
+                      <ScreenBoundary>
+                        <ChatPage contactId={id} />
+                      </ScreenBoundary>
+                    )}
+                  </Match>
+                  <Match when={view().name === 'safety' && (view() as { contactId: string }).contactId} keyed>
+                    {(id) => (
+                      <ScreenBoundary>
+                        <SafetyPage contactId={id} />
+                      </ScreenBoundary>
+                    )}
+                  </Match>
+                  <Match when={view().name === 'settings'}>
+                    <ScreenBoundary>
+                      <SettingsPage />
+                    </ScreenBoundary>
+                  </Match>
+                </Switch>
+              </Suspense>
+            </Match>
+          </Switch>
+        </ScreenBoundary>
       </main>
       <footer>
         <p>Protocol {PROTOCOL_VERSION_LABEL}. Messages go directly between devices, end-to-end encrypted.</p>
