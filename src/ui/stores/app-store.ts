@@ -3,7 +3,7 @@
  * connection state. Per-conversation data (history, security log) is read by the pages that show
  * it, through `messenger`, and refreshed on the messenger's events.
  */
-import { createStore } from 'solid-js/store';
+import { createStore, reconcile } from 'solid-js/store';
 import type { AppConfig } from '../../app/config';
 import type { Connected } from '../../app/connect';
 import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
@@ -99,9 +99,14 @@ export function createAppStore(deps: AppDeps): AppStore {
   const refreshContacts = async (): Promise<void> => {
     if (!messenger) return;
     const m = messenger;
+    // Reconciled by id: a contact keeps its object (and the list its button) across updates, so a
+    // tap is never split between a button that is replaced and its replacement.
     setState(
       'contacts',
-      (await m.contacts()).map((c) => contactView(c, m, reconnector)),
+      reconcile(
+        (await m.contacts()).map((c) => contactView(c, m, reconnector)),
+        { key: 'id' },
+      ),
     );
   };
 
