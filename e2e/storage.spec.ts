@@ -33,7 +33,8 @@ test('an identity that cannot be read back is explained, and replaced only on re
   await alice.page.reload();
   await expect(alice.page.getByRole('heading', { name: 'Your identity cannot be used' })).toBeVisible();
   await alice.page.getByLabel('Your name').fill('Alice');
-  await alice.page.getByRole('button', { name: 'Start a new identity' }).click();
+  await alice.page.getByRole('button', { name: 'Start a new identity…' }).click();
+  await alice.page.getByRole('button', { name: 'Yes, start a new identity' }).click();
   await expect(alice.page.getByRole('heading', { name: 'Conversations' })).toBeVisible();
   await alice.page.reload();
   await expect(alice.page.getByRole('heading', { name: 'Conversations' })).toBeVisible();

@@ -60,6 +60,8 @@ export interface AppStore {
   messenger: () => Messenger | undefined;
   actions: {
     start(): Promise<void>;
+    /** Reads the stored identity again (after it could not be read), without replacing anything. */
+    retry(): Promise<void>;
     createIdentity(name: string): Promise<void>;
     /** Replaces an unreadable (or, from settings, a working) identity: only on explicit request. */
     resetIdentity(name: string): Promise<void>;
@@ -136,6 +138,14 @@ export function createAppStore(deps: AppDeps): AppStore {
 
   const failed = (e: unknown): void => setState({ phase: 'failed', problem: errorText(e) });
 
+  /** Reads the stored identity: ready, first run, or unreadable (never replaced here). */
+  const load = async (s: Stores): Promise<void> => {
+    const loaded = await s.identity.load();
+    if (loaded.kind === 'ok') ready(createMessenger({ stores: s, identity: loaded.identity }));
+    else if (loaded.kind === 'none') setState({ phase: 'first-run' });
+    else setState({ phase: 'unreadable', problem: loaded.reason });
+  };
+
   const store: AppStore = {
     state,
     config: deps.config,
@@ -146,10 +156,15 @@ export function createAppStore(deps: AppDeps): AppStore {
           await deps.holdProfile(() => setState({ phase: 'other-tab' }));
           setState({ phase: 'loading' });
           stores = await deps.openStores();
-          const loaded = await stores.identity.load();
-          if (loaded.kind === 'ok') ready(createMessenger({ stores, identity: loaded.identity }));
-          else if (loaded.kind === 'none') setState({ phase: 'first-run' });
-          else setState({ phase: 'unreadable', problem: loaded.reason });
+          await load(stores);
+        } catch (e) {
+          failed(e);
+        }
+      },
+      async retry() {
+        if (!stores) return;
+        try {
+          await load(stores); // the page that asked stays up meanwhile, and says if nothing changed
         } catch (e) {
           failed(e);
         }
