@@ -1,5 +1,6 @@
 import { Show, onCleanup } from 'solid-js';
 import { useRegisterSW } from 'virtual:pwa-register/solid';
+import './UpdatePrompt.css';
 
 /** How often an open app asks the server whether a new version is out. */
 const UPDATE_CHECK_MS = 60 * 60 * 1000;
@@ -7,7 +8,8 @@ const UPDATE_CHECK_MS = 60 * 60 * 1000;
 /**
  * Registers the service worker (builds only; the dev server has none) and says when it matters:
  * once, that the app now works offline, and whenever a new version is ready, with a choice to
- * reload into it now or keep the current page (a chat in progress stays as it is).
+ * reload into it now or keep the current page (a chat in progress stays as it is). The notice
+ * floats over the bottom of the page (UpdatePrompt.css): it never pushes the page's content around.
  */
 export function UpdatePrompt() {
   let timer: ReturnType<typeof setInterval> | undefined;
