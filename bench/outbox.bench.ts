@@ -165,7 +165,22 @@ async function session(a: Device, b: Device, method: 'invite-code' | 'reconnect'
   ]);
   return {
     sender: ca.session,
-    adopt: async () => Promise.all([a.messenger.adopt(ca, method), b.messenger.adopt(cb, method)]),
+    adopt: async () => {
+      // A reconnect arrives through the pair's rendezvous: each side names the contact it went to meet.
+      const arrival = async (d: Device, other: Device) =>
+        method === 'invite-code'
+          ? ({ kind: 'pairing', method } as const)
+          : ({
+              kind: 'rendezvous',
+              contactId: (await d.messenger.contacts()).find((c) =>
+                c.identityKey.every((x, i) => x === other.messenger.identity.keyPair.publicKey[i]),
+              )!.id,
+            } as const);
+      return Promise.all([
+        a.messenger.adopt(ca, await arrival(a, b)),
+        b.messenger.adopt(cb, await arrival(b, a)),
+      ]);
+    },
   };
 }
 

@@ -72,14 +72,19 @@ test('invite QR scanned by camera → chat → same safety number → verified b
     expect(await safetyDigits(bob)).toBe(digits);
     await screenshots(alice, testInfo, '05-safety-number');
 
-    // Alice verifies by scanning Bob's safety-number code (a photo of his screen).
+    // Alice verifies by reading Bob's safety-number code from a picture of his screen.
     const photo = await bob.getByRole('img', { name: 'Your safety-number QR code' }).screenshot();
     await alice.getByLabel('Choose a photo of a QR code').setInputFiles({
       name: 'bob-safety-number.png',
       mimeType: 'image/png',
       buffer: photo,
     });
-    await expect(alice.getByText('The codes match. This contact is now verified.')).toBeVisible();
+    // A picture proves the code, not the channel: it matches, and verifies only once Alice says
+    // she got it in person (here she did: it is Bob's screen in front of her).
+    await expect(alice.getByText('The code in the picture matches yours.')).toBeVisible();
+    await expect(alice.getByTestId('verified-state')).toHaveText('Not verified');
+    await alice.getByRole('button', { name: 'I got this picture in person' }).click();
+    await expect(alice.getByText('Marked as verified: the picture matched')).toBeVisible();
     await expect(alice.getByTestId('verified-state')).toHaveText('Verified');
 
     // The protocol inspector on Alice's side.

@@ -36,4 +36,28 @@ describe('secureSession', () => {
     expect(!joined.ok && ProtocolError.is(joined.error, 'WRONG_PEER_KEY')).toBe(true);
     expect(!joined.ok && (joined.error as Error).message).toMatch(/may be intercepted/);
   });
+
+  it('lets the joiner, as Noise initiator, refuse a wrong inviter before it sends its own key', async () => {
+    const fromJoiner: number[] = [];
+    // The joiner is the offerer (side a, the Noise initiator), as in worker pairing.
+    const { a, b } = createMemoryTransportPair({
+      tap: (from, data) => {
+        if (from === 'a') fromJoiner.push(data[3]!); // the frame type byte
+        return data;
+      },
+    });
+    const joiner = await createIdentity('Bob');
+    const impostor = await createIdentity('Mallory');
+    const invite = await createInvite((await createIdentity('Alice')).keyPair.publicKey);
+    const [joined, inviter] = await Promise.all([
+      settle(secureSession(a, joiner, invite)),
+      settle(secureSession(b, impostor)),
+    ]);
+    expect(!joined.ok && ProtocolError.is(joined.error, 'WRONG_PEER_KEY')).toBe(true);
+    expect(inviter.ok).toBe(false);
+    // HANDSHAKE_REQUEST (0x02) went out; HANDSHAKE_FINISH (0x04), which carries the joiner's static
+    // key, name and everything else about it, never did.
+    expect(fromJoiner).toContain(0x02);
+    expect(fromJoiner).not.toContain(0x04);
+  });
 });

@@ -3,14 +3,15 @@
  * manual pairing by codes (no server at all) and pairing through the signaling worker.
  *
  *  manual:  inviter: offer → invite code (text + QR) ─► joiner: answer → answer code ─► inviter
- *  worker:  inviter: link with #join=secret.keyhash; both meet in room SHA-256(secret); offer and
- *           answer travel as AES-GCM blobs; the joiner checks the inviter's Noise static key
- *           against the key hash in the link; then `done` uses the invite up.
+ *  worker:  inviter: link with #join=secret.keyhash; both meet in room SHA-256(secret); the joiner
+ *           makes the WebRTC offer, so it is the Noise initiator and learns the inviter's static
+ *           key (message 2) before it reveals its own (message 3): it checks that key against the
+ *           key hash in the link first, and refuses a wrong one having said nothing about itself.
+ *           Offer and answer travel as AES-GCM blobs; then both sides' `done` uses the invite up.
  * Either way the WebRTC offerer is the Noise initiator, and the session binds both DTLS
  * fingerprints into its prologue.
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
-import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import { generateDhKeyPair } from '../protocol/noise';
 import {
@@ -24,6 +25,7 @@ import {
   type SignalingCipher,
 } from '../protocol/pairing';
 import { rendezvousRoom, type RendezvousPair } from '../protocol/rendezvous';
+import { deriveUserId } from '../protocol/user-id';
 import { createSession, type PeerInfo, type Session, type SessionIdentity } from '../protocol/session';
 import { RtcError } from '../rtc/errors';
 import { decodeInviteCode, encodeInviteCode } from '../rtc/invite-code';
@@ -49,11 +51,16 @@ export interface Connected {
   keyProvenByInvite: boolean;
 }
 
+/** An identity that lives only in memory (tests, the self-test), its user id derived from its key. */
 export async function createIdentity(displayName: string): Promise<SessionIdentity> {
-  return { keyPair: await generateDhKeyPair(), userId: randomBytes(16), displayName };
+  const keyPair = await generateDhKeyPair();
+  return { keyPair, userId: deriveUserId(keyPair.publicKey), displayName };
 }
 
-/** Runs the v0.1 handshake over an open transport; the joiner of a worker invite checks the key. */
+/**
+ * Runs the v0.1 handshake over an open transport. With an invite (the joiner of a worker invite,
+ * the Noise initiator), the inviter's key is checked against the invite before ours is sent.
+ */
 export async function secureSession(
   transport: Transport,
   identity: SessionIdentity,
@@ -67,9 +74,17 @@ export async function secureSession(
     maxMessageSize: transport.info.maxMessageSize,
     identity,
     capabilities: CAPABILITIES,
+    ...(invite
+      ? {
+          verifyPeer: async (staticKey: Uint8Array) => {
+            if (!(await matchesInviter(invite, staticKey))) throw wrongInviter();
+          },
+        }
+      : {}),
   });
   const peer = await session.ready;
   if (invite && !(await matchesInviter(invite, peer.staticKey))) {
+    // verifyPeer already refused it on the initiator; checked again whatever the role.
     await session.close('wrong identity key');
     throw wrongInviter();
   }
@@ -162,8 +177,8 @@ function noWorker(): RtcError {
 
 /** One side of a meeting in a worker room. */
 interface WorkerMeeting {
-  /** The inviter (or the rendezvous offerer) makes the WebRTC offer. */
-  role: 'inviter' | 'joiner';
+  /** This side makes the WebRTC offer (and so is the Noise initiator); the other answers. */
+  offerer: boolean;
   cipher: SignalingCipher;
   /** Send `done` once connected, so that the worker refuses the room from then on (invites). */
   useUp: boolean;
@@ -186,7 +201,7 @@ async function meetThroughWorker(
   register: (cancel: () => void) => void,
 ): Promise<Connected> {
   if (!config.signalingUrl) throw noWorker();
-  const { role, cipher } = meeting;
+  const { offerer, cipher } = meeting;
   const signaling: SignalingClient = connectSignaling({ url: config.signalingUrl, roomId: cipher.roomId });
   let conn: SimplePeerConnection | undefined;
   let settled = false;
@@ -223,7 +238,7 @@ async function meetThroughWorker(
       signaling.sendBlob(await cipher.seal(await c.localSignal()));
     };
     const startOffer = (): void => {
-      if (role !== 'inviter' || conn) return;
+      if (!offerer || conn) return;
       conn = createSimplePeerTransport({ initiator: true, iceServers: config.iceServers });
       sendSignal(conn).catch(fail);
       conn.transport.then(secure).then(succeed, fail);
@@ -245,7 +260,7 @@ async function meetThroughWorker(
         .then((msg) => {
           if (!isDescription(msg))
             throw new ProtocolError('BAD_SIGNAL', 'A pairing message had the wrong shape.');
-          if (role === 'inviter') {
+          if (offerer) {
             if (msg.type !== 'answer' || !conn)
               throw new ProtocolError('BAD_SIGNAL', 'An unexpected pairing message arrived.');
             conn.acceptRemote(msg);
@@ -267,7 +282,10 @@ async function meetThroughWorker(
   });
 }
 
-/** Runs one side of invite pairing through the worker; the joiner checks the inviter's key. */
+/**
+ * Runs one side of invite pairing through the worker: the joiner offers (Noise initiator) and
+ * checks the inviter's key before revealing its own.
+ */
 async function pairThroughWorker(
   role: 'inviter' | 'joiner',
   invite: Invite,
@@ -279,7 +297,7 @@ async function pairThroughWorker(
   const cipher = await createSignalingCipher(invite.secret, role);
   return meetThroughWorker(
     {
-      role,
+      offerer: role === 'joiner',
       cipher,
       useUp: true,
       secure: async (t) => secureSession(t, identity, role === 'joiner' ? invite : undefined),
@@ -314,7 +332,7 @@ export function connectKnownContact(
     if (cancelled) throw new RtcError('SIGNAL_INVALID', 'Cancelled.');
     return meetThroughWorker(
       {
-        role: room.offerer ? 'inviter' : 'joiner',
+        offerer: room.offerer,
         cipher: room.cipher,
         useUp: false,
         secure: async (t) => secureSession(t, identity),

@@ -1,6 +1,13 @@
 /** Errors of the app's use cases. Messages are sentences for people; codes are for code. */
 export type AppErrorCode =
-  'UNKNOWN_CONTACT' | 'KEY_CHANGE_PENDING' | 'MESSAGE_TOO_LONG' | 'EMPTY_MESSAGE' | 'SIGNALING_NOT_ALLOWED';
+  | 'UNKNOWN_CONTACT'
+  | 'KEY_CHANGE_PENDING'
+  | 'MESSAGE_TOO_LONG'
+  | 'EMPTY_MESSAGE'
+  | 'SIGNALING_NOT_ALLOWED'
+  | 'BAD_NAME'
+  | 'NOTHING_TO_CONFIRM'
+  | 'CONFLICT';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

@@ -1,49 +1,45 @@
 /**
- * The messenger: what happens between "a session is ready" and "the history on screen". It owns
- * the rules a person relies on:
+ * The messenger: what happens between "a session is ready" and "the history on screen". It
+ * composes the rules a person relies on, each in its own module:
  *
- * - Contacts are pinned to the identity key first seen. A handshake from a known user id with
- *   another key is a key change: the conversation is blocked (nothing sent, nothing received
- *   shown) until the user accepts the new key, and the verified mark is cleared.
- * - A contact becomes verified only through a scan (their safety-number code, or an invite
- *   scanned with the camera that named their key) or the user's explicit "the numbers match".
- * - A message is stored before it is sent and stays not-delivered until the peer's ack for its id
- *   arrives; a received message is stored (deduplicated by id) before it is acknowledged. Messages
- *   not yet acknowledged are sent again, with the same id, on the next session.
- * - Every security-relevant event goes into the contact's log.
+ * - trust.ts: which contact a session belongs to (a contact is its keys), key changes and the
+ *   user's decisions about them;
+ * - delivery.ts: the outbox, receiving, acks, held records for an undecided key;
+ * - verification.ts: safety numbers and what marks a contact verified;
+ * - names: a peer's announced name is a suggestion; the user keeps it or sets a local name
+ *   (checked by names.ts, loaded when needed).
+ * Every security-relevant event goes into the contact's log.
  *
  * No Solid, no DOM: the UI subscribes with `on(...)` and reads through the async getters.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import {
-  SCANNABLE_FINGERPRINT_VERSION,
-  compareScannable,
-  identityKeyBytes,
-  safetyNumber,
-  scannableFingerprint,
-} from '../crypto/fingerprint';
-import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
-import { MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH, type AppRecord, type TextRecord } from '../protocol/records';
+import { MAX_TEXT_BODY_BYTES, type AppRecord } from '../protocol/records';
 import type { SessionClose } from '../protocol/session';
-import { newContactId } from '../store/records';
-import type {
-  Contact,
-  SecurityEvent,
-  SecurityEventKind,
-  StoredIdentity,
-  StoredMessage,
-  Stores,
+import {
+  type Contact,
+  type SecurityEvent,
+  type SecurityEventKind,
+  type StoredIdentity,
+  type StoredMessage,
+  StoreError,
+  type Stores,
 } from '../store/types';
 import type { Connected } from './connect';
+import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
 import { AppError } from './errors';
 import { createInspector, type Inspector } from './inspector';
+import type { AdoptOutcome, Arrival } from './trust';
+import {
+  createPhotoMatches,
+  type SafetyNumberView,
+  type ScanResult,
+  type ScanSource,
+} from './verification-state';
 
-/** How a session came about, for the log and for verification by a scanned invite. */
-export type PairingMethod = 'scanned-invite' | 'invite-link' | 'invite-code' | 'reconnect';
-
-export type AdoptOutcome = 'new-contact' | 'known-contact' | 'key-changed';
+export type { AdoptOutcome, Arrival, PairingMethod } from './trust';
+export type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
 
 export type LiveState = 'open' | 'closed';
 
@@ -52,15 +48,8 @@ export interface LiveConversation {
   /** Every frame of this session both ways, from the handshake on, for the protocol inspector. */
   readonly inspector: Inspector;
   readonly state: LiveState;
-  /** Why the session ended, as a sentence, once it has. */
+  /** Why the session ended, as our own sentence (never the peer's words), once it has. */
   readonly closeReason?: string;
-}
-
-export interface SafetyNumberView {
-  /** 60 digits. */
-  digits: string;
-  /** Our 74-byte CombinedFingerprints code (Signal-compatible), to show as a QR code. */
-  scannable: Uint8Array;
 }
 
 export type MessengerEvents = {
@@ -81,21 +70,34 @@ export interface Messenger {
   history(contactId: string): Promise<StoredMessage[]>;
   securityLog(contactId: string): Promise<SecurityEvent[]>;
   live(contactId: string): LiveConversation | undefined;
-  /** Takes over a ready session: finds or makes the contact, and starts delivering. */
-  adopt(connected: Connected, method: PairingMethod): Promise<{ contact: Contact; outcome: AdoptOutcome }>;
+  /**
+   * Takes over a ready session: finds or makes its contact by its key (trust.ts) and starts
+   * delivering. 'refused': a key the user refused for that contact; the session is closed.
+   */
+  adopt(connected: Connected, arrival: Arrival): Promise<{ contact: Contact; outcome: AdoptOutcome }>;
   /** Stores the message, then sends it if the contact is connected. */
   send(contactId: string, body: string): Promise<StoredMessage>;
-  /** Pins the key the contact presented; the verified mark stays cleared. */
+  /** Pins the key the contact presented (the pair secret rotates); the verified mark is cleared. */
   acceptKeyChange(contactId: string): Promise<void>;
-  /** Refuses the new key: the session closes and the old key stays pinned. */
+  /** Refuses the new key: its session closes, the old key stays pinned and verified as it was. */
   refuseKeyChange(contactId: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumberView>;
-  /** Compares their scanned code with ours; a match marks the contact verified. */
-  verifyByScan(contactId: string, scanned: Uint8Array): Promise<'verified' | 'mismatch'>;
+  /** Compares their scanned code with ours (verification.ts says what a match from a picture means). */
+  verifyByScan(contactId: string, scanned: Uint8Array, source: ScanSource): Promise<ScanResult>;
+  /** After 'matched-photo': the user says they got the picture in person. */
+  confirmPhotoInPerson(contactId: string): Promise<void>;
   /** The user's explicit "the numbers match". */
   markVerified(contactId: string): Promise<void>;
   clearVerified(contactId: string): Promise<void>;
+  /** Names the contact for this device (checked by names.ts; refused with a sentence). */
+  setLocalName(contactId: string, name: string): Promise<void>;
+  /** Keeps the name the contact announced as the one shown (refused if it is not a clean name). */
+  keepAnnouncedName(contactId: string): Promise<void>;
+  /** Changes this device's own display name (checked as a local name). */
   rename(displayName: string): Promise<void>;
+  /** Stops reconnecting to the contact until `resumeReconnect`, and logs why. */
+  pauseReconnect(contactId: string, reason: string): Promise<void>;
+  resumeReconnect(contactId: string): Promise<void>;
   disconnect(contactId: string): Promise<void>;
   on<K extends keyof MessengerEvents>(event: K, fn: MessengerEvents[K]): () => void;
   dispose(): void;
@@ -107,27 +109,14 @@ export interface MessengerDeps {
   now?: () => number;
 }
 
-interface Live {
+interface Live extends DeliveryLive {
   connected: Connected;
   inspector: Inspector;
   state: LiveState;
   closeReason?: string;
   /** Records that arrived while a key change was pending; handled once it is accepted. */
-  held: AppRecord[];
+  held: Held;
   unsubscribe: (() => void)[];
-}
-
-const PAIRED_DETAIL: Record<PairingMethod, string> = {
-  'scanned-invite': 'Paired by scanning their invite code with the camera.',
-  'invite-link': 'Paired through an invite link.',
-  'invite-code': 'Paired with invite and answer codes, without a server.',
-  reconnect: 'Connected again.',
-};
-
-/** The contact as it is with no key change waiting (every other field kept as it is). */
-function withoutPendingKey(c: Contact): Contact {
-  const { pendingKey, ...rest } = c;
-  return rest;
 }
 
 function frameEventKind(e: ProtocolError): SecurityEventKind {
@@ -136,14 +125,33 @@ function frameEventKind(e: ProtocolError): SecurityEventKind {
   return 'frame-refused';
 }
 
+const sameKey = constantTimeEqual;
+
+/** names.ts carries Unicode's confusables data (28 KB gzip): loaded when a name is checked. */
+const names = async () => import('./names');
+/** Loaded with the first session or scan, not with the page (the conversation list shows first). */
+const trust = async () => import('./trust');
+const verification = async () => import('./verification');
+
+const quoted = (visible: string): string => `“${visible}”`;
+
 export function createMessenger(deps: MessengerDeps): Messenger {
   const { stores } = deps;
   const now = deps.now ?? Date.now;
   let identity = deps.identity;
   const emitter = createEmitter<MessengerEvents>();
   const lives = new Map<string, Live>();
+  const photoMatches = createPhotoMatches(now);
   /** One chain per contact so that read-modify-write of a contact never interleaves. */
   const chains = new Map<string, Promise<unknown>>();
+  const trustDeps = {
+    stores,
+    now,
+    get identity() {
+      return identity;
+    },
+  };
+  const delivery = createDelivery({ stores, now, changed: (id) => emitter.emit('messages', id) });
 
   const serial = async <T>(contactId: string, task: () => Promise<T>): Promise<T> => {
     const run = (chains.get(contactId) ?? Promise.resolve()).then(task);
@@ -152,22 +160,6 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       run.catch(() => undefined),
     );
     return run;
-  };
-
-  /**
-   * The history is ordered by sentAt: a message written in the same millisecond as the one before
-   * still sorts after it, so sentAt goes strictly up per contact (from what is stored).
-   */
-  const lastSentAt = new Map<string, number>();
-  const nextSentAt = async (contactId: string): Promise<number> => {
-    let last = lastSentAt.get(contactId);
-    if (last === undefined) {
-      const history = await stores.messages.list(contactId);
-      last = history.reduce((max, m) => (m.direction === 'out' ? Math.max(max, m.sentAt) : max), 0);
-    }
-    const at = Math.max(now(), last + 1);
-    lastSentAt.set(contactId, at);
-    return at;
   };
 
   const mustGet = async (contactId: string): Promise<Contact> => {
@@ -186,52 +178,31 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     console.error('SecMsg:', e);
   };
 
-  /** Sends every outgoing message the peer has not acknowledged, oldest first, with its own id. */
-  const flushOutbox = async (contactId: string): Promise<void> => {
-    const live = lives.get(contactId);
-    if (!live || live.state !== 'open') return;
-    const pending = (await stores.messages.list(contactId)).filter(
-      (m) => m.direction === 'out' && m.state !== 'delivered',
-    );
-    for (const m of pending) {
-      if (live.state !== 'open') return;
-      await live.connected.session.send({ kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body });
-      if ((await stores.messages.updateState(contactId, m.messageId, 'sent')) === 'updated') {
-        emitter.emit('messages', contactId);
+  const put = async (contact: Contact): Promise<void> => {
+    try {
+      await stores.contacts.put(contact);
+    } catch (e) {
+      if (StoreError.is(e, 'CONFLICT')) {
+        throw new AppError('CONFLICT', 'Another contact on this device already has this identity key.', {
+          cause: e,
+        });
       }
+      throw e;
     }
+    emitter.emit('contacts');
   };
 
-  const receiveText = async (contactId: string, live: Live, r: TextRecord): Promise<void> => {
-    const added = await stores.messages.add({
-      contactId,
-      messageId: r.id,
-      direction: 'in',
-      body: r.body,
-      sentAt: r.sentAt,
-      receivedAt: now(),
-      state: 'delivered',
-    });
-    if (added === 'added') emitter.emit('messages', contactId);
-    // Stored (or already stored): now it may be acknowledged.
-    if (live.state === 'open') await live.connected.session.send({ kind: 'ack', ids: [r.id] });
-  };
+  /** Whether this session speaks for the key pinned now, with no decision waiting. */
+  const trusted = (contact: Contact, live: Live): boolean =>
+    !contact.pendingKey && sameKey(live.connected.peer.staticKey, contact.identityKey);
 
   const receive = async (contactId: string, live: Live, r: AppRecord): Promise<void> => {
     const contact = await mustGet(contactId);
-    if (contact.pendingKey) {
-      live.held.push(r);
-      return;
-    }
-    if (r.kind === 'text') {
-      await receiveText(contactId, live, r);
-      return;
-    }
-    let changed = false;
-    for (const id of r.ids) {
-      if ((await stores.messages.updateState(contactId, id, 'delivered')) === 'updated') changed = true;
-    }
-    if (changed) emitter.emit('messages', contactId);
+    if (trusted(contact, live)) return delivery.receive(contactId, live, r);
+    if (delivery.hold(live.held, r)) return;
+    live.held = { records: [], bytes: 0 };
+    await log(contactId, 'session-closed', HELD_OVERFLOW_DETAIL);
+    await live.connected.session.close('too much held for an undecided key');
   };
 
   const attach = (contactId: string, connected: Connected): Live => {
@@ -248,7 +219,15 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       transport: connected.transport,
       peer: connected.peer,
     });
-    const live: Live = { connected, inspector, state: 'open', held: [], unsubscribe: [] };
+    const live: Live = {
+      connected,
+      session: connected.session,
+      open: () => live.state === 'open',
+      inspector,
+      state: 'open',
+      held: { records: [], bytes: 0 },
+      unsubscribe: [],
+    };
     lives.set(contactId, live);
     const { session } = connected;
     live.unsubscribe.push(
@@ -271,75 +250,32 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     return live;
   };
 
-  /** Loaded with the first session (it brings the signaling cipher), not with the page. */
-  const pairSecret = async (theirKey: Uint8Array) =>
-    (await import('../protocol/rendezvous')).rendezvousPair(identity.keyPair, theirKey);
-
-  const contactFor = async (
-    connected: Connected,
-    method: PairingMethod,
-  ): Promise<{ contact: Contact; outcome: AdoptOutcome; log: [SecurityEventKind, string][] }> => {
-    const { peer } = connected;
-    const at = now();
-    const known = await stores.contacts.byKey(peer.staticKey);
-    if (known) {
-      const contact: Contact = {
-        ...known,
-        name: peer.displayName || known.name,
-        lastSeen: at,
-        rendezvous: known.rendezvous ?? (await pairSecret(peer.staticKey)),
-      };
-      const entries: [SecurityEventKind, string][] = [];
-      if (method === 'scanned-invite' && connected.keyProvenByInvite && !known.verified) {
-        entries.push(['verified-by-scan', 'Verified: the invite you scanned named exactly this key.']);
-        return { contact: { ...contact, verified: true }, outcome: 'known-contact', log: entries };
-      }
-      return { contact, outcome: 'known-contact', log: entries };
-    }
-    const sameUser = (await stores.contacts.list()).find((c) => constantTimeEqual(c.userId, peer.userId));
-    if (sameUser?.pendingKey && constantTimeEqual(sameUser.pendingKey, peer.staticKey)) {
-      // The same new key again, still waiting for the user's decision: nothing new to log.
-      return { contact: { ...sameUser, lastSeen: at }, outcome: 'key-changed', log: [] };
-    }
-    if (sameUser) {
-      const entries: [SecurityEventKind, string][] = [
-        [
-          'key-changed',
-          `${sameUser.name}'s identity key changed. This happens when they reinstall or reset the app — or when someone sits in the middle. Compare safety numbers again.`,
-        ],
-      ];
-      if (sameUser.verified) {
-        entries.push(['verification-cleared', 'No longer verified, because the identity key changed.']);
-      }
-      return {
-        contact: {
-          ...sameUser,
-          verified: false,
-          pendingKey: Uint8Array.from(peer.staticKey),
-          name: peer.displayName || sameUser.name,
-          lastSeen: at,
-        },
-        outcome: 'key-changed',
-        log: entries,
-      };
-    }
-    const proven = method === 'scanned-invite' && connected.keyProvenByInvite;
-    const contact: Contact = {
-      id: newContactId(),
-      identityKey: Uint8Array.from(peer.staticKey),
-      userId: Uint8Array.from(peer.userId),
-      name: peer.displayName,
-      verified: proven,
-      firstSeen: at,
-      lastSeen: at,
-      // Kept for good: the pair meets again in rooms derived from it, even after a key change.
-      rendezvous: await pairSecret(peer.staticKey),
-    };
-    const entries: [SecurityEventKind, string][] = [['paired', PAIRED_DETAIL[method]]];
-    if (proven)
-      entries.push(['verified-by-scan', 'Verified: the invite you scanned named exactly this key.']);
-    return { contact, outcome: 'new-contact', log: entries };
+  const flush = async (contactId: string): Promise<void> => {
+    const live = lives.get(contactId);
+    const contact = await stores.contacts.get(contactId);
+    if (live && contact && trusted(contact, live)) await delivery.flushOutbox(contactId, live);
   };
+
+  const renameDetail = async ([before, after]: readonly [string, string], kept?: string): Promise<string> => {
+    const { checkName } = await names();
+    const shown = kept === undefined ? 'Keep the new name or set your own.' : 'The name you set stays.';
+    return `They now call themselves ${quoted(checkName(after).visible)} (before: ${quoted(checkName(before).visible)}). ${shown}`;
+  };
+
+  const checkedName = async (name: string): Promise<string> => {
+    const problem = (await names()).localNameProblem(name);
+    if (problem !== undefined) throw new AppError('BAD_NAME', `This name cannot be used. ${problem}`);
+    return name;
+  };
+
+  const withVerifiable = async (contactId: string, task: (c: Contact) => Promise<void>): Promise<void> =>
+    serial(contactId, async () => {
+      const contact = await mustGet(contactId);
+      if (contact.pendingKey) {
+        throw new AppError('KEY_CHANGE_PENDING', 'Accept or refuse the new identity key first.');
+      }
+      await task(contact);
+    });
 
   const messenger: Messenger = {
     get identity() {
@@ -360,16 +296,30 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       };
     },
 
-    async adopt(connected, method) {
-      const found = await contactFor(connected, method);
-      await stores.contacts.put(found.contact);
-      const id = found.contact.id;
+    async adopt(connected, arrival) {
+      const decision = await (
+        await trust()
+      ).decideArrival(trustDeps, connected.peer, connected.keyProvenByInvite, arrival);
+      const id = decision.contactId;
       return serial(id, async () => {
-        for (const [kind, detail] of found.log) await log(id, kind, detail);
-        emitter.emit('contacts');
+        if (decision.contact) await put(decision.contact);
+        const contact = decision.contact ?? (await mustGet(id));
+        for (const [kind, detail] of decision.log) await log(id, kind, detail);
+        if (decision.renamed)
+          await log(id, 'name-announced', await renameDetail(decision.renamed, contact.localName));
+        const current = lives.get(id);
+        const realOneOpen =
+          current?.state === 'open' && sameKey(current.connected.peer.staticKey, contact.identityKey);
+        if (decision.outcome === 'refused' || (decision.outcome === 'key-changed' && realOneOpen)) {
+          // Never displaces the session of the pinned key; a refused key is not heard again.
+          await connected.session.close(
+            decision.outcome === 'refused' ? 'identity key refused' : 'key change pending',
+          );
+          return { contact, outcome: decision.outcome };
+        }
         attach(id, connected);
-        if (found.outcome !== 'key-changed') await flushOutbox(id);
-        return { contact: found.contact, outcome: found.outcome };
+        if (decision.outcome !== 'key-changed') await flush(id);
+        return { contact, outcome: decision.outcome };
       });
     },
 
@@ -386,36 +336,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         if (contact.pendingKey) {
           throw new AppError(
             'KEY_CHANGE_PENDING',
-            `${contact.name}'s identity key changed. Accept or refuse the new key before sending.`,
+            'This contact’s identity key changed. Accept or refuse the new key before sending.',
           );
         }
-        const message: StoredMessage = {
-          contactId,
-          messageId: randomBytes(MESSAGE_ID_LENGTH),
-          direction: 'out',
-          body,
-          sentAt: await nextSentAt(contactId),
-          state: 'queued',
-        };
-        await stores.messages.add(message);
-        emitter.emit('messages', contactId);
         const live = lives.get(contactId);
-        if (live?.state === 'open') {
-          try {
-            await live.connected.session.send({
-              kind: 'text',
-              id: message.messageId,
-              sentAt: message.sentAt,
-              body,
-            });
-            await stores.messages.updateState(contactId, message.messageId, 'sent');
-            emitter.emit('messages', contactId);
-            return { ...message, state: 'sent' as const };
-          } catch {
-            // The session ended under us: the message waits, queued, for the next one.
-          }
-        }
-        return message;
+        return delivery.send(contactId, body, live && trusted(contact, live) ? live : undefined);
       });
     },
 
@@ -423,85 +348,89 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       await serial(contactId, async () => {
         const contact = await mustGet(contactId);
         if (!contact.pendingKey) return;
-        await stores.contacts.put({
-          ...withoutPendingKey(contact),
-          identityKey: contact.pendingKey,
-          verified: false,
-        });
+        await put(await (await trust()).acceptedKey(trustDeps, contact));
         await log(
           contactId,
           'key-change-accepted',
-          'You accepted the new identity key. Compare safety numbers to verify it.',
+          'You accepted the new identity key. It is not verified: compare safety numbers to verify it.',
         );
-        emitter.emit('contacts');
+        if (contact.verified) {
+          await log(
+            contactId,
+            'verification-cleared',
+            'No longer verified, because the identity key changed.',
+          );
+        }
         const live = lives.get(contactId);
         if (live) {
-          const held = live.held.splice(0);
+          const held = live.held.records;
+          live.held = { records: [], bytes: 0 };
           for (const r of held) await receive(contactId, live, r);
         }
       });
-      await serial(contactId, async () => flushOutbox(contactId));
+      await serial(contactId, async () => flush(contactId));
     },
 
     async refuseKeyChange(contactId) {
       await serial(contactId, async () => {
         const contact = await mustGet(contactId);
-        if (!contact.pendingKey) return;
-        await stores.contacts.put(withoutPendingKey(contact));
-        emitter.emit('contacts');
+        const pending = contact.pendingKey;
+        if (!pending) return;
+        await put((await trust()).refusedKey(contact));
+        await log(
+          contactId,
+          'key-refused',
+          'You refused the new identity key. The key you had stays; sessions with the new one are closed.',
+        );
         const live = lives.get(contactId);
-        if (live) {
-          live.held = [];
+        if (live && sameKey(live.connected.peer.staticKey, pending.identityKey)) {
+          live.held = { records: [], bytes: 0 };
           await live.connected.session.close('identity key refused');
         }
       });
     },
 
     async safetyNumber(contactId) {
-      const contact = await mustGet(contactId);
-      const me = { id: identity.userId, key: identityKeyBytes(identity.keyPair.publicKey) };
-      const them = { id: contact.userId, key: identityKeyBytes(contact.identityKey) };
-      const digits = await safetyNumber(me, them);
-      const scannable = await scannableFingerprint(SCANNABLE_FINGERPRINT_VERSION, me, them);
-      return { digits, scannable };
+      return (await verification()).safetyNumberOf(identity, await mustGet(contactId));
     },
 
-    async verifyByScan(contactId, scanned) {
-      const { scannable } = await messenger.safetyNumber(contactId);
-      const match = compareScannable(scannable, scanned);
-      await serial(contactId, async () => {
-        const contact = await mustGet(contactId);
-        if (contact.pendingKey) {
-          throw new AppError('KEY_CHANGE_PENDING', 'Accept or refuse the new identity key first.');
-        }
-        if (match) {
-          await stores.contacts.put({ ...contact, verified: true });
-          await log(contactId, 'verified-by-scan', 'Verified: their safety-number code matched yours.');
-          emitter.emit('contacts');
+    async verifyByScan(contactId, scanned, source) {
+      let result: ScanResult = 'mismatch';
+      const { SCAN_DETAIL, judgeScan } = await verification();
+      await withVerifiable(contactId, async (contact) => {
+        result = await judgeScan(identity, contact, scanned, source);
+        if (result === 'verified') {
+          await put({ ...contact, verified: true });
+          await log(contactId, 'verified-by-scan', SCAN_DETAIL.camera);
+        } else if (result === 'matched-photo') {
+          photoMatches.add(contact);
+          await log(contactId, 'photo-matched', SCAN_DETAIL.photo);
         } else {
-          await log(
-            contactId,
-            'verification-failed',
-            'The scanned safety-number code did not match. This is not the person you paired with, or someone sits in the middle.',
-          );
+          await log(contactId, 'verification-failed', SCAN_DETAIL.mismatch);
         }
       });
-      return match ? 'verified' : 'mismatch';
+      return result;
+    },
+
+    async confirmPhotoInPerson(contactId) {
+      const { SCAN_DETAIL } = await verification();
+      await withVerifiable(contactId, async (contact) => {
+        if (!photoMatches.take(contact)) {
+          throw new AppError(
+            'NOTHING_TO_CONFIRM',
+            'There is no matching picture to confirm (it is confirmed within 10 minutes of reading it). Read the code again.',
+          );
+        }
+        await put({ ...contact, verified: true });
+        await log(contactId, 'verified-by-photo', SCAN_DETAIL.confirmed);
+      });
     },
 
     async markVerified(contactId) {
-      await serial(contactId, async () => {
-        const contact = await mustGet(contactId);
-        if (contact.pendingKey) {
-          throw new AppError('KEY_CHANGE_PENDING', 'Accept or refuse the new identity key first.');
-        }
-        await stores.contacts.put({ ...contact, verified: true });
-        await log(
-          contactId,
-          'verified-by-comparison',
-          'Verified: you confirmed that the safety numbers match.',
-        );
-        emitter.emit('contacts');
+      const { SCAN_DETAIL } = await verification();
+      await withVerifiable(contactId, async (contact) => {
+        await put({ ...contact, verified: true });
+        await log(contactId, 'verified-by-comparison', SCAN_DETAIL.compared);
       });
     },
 
@@ -509,14 +438,61 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       await serial(contactId, async () => {
         const contact = await mustGet(contactId);
         if (!contact.verified) return;
-        await stores.contacts.put({ ...contact, verified: false });
+        await put({ ...contact, verified: false });
         await log(contactId, 'verification-cleared', 'You removed the verified mark.');
-        emitter.emit('contacts');
       });
     },
 
+    async setLocalName(contactId, name) {
+      const checked = await checkedName(name);
+      const { checkName } = await names();
+      await serial(contactId, async () => {
+        const contact = await mustGet(contactId);
+        if (contact.localName === checked) return;
+        await put({ ...contact, localName: checked });
+        await log(contactId, 'name-set', `You named this contact ${quoted(checkName(checked).visible)}.`);
+      });
+    },
+
+    async keepAnnouncedName(contactId) {
+      const contact = await mustGet(contactId);
+      const problem = (await names()).localNameProblem(contact.announcedName);
+      if (problem !== undefined) {
+        throw new AppError(
+          'BAD_NAME',
+          `The name they announced cannot be kept as it is. ${problem} Set a name of your own instead.`,
+        );
+      }
+      await messenger.setLocalName(contactId, contact.announcedName);
+    },
+
     async rename(displayName) {
-      if ((await stores.identity.rename(displayName)) === 'renamed') identity = { ...identity, displayName };
+      const checked = await checkedName(displayName);
+      if ((await stores.identity.rename(checked)) === 'renamed')
+        identity = { ...identity, displayName: checked };
+    },
+
+    async pauseReconnect(contactId, reason) {
+      await serial(contactId, async () => {
+        const contact = await mustGet(contactId);
+        if (contact.reconnectPaused) return;
+        await put({ ...contact, reconnectPaused: { at: now(), reason } });
+        await log(
+          contactId,
+          'possible-interception',
+          `${reason} Reconnecting is paused until you try again.`,
+        );
+      });
+    },
+
+    async resumeReconnect(contactId) {
+      await serial(contactId, async () => {
+        const contact = await mustGet(contactId);
+        if (!contact.reconnectPaused) return;
+        const { reconnectPaused: _, ...rest } = contact;
+        await put(rest);
+        await log(contactId, 'reconnect-resumed', 'You chose to try connecting again.');
+      });
     },
 
     async disconnect(contactId) {

@@ -5,6 +5,7 @@ import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import type { AppConfig } from './config';
 import { secureSession, type Connected, type KnownContactConnection } from './connect';
 import { createMessenger, type Messenger } from './messenger';
+import { ProtocolError } from '../protocol/errors';
 import { createReconnector } from './reconnector';
 
 const config: AppConfig = { signalingUrl: 'ws://127.0.0.1:1', iceServers: [] };
@@ -32,15 +33,15 @@ async function paired() {
   const bob = await device('Bob');
   const first = await meet(alice, bob);
   const [ra, rb] = await Promise.all([
-    alice.adopt(first.forA, 'invite-code'),
-    bob.adopt(first.forB, 'invite-code'),
+    alice.adopt(first.forA, { kind: 'pairing', method: 'invite-code' }),
+    bob.adopt(first.forB, { kind: 'pairing', method: 'invite-code' }),
   ]);
   return { alice, bob, bobId: ra.contact.id, aliceId: rb.contact.id, first };
 }
 
 describe('reconnector', () => {
   it('backs off 1, 2, 4 s after failures, then adopts the session it gets', async () => {
-    const { alice, bob, bobId, first } = await paired();
+    const { alice, bob, bobId, aliceId, first } = await paired();
     await first.forA.session.close('dropped');
     await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('closed'));
 
@@ -56,7 +57,7 @@ describe('reconnector', () => {
       }
       return {
         connected: meet(alice, bob).then(async ({ forA, forB }) => {
-          await bob.adopt(forB, 'reconnect');
+          await bob.adopt(forB, { kind: 'rendezvous', contactId: aliceId });
           return forA;
         }),
         cancel: () => {},
@@ -83,7 +84,7 @@ describe('reconnector', () => {
   });
 
   it('comes back by itself when a session drops, and stops trying once disposed', async () => {
-    const { alice, bob, bobId, first } = await paired();
+    const { alice, bob, bobId, aliceId, first } = await paired();
     let calls = 0;
     const r = createReconnector({
       messenger: alice,
@@ -92,7 +93,7 @@ describe('reconnector', () => {
         calls++;
         return {
           connected: meet(alice, bob).then(async ({ forA, forB }) => {
-            await bob.adopt(forB, 'reconnect');
+            await bob.adopt(forB, { kind: 'rendezvous', contactId: aliceId });
             return forA;
           }),
           cancel: () => {},
@@ -123,6 +124,44 @@ describe('reconnector', () => {
     r.start();
     await vi.waitFor(() => expect(r.status(bobId).state).toBe('no-server'));
     expect(calls).toBe(0);
+    r.dispose();
+  });
+
+  it('stops retrying after a reconnect that looks like interception, logs it, and tries again only when the user resumes', async () => {
+    const { alice, bob, bobId, aliceId, first } = await paired();
+    await first.forA.session.close('dropped');
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('closed'));
+    let calls = 0;
+    const connect = (): KnownContactConnection => {
+      calls++;
+      if (calls === 1) {
+        return {
+          connected: Promise.reject(new ProtocolError('POSSIBLE_INTERCEPTION', 'The handshake failed.')),
+          cancel: () => {},
+        };
+      }
+      return {
+        connected: meet(alice, bob).then(async ({ forA, forB }) => {
+          await bob.adopt(forB, { kind: 'rendezvous', contactId: aliceId });
+          return forA;
+        }),
+        cancel: () => {},
+      };
+    };
+    const r = createReconnector({ messenger: alice, config, connect, sleep: async () => Promise.resolve() });
+    r.start();
+    await vi.waitFor(() => expect(r.status(bobId).state).toBe('paused'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(calls).toBe(1);
+    r.retryNow(); // the network coming back does not resume it either
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(calls).toBe(1);
+    expect((await alice.securityLog(bobId)).map((e) => e.kind)).toEqual(['paired', 'possible-interception']);
+    expect((await alice.contact(bobId))?.reconnectPaused).toBeDefined();
+
+    await alice.resumeReconnect(bobId);
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('open'));
+    expect(calls).toBe(2);
     r.dispose();
   });
 });

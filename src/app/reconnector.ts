@@ -14,9 +14,21 @@ import type { Contact } from '../store/types';
 import type { AppConfig } from './config';
 import { RtcError } from '../rtc/errors';
 import type { KnownContactConnection, connectKnownContact } from './connect';
-import type { Messenger } from './messenger';
+import { isInterception, type Messenger } from './messenger';
 
-export type ReachState = 'connected' | 'connecting' | 'waiting' | 'retrying' | 'no-server' | 'blocked';
+/** What the contact's security log says when a reconnect looked like interception (our words). */
+export const INTERCEPTION_REASON =
+  'Connecting again failed the way it would if someone sat in the middle: the other side did not prove it holds the key you have for this contact.';
+
+export type ReachState =
+  | 'connected'
+  | 'connecting'
+  | 'waiting'
+  | 'retrying'
+  | 'no-server'
+  | 'blocked'
+  /** A handshake failed as it would under interception: no attempt until the user tries again. */
+  | 'paused';
 
 export interface Reach {
   readonly state: ReachState;
@@ -103,6 +115,7 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
       if (!contact) return;
       if (isOpen(id)) return set(id, { state: 'connected' });
       if (contact.pendingKey) return set(id, { state: 'blocked' });
+      if (contact.reconnectPaused) return set(id, { state: 'paused' });
       if (!config.signalingUrl || !contact.rendezvous) return set(id, { state: 'no-server' });
       set(id, { state: 'connecting' });
       const started = now();
@@ -117,12 +130,17 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
           await connected.session.close('the app closed');
           return;
         }
-        await messenger.adopt(connected, 'reconnect');
+        await messenger.adopt(connected, { kind: 'rendezvous', contactId: id });
         // The messenger's 'connection' event (open) set the state; a key change blocks instead.
         return;
-      } catch {
+      } catch (e) {
         attempts.delete(id);
         if (disposed) return;
+        if (isInterception(e)) {
+          // A security event, never retried silently (DESIGN.md, Transport session).
+          await messenger.pauseReconnect(id, INTERCEPTION_REASON);
+          return set(id, { state: 'paused' });
+        }
         failures = now() - started > LONG_WAIT_MS ? 0 : failures + 1;
         const delay = Math.min(maxDelay, failures === 0 ? minDelay : minDelay * 2 ** (failures - 1));
         set(id, { state: 'retrying', retryAt: now() + delay });

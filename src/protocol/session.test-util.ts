@@ -16,7 +16,7 @@ import {
 
 export async function makeIdentity(displayName: string, keyPair?: DhKeyPair): Promise<SessionIdentity> {
   const pair = keyPair ?? (await generateDhKeyPair());
-  return { keyPair: pair, userId: await deriveUserId(pair.publicKey), displayName };
+  return { keyPair: pair, userId: deriveUserId(pair.publicKey), displayName };
 }
 
 export interface Observed {

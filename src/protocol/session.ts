@@ -313,7 +313,7 @@ export function createSession(options: SessionOptions): Session {
     await options.verifyPeer?.(staticKey);
     return {
       staticKey,
-      userId: await deriveUserId(staticKey),
+      userId: deriveUserId(staticKey),
       displayName: payload.displayName,
       capabilities: payload.capabilities,
       protocolVersion: payload.version,

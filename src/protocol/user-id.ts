@@ -8,6 +8,7 @@
  * The ML-DSA-87 key joins the input once identities carry one (the next protocol step); until then
  * the id covers the X25519 key alone. Either way it is a function of the keys only.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8 } from '../crypto/bytes';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { ProtocolError } from './errors';
@@ -15,10 +16,14 @@ import { ProtocolError } from './errors';
 export const USER_ID_LENGTH = 16;
 const USER_ID_LABEL = 'SecMsg user id';
 
-export async function deriveUserId(
+/**
+ * Synchronous (SHA-256 from @noble/hashes), so that a database upgrade can recompute stored ids
+ * inside its transaction, which closes when it waits on anything else.
+ */
+export function deriveUserId(
   x25519PublicKey: Uint8Array,
   mlDsaPublicKey?: Uint8Array,
-): Promise<Uint8Array<ArrayBuffer>> {
+): Uint8Array<ArrayBuffer> {
   if (!isCanonicalX25519PublicKey(x25519PublicKey)) {
     throw new ProtocolError('BAD_ARGUMENT', 'x25519PublicKey must be a canonical 32-byte X25519 public key.');
   }
@@ -26,6 +31,5 @@ export async function deriveUserId(
     throw new ProtocolError('BAD_ARGUMENT', 'mlDsaPublicKey must be the bytes of an ML-DSA-87 public key.');
   }
   const input = concatBytes(utf8(USER_ID_LABEL), x25519PublicKey, mlDsaPublicKey ?? new Uint8Array(0));
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', input));
-  return digest.slice(0, USER_ID_LENGTH);
+  return Uint8Array.from(sha256(input).subarray(0, USER_ID_LENGTH));
 }

@@ -11,7 +11,9 @@
  * - `messages`: key [contactId, messageIdHex]; index `byContactSentAt` on [contactId, sentAt].
  * - `events` (since version 2): security events, auto-incremented keys; index `byContact` on
  *   [contactId, at].
+ * Version 3 changed records, not stores: see upgrade-v3.ts.
  */
+import { upgradeToV3 } from './upgrade-v3';
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import { toHex } from '../crypto/bytes';
 import {
@@ -30,6 +32,7 @@ import {
   newIdentity,
   readIdentity,
   renamedRecord,
+  setAsideRecord,
 } from './records';
 import {
   type Contact,
@@ -49,10 +52,10 @@ import {
 } from './types';
 
 export const DB_NAME = 'secmsg';
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export interface SecMsgSchema extends DBSchema {
-  identity: { key: typeof IDENTITY_KEY; value: IdentityRecord };
+  identity: { key: string; value: IdentityRecord };
   contacts: { key: string; value: ContactRecord; indexes: { byIdentityKey: string } };
   messages: {
     key: [string, string];
@@ -70,7 +73,13 @@ type UpgradeTx = IDBPTransaction<SecMsgSchema, StoreNames<SecMsgSchema>[], 'vers
  * `switch` cases rather than cases that fall through, because the compiler forbids fallthrough;
  * the effect is the same: every step after the stored version runs, in order.)
  */
-export function upgrade(db: Db, oldVersion: number, newVersion: number, _tx: UpgradeTx): void {
+export function upgrade(
+  db: Db,
+  oldVersion: number,
+  newVersion: number,
+  tx: UpgradeTx,
+  now: number = Date.now(),
+): void {
   for (let version = oldVersion; version < newVersion; version++) {
     switch (version) {
       case 0: {
@@ -88,7 +97,21 @@ export function upgrade(db: Db, oldVersion: number, newVersion: number, _tx: Upg
         events.createIndex('byContact', ['contactId', 'at']);
         break;
       }
-      // case 2: 2 → 3 goes here (using `_tx` to migrate records if needed).
+      case 2: {
+        // 2 → 3: a contact is its keys; names are suggestions; peer times bounded (upgrade-v3.ts).
+        // A database made fresh has nothing to migrate; its records are written in the new shape.
+        if (oldVersion >= 2) {
+          upgradeToV3(tx, now).catch(() => {
+            try {
+              tx.abort(); // the open request then fails, and the database stays at version 2
+            } catch {
+              // already finished
+            }
+          });
+        }
+        break;
+      }
+      // case 3: 3 → 4 goes here.
       default:
         throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
     }
@@ -233,11 +256,20 @@ export class IdbIdentityStore implements IdentityStore {
   }
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
-    const current = await this.load();
-    const keep = current.kind === 'ok' ? current.identity.userId : undefined;
-    const { identity, record } = await newIdentity(displayName, this.now(), keep);
+    const { identity, record } = await newIdentity(displayName, this.now());
+    // One transaction: the old record is kept aside before the new one takes its place, or neither.
+    const tx = this.db.transaction('identity', 'readwrite');
     try {
-      await this.db.put('identity', record);
+      let raw: unknown;
+      try {
+        raw = await tx.store.get(IDENTITY_KEY);
+      } catch {
+        raw = undefined; // the read fails as the load did: the copy the reset keeps aside is lost
+      }
+      const aside = setAsideRecord(raw, this.now());
+      if (aside !== undefined) await tx.store.put(aside as IdentityRecord);
+      await tx.store.put(record);
+      await tx.done;
     } catch (cause) {
       throw notStorable(cause);
     }

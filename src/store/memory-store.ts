@@ -20,6 +20,7 @@ import {
   newIdentity,
   readIdentity,
   renamedRecord,
+  setAsideRecord,
 } from './records';
 import {
   type Contact,
@@ -40,7 +41,8 @@ import {
 
 /** What a memory store keeps; tests may read and write `identity` raw to simulate damage. */
 export class MemoryBackend {
-  identity = new Map<typeof IDENTITY_KEY, unknown>();
+  /** 'self', and the records resets kept aside (SET_ASIDE_PREFIX + time). */
+  identity = new Map<string, unknown>();
   readonly contacts = new Map<string, ContactRecord>();
   /** Keyed by `${contactId} ${messageIdHex}`. */
   readonly messages = new Map<string, MessageRecord>();
@@ -91,9 +93,11 @@ export class MemoryIdentityStore implements IdentityStore {
   }
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
-    const current = await this.load();
-    const keep = current.kind === 'ok' ? current.identity.userId : undefined;
-    const { identity, record } = await newIdentity(displayName, this.now(), keep);
+    const { identity, record } = await newIdentity(displayName, this.now());
+    const aside = setAsideRecord(structuredClone(this.backend.identity.get(IDENTITY_KEY)), this.now());
+    if (aside !== undefined) {
+      this.backend.identity.set((aside as { id: string }).id, structuredClone(aside));
+    }
     this.write(record);
     return identity;
   }

@@ -14,10 +14,14 @@ import {
   importStorableKey,
   x25519SharedSecret,
 } from '../crypto/x25519';
-import { displayNameProblem } from '../protocol/handshake-payload';
+import { assertCanonicalX25519PublicKey, isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
+import { MAX_DISPLAY_NAME_BYTES, displayNameProblem } from '../protocol/handshake-payload';
+import { deriveUserId } from '../protocol/user-id';
 import {
   type Contact,
   type IdentityLoad,
+  MAX_REFUSED_KEYS,
+  type PendingKey,
   type MessageState,
   type SecurityEvent,
   type SecurityEventKind,
@@ -30,9 +34,12 @@ export const USER_ID_LENGTH = 16;
 export const MESSAGE_ID_LENGTH = 16;
 /** The key of the single identity record. */
 export const IDENTITY_KEY = 'self';
+/** Identity records kept aside by a reset are stored under this prefix and the time of the reset. */
+export const SET_ASIDE_PREFIX = 'set-aside-';
 
 export interface IdentityRecord {
-  readonly id: typeof IDENTITY_KEY;
+  /** IDENTITY_KEY for the identity in use; SET_ASIDE_PREFIX + time for one a reset kept aside. */
+  readonly id: string;
   readonly publicKey: Uint8Array;
   readonly privateKey: StorableX25519Key;
   readonly userId: Uint8Array;
@@ -67,12 +74,11 @@ function checkName(displayName: string): void {
 export async function newIdentity(
   displayName: string,
   now: number,
-  keepUserId?: Uint8Array,
 ): Promise<{ identity: StoredIdentity; record: IdentityRecord }> {
   checkName(displayName);
   // In the form this browser proves it can store (a wrapped key on WebKit; see StorableX25519Key).
   const keyPair = await generateStorableX25519KeyPair();
-  const userId = keepUserId ? Uint8Array.from(keepUserId) : randomBytes(USER_ID_LENGTH);
+  const userId = deriveUserId(keyPair.publicKey);
   const identity: StoredIdentity = { keyPair, userId, displayName, createdAt: now };
   return { identity, record: identityRecord(identity) };
 }
@@ -86,6 +92,16 @@ export function identityRecord(identity: StoredIdentity): IdentityRecord {
     displayName: identity.displayName,
     createdAt: identity.createdAt,
   };
+}
+
+/**
+ * The stored identity value (whatever shape it has) as a record kept aside under its own id, so
+ * that a reset never destroys a key that might still be recovered; undefined when there is none.
+ */
+export function setAsideRecord(raw: unknown, now: number): unknown {
+  if (raw === undefined || raw === null) return undefined;
+  const kept = typeof raw === 'object' ? { ...raw } : { value: raw };
+  return { ...kept, id: `${SET_ASIDE_PREFIX}${now}`, setAsideAt: now };
 }
 
 /** The record with a new display name (checked). */
@@ -117,7 +133,7 @@ export async function readIdentity(value: unknown): Promise<IdentityLoad> {
   }
   if (
     !isBytes(r.publicKey, X25519_KEY_LENGTH) ||
-    !isBytes(r.userId, USER_ID_LENGTH) ||
+    !isCanonicalX25519PublicKey(r.publicKey) ||
     typeof r.displayName !== 'string' ||
     typeof r.createdAt !== 'number'
   ) {
@@ -140,7 +156,13 @@ export async function readIdentity(value: unknown): Promise<IdentityLoad> {
   }
   return {
     kind: 'ok',
-    identity: { keyPair, userId: r.userId, displayName: r.displayName, createdAt: r.createdAt },
+    // The user id is recomputed from the key, whatever the record says.
+    identity: {
+      keyPair,
+      userId: deriveUserId(r.publicKey),
+      displayName: r.displayName,
+      createdAt: r.createdAt,
+    },
   };
 }
 
@@ -159,41 +181,120 @@ async function keyPairMatches(pair: StoredIdentity['keyPair']): Promise<boolean>
   }
 }
 
+/** The longest local name stored, in UTF-16 code units (src/app/names.ts refuses longer ones first). */
+const MAX_STORED_NAME_LENGTH = 256;
+
+function checkContactKey(key: unknown, what: string): asserts key is Uint8Array {
+  if (!isBytes(key, X25519_KEY_LENGTH)) throw new StoreError('BAD_ARGUMENT', `${what} must be 32 bytes.`);
+  try {
+    assertCanonicalX25519PublicKey(key, what);
+  } catch {
+    throw new StoreError('BAD_ARGUMENT', `${what} is not a canonical X25519 public key.`);
+  }
+}
+
+function checkPendingKey(p: PendingKey): void {
+  checkContactKey(p.identityKey, 'A pending identity key');
+  if (p.evidence !== 'rendezvous' && p.evidence !== 'signed-rotation') {
+    throw new StoreError('BAD_ARGUMENT', 'A pending key needs the evidence it came with.');
+  }
+  if (!Number.isFinite(p.at) || typeof p.announcedName !== 'string') {
+    throw new StoreError('BAD_ARGUMENT', 'A pending key needs a time and the name announced with it.');
+  }
+  if (p.signingKey !== undefined && !(p.signingKey instanceof Uint8Array)) {
+    throw new StoreError('BAD_ARGUMENT', 'A pending signing key must be bytes.');
+  }
+}
+
+/**
+ * The stored form of a contact, checked: canonical keys, a user id that is the one derived from
+ * them (a contact is its keys), names of bounded length.
+ */
 export function contactRecord(contact: Contact): ContactRecord {
   if (typeof contact.id !== 'string' || contact.id === '') {
     throw new StoreError('BAD_ARGUMENT', 'A contact needs an id.');
   }
-  if (!isBytes(contact.identityKey, X25519_KEY_LENGTH)) {
-    throw new StoreError('BAD_ARGUMENT', 'A contact identity key must be 32 bytes.');
-  }
-  if (!isBytes(contact.userId, USER_ID_LENGTH)) {
-    throw new StoreError('BAD_ARGUMENT', 'A contact user id must be 16 bytes.');
-  }
-  if (contact.pendingKey !== undefined && !isBytes(contact.pendingKey, X25519_KEY_LENGTH)) {
-    throw new StoreError('BAD_ARGUMENT', 'A pending identity key must be 32 bytes.');
+  checkContactKey(contact.identityKey, 'A contact identity key');
+  if (contact.signingKey !== undefined && !(contact.signingKey instanceof Uint8Array)) {
+    throw new StoreError('BAD_ARGUMENT', 'A contact signing key must be bytes.');
   }
   if (
-    contact.rendezvous !== undefined &&
-    (!isBytes(contact.rendezvous.secret, 32) || typeof contact.rendezvous.offerer !== 'boolean')
+    !isBytes(contact.userId, USER_ID_LENGTH) ||
+    !constantTimeEqual(contact.userId, deriveUserId(contact.identityKey, contact.signingKey))
+  ) {
+    throw new StoreError('BAD_ARGUMENT', 'A contact user id must be the one derived from its keys.');
+  }
+  if (
+    typeof contact.announcedName !== 'string' ||
+    new TextEncoder().encode(contact.announcedName).length > MAX_DISPLAY_NAME_BYTES
+  ) {
+    throw new StoreError('BAD_ARGUMENT', 'A contact announced name must be a string that fits a handshake.');
+  }
+  if (
+    contact.localName !== undefined &&
+    (typeof contact.localName !== 'string' || contact.localName.length > MAX_STORED_NAME_LENGTH)
+  ) {
+    throw new StoreError('BAD_ARGUMENT', 'A contact local name must be a short string.');
+  }
+  if (contact.pendingKey !== undefined) checkPendingKey(contact.pendingKey);
+  if (contact.refusedKeys !== undefined) {
+    if (!Array.isArray(contact.refusedKeys) || contact.refusedKeys.length > MAX_REFUSED_KEYS) {
+      throw new StoreError('BAD_ARGUMENT', `At most ${MAX_REFUSED_KEYS} refused keys are kept.`);
+    }
+    for (const k of contact.refusedKeys) checkContactKey(k, 'A refused key');
+  }
+  const rv = contact.rendezvous;
+  if (
+    rv !== undefined &&
+    (!isBytes(rv.secret, 32) ||
+      typeof rv.offerer !== 'boolean' ||
+      (rv.keys !== undefined && !isBytes(rv.keys, 32)))
   ) {
     throw new StoreError('BAD_ARGUMENT', 'A rendezvous needs a 32-byte secret and a role.');
+  }
+  const paused = contact.reconnectPaused;
+  if (paused !== undefined && (!Number.isFinite(paused.at) || typeof paused.reason !== 'string')) {
+    throw new StoreError('BAD_ARGUMENT', 'A paused reconnect needs a time and a reason.');
   }
   return { ...copyContact(contact), identityKeyHex: toHex(contact.identityKey) };
 }
 
+function copyPendingKey(p: PendingKey): PendingKey {
+  return {
+    identityKey: Uint8Array.from(p.identityKey),
+    ...(p.signingKey === undefined ? {} : { signingKey: Uint8Array.from(p.signingKey) }),
+    evidence: p.evidence,
+    at: p.at,
+    announcedName: p.announcedName,
+  };
+}
+
 export function copyContact(c: Contact): Contact {
+  const rv = c.rendezvous;
   return {
     id: c.id,
     identityKey: Uint8Array.from(c.identityKey),
+    ...(c.signingKey === undefined ? {} : { signingKey: Uint8Array.from(c.signingKey) }),
     userId: Uint8Array.from(c.userId),
-    name: c.name,
+    announcedName: c.announcedName,
+    ...(c.localName === undefined ? {} : { localName: c.localName }),
     verified: c.verified,
     firstSeen: c.firstSeen,
     lastSeen: c.lastSeen,
-    ...(c.pendingKey === undefined ? {} : { pendingKey: Uint8Array.from(c.pendingKey) }),
-    ...(c.rendezvous === undefined
+    ...(c.pendingKey === undefined ? {} : { pendingKey: copyPendingKey(c.pendingKey) }),
+    ...(c.refusedKeys === undefined ? {} : { refusedKeys: c.refusedKeys.map((k) => Uint8Array.from(k)) }),
+    ...(rv === undefined
       ? {}
-      : { rendezvous: { secret: Uint8Array.from(c.rendezvous.secret), offerer: c.rendezvous.offerer } }),
+      : {
+          rendezvous: {
+            secret: Uint8Array.from(rv.secret),
+            offerer: rv.offerer,
+            ...(rv.keys === undefined ? {} : { keys: Uint8Array.from(rv.keys) }),
+          },
+        }),
+    ...(c.reconnectPaused === undefined
+      ? {}
+      : { reconnectPaused: { at: c.reconnectPaused.at, reason: c.reconnectPaused.reason } }),
   };
 }
 
@@ -264,7 +365,14 @@ const EVENT_KINDS: ReadonlySet<string> = new Set<SecurityEventKind>([
   'decrypt-failed',
   'frame-refused',
   'possible-interception',
+  'reconnect-resumed',
   'session-closed',
+  'key-refused',
+  'name-announced',
+  'name-set',
+  'photo-matched',
+  'verified-by-photo',
+  'upgrade',
 ]);
 
 /** A checked copy of a security event. */

@@ -17,14 +17,33 @@ import {
 } from '../crypto/x25519';
 import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
-import { IDENTITY_KEY, type IdentityRecord, contactRecord, identityRecord, newContactId } from './records';
-import { type Contact, type IdentityLoad, type StoredMessage, StoreError, type Stores } from './types';
+import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
+import { deriveUserId } from '../protocol/user-id';
+import { PEER_TIME_BOUND_MS } from './peer-time';
+import {
+  IDENTITY_KEY,
+  type IdentityRecord,
+  SET_ASIDE_PREFIX,
+  contactRecord,
+  identityRecord,
+  newContactId,
+} from './records';
+import {
+  type Contact,
+  type IdentityLoad,
+  type PendingKey,
+  type StoredMessage,
+  StoreError,
+  type Stores,
+} from './types';
 
 interface Fixture {
   /** Opens the stores over the same storage, as a page load would. */
   open(): Promise<Stores>;
   readRawIdentity(): Promise<unknown>;
   writeRawIdentity(record: unknown): Promise<void>;
+  /** The identity records resets kept aside, oldest first. */
+  readSetAside(): Promise<unknown[]>;
 }
 
 const clock = 1_700_000_000_000;
@@ -47,6 +66,13 @@ const harnesses: { name: string; setup(): Fixture }[] = [
         writeRawIdentity: async (record) => {
           await Promise.resolve();
           backend.identity.set(IDENTITY_KEY, structuredClone(record));
+        },
+        readSetAside: async () => {
+          await Promise.resolve();
+          return [...backend.identity.entries()]
+            .filter(([k]) => k.startsWith(SET_ASIDE_PREFIX))
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([, v]) => structuredClone(v));
         },
       };
     },
@@ -73,6 +99,15 @@ const harnesses: { name: string; setup(): Fixture }[] = [
             db.close();
           }
         },
+        readSetAside: async () => {
+          const db = await openDatabase(factory, DB_NAME);
+          try {
+            const all = (await db.getAll('identity')) as unknown as { id: string }[];
+            return all.filter((r) => r.id.startsWith(SET_ASIDE_PREFIX));
+          } finally {
+            db.close();
+          }
+        },
       };
     },
   },
@@ -85,12 +120,21 @@ function expectOk(load: IdentityLoad) {
   return load.identity;
 }
 
+/** A random canonical X25519 public key (bit 255 clear; u ≥ p has probability 2^-250). */
+function canonicalKey(): Uint8Array {
+  const key = randomBytes(32);
+  key[31]! &= 0x7f;
+  return key;
+}
+
+/** A contact as the app stores it: its user id derived from its key (unless overridden). */
 function contact(overrides: Partial<Contact> = {}): Contact {
+  const identityKey = overrides.identityKey ?? canonicalKey();
   return {
     id: newContactId(),
-    identityKey: randomBytes(32),
-    userId: randomBytes(16),
-    name: 'Bob',
+    identityKey,
+    userId: isCanonicalX25519PublicKey(identityKey) ? deriveUserId(identityKey) : randomBytes(16),
+    announcedName: 'Bob',
     verified: false,
     firstSeen: 1000,
     lastSeen: 2000,
@@ -167,6 +211,8 @@ describe.each(harnesses)('$name store', (harness) => {
       await fixture.writeRawIdentity(identityRecord(identity));
       const loaded = expectOk(await (await reopen()).identity.load());
       expect(loaded.keyPair.privateKey.backend).toBe('noble');
+      // Whatever user id the record holds, the one in use is derived from the key.
+      expect(loaded.userId).toEqual(deriveUserId(keyPair.publicKey));
       const peer = await generateX25519KeyPair();
       expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(
         await x25519SharedSecret(keyPair.privateKey, peer.publicKey),
@@ -198,7 +244,10 @@ describe.each(harnesses)('$name store', (harness) => {
       ['a private key that is not a key', (r) => ({ ...r, privateKey: { backend: 'webcrypto', key: 'x' } })],
       ['an unknown key backend', (r) => ({ ...r, privateKey: { ...r.privateKey, backend: 'hsm' } })],
       ['a short public key', (r) => ({ ...r, publicKey: r.publicKey.slice(0, 31) })],
-      ['a missing user id', (r) => ({ ...r, userId: undefined })],
+      [
+        'a public key with bit 255 set',
+        (r) => ({ ...r, publicKey: Uint8Array.from(r.publicKey, (b, i) => (i === 31 ? b | 0x80 : b)) }),
+      ],
       ['a private key from another key pair', (r, other) => ({ ...r, privateKey: other.privateKey })],
     ];
 
@@ -239,8 +288,13 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(loaded.displayName).toBe('Alice 2');
       expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
       expect(loaded.userId).toEqual(fresh.userId);
-      // The unreadable record's user id cannot be trusted: a fresh one.
-      expect(fresh.userId).not.toEqual(good.userId);
+      expect(fresh.userId).toEqual(deriveUserId(fresh.keyPair.publicKey));
+      // The unreadable record is kept aside, as it was, not overwritten.
+      const aside = (await fixture.readSetAside()) as (IdentityRecord & { setAsideAt: number })[];
+      expect(aside).toHaveLength(1);
+      expect(aside[0]?.publicKey).toEqual(good.publicKey);
+      expect(aside[0]?.privateKey).toBeUndefined();
+      expect(aside[0]?.id.startsWith(SET_ASIDE_PREFIX)).toBe(true);
     });
 
     it('replaces a readable identity on an explicit reset', async () => {
@@ -248,8 +302,11 @@ describe.each(harnesses)('$name store', (harness) => {
       if (first.kind !== 'created') throw new Error('expected a new identity');
       const fresh = await stores.identity.resetIdentity('Alice');
       expect(fresh.keyPair.publicKey).not.toEqual(first.identity.keyPair.publicKey);
-      // The same person with a new key: contacts see a key change, not a stranger.
-      expect(fresh.userId).toEqual(first.identity.userId);
+      // A new key is a new user id (derived from it); the old identity is kept aside.
+      expect(fresh.userId).toEqual(deriveUserId(fresh.keyPair.publicKey));
+      expect(fresh.userId).not.toEqual(first.identity.userId);
+      const aside = (await fixture.readSetAside()) as IdentityRecord[];
+      expect(aside.map((r) => toHex(r.publicKey))).toEqual([toHex(first.identity.keyPair.publicKey)]);
       const loaded = expectOk(await (await reopen()).identity.load());
       expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
     });
@@ -386,33 +443,51 @@ describe.each(harnesses)('$name store', (harness) => {
 
   describe('contacts', () => {
     it('puts, gets, finds by key and lists, most recently seen first', async () => {
-      const bob = contact({ name: 'Bob', lastSeen: 2000 });
-      const carol = contact({ name: 'Carol', lastSeen: 3000 });
-      const dave = contact({ name: 'Dave', lastSeen: 1000 });
+      const bob = contact({ announcedName: 'Bob', lastSeen: 2000 });
+      const carol = contact({ announcedName: 'Carol', lastSeen: 3000 });
+      const dave = contact({ announcedName: 'Dave', lastSeen: 1000 });
       for (const c of [bob, carol, dave]) await stores.contacts.put(c);
 
       expect(await stores.contacts.get(bob.id)).toEqual(bob);
       expect(await stores.contacts.get('nobody')).toBeUndefined();
       expect(await stores.contacts.byKey(Uint8Array.from(carol.identityKey))).toEqual(carol);
       expect(await stores.contacts.byKey(randomBytes(32))).toBeUndefined();
-      expect((await stores.contacts.list()).map((c) => c.name)).toEqual(['Carol', 'Bob', 'Dave']);
-      expect((await (await reopen()).contacts.list()).map((c) => c.name)).toEqual(['Carol', 'Bob', 'Dave']);
+      expect((await stores.contacts.list()).map((c) => c.announcedName)).toEqual(['Carol', 'Bob', 'Dave']);
+      expect((await (await reopen()).contacts.list()).map((c) => c.announcedName)).toEqual([
+        'Carol',
+        'Bob',
+        'Dave',
+      ]);
     });
 
     it('keeps the verified flag and other updates across a reload', async () => {
       const bob = contact();
       await stores.contacts.put(bob);
-      await stores.contacts.put({ ...bob, verified: true, lastSeen: 9000, name: 'Bobby' });
+      const updated: Contact = {
+        ...bob,
+        verified: true,
+        lastSeen: 9000,
+        localName: 'Bobby',
+        refusedKeys: [canonicalKey()],
+        reconnectPaused: { at: 5, reason: 'It looked like interception.' },
+        rendezvous: { secret: randomBytes(32), offerer: false, keys: randomBytes(32) },
+      };
+      await stores.contacts.put(updated);
       const loaded = await (await reopen()).contacts.get(bob.id);
-      expect(loaded).toEqual({ ...bob, verified: true, lastSeen: 9000, name: 'Bobby' });
+      expect(loaded).toEqual(updated);
       expect(await stores.contacts.list()).toHaveLength(1);
     });
 
     it('re-pins a contact to a new key (after an accepted key change) and clears the old key', async () => {
       const bob = contact({ verified: true });
       await stores.contacts.put(bob);
-      const newKey = randomBytes(32);
-      await stores.contacts.put({ ...bob, identityKey: newKey, verified: false });
+      const newKey = canonicalKey();
+      await stores.contacts.put({
+        ...bob,
+        identityKey: newKey,
+        userId: deriveUserId(newKey),
+        verified: false,
+      });
       expect(await stores.contacts.byKey(bob.identityKey)).toBeUndefined();
       expect((await stores.contacts.byKey(newKey))?.id).toBe(bob.id);
       expect((await stores.contacts.get(bob.id))?.verified).toBe(false);
@@ -420,14 +495,24 @@ describe.each(harnesses)('$name store', (harness) => {
 
     it('keeps a pending key change across a reload, and clears it', async () => {
       const bob = contact();
-      const pendingKey = randomBytes(32);
+      const pendingKey: PendingKey = {
+        identityKey: canonicalKey(),
+        evidence: 'rendezvous',
+        at: 3000,
+        announcedName: 'Bob',
+      };
       await stores.contacts.put({ ...bob, pendingKey });
       expect((await (await reopen()).contacts.get(bob.id))?.pendingKey).toEqual(pendingKey);
       await stores.contacts.put(bob);
       expect(await (await reopen()).contacts.get(bob.id)).toEqual(bob);
-      await expect(stores.contacts.put({ ...bob, pendingKey: randomBytes(31) })).rejects.toSatisfy(
-        (e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'),
-      );
+      for (const bad of [
+        { ...pendingKey, identityKey: randomBytes(31) },
+        { ...pendingKey, evidence: 'claimed' as 'rendezvous' },
+      ]) {
+        await expect(stores.contacts.put({ ...bob, pendingKey: bad })).rejects.toSatisfy((e: unknown) =>
+          StoreError.is(e, 'BAD_ARGUMENT'),
+        );
+      }
     });
 
     it('keeps the rendezvous kept from pairing, and refuses a malformed one', async () => {
@@ -449,7 +534,15 @@ describe.each(harnesses)('$name store', (harness) => {
     });
 
     it('refuses malformed contacts', async () => {
-      for (const bad of [contact({ identityKey: randomBytes(31) }), contact({ userId: randomBytes(8) })]) {
+      const nonCanonical = canonicalKey();
+      nonCanonical[31]! |= 0x80; // the same X25519 key as its canonical form, another encoding
+      for (const bad of [
+        contact({ identityKey: randomBytes(31) }),
+        contact({ userId: randomBytes(8) }),
+        contact({ userId: randomBytes(16) }), // not the one derived from the key
+        { ...contact(), identityKey: nonCanonical },
+        contact({ identityKey: nonCanonical, userId: randomBytes(16) }),
+      ]) {
         await expect(stores.contacts.put(bad)).rejects.toSatisfy((e: unknown) =>
           StoreError.is(e, 'BAD_ARGUMENT'),
         );
@@ -461,7 +554,7 @@ describe.each(harnesses)('$name store', (harness) => {
       await stores.contacts.put(bob);
       const got = await stores.contacts.get(bob.id);
       got?.identityKey.fill(0);
-      bob.userId.fill(0);
+      got?.userId.fill(0);
       const again = await stores.contacts.get(bob.id);
       expect(again?.identityKey).not.toEqual(new Uint8Array(32));
       expect(again?.userId).not.toEqual(new Uint8Array(16));
@@ -625,6 +718,97 @@ describe('idb schema', () => {
     expect(await current.contacts.get(bob.id)).toEqual(bob);
     await current.events.add({ contactId: bob.id, at: 1, kind: 'paired', detail: 'Paired.' });
     expect(await current.events.list(bob.id)).toHaveLength(1);
+    current.close();
+    expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
+  });
+
+  it('upgrades a version-2 database: user ids derived from keys, names as announced, unevidenced key changes dropped, peer times bounded', async () => {
+    const factory = new IDBFactory();
+    const received = clock - 5_000;
+    const keyPair = await generateX25519KeyPair('noble');
+    const oldSelf = {
+      ...identityRecord({ keyPair, userId: randomBytes(16), displayName: 'Alice', createdAt: 1 }),
+    };
+    const bobKey = canonicalKey();
+    const carolKey = canonicalKey();
+    const carolStored = Uint8Array.from(carolKey);
+    carolStored[31]! |= 0x80; // stored in v2 with bit 255 set: the same X25519 key
+    const v2Contact = (id: string, key: Uint8Array, name: string, extra: object = {}) => ({
+      id,
+      identityKey: key,
+      identityKeyHex: toHex(key),
+      userId: randomBytes(16),
+      name,
+      verified: true,
+      firstSeen: 10,
+      lastSeen: 20,
+      ...extra,
+    });
+    const rendezvous = { secret: randomBytes(32), offerer: true };
+    // A database exactly as version 2 left it.
+    await new Promise<void>((resolve, reject) => {
+      const request = factory.open(DB_NAME, 2);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        const identity = db.createObjectStore('identity', { keyPath: 'id' });
+        const contacts = db.createObjectStore('contacts', { keyPath: 'id' });
+        contacts.createIndex('byIdentityKey', 'identityKeyHex', { unique: true });
+        const messages = db.createObjectStore('messages', { keyPath: ['contactId', 'messageIdHex'] });
+        messages.createIndex('byContactSentAt', ['contactId', 'sentAt']);
+        const events = db.createObjectStore('events', { autoIncrement: true });
+        events.createIndex('byContact', ['contactId', 'at']);
+        identity.put(oldSelf);
+        contacts.put(v2Contact('bob', bobKey, 'Bob', { pendingKey: canonicalKey(), rendezvous }));
+        contacts.put(v2Contact('carol', carolStored, 'Carol'));
+        const m = (id: number, direction: 'in' | 'out', sentAt: number) => ({
+          contactId: 'bob',
+          messageId: new Uint8Array(16).fill(id),
+          messageIdHex: toHex(new Uint8Array(16).fill(id)),
+          direction,
+          body: `m${id}`,
+          sentAt,
+          ...(direction === 'in' ? { receivedAt: received } : {}),
+          state: direction === 'in' ? 'delivered' : 'sent',
+        });
+        messages.put(m(1, 'in', Number.MAX_SAFE_INTEGER));
+        messages.put(m(2, 'in', received - 1000));
+        messages.put(m(3, 'out', received - 500));
+        events.put({ contactId: 'bob', at: 15, kind: 'paired', detail: 'Paired.' });
+      };
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(new Error('could not set up the version-2 database'));
+    });
+
+    const current = await openIdbStore({ factory, now });
+    const me = expectOk(await current.identity.load());
+    expect(me.userId).toEqual(deriveUserId(keyPair.publicKey));
+    const bob = await current.contacts.get('bob');
+    expect(bob).toEqual({
+      id: 'bob',
+      identityKey: bobKey,
+      userId: deriveUserId(bobKey),
+      announcedName: 'Bob',
+      verified: true,
+      firstSeen: 10,
+      lastSeen: 20,
+      rendezvous,
+    });
+    const carol = await current.contacts.get('carol');
+    expect(carol?.identityKey).toEqual(carolKey);
+    expect(carol?.userId).toEqual(deriveUserId(carolKey));
+    expect(await current.contacts.byKey(carolKey)).toEqual(carol);
+    const history = await current.messages.list('bob');
+    expect(history.map((m) => m.body)).toEqual(['m2', 'm3', 'm1']);
+    expect(history.find((m) => m.body === 'm1')?.sentAt).toBe(received + PEER_TIME_BOUND_MS);
+    expect(history.find((m) => m.body === 'm2')?.sentAt).toBe(received - 1000);
+    const log = await current.events.list('bob');
+    expect(log.map((e) => e.kind)).toEqual(['paired', 'upgrade', 'upgrade']);
+    expect(log.slice(1).every((e) => isSentence(e.detail))).toBe(true);
+    // Written back in the new shape, it passes the store's own checks.
+    await current.contacts.put(bob!);
     current.close();
     expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
   });

@@ -14,7 +14,7 @@ import type { X25519KeyPair } from '../crypto/x25519';
 export interface StoredIdentity {
   /** The long-term X25519 key pair; on WebCrypto the private key is non-extractable. */
   readonly keyPair: X25519KeyPair;
-  /** 16 random bytes that name this user to peers. */
+  /** 16 bytes derived from the public key (src/protocol/user-id.ts); peers recompute it. */
   readonly userId: Uint8Array;
   readonly displayName: string;
   /** When the identity was made, in ms since the epoch. */
@@ -39,38 +39,78 @@ export interface IdentityStore {
   create(displayName: string): Promise<IdentityCreate>;
   /**
    * Replaces whatever identity is stored (readable or not) with a fresh key pair: only ever on the
-   * user's explicit request. A readable identity keeps its user id, so contacts see a key change
-   * (not a stranger); contacts and history stay.
+   * user's explicit request. The old record is first kept aside (never overwritten), so a key that
+   * could not be read now may still be recovered. The new key has a new user id; contacts meeting it
+   * through the pair's rendezvous see a key change to accept; contacts and history stay.
    */
   resetIdentity(displayName: string): Promise<StoredIdentity>;
   /** Changes the display name of the stored identity; 'none' when there is no readable identity. */
   rename(displayName: string): Promise<'renamed' | 'none'>;
 }
 
+/**
+ * How a new key for a known contact arrived, which is what lets it be recognised as theirs at all
+ * (DESIGN.md, Identity and trust): through the pair's own rendezvous room (which needs the pair
+ * secret), or as a rotation signed by the old ML-DSA key (with the ML-DSA identity; not yet sent).
+ */
+export type KeyEvidence = 'rendezvous' | 'signed-rotation';
+
+/** A new identity key presented for a known contact, waiting for the user's decision. */
+export interface PendingKey {
+  /** The new X25519 identity public key, 32 bytes (canonical). */
+  readonly identityKey: Uint8Array;
+  /** The new ML-DSA-87 public key, once identities carry one. */
+  readonly signingKey?: Uint8Array;
+  readonly evidence: KeyEvidence;
+  /** When it was first presented, ms since the epoch. */
+  readonly at: number;
+  /** The name the new key's holder announced (a suggestion, never applied before acceptance). */
+  readonly announcedName: string;
+}
+
 export interface Contact {
   /** Local id (see `newContactId`). */
   readonly id: string;
-  /** The pinned X25519 identity public key, 32 bytes. Unique among contacts. */
+  /** The pinned X25519 identity public key, 32 bytes, canonical. Unique among contacts. */
   readonly identityKey: Uint8Array;
-  /** The peer's 16-byte user id. */
+  /** The pinned ML-DSA-87 identity public key, once identities carry one. */
+  readonly signingKey?: Uint8Array;
+  /** The 16-byte user id, always derived here from the pinned keys (src/protocol/user-id.ts). */
   readonly userId: Uint8Array;
-  readonly name: string;
+  /** The name the peer last announced for itself: a suggestion, shown as such. */
+  readonly announcedName: string;
+  /** The name the user set or kept for this contact; the one shown when present. */
+  readonly localName?: string;
   /** Set only by a successful scan or the user's "the numbers match"; cleared on a key change. */
   readonly verified: boolean;
   /** ms since the epoch. */
   readonly firstSeen: number;
   readonly lastSeen: number;
   /**
-   * Another identity key this contact's user id presented in a handshake, waiting for the user to
-   * accept it; the conversation is blocked while it is set.
+   * A new identity key that arrived with evidence that it is this contact's (see `KeyEvidence`),
+   * waiting for the user to accept or refuse it; the conversation is blocked while it is set.
    */
-  readonly pendingKey?: Uint8Array;
+  readonly pendingKey?: PendingKey;
+  /** Keys the user refused for this contact (newest last, at most MAX_REFUSED_KEYS): never asked again. */
+  readonly refusedKeys?: readonly Uint8Array[];
   /**
    * What the two devices keep from pairing to meet again through the worker with no new invite
-   * (src/protocol/rendezvous.ts): a 32-byte secret and whether this side makes the offer.
+   * (src/protocol/rendezvous.ts): a 32-byte secret, whether this side makes the offer, and the
+   * hash of the two identity keys the secret is bound to.
    */
-  readonly rendezvous?: { readonly secret: Uint8Array; readonly offerer: boolean };
+  readonly rendezvous?: {
+    readonly secret: Uint8Array;
+    readonly offerer: boolean;
+    readonly keys?: Uint8Array;
+  };
+  /**
+   * Reconnecting stopped because a handshake failed as it would under interception; no automatic
+   * attempt until the user tries again. `reason` is our own sentence.
+   */
+  readonly reconnectPaused?: { readonly at: number; readonly reason: string };
 }
+
+export const MAX_REFUSED_KEYS = 8;
 
 export interface ContactStore {
   get(id: string): Promise<Contact | undefined>;
@@ -138,10 +178,24 @@ export type SecurityEventKind =
   | 'decrypt-failed'
   /** Another frame check failed (replay, order, freshness, length, record shape). */
   | 'frame-refused'
-  /** The secure handshake failed as it would under interception. */
+  /** The secure handshake failed as it would under interception; reconnecting paused. */
   | 'possible-interception'
-  /** The session was closed after too many bad frames in a row. */
-  | 'session-closed';
+  /** The user let reconnecting start again after it was paused. */
+  | 'reconnect-resumed'
+  /** The session was closed (too many bad frames in a row, too much held for a decision). */
+  | 'session-closed'
+  /** The user refused a new key; the old one stays pinned. */
+  | 'key-refused'
+  /** The peer announced another name than before. */
+  | 'name-announced'
+  /** The user set or kept the name shown for this contact. */
+  | 'name-set'
+  /** A safety-number code read from a picture matched; not verified until confirmed. */
+  | 'photo-matched'
+  /** The user confirmed they got the matching picture in person. */
+  | 'verified-by-photo'
+  /** The database was upgraded, and what it changed for this contact. */
+  | 'upgrade';
 
 /** One entry in a contact's security log; `detail` is a sentence for people. */
 export interface SecurityEvent {

@@ -22,7 +22,14 @@ const EVENT_LABELS: Record<SecurityEventKind, string> = {
   'decrypt-failed': 'Decryption failed',
   'frame-refused': 'Frame refused',
   'possible-interception': 'Possible interception',
+  'reconnect-resumed': 'Reconnecting resumed',
   'session-closed': 'Session closed',
+  'key-refused': 'New key refused',
+  'name-announced': 'Announced name changed',
+  'name-set': 'Name set',
+  'photo-matched': 'Picture matched',
+  'verified-by-photo': 'Verified by picture',
+  upgrade: 'Upgrade',
 };
 
 /** Kinds that mean something went wrong or trust went down; shown with a warning mark. */
@@ -35,6 +42,7 @@ const WARNING_KINDS: ReadonlySet<SecurityEventKind> = new Set<SecurityEventKind>
   'frame-refused',
   'possible-interception',
   'session-closed',
+  'name-announced',
 ]);
 
 /** How long the Blob URL of an export lives after its download starts. */

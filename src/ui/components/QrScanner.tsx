@@ -15,14 +15,26 @@ interface QrScannerCommonProps {
 }
 
 /**
+ * Where a code was read: live from the camera (in person), or from a picture file, which proves
+ * the code but not the channel it came through (DESIGN.md, Identity and trust).
+ */
+export type QrSource = 'camera' | 'photo';
+
+/**
  * Give `onResult` for a text code (an invite link), `onBytes` for a binary one (the 74-byte
  * safety-number code), or both; each is called once a code is read (by camera or from a photo)
- * that passes `accept`. `onResult` also gets the raw bytes as its second argument.
+ * that passes `accept`, with where it was read. `onResult` also gets the raw bytes.
  */
 export type QrScannerProps = QrScannerCommonProps &
   (
-    | { onResult: (text: string, bytes: Uint8Array) => void; onBytes?: (bytes: Uint8Array) => void }
-    | { onResult?: (text: string, bytes: Uint8Array) => void; onBytes: (bytes: Uint8Array) => void }
+    | {
+        onResult: (text: string, bytes: Uint8Array, source: QrSource) => void;
+        onBytes?: (bytes: Uint8Array, source: QrSource) => void;
+      }
+    | {
+        onResult?: (text: string, bytes: Uint8Array, source: QrSource) => void;
+        onBytes: (bytes: Uint8Array, source: QrSource) => void;
+      }
   );
 
 const NO_QR_IN_PHOTO = 'No QR code was found in that photo. Try a sharper, closer picture.';
@@ -47,11 +59,11 @@ export function QrScanner(props: QrScannerProps) {
 
   const accepts = (text: string, bytes: Uint8Array) => props.accept?.(text, bytes) ?? true;
 
-  const deliver = ({ text, bytes }: QrContent) => {
+  const deliver = ({ text, bytes }: QrContent, source: QrSource) => {
     setError('');
-    setStatus('QR code read.');
-    props.onResult?.(text, bytes);
-    props.onBytes?.(bytes);
+    setStatus(source === 'camera' ? 'QR code read.' : 'QR code read from the picture.');
+    props.onResult?.(text, bytes, source);
+    props.onBytes?.(bytes, source);
   };
 
   const startCamera = () => {
@@ -93,7 +105,7 @@ export function QrScanner(props: QrScannerProps) {
       setStatus('');
       setError(NOT_ACCEPTED);
     } else {
-      deliver(content);
+      deliver(content, 'photo');
     }
   };
 
@@ -113,7 +125,7 @@ export function QrScanner(props: QrScannerProps) {
           onStarted={() => setStatus('Point the camera at the QR code.')}
           onRead={(content) => {
             stopCamera('QR code read.');
-            deliver(content);
+            deliver(content, 'camera');
           }}
           onError={(e) => {
             stopCamera('');

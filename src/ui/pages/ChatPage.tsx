@@ -3,6 +3,7 @@ import type { MessageState } from '../../store/types';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import { formatTime, timeAttribute } from '../format-time';
+import { ContactNameNotice } from '../components/ContactNameNotice';
 import { SecurityLog } from '../components/SecurityLog';
 
 // The inspector is for those who want to look: it loads when first opened.
@@ -72,11 +73,14 @@ export function ChatPage(props: { contactId: string }) {
         return 'Offline, will retry shortly. Messages you write wait on this device.';
       case 'blocked':
         return 'Not connected while the key change waits for your decision.';
+      case 'paused':
+        return 'Not reconnecting: the last attempt looked like interception. See the warning below.';
       case 'no-server':
         return 'Offline. Without a signaling server, pair again to reconnect; messages you write wait on this device.';
       default:
+        // closeReason is always our own sentence (never the peer's words).
         return l
-          ? `Disconnected: ${l.closeReason ?? 'the connection ended'}. Reconnecting…`
+          ? `Disconnected: ${l.closeReason ?? 'the connection ended'} Reconnecting…`
           : 'Offline. Messages you write wait on this device until you are connected again.';
     }
   };
@@ -112,11 +116,18 @@ export function ChatPage(props: { contactId: string }) {
             <button type="button" class="back" onClick={() => app.actions.show({ name: 'home' })}>
               Back to conversations
             </button>
-            <h2 id="chat-heading">Chat with {c().name}</h2>
+            <h2 id="chat-heading">
+              Chat with {c().name}
+              <Show when={c().tellApart}>{(t) => <span class="tell-apart"> ({t()})</span>}</Show>
+            </h2>
           </div>
+          <ContactNameNotice contact={c()} />
           <p class="trust">
-            <span class={c().verified ? 'badge ok' : 'badge'} data-testid="verified-state">
-              {c().verified ? 'Verified' : 'Not verified'}
+            <span
+              class={c().verified && !c().keyChangePending ? 'badge ok' : 'badge'}
+              data-testid="verified-state"
+            >
+              {c().keyChangePending ? 'New key: not verified' : c().verified ? 'Verified' : 'Not verified'}
             </span>{' '}
             <button type="button" onClick={() => app.actions.show({ name: 'safety', contactId: c().id })}>
               Safety number
@@ -132,10 +143,12 @@ export function ChatPage(props: { contactId: string }) {
             <div class="key-change" role="alert" aria-labelledby="key-change-heading">
               <h3 id="key-change-heading">{c().name}'s identity key changed</h3>
               <p>
-                This happens when they reinstall the app or start a new identity — or when someone sits in the
-                middle of your connection. Sending is blocked until you decide. If you accept, compare safety
-                numbers again, in person or on a call you trust.
+                A new key arrived through your usual connection with {c().name}. This happens when they
+                reinstall the app or start a new identity — or when someone else has their device or sits in
+                the middle. Nothing is shown or sent until you decide. If you accept, compare safety numbers
+                again, in person or on a call you trust; if you refuse, the key you had stays.
               </p>
+              <Show when={c().pendingAnnouncedName}>{(n) => <p>The new key calls itself “{n()}”.</p>}</Show>
               <button
                 type="button"
                 class="primary"
@@ -147,6 +160,21 @@ export function ChatPage(props: { contactId: string }) {
                 Refuse and disconnect
               </button>
             </div>
+          </Show>
+          <Show when={c().reconnectPaused}>
+            {(reason) => (
+              <div class="key-change" role="alert" aria-labelledby="paused-heading">
+                <h3 id="paused-heading">Possible interception</h3>
+                <p>
+                  {reason()} SecMsg stopped trying to reconnect. If you expect this (they reset the app, for
+                  example), try again; otherwise compare safety numbers with them first, in person or on a
+                  call.
+                </p>
+                <button type="button" onClick={() => void act(async () => messenger.resumeReconnect(c().id))}>
+                  Try again
+                </button>
+              </div>
+            )}
           </Show>
           <Show when={problem()}>
             <p role="alert">{problem()}</p>

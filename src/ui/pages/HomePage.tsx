@@ -28,7 +28,20 @@ export function HomePage() {
                   onClick={() => app.actions.show({ name: 'chat', contactId: c.id })}
                 >
                   <span class="name">{c.name}</span>
+                  <Show when={c.tellApart}>{(t) => <span class="tell-apart"> ({t()})</span>}</Show>
+                  <Show when={c.nameIsAnnounced}>
+                    <span class="name-note"> calls themselves this</span>
+                  </Show>
                   <span class="badges">
+                    <Show when={c.looksLike}>
+                      <span class="badge warn">Looks like {c.looksLike}</span>
+                    </Show>
+                    <Show when={c.nameWarnings.length > 0}>
+                      <span class="badge warn">Unusual characters</span>
+                    </Show>
+                    <Show when={c.reconnectPaused}>
+                      <span class="badge warn">Possible interception</span>
+                    </Show>
                     <Show when={c.keyChangePending}>
                       <span class="badge warn">Key changed</span>
                     </Show>

@@ -11,7 +11,7 @@ import type { PairingMethod } from '../../app/messenger';
 import { useApp } from '../app-context';
 import { CopyButton } from '../components/CopyButton';
 import { QrCode } from '../components/QrCode';
-import { QrScanner } from '../components/QrScanner';
+import { QrScanner, type QrSource } from '../components/QrScanner';
 import { errorText } from '../errors';
 
 type Step =
@@ -91,7 +91,8 @@ export function PairPage(props: { invite?: string }) {
     }
   };
 
-  const join = async (text: string, scanned: boolean) => {
+  /** How the invite came: by camera, from a picture, or pasted / opened as a link. */
+  const join = async (text: string, scanned: QrSource | undefined) => {
     begin();
     try {
       const me = await identity();
@@ -99,7 +100,10 @@ export function PairPage(props: { invite?: string }) {
         const pairing = joinWorkerInvite(text, me, config);
         cancel = () => pairing.cancel();
         setStep({ kind: 'waiting', what: 'Connecting to the person who invited you…' });
-        finish(pairing.connected, scanned ? 'scanned-invite' : 'invite-link');
+        finish(
+          pairing.connected,
+          scanned === 'camera' ? 'camera-invite' : scanned === 'photo' ? 'photo-invite' : 'invite-link',
+        );
         return;
       }
       const pairing = joinManual(text, me, config);
@@ -154,15 +158,15 @@ export function PairPage(props: { invite?: string }) {
           <QrScanner
             label="Scan their invite"
             accept={looksLikeInvite}
-            onResult={(text) => {
+            onResult={(text, _bytes, source) => {
               setPasted(text);
-              void join(text, true);
+              void join(text, source);
             }}
           />
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              void join(pasted(), false);
+              void join(pasted(), undefined);
             }}
           >
             <label>

@@ -2,7 +2,7 @@ import { For, Show, createMemo, createSignal, onMount } from 'solid-js';
 import type { SafetyNumberView } from '../../app/messenger';
 import { useApp } from '../app-context';
 import { QrCode } from '../components/QrCode';
-import { QrScanner } from '../components/QrScanner';
+import { QrScanner, type QrSource } from '../components/QrScanner';
 import { errorText } from '../errors';
 
 /**
@@ -28,11 +28,19 @@ export function SafetyPage(props: { contactId: string }) {
       setProblem(errorText(e));
     }
   };
-  const scanned = async (bytes: Uint8Array) =>
+  /** A code read from a picture matched: waiting for "I got it in person" (or not). */
+  const [photoMatched, setPhotoMatched] = createSignal(false);
+  const scanned = async (bytes: Uint8Array, source: QrSource) =>
     act(async () => {
-      const outcome = await messenger.verifyByScan(props.contactId, bytes);
+      setPhotoMatched(false);
+      const outcome = await messenger.verifyByScan(props.contactId, bytes, source);
       if (outcome === 'verified') setResult('The codes match. This contact is now verified.');
-      else
+      else if (outcome === 'matched-photo') {
+        setResult(
+          'The code in the picture matches yours. A picture proves the code, not who sent it: did you get it in person (or from their screen, on a call you trust)?',
+        );
+        setPhotoMatched(true);
+      } else
         setProblem(
           'The codes do not match. This is not the person you paired with, or someone sits in the middle. Do not mark them verified.',
         );
@@ -84,7 +92,36 @@ export function SafetyPage(props: { contactId: string }) {
             <p role="alert">{problem()}</p>
           </Show>
           <Show when={!c().keyChangePending}>
-            <QrScanner label="Scan their safety-number code" onBytes={(b) => void scanned(b)} />
+            <Show when={photoMatched()}>
+              <p>
+                <button
+                  type="button"
+                  class="primary"
+                  onClick={() =>
+                    void act(async () => {
+                      await messenger.confirmPhotoInPerson(c().id);
+                      setPhotoMatched(false);
+                      setResult('Marked as verified: the picture matched and you got it in person.');
+                    })
+                  }
+                >
+                  I got this picture in person
+                </button>{' '}
+                <button
+                  type="button"
+                  onClick={() => {
+                    setPhotoMatched(false);
+                    setResult('Not verified: compare the numbers in person or on a call to verify.');
+                  }}
+                >
+                  No, it was sent to me
+                </button>
+              </p>
+            </Show>
+            <QrScanner
+              label="Scan their safety-number code"
+              onBytes={(b, source) => void scanned(b, source)}
+            />
             <Show
               when={!c().verified}
               fallback={

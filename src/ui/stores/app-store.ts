@@ -7,10 +7,17 @@ import { createStore, reconcile } from 'solid-js/store';
 import type { AppConfig } from '../../app/config';
 import type { Connected } from '../../app/connect';
 import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
-import { createReconnector, type Reach, type Reconnector } from '../../app/reconnector';
+import { AppError } from '../../app/errors';
+import { createReconnector, type Reconnector } from '../../app/reconnector';
 import type { PersistenceStatus } from '../../store/persistence';
-import type { Contact, Stores } from '../../store/types';
+import type { Stores } from '../../store/types';
 import { errorText } from '../errors';
+import { type ContactView, contactViews } from './contact-views';
+
+export type { ContactView } from './contact-views';
+
+/** names.ts carries Unicode's confusables data (28 KB gzip): loaded with the first list, not the page. */
+const names = async () => import('../../app/names');
 
 export type View =
   | { name: 'home' }
@@ -18,17 +25,6 @@ export type View =
   | { name: 'chat'; contactId: string }
   | { name: 'safety'; contactId: string }
   | { name: 'settings' };
-
-export interface ContactView {
-  id: string;
-  name: string;
-  verified: boolean;
-  keyChangePending: boolean;
-  lastSeen: number;
-  connected: boolean;
-  /** Where reconnecting stands. */
-  reach: Reach;
-}
 
 export interface AppState {
   /** 'other-tab': another tab of this profile is open and drives it; this one waits. */
@@ -72,18 +68,6 @@ export interface AppStore {
   };
 }
 
-function contactView(c: Contact, messenger: Messenger, reconnector: Reconnector | undefined): ContactView {
-  return {
-    id: c.id,
-    name: c.name,
-    verified: c.verified,
-    keyChangePending: c.pendingKey !== undefined,
-    lastSeen: c.lastSeen,
-    connected: messenger.live(c.id)?.state === 'open',
-    reach: reconnector?.status(c.id) ?? { state: 'connecting' },
-  };
-}
-
 export function createAppStore(deps: AppDeps): AppStore {
   const [state, setState] = createStore<AppState>({
     phase: 'loading',
@@ -103,10 +87,14 @@ export function createAppStore(deps: AppDeps): AppStore {
     const m = messenger;
     // Reconciled by id: a contact keeps its object (and the list its button) across updates, so a
     // tap is never split between a button that is replaced and its replacement.
+    const [list, n] = await Promise.all([m.contacts(), names()]);
     setState(
       'contacts',
       reconcile(
-        (await m.contacts()).map((c) => contactView(c, m, reconnector)),
+        contactViews(list, n, (c) => ({
+          connected: m.live(c.id)?.state === 'open',
+          reach: reconnector?.status(c.id) ?? { state: 'connecting' },
+        })),
         { key: 'id' },
       ),
     );
@@ -171,12 +159,16 @@ export function createAppStore(deps: AppDeps): AppStore {
       },
       async createIdentity(name) {
         if (!stores) return;
+        const problem = (await names()).localNameProblem(name.trim());
+        if (problem !== undefined) throw new AppError('BAD_NAME', `This name cannot be used. ${problem}`);
         const created = await stores.identity.create(name.trim());
         if (created.kind === 'created') ready(createMessenger({ stores, identity: created.identity }));
         else await store.actions.start(); // one appeared meanwhile (another tab): load it
       },
       async resetIdentity(name) {
         if (!stores) return;
+        const problem = (await names()).localNameProblem(name.trim());
+        if (problem !== undefined) throw new AppError('BAD_NAME', `This name cannot be used. ${problem}`);
         stop();
         const identity = await stores.identity.resetIdentity(name.trim());
         ready(createMessenger({ stores, identity }));
@@ -190,7 +182,7 @@ export function createAppStore(deps: AppDeps): AppStore {
       },
       async adopt(connected, method) {
         if (!messenger) throw new Error('The app is not ready yet.');
-        const { contact, outcome } = await messenger.adopt(connected, method);
+        const { contact, outcome } = await messenger.adopt(connected, { kind: 'pairing', method });
         await refreshContacts();
         setState('view', { name: 'chat', contactId: contact.id });
         return outcome;

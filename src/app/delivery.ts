@@ -1,0 +1,152 @@
+/**
+ * Delivery over a live session: nothing lost, nothing shown twice, nothing unbounded.
+ *
+ * - A message is stored before it is sent and stays not-delivered until the peer's ack for its id
+ *   arrives; a received message is stored (deduplicated by id) before it is acknowledged. Messages
+ *   not yet acknowledged are sent again, with the same id, on the next session.
+ * - The sender's time is bounded to a year around ours before it is stored (store/peer-time.ts).
+ * - While a key change waits for the user's decision, what the session sends is held, not shown;
+ *   at most MAX_HELD_RECORDS records and MAX_HELD_BYTES of text. More closes that session (the
+ *   sender sends it again, unacknowledged, on the next one).
+ */
+import { MESSAGE_ID_LENGTH, type AppRecord, type TextRecord } from '../protocol/records';
+import type { Session } from '../protocol/session';
+import { boundPeerTime } from '../store/peer-time';
+import type { StoredMessage, Stores } from '../store/types';
+import { randomBytes } from '../crypto/random';
+
+export const MAX_HELD_RECORDS = 100;
+export const MAX_HELD_BYTES = 512 * 1024;
+
+export const HELD_OVERFLOW_DETAIL =
+  'The session was closed: it sent more than can be kept while you decide about the new key. Nothing it sent was shown.';
+
+/** What delivery needs of a live session. */
+export interface DeliveryLive {
+  readonly session: Session;
+  readonly open: () => boolean;
+}
+
+/** Records held for an undecided key, with their size. */
+export interface Held {
+  records: AppRecord[];
+  bytes: number;
+}
+
+export interface DeliveryDeps {
+  readonly stores: Stores;
+  readonly now: () => number;
+  /** The contact's history changed. */
+  readonly changed: (contactId: string) => void;
+}
+
+export interface Delivery {
+  /** Sends every outgoing message the peer has not acknowledged, oldest first, with its own id. */
+  flushOutbox(contactId: string, live: DeliveryLive): Promise<void>;
+  /** Handles one record of a trusted session: store and ack a text, mark acked messages delivered. */
+  receive(contactId: string, live: DeliveryLive, r: AppRecord): Promise<void>;
+  /** Holds a record for an undecided key; false when it would pass the bounds (nothing is held then). */
+  hold(held: Held, r: AppRecord): boolean;
+  /** Stores a new outgoing message, then sends it if the session is open. */
+  send(contactId: string, body: string, live: DeliveryLive | undefined): Promise<StoredMessage>;
+}
+
+function recordBytes(r: AppRecord): number {
+  return r.kind === 'text' ? r.body.length * 3 + 64 : r.ids.length * MESSAGE_ID_LENGTH + 16;
+}
+
+export function createDelivery(deps: DeliveryDeps): Delivery {
+  const { stores, now, changed } = deps;
+
+  /**
+   * The history is ordered by sentAt: a message written in the same millisecond as the one before
+   * still sorts after it, so sentAt goes strictly up per contact (from what is stored).
+   */
+  const lastSentAt = new Map<string, number>();
+  const nextSentAt = async (contactId: string): Promise<number> => {
+    let last = lastSentAt.get(contactId);
+    if (last === undefined) {
+      const history = await stores.messages.list(contactId);
+      last = history.reduce((max, m) => (m.direction === 'out' ? Math.max(max, m.sentAt) : max), 0);
+    }
+    const at = Math.max(now(), last + 1);
+    lastSentAt.set(contactId, at);
+    return at;
+  };
+
+  const receiveText = async (contactId: string, live: DeliveryLive, r: TextRecord): Promise<void> => {
+    const receivedAt = now();
+    const added = await stores.messages.add({
+      contactId,
+      messageId: r.id,
+      direction: 'in',
+      body: r.body,
+      sentAt: boundPeerTime(r.sentAt, receivedAt),
+      receivedAt,
+      state: 'delivered',
+    });
+    if (added === 'added') changed(contactId);
+    // Stored (or already stored): now it may be acknowledged.
+    if (live.open()) await live.session.send({ kind: 'ack', ids: [r.id] });
+  };
+
+  return {
+    async flushOutbox(contactId, live) {
+      if (!live.open()) return;
+      const pending = (await stores.messages.list(contactId)).filter(
+        (m) => m.direction === 'out' && m.state !== 'delivered',
+      );
+      for (const m of pending) {
+        if (!live.open()) return;
+        await live.session.send({ kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body });
+        if ((await stores.messages.updateState(contactId, m.messageId, 'sent')) === 'updated') {
+          changed(contactId);
+        }
+      }
+    },
+
+    async receive(contactId, live, r) {
+      if (r.kind === 'text') {
+        await receiveText(contactId, live, r);
+        return;
+      }
+      let any = false;
+      for (const id of r.ids) {
+        if ((await stores.messages.updateState(contactId, id, 'delivered')) === 'updated') any = true;
+      }
+      if (any) changed(contactId);
+    },
+
+    hold(held, r) {
+      const bytes = recordBytes(r);
+      if (held.records.length + 1 > MAX_HELD_RECORDS || held.bytes + bytes > MAX_HELD_BYTES) return false;
+      held.records.push(r);
+      held.bytes += bytes;
+      return true;
+    },
+
+    async send(contactId, body, live) {
+      const message: StoredMessage = {
+        contactId,
+        messageId: randomBytes(MESSAGE_ID_LENGTH),
+        direction: 'out',
+        body,
+        sentAt: await nextSentAt(contactId),
+        state: 'queued',
+      };
+      await stores.messages.add(message);
+      changed(contactId);
+      if (live?.open()) {
+        try {
+          await live.session.send({ kind: 'text', id: message.messageId, sentAt: message.sentAt, body });
+          await stores.messages.updateState(contactId, message.messageId, 'sent');
+          changed(contactId);
+          return { ...message, state: 'sent' as const };
+        } catch {
+          // The session ended under us: the message waits, queued, for the next one.
+        }
+      }
+      return message;
+    },
+  };
+}
