@@ -29,7 +29,7 @@ import {
 import type { Connected } from './connect';
 import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
 import { AppError } from './errors';
-import { createInspector, type Inspector } from './inspector';
+import type { Inspector, createInspector } from './inspector';
 import type { AdoptOutcome, Arrival } from './trust';
 import {
   createPhotoMatches,
@@ -205,7 +205,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     await live.connected.session.close('too much held for an undecided key');
   };
 
-  const attach = (contactId: string, connected: Connected): Live => {
+  const attach = (contactId: string, connected: Connected, inspect: typeof createInspector): Live => {
     const previous = lives.get(contactId);
     if (previous) {
       for (const u of previous.unsubscribe) u();
@@ -214,7 +214,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     }
     // Created first, so that it is the session's first `frame` listener and gets the queued
     // handshake frames too.
-    const inspector = createInspector({
+    const inspector = inspect({
       session: connected.session,
       transport: connected.transport,
       peer: connected.peer,
@@ -317,7 +317,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           );
           return { contact, outcome: decision.outcome };
         }
-        attach(id, connected);
+        // Loaded with the first session (it brings the SDP and frame parsers), not with the page.
+        attach(id, connected, (await import('./inspector')).createInspector);
         if (decision.outcome !== 'key-changed') await flush(id);
         return { contact, outcome: decision.outcome };
       });

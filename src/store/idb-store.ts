@@ -13,7 +13,7 @@
  *   [contactId, at].
  * Version 3 changed records, not stores: see upgrade-v3.ts.
  */
-import { upgradeToV3 } from './upgrade-v3';
+import type { upgradeToV3 } from './upgrade-v3';
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import { toHex } from '../crypto/bytes';
 import {
@@ -73,11 +73,17 @@ type UpgradeTx = IDBPTransaction<SecMsgSchema, StoreNames<SecMsgSchema>[], 'vers
  * `switch` cases rather than cases that fall through, because the compiler forbids fallthrough;
  * the effect is the same: every step after the stored version runs, in order.)
  */
+/** The record migrations, loaded only when a database on disk needs them (see `migrationsFor`). */
+export interface Migrations {
+  readonly upgradeToV3?: typeof upgradeToV3;
+}
+
 export function upgrade(
   db: Db,
   oldVersion: number,
   newVersion: number,
   tx: UpgradeTx,
+  migrations: Migrations = {},
   now: number = Date.now(),
 ): void {
   for (let version = oldVersion; version < newVersion; version++) {
@@ -101,7 +107,10 @@ export function upgrade(
         // 2 → 3: a contact is its keys; names are suggestions; peer times bounded (upgrade-v3.ts).
         // A database made fresh has nothing to migrate; its records are written in the new shape.
         if (oldVersion >= 2) {
-          upgradeToV3(tx, now).catch(() => {
+          if (!migrations.upgradeToV3) {
+            throw new StoreError('UNAVAILABLE', 'The step from database version 2 to 3 was not loaded.');
+          }
+          migrations.upgradeToV3(tx, now).catch(() => {
             try {
               tx.abort(); // the open request then fails, and the database stays at version 2
             } catch {
@@ -166,13 +175,14 @@ export async function openDatabase(factory: IDBFactory | undefined, name: string
   if (!factory) {
     throw new StoreError('UNAVAILABLE', 'This browser does not offer storage (IndexedDB) to this page.');
   }
+  const migrations = await migrationsFor(factory, name);
   try {
     const request = factory.open(name, SCHEMA_VERSION);
     request.addEventListener('upgradeneeded', (event) => {
       const db = wrap(request.result) as unknown as Db;
       const tx = wrap(request.transaction!) as unknown as UpgradeTx;
       try {
-        upgrade(db, event.oldVersion, event.newVersion ?? SCHEMA_VERSION, tx);
+        upgrade(db, event.oldVersion, event.newVersion ?? SCHEMA_VERSION, tx, migrations);
       } catch {
         tx.abort(); // the open request then fails, and so does this function
       }
@@ -195,6 +205,21 @@ export async function openDatabase(factory: IDBFactory | undefined, name: string
       { cause },
     );
   }
+}
+
+/**
+ * The record migrations this database may need, loaded only then (they stay out of the page's
+ * initial code): none when the browser lists no older database of that name; all of them when it
+ * cannot say (`indexedDB.databases` missing or failing).
+ */
+async function migrationsFor(factory: IDBFactory, name: string): Promise<Migrations> {
+  try {
+    const found = (await factory.databases()).find((d) => d.name === name);
+    if (!found || (found.version ?? 0) >= 3) return {};
+  } catch {
+    // cannot tell: load them
+  }
+  return { upgradeToV3: (await import('./upgrade-v3')).upgradeToV3 };
 }
 
 function errorName(e: unknown): unknown {

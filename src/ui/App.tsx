@@ -14,13 +14,16 @@ import { PROTOCOL_VERSION_LABEL } from '../protocol/version';
 import { useApp } from './app-context';
 import { ScreenBoundary } from './components/ScreenBoundary';
 import { UpdatePrompt } from './components/UpdatePrompt';
-import { ChatPage } from './pages/ChatPage';
-import { FirstRunPage } from './pages/FirstRunPage';
 import { HomePage } from './pages/HomePage';
 
 // Screens not needed to show the conversation list load when first opened (and are precached by
 // the service worker, so this works offline too): pairing brings WebRTC, the invite codes and the
 // QR scanner with it.
+// The chat (with its name notices and security log) and the first-run page load when first shown
+// too; the chat's code is fetched as soon as the list is up, so opening one does not wait.
+const loadChatPage = async () => ({ default: (await import('./pages/ChatPage')).ChatPage });
+const ChatPage = lazy(loadChatPage);
+const FirstRunPage = lazy(async () => ({ default: (await import('./pages/FirstRunPage')).FirstRunPage }));
 const PairPage = lazy(async () => ({ default: (await import('./pages/PairPage')).PairPage }));
 const SafetyPage = lazy(async () => ({ default: (await import('./pages/SafetyPage')).SafetyPage }));
 const SettingsPage = lazy(async () => ({ default: (await import('./pages/SettingsPage')).SettingsPage }));
@@ -62,6 +65,10 @@ export function App() {
   // Once the identity is ready (loaded, or made on the first run), an opened invite leads to pairing.
   createEffect(() => {
     if (app.state.phase === 'ready') openPendingInvite();
+  });
+  // Once ready, the chat's code comes next (idle), so a tap on a contact opens it at once.
+  createEffect(() => {
+    if (app.state.phase === 'ready') void loadChatPage().catch(() => undefined);
   });
 
   const view = () => app.state.view;
@@ -117,12 +124,16 @@ export function App() {
             </Match>
             <Match when={app.state.phase === 'first-run'}>
               <ScreenBoundary>
-                <FirstRunPage />
+                <Suspense fallback={<p role="status">Loading…</p>}>
+                  <FirstRunPage />
+                </Suspense>
               </ScreenBoundary>
             </Match>
             <Match when={app.state.phase === 'unreadable'}>
               <ScreenBoundary>
-                <FirstRunPage unreadable={app.state.problem} />
+                <Suspense fallback={<p role="status">Loading…</p>}>
+                  <FirstRunPage unreadable={app.state.problem} />
+                </Suspense>
               </ScreenBoundary>
             </Match>
             <Match when={app.state.phase === 'ready'}>

@@ -8,7 +8,7 @@ import type { AppConfig } from '../../app/config';
 import type { Connected } from '../../app/connect';
 import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
 import { AppError } from '../../app/errors';
-import { createReconnector, type Reconnector } from '../../app/reconnector';
+import type { Reconnector } from '../../app/reconnector';
 import type { PersistenceStatus } from '../../store/persistence';
 import type { Stores } from '../../store/types';
 import { errorText } from '../errors';
@@ -112,12 +112,17 @@ export function createAppStore(deps: AppDeps): AppStore {
     messenger = m;
     m.on('contacts', () => void refreshContacts());
     m.on('connection', () => void refreshContacts());
-    const r = deps.reconnect ? createReconnector({ messenger: m, config: deps.config }) : undefined;
-    reconnector = r;
-    if (r) {
-      r.on('status', () => void refreshContacts());
-      r.start();
-      globalThis.addEventListener?.('online', online);
+    if (deps.reconnect) {
+      // Its code loads after the list is up (it brings the connection code with its first attempt).
+      void import('../../app/reconnector').then(({ createReconnector }) => {
+        if (messenger !== m) return; // stopped meanwhile
+        const r = createReconnector({ messenger: m, config: deps.config });
+        reconnector = r;
+        r.on('status', () => void refreshContacts());
+        r.start();
+        globalThis.addEventListener?.('online', online);
+        void refreshContacts();
+      });
     }
     setState({ phase: 'ready', problem: '', myName: m.identity.displayName });
     void refreshContacts();
