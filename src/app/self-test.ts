@@ -4,6 +4,7 @@
  * shows the outcome, so a person (and the browser test) can see the core works in this browser.
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
+import { deriveUserId } from '../protocol/user-id';
 import { randomBytes } from '../crypto/random';
 import { x25519Backend, type X25519Backend } from '../crypto/x25519';
 import { generateDhKeyPair } from '../protocol/noise';
@@ -22,7 +23,9 @@ export interface SelfTestResult {
 export async function runSelfTest(): Promise<SelfTestResult> {
   const { a, b } = createMemoryTransportPair();
   const open = async (t: Transport, name: string) => {
-    const identity = { keyPair: await generateDhKeyPair(), userId: randomBytes(16), displayName: name };
+    const keyPair = await generateDhKeyPair();
+    // The user id as every identity has it: derived from the key (the peer recomputes it).
+    const identity = { keyPair, userId: deriveUserId(keyPair.publicKey), displayName: name };
     const session = createSession({
       channel: t,
       initiator: t.info.initiator,
