@@ -14,6 +14,8 @@ export interface QrScanHarness {
   results: string[];
   /** Bytes handed to onBytes, in order, as hex. */
   bytes: string[];
+  /** Where each result was read ('camera' or 'photo'), in order. */
+  sources: string[];
   /** What the page's Content-Security-Policy blocked (directive and URL), if anything. */
   cspViolations: string[];
   /** Camera tracks handed to the page that are still live. */
@@ -41,6 +43,7 @@ if (devices) {
 
 const results: string[] = [];
 const bytes: string[] = [];
+const sources: string[] = [];
 const cspViolations: string[] = [];
 document.addEventListener('securitypolicyviolation', (e) => {
   cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`);
@@ -51,6 +54,7 @@ const prefix = new URLSearchParams(location.search).get('prefix');
 window.qrScanHarness = {
   results,
   bytes,
+  sources,
   cspViolations,
   liveTracks: () => streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length,
   streams: () => streams.length,
@@ -61,8 +65,9 @@ render(
     <QrScanner
       label="Scan a QR code"
       {...(prefix === null ? {} : { accept: (text: string) => text.startsWith(prefix) })}
-      onResult={(text, raw) => {
+      onResult={(text, raw, source) => {
         results.push(text);
+        sources.push(source);
         const shown = text === '' ? `(${raw.length} bytes that are not text)` : text;
         list.append(Object.assign(document.createElement('li'), { textContent: shown }));
       }}

@@ -151,6 +151,7 @@ test.describe('with a fake camera showing an invite link', () => {
     await group.getByRole('button', { name: 'Scan with camera' }).click();
     await expect(results(page)).toHaveText([INVITE], { timeout: 15_000 });
     await expect(group.getByRole('status')).toHaveText('QR code read.');
+    expect(await page.evaluate(() => window.qrScanHarness.sources)).toEqual(['camera']);
     await expect(page.getByLabel('Camera preview')).toHaveCount(0);
     await expect(group.getByRole('button', { name: 'Scan with camera' })).toBeVisible();
     expect(await page.evaluate(() => window.qrScanHarness.streams())).toBe(1);
@@ -234,7 +235,8 @@ test.describe('photos', () => {
       buffer: png,
     });
     await expect(results(page)).toHaveText([INVITE]);
-    await expect(page.getByRole('status')).toHaveText('QR code read.');
+    await expect(page.getByRole('status')).toHaveText('QR code read from the picture.');
+    expect(await page.evaluate(() => window.qrScanHarness.sources)).toEqual(['photo']);
     await expect(page.getByRole('alert')).toHaveCount(0);
     expect(await page.evaluate(() => window.qrScanHarness.cspViolations)).toEqual([]);
     expectSameOrigin(urls);
@@ -255,7 +257,7 @@ test.describe('photos', () => {
       mimeType: 'image/png',
       buffer: png,
     });
-    await expect(page.getByRole('status')).toHaveText('QR code read.');
+    await expect(page.getByRole('status')).toHaveText('QR code read from the picture.');
     expect(await page.evaluate(() => window.qrScanHarness.bytes)).toEqual([hex(SAFETY_CODE)]);
   });
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../protocol/errors';
 import { createInvite } from '../protocol/pairing';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
-import { createIdentity, secureSession } from './connect';
+import { createServer, type Server } from 'node:net';
+import { rendezvousPair } from '../protocol/rendezvous';
+import { connectKnownContact, createIdentity, secureSession } from './connect';
 
 async function settle<T>(p: Promise<T>) {
   return p.then(
@@ -59,5 +61,28 @@ describe('secureSession', () => {
     // key, name and everything else about it, never did.
     expect(fromJoiner).toContain(0x02);
     expect(fromJoiner).not.toContain(0x04);
+  });
+
+  it('settles a rendezvous meeting that is cancelled (rejected), so a reconnect loop waiting on it moves on', async () => {
+    // A server that accepts the connection and never answers: the WebSocket stays connecting.
+    const sockets: import('node:net').Socket[] = [];
+    const server: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const alice = await createIdentity('Alice');
+      const bob = await createIdentity('Bob');
+      const pair = await rendezvousPair(alice.keyPair, bob.keyPair.publicKey);
+      const meeting = connectKnownContact(alice, pair, {
+        signalingUrl: `ws://127.0.0.1:${port}`,
+        iceServers: [],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      meeting.cancel();
+      await expect(meeting.connected).rejects.toThrow(/Cancelled/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -207,12 +207,15 @@ async function meetThroughWorker(
   let settled = false;
   /** The data channel is open: the room has done its part, whoever leaves it now. */
   let channelOpen = false;
-  register(() => {
-    settled = true;
-    signaling.close();
-    conn?.close();
-  });
   return new Promise<Connected>((resolve, reject) => {
+    // Cancelling settles the meeting too (rejected), so that whoever waits on it moves on.
+    register(() => {
+      if (settled) return;
+      settled = true;
+      signaling.close();
+      conn?.close();
+      reject(new RtcError('SIGNAL_INVALID', 'Cancelled.'));
+    });
     const fail = (e: unknown): void => {
       if (settled) return;
       settled = true;

@@ -301,6 +301,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         await trust()
       ).decideArrival(trustDeps, connected.peer, connected.keyProvenByInvite, arrival);
       const id = decision.contactId;
+      // Loaded with the first session (it brings the SDP and frame parsers), not with the page; and
+      // before the contact is stored, so that the session is attached as soon as the list shows it.
+      const { createInspector } = await import('./inspector');
       return serial(id, async () => {
         if (decision.contact) await put(decision.contact);
         const contact = decision.contact ?? (await mustGet(id));
@@ -317,8 +320,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           );
           return { contact, outcome: decision.outcome };
         }
-        // Loaded with the first session (it brings the SDP and frame parsers), not with the page.
-        attach(id, connected, (await import('./inspector')).createInspector);
+        attach(id, connected, createInspector);
         if (decision.outcome !== 'key-changed') await flush(id);
         return { contact, outcome: decision.outcome };
       });
