@@ -164,4 +164,41 @@ describe('reconnector', () => {
     expect(calls).toBe(2);
     r.dispose();
   });
+
+  it('keeps trying, backing off, after meeting a key the user refused, until the real contact is back', async () => {
+    const { alice, bob, bobId, aliceId, first } = await paired();
+    const mallory = await device('Mallory');
+    await first.forA.session.close('dropped');
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('closed'));
+    let calls = 0;
+    const delays: number[] = [];
+    const connect = (): KnownContactConnection => {
+      calls++;
+      const other = calls <= 2 ? mallory : bob; // someone else in Bob's room twice, then Bob
+      return {
+        connected: meet(alice, other).then(async ({ forA, forB }) => {
+          if (other === bob) await bob.adopt(forB, { kind: 'rendezvous', contactId: aliceId });
+          return forA;
+        }),
+        cancel: () => {},
+      };
+    };
+    const r = createReconnector({
+      messenger: alice,
+      config,
+      connect,
+      sleep: async (ms) => {
+        delays.push(ms);
+        await Promise.resolve();
+      },
+    });
+    r.start();
+    await vi.waitFor(async () => expect((await alice.contact(bobId))?.pendingKey).toBeDefined());
+    await alice.refuseKeyChange(bobId);
+    await vi.waitFor(() => expect(calls).toBe(3));
+    await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('open'));
+    expect(alice.live(bobId)?.connected.peer.staticKey).toEqual(bob.identity.keyPair.publicKey);
+    expect(delays).toEqual([1000]);
+    r.dispose();
+  });
 });

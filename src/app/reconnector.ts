@@ -130,7 +130,9 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
           await connected.session.close('the app closed');
           return;
         }
-        await messenger.adopt(connected, { kind: 'rendezvous', contactId: id });
+        const { outcome } = await messenger.adopt(connected, { kind: 'rendezvous', contactId: id });
+        // A key the user refused was met (and closed): keep trying for the real one, backing off.
+        if (outcome === 'refused') throw new RtcError('SIGNAL_INVALID', 'Met a key that was refused.');
         // The messenger's 'connection' event (open) set the state; a key change blocks instead.
         return;
       } catch (e) {
