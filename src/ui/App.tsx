@@ -120,7 +120,22 @@ export function App() {
               </section>
             </Match>
             <Match when={app.state.phase === 'failed'}>
-              <p role="alert">{app.state.problem}</p>
+              <section aria-labelledby="failed-heading" class="page narrow">
+                <h2 id="failed-heading">SecMsg could not open its storage</h2>
+                <p role="alert">{app.state.problem}</p>
+                <p>
+                  Nothing was changed or deleted. If the browser was busy, trying again may be enough; a
+                  reload loads the newest version of SecMsg.
+                </p>
+                <p>
+                  <button type="button" class="primary" onClick={() => void app.actions.start()}>
+                    Try again
+                  </button>{' '}
+                  <button type="button" onClick={() => location.reload()}>
+                    Reload
+                  </button>
+                </p>
+              </section>
             </Match>
             <Match when={app.state.phase === 'first-run'}>
               <ScreenBoundary>

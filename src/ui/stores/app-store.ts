@@ -78,6 +78,7 @@ export function createAppStore(deps: AppDeps): AppStore {
     persistence: 'unknown',
   });
   let stores: Stores | undefined;
+  let holding: Promise<void> | undefined;
   let messenger: Messenger | undefined;
   let reconnector: Reconnector | undefined;
   const online = () => reconnector?.retryNow();
@@ -146,9 +147,11 @@ export function createAppStore(deps: AppDeps): AppStore {
     actions: {
       async start() {
         try {
-          await deps.holdProfile(() => setState({ phase: 'other-tab' }));
+          // Held once for the page's life: a second start (Try again after a failure) keeps it.
+          holding ??= deps.holdProfile(() => setState({ phase: 'other-tab' }));
+          await holding;
           setState({ phase: 'loading' });
-          stores = await deps.openStores();
+          stores ??= await deps.openStores();
           await load(stores);
         } catch (e) {
           failed(e);
