@@ -6,8 +6,9 @@
  *   user's decisions about them;
  * - delivery.ts: the outbox, receiving, acks, held records for an undecided key;
  * - verification.ts: safety numbers and what marks a contact verified;
- * - names: a peer's announced name is a suggestion; the user keeps it or sets a local name
- *   (checked by names.ts, loaded when needed).
+ * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
+ *   name (checked by names.ts).
+ * The last two load on first use, with the code they bring.
  * Every security-relevant event goes into the contact's log.
  *
  * No Solid, no DOM: the UI subscribes with `on(...)` and reads through the async getters.
@@ -17,97 +18,18 @@ import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES, type AppRecord } from '../protocol/records';
 import type { SessionClose } from '../protocol/session';
-import {
-  type Contact,
-  type SecurityEvent,
-  type SecurityEventKind,
-  type StoredIdentity,
-  type StoredMessage,
-  StoreError,
-  type Stores,
-} from '../store/types';
+import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
 import type { Connected } from './connect';
 import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
 import { AppError } from './errors';
 import type { Inspector, createInspector } from './inspector';
-import type { AdoptOutcome, Arrival } from './trust';
-import {
-  createPhotoMatches,
-  type SafetyNumberView,
-  type ScanResult,
-  type ScanSource,
-} from './verification-state';
+import type { ContactOps } from './contact-ops';
+import type { LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
 
 export type { AdoptOutcome, Arrival, PairingMethod } from './trust';
 export type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
 
-export type LiveState = 'open' | 'closed';
-
-export interface LiveConversation {
-  readonly connected: Connected;
-  /** Every frame of this session both ways, from the handshake on, for the protocol inspector. */
-  readonly inspector: Inspector;
-  readonly state: LiveState;
-  /** Why the session ended, as our own sentence (never the peer's words), once it has. */
-  readonly closeReason?: string;
-}
-
-export type MessengerEvents = {
-  /** The contact list, or one contact, changed. */
-  contacts: () => void;
-  /** The contact's history changed. */
-  messages: (contactId: string) => void;
-  /** The contact's security log changed. */
-  events: (contactId: string) => void;
-  /** The contact's live session changed (opened, closed). */
-  connection: (contactId: string) => void;
-};
-
-export interface Messenger {
-  readonly identity: StoredIdentity;
-  contacts(): Promise<Contact[]>;
-  contact(contactId: string): Promise<Contact | undefined>;
-  history(contactId: string): Promise<StoredMessage[]>;
-  securityLog(contactId: string): Promise<SecurityEvent[]>;
-  live(contactId: string): LiveConversation | undefined;
-  /**
-   * Takes over a ready session: finds or makes its contact by its key (trust.ts) and starts
-   * delivering. 'refused': a key the user refused for that contact; the session is closed.
-   */
-  adopt(connected: Connected, arrival: Arrival): Promise<{ contact: Contact; outcome: AdoptOutcome }>;
-  /** Stores the message, then sends it if the contact is connected. */
-  send(contactId: string, body: string): Promise<StoredMessage>;
-  /** Pins the key the contact presented (the pair secret rotates); the verified mark is cleared. */
-  acceptKeyChange(contactId: string): Promise<void>;
-  /** Refuses the new key: its session closes, the old key stays pinned and verified as it was. */
-  refuseKeyChange(contactId: string): Promise<void>;
-  safetyNumber(contactId: string): Promise<SafetyNumberView>;
-  /** Compares their scanned code with ours (verification.ts says what a match from a picture means). */
-  verifyByScan(contactId: string, scanned: Uint8Array, source: ScanSource): Promise<ScanResult>;
-  /** After 'matched-photo': the user says they got the picture in person. */
-  confirmPhotoInPerson(contactId: string): Promise<void>;
-  /** The user's explicit "the numbers match". */
-  markVerified(contactId: string): Promise<void>;
-  clearVerified(contactId: string): Promise<void>;
-  /** Names the contact for this device (checked by names.ts; refused with a sentence). */
-  setLocalName(contactId: string, name: string): Promise<void>;
-  /** Keeps the name the contact announced as the one shown (refused if it is not a clean name). */
-  keepAnnouncedName(contactId: string): Promise<void>;
-  /** Changes this device's own display name (checked as a local name). */
-  rename(displayName: string): Promise<void>;
-  /** Stops reconnecting to the contact until `resumeReconnect`, and logs why. */
-  pauseReconnect(contactId: string, reason: string): Promise<void>;
-  resumeReconnect(contactId: string): Promise<void>;
-  disconnect(contactId: string): Promise<void>;
-  on<K extends keyof MessengerEvents>(event: K, fn: MessengerEvents[K]): () => void;
-  dispose(): void;
-}
-
-export interface MessengerDeps {
-  stores: Stores;
-  identity: StoredIdentity;
-  now?: () => number;
-}
+export type { LiveConversation, LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
 
 interface Live extends DeliveryLive {
   connected: Connected;
@@ -127,13 +49,14 @@ function frameEventKind(e: ProtocolError): SecurityEventKind {
 
 const sameKey = constantTimeEqual;
 
-/** names.ts carries Unicode's confusables data (28 KB gzip): loaded when a name is checked. */
-const names = async () => import('./names');
 /** Loaded with the first session or scan, not with the page (the conversation list shows first). */
 const trust = async () => import('./trust');
-const verification = async () => import('./verification');
 
-const quoted = (visible: string): string => `“${visible}”`;
+/** The first call's promise, shared by every later call (a module loaded once, on first use). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return async () => (loaded ??= load());
+}
 
 export function createMessenger(deps: MessengerDeps): Messenger {
   const { stores } = deps;
@@ -141,7 +64,6 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   let identity = deps.identity;
   const emitter = createEmitter<MessengerEvents>();
   const lives = new Map<string, Live>();
-  const photoMatches = createPhotoMatches(now);
   /** One chain per contact so that read-modify-write of a contact never interleaves. */
   const chains = new Map<string, Promise<unknown>>();
   const trustDeps = {
@@ -256,26 +178,19 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     if (live && contact && trusted(contact, live)) await delivery.flushOutbox(contactId, live);
   };
 
-  const renameDetail = async ([before, after]: readonly [string, string], kept?: string): Promise<string> => {
-    const { checkName } = await names();
-    const shown = kept === undefined ? 'Keep the new name or set your own.' : 'The name you set stays.';
-    return `They now call themselves ${quoted(checkName(after).visible)} (before: ${quoted(checkName(before).visible)}). ${shown}`;
+  /** What the contact use cases of other modules (names, verification) work with. */
+  const ops: ContactOps = {
+    serial,
+    mustGet,
+    put,
+    log,
+    get identity() {
+      return identity;
+    },
   };
-
-  const checkedName = async (name: string): Promise<string> => {
-    const problem = (await names()).localNameProblem(name);
-    if (problem !== undefined) throw new AppError('BAD_NAME', `This name cannot be used. ${problem}`);
-    return name;
-  };
-
-  const withVerifiable = async (contactId: string, task: (c: Contact) => Promise<void>): Promise<void> =>
-    serial(contactId, async () => {
-      const contact = await mustGet(contactId);
-      if (contact.pendingKey) {
-        throw new AppError('KEY_CHANGE_PENDING', 'Accept or refuse the new identity key first.');
-      }
-      await task(contact);
-    });
+  /** Loaded on first use: names.ts brings Unicode's confusables data, verification the fingerprints. */
+  const naming = once(async () => (await import('./contact-names')).createNameOps(ops));
+  const verifying = once(async () => (await import('./verification')).createVerificationOps(ops, now));
 
   const messenger: Messenger = {
     get identity() {
@@ -308,8 +223,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         if (decision.contact) await put(decision.contact);
         const contact = decision.contact ?? (await mustGet(id));
         for (const [kind, detail] of decision.log) await log(id, kind, detail);
-        if (decision.renamed)
-          await log(id, 'name-announced', await renameDetail(decision.renamed, contact.localName));
+        if (decision.renamed) {
+          await log(id, 'name-announced', (await naming()).renameDetail(decision.renamed, contact.localName));
+        }
         const current = lives.get(id);
         const realOneOpen =
           current?.state === 'open' && sameKey(current.connected.peer.staticKey, contact.identityKey);
@@ -393,84 +309,17 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       });
     },
 
-    async safetyNumber(contactId) {
-      return (await verification()).safetyNumberOf(identity, await mustGet(contactId));
-    },
-
-    async verifyByScan(contactId, scanned, source) {
-      let result: ScanResult = 'mismatch';
-      const { SCAN_DETAIL, judgeScan } = await verification();
-      await withVerifiable(contactId, async (contact) => {
-        result = await judgeScan(identity, contact, scanned, source);
-        if (result === 'verified') {
-          await put({ ...contact, verified: true });
-          await log(contactId, 'verified-by-scan', SCAN_DETAIL.camera);
-        } else if (result === 'matched-photo') {
-          photoMatches.add(contact);
-          await log(contactId, 'photo-matched', SCAN_DETAIL.photo);
-        } else {
-          await log(contactId, 'verification-failed', SCAN_DETAIL.mismatch);
-        }
-      });
-      return result;
-    },
-
-    async confirmPhotoInPerson(contactId) {
-      const { SCAN_DETAIL } = await verification();
-      await withVerifiable(contactId, async (contact) => {
-        if (!photoMatches.take(contact)) {
-          throw new AppError(
-            'NOTHING_TO_CONFIRM',
-            'There is no matching picture to confirm (it is confirmed within 10 minutes of reading it). Read the code again.',
-          );
-        }
-        await put({ ...contact, verified: true });
-        await log(contactId, 'verified-by-photo', SCAN_DETAIL.confirmed);
-      });
-    },
-
-    async markVerified(contactId) {
-      const { SCAN_DETAIL } = await verification();
-      await withVerifiable(contactId, async (contact) => {
-        await put({ ...contact, verified: true });
-        await log(contactId, 'verified-by-comparison', SCAN_DETAIL.compared);
-      });
-    },
-
-    async clearVerified(contactId) {
-      await serial(contactId, async () => {
-        const contact = await mustGet(contactId);
-        if (!contact.verified) return;
-        await put({ ...contact, verified: false });
-        await log(contactId, 'verification-cleared', 'You removed the verified mark.');
-      });
-    },
-
-    async setLocalName(contactId, name) {
-      const checked = await checkedName(name);
-      const { checkName } = await names();
-      await serial(contactId, async () => {
-        const contact = await mustGet(contactId);
-        if (contact.localName === checked) return;
-        await put({ ...contact, localName: checked });
-        await log(contactId, 'name-set', `You named this contact ${quoted(checkName(checked).visible)}.`);
-      });
-    },
-
-    async keepAnnouncedName(contactId) {
-      const contact = await mustGet(contactId);
-      const problem = (await names()).localNameProblem(contact.announcedName);
-      if (problem !== undefined) {
-        throw new AppError(
-          'BAD_NAME',
-          `The name they announced cannot be kept as it is. ${problem} Set a name of your own instead.`,
-        );
-      }
-      await messenger.setLocalName(contactId, contact.announcedName);
-    },
+    safetyNumber: async (contactId) => (await verifying()).safetyNumber(contactId),
+    verifyByScan: async (contactId, scanned, source) =>
+      (await verifying()).verifyByScan(contactId, scanned, source),
+    confirmPhotoInPerson: async (contactId) => (await verifying()).confirmPhotoInPerson(contactId),
+    markVerified: async (contactId) => (await verifying()).markVerified(contactId),
+    clearVerified: async (contactId) => (await verifying()).clearVerified(contactId),
+    setLocalName: async (contactId, name) => (await naming()).setLocalName(contactId, name),
+    keepAnnouncedName: async (contactId) => (await naming()).keepAnnouncedName(contactId),
 
     async rename(displayName) {
-      const checked = await checkedName(displayName);
+      const checked = (await naming()).checkedName(displayName);
       if ((await stores.identity.rename(checked)) === 'renamed')
         identity = { ...identity, displayName: checked };
     },

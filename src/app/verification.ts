@@ -17,7 +17,14 @@ import {
 } from '../crypto/fingerprint';
 import type { Contact, StoredIdentity } from '../store/types';
 
-import type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
+import { type ContactOps, withDecidedKey } from './contact-ops';
+import { AppError } from './errors';
+import {
+  type SafetyNumberView,
+  type ScanResult,
+  type ScanSource,
+  createPhotoMatches,
+} from './verification-state';
 
 export const SCAN_DETAIL = {
   camera: 'Verified: their safety-number code, scanned with the camera, matched yours.',
@@ -47,4 +54,60 @@ export async function judgeScan(
   const { scannable } = await safetyNumberOf(identity, contact);
   if (!compareScannable(scannable, scanned)) return 'mismatch';
   return source === 'camera' ? 'verified' : 'matched-photo';
+}
+
+/** The verification use cases over the messenger's contact operations. */
+export function createVerificationOps(ops: ContactOps, now: () => number) {
+  const photoMatches = createPhotoMatches(now);
+  return {
+    async safetyNumber(contactId: string): Promise<SafetyNumberView> {
+      return safetyNumberOf(ops.identity, await ops.mustGet(contactId));
+    },
+
+    async verifyByScan(contactId: string, scanned: Uint8Array, source: ScanSource): Promise<ScanResult> {
+      let result: ScanResult = 'mismatch';
+      await withDecidedKey(ops, contactId, async (contact) => {
+        result = await judgeScan(ops.identity, contact, scanned, source);
+        if (result === 'verified') {
+          await ops.put({ ...contact, verified: true });
+          await ops.log(contactId, 'verified-by-scan', SCAN_DETAIL.camera);
+        } else if (result === 'matched-photo') {
+          photoMatches.add(contact);
+          await ops.log(contactId, 'photo-matched', SCAN_DETAIL.photo);
+        } else {
+          await ops.log(contactId, 'verification-failed', SCAN_DETAIL.mismatch);
+        }
+      });
+      return result;
+    },
+
+    async confirmPhotoInPerson(contactId: string): Promise<void> {
+      await withDecidedKey(ops, contactId, async (contact) => {
+        if (!photoMatches.take(contact)) {
+          throw new AppError(
+            'NOTHING_TO_CONFIRM',
+            'There is no matching picture to confirm (it is confirmed within 10 minutes of reading it). Read the code again.',
+          );
+        }
+        await ops.put({ ...contact, verified: true });
+        await ops.log(contactId, 'verified-by-photo', SCAN_DETAIL.confirmed);
+      });
+    },
+
+    async markVerified(contactId: string): Promise<void> {
+      await withDecidedKey(ops, contactId, async (contact) => {
+        await ops.put({ ...contact, verified: true });
+        await ops.log(contactId, 'verified-by-comparison', SCAN_DETAIL.compared);
+      });
+    },
+
+    async clearVerified(contactId: string): Promise<void> {
+      await ops.serial(contactId, async () => {
+        const contact = await ops.mustGet(contactId);
+        if (!contact.verified) return;
+        await ops.put({ ...contact, verified: false });
+        await ops.log(contactId, 'verification-cleared', 'You removed the verified mark.');
+      });
+    },
+  };
 }

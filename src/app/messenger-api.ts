@@ -1,0 +1,74 @@
+/** The messenger's interface, as the UI and the reconnector see it (messenger.ts implements it). */
+import type { SecurityEvent, StoredIdentity, StoredMessage, Contact, Stores } from '../store/types';
+import type { Connected } from './connect';
+import type { Inspector } from './inspector';
+import type { AdoptOutcome, Arrival } from './trust';
+import type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
+
+export type LiveState = 'open' | 'closed';
+
+export interface LiveConversation {
+  readonly connected: Connected;
+  /** Every frame of this session both ways, from the handshake on, for the protocol inspector. */
+  readonly inspector: Inspector;
+  readonly state: LiveState;
+  /** Why the session ended, as our own sentence (never the peer's words), once it has. */
+  readonly closeReason?: string;
+}
+
+export type MessengerEvents = {
+  /** The contact list, or one contact, changed. */
+  contacts: () => void;
+  /** The contact's history changed. */
+  messages: (contactId: string) => void;
+  /** The contact's security log changed. */
+  events: (contactId: string) => void;
+  /** The contact's live session changed (opened, closed). */
+  connection: (contactId: string) => void;
+};
+
+export interface Messenger {
+  readonly identity: StoredIdentity;
+  contacts(): Promise<Contact[]>;
+  contact(contactId: string): Promise<Contact | undefined>;
+  history(contactId: string): Promise<StoredMessage[]>;
+  securityLog(contactId: string): Promise<SecurityEvent[]>;
+  live(contactId: string): LiveConversation | undefined;
+  /**
+   * Takes over a ready session: finds or makes its contact by its key (trust.ts) and starts
+   * delivering. 'refused': a key the user refused for that contact; the session is closed.
+   */
+  adopt(connected: Connected, arrival: Arrival): Promise<{ contact: Contact; outcome: AdoptOutcome }>;
+  /** Stores the message, then sends it if the contact is connected. */
+  send(contactId: string, body: string): Promise<StoredMessage>;
+  /** Pins the key the contact presented (the pair secret rotates); the verified mark is cleared. */
+  acceptKeyChange(contactId: string): Promise<void>;
+  /** Refuses the new key: its session closes, the old key stays pinned and verified as it was. */
+  refuseKeyChange(contactId: string): Promise<void>;
+  safetyNumber(contactId: string): Promise<SafetyNumberView>;
+  /** Compares their scanned code with ours (verification.ts says what a match from a picture means). */
+  verifyByScan(contactId: string, scanned: Uint8Array, source: ScanSource): Promise<ScanResult>;
+  /** After 'matched-photo': the user says they got the picture in person. */
+  confirmPhotoInPerson(contactId: string): Promise<void>;
+  /** The user's explicit "the numbers match". */
+  markVerified(contactId: string): Promise<void>;
+  clearVerified(contactId: string): Promise<void>;
+  /** Names the contact for this device (checked by names.ts; refused with a sentence). */
+  setLocalName(contactId: string, name: string): Promise<void>;
+  /** Keeps the name the contact announced as the one shown (refused if it is not a clean name). */
+  keepAnnouncedName(contactId: string): Promise<void>;
+  /** Changes this device's own display name (checked as a local name). */
+  rename(displayName: string): Promise<void>;
+  /** Stops reconnecting to the contact until `resumeReconnect`, and logs why. */
+  pauseReconnect(contactId: string, reason: string): Promise<void>;
+  resumeReconnect(contactId: string): Promise<void>;
+  disconnect(contactId: string): Promise<void>;
+  on<K extends keyof MessengerEvents>(event: K, fn: MessengerEvents[K]): () => void;
+  dispose(): void;
+}
+
+export interface MessengerDeps {
+  stores: Stores;
+  identity: StoredIdentity;
+  now?: () => number;
+}
