@@ -26,11 +26,18 @@ export type ProtocolErrorCode =
   | 'POSSIBLE_INTERCEPTION'
   | 'HANDSHAKE_TIMEOUT'
   | 'HANDSHAKE_ABORTED'
+  | 'CLASSICAL_ONLY'
   // pairing (invite links and signaling)
   | 'BAD_INVITE'
   | 'INVITE_TOO_NEW'
   | 'WRONG_PEER_KEY'
   | 'BAD_SIGNAL'
+  // conversation ratchet (ratchet.ts)
+  | 'BAD_RATCHET_MESSAGE'
+  | 'BAD_RATCHET_STATE'
+  | 'RATCHET_DUPLICATE'
+  | 'RATCHET_SKIP_LIMIT'
+  | 'RATCHET_UNKNOWN_KEM_KEY'
   // session
   | 'NONCE_EXHAUSTED'
   | 'CLOSED'
