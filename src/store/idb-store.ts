@@ -4,14 +4,20 @@
  * Never edit a released step; add the next one.
  *
  * Object stores:
- * - `identity`: one record under the key 'self' (see `IdentityRecord`): the public key, the private
- *   key as `StorableX25519Key` (a non-extractable `CryptoKey` that IndexedDB clones as is, or on
- *   WebKit that key wrapped under a non-extractable AES key), user id, display name, creation time.
+ * - `identity`: one record under the key 'self' (see `IdentityRecord`): the X25519 public key, its
+ *   private key as `StorableX25519Key` (a non-extractable `CryptoKey` that IndexedDB clones as is,
+ *   or on WebKit that key wrapped under a non-extractable AES key), the ML-DSA-87 public key and
+ *   its seed wrapped under a non-extractable AES key (`StorableSigningKey`, since version 4), the
+ *   latest key rotations, user id, display name, creation time. Resets and rotations keep the
+ *   record they replace under SET_ASIDE_PREFIX + time.
  * - `contacts`: key `id`; unique index `byIdentityKey` on the hex of the pinned identity key.
  * - `messages`: key [contactId, messageIdHex]; index `byContactSentAt` on [contactId, sentAt].
  * - `events` (since version 2): security events, auto-incremented keys; index `byContact` on
  *   [contactId, at].
- * Version 3 changed records, not stores: see upgrade-v3.ts.
+ * - `ratchets` (since version 4): key `contactId`; each contact's ratchet state and its generation
+ *   (`RatchetRecord`), written only together with the messages it protects (`IdbRatchetStore`).
+ * Version 3 changed records, not stores: see upgrade-v3.ts. Version 4 added `ratchets`; identity
+ * records from before it get their ML-DSA key when first loaded (records.ts, `loadIdentity`).
  */
 import type { upgradeToV3 } from './upgrade-v3';
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
@@ -21,17 +27,23 @@ import {
   IDENTITY_KEY,
   type IdentityRecord,
   type MessageRecord,
+  type RatchetRecord,
   advancedMessage,
   byLastSeen,
+  checkRatchetCommit,
   contactRecord,
   copyContact,
   copyMessage,
   eventRecord,
-  identityRecord,
+  holdsKeysOf,
+  identityMoved,
+  loadIdentity,
   messageRecord,
   newIdentity,
-  readIdentity,
+  noIdentityToRotate,
   renamedRecord,
+  rotatedIdentity,
+  setAsideId,
   setAsideRecord,
 } from './records';
 import {
@@ -43,16 +55,20 @@ import {
   type MessageState,
   type MessageStore,
   type MessageUpdate,
+  type RatchetCommit,
+  type RatchetCommitResult,
+  type RatchetStore,
   type SecurityEvent,
   type SecurityEventStore,
   type StoredIdentity,
   type StoredMessage,
+  type StoredRatchet,
   StoreError,
   type Stores,
 } from './types';
 
 export const DB_NAME = 'secmsg';
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface SecMsgSchema extends DBSchema {
   identity: { key: string; value: IdentityRecord };
@@ -63,6 +79,7 @@ export interface SecMsgSchema extends DBSchema {
     indexes: { byContactSentAt: [string, number] };
   };
   events: { key: number; value: SecurityEvent; indexes: { byContact: [string, number] } };
+  ratchets: { key: string; value: RatchetRecord };
 }
 
 type Db = IDBPDatabase<SecMsgSchema>;
@@ -120,7 +137,14 @@ export function upgrade(
         }
         break;
       }
-      // case 3: 3 → 4 goes here.
+      case 3: {
+        // 3 → 4: the conversation ratchet per contact. Identity records stay as they are (the
+        // first load gives them their ML-DSA key, which needs WebCrypto, and so cannot run inside
+        // this transaction); contacts stay (their ML-DSA key is pinned when they first present one).
+        db.createObjectStore('ratchets', { keyPath: 'contactId' });
+        break;
+      }
+      // case 4: 4 → 5 goes here.
       default:
         throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
     }
@@ -145,6 +169,7 @@ export async function openIdbStore(options: IdbStoreOptions = {}): Promise<Store
     contacts: new IdbContactStore(db),
     messages: new IdbMessageStore(db),
     events: new IdbEventStore(db),
+    ratchets: new IdbRatchetStore(db),
     close: () => db.close(),
     destroy: async () => {
       db.close();
@@ -243,6 +268,24 @@ function notStorable(cause: unknown): StoreError {
   });
 }
 
+/**
+ * `tx` with its `done` promise observed, so that a transaction this code aborts (or that fails
+ * while nothing awaits `done`) is not reported as an unhandled rejection. Awaiting `tx.done` still
+ * throws as before.
+ */
+function observed<T extends { readonly done: Promise<void> }>(tx: T): T {
+  tx.done.catch(() => {});
+  return tx;
+}
+
+function abortQuietly(tx: { abort(): void }): void {
+  try {
+    tx.abort();
+  } catch {
+    // already finished or aborted
+  }
+}
+
 export class IdbIdentityStore implements IdentityStore {
   constructor(
     private readonly db: Db,
@@ -250,22 +293,26 @@ export class IdbIdentityStore implements IdentityStore {
   ) {}
 
   async load(): Promise<IdentityLoad> {
-    let raw: unknown;
-    try {
-      raw = await this.db.get('identity', IDENTITY_KEY);
-    } catch {
-      return {
-        kind: 'unreadable',
-        reason: 'The saved identity could not be read from this browser’s storage.',
-      };
-    }
-    return readIdentity(raw);
+    return loadIdentity({
+      read: async () => this.db.get('identity', IDENTITY_KEY),
+      addFields: async (isSame, fields) => {
+        const tx = observed(this.db.transaction('identity', 'readwrite'));
+        const raw: unknown = await tx.store.get(IDENTITY_KEY);
+        if (!isSame(raw)) {
+          await tx.done;
+          return false;
+        }
+        await tx.store.put({ ...(raw as IdentityRecord), ...fields });
+        await tx.done;
+        return true;
+      },
+    });
   }
 
   async create(displayName: string): Promise<IdentityCreate> {
     // Keys are made before the transaction: a transaction closes when it waits on anything else.
     const { identity, record } = await newIdentity(displayName, this.now());
-    const tx = this.db.transaction('identity', 'readwrite');
+    const tx = observed(this.db.transaction('identity', 'readwrite'));
     try {
       if ((await tx.store.getKey(IDENTITY_KEY)) !== undefined) {
         await tx.done;
@@ -282,8 +329,28 @@ export class IdbIdentityStore implements IdentityStore {
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
     const { identity, record } = await newIdentity(displayName, this.now());
-    // One transaction: the old record is kept aside before the new one takes its place, or neither.
-    const tx = this.db.transaction('identity', 'readwrite');
+    await this.replace(record);
+    return identity;
+  }
+
+  async rotateKeys(): Promise<StoredIdentity> {
+    const loaded = await this.load();
+    if (loaded.kind !== 'ok') throw noIdentityToRotate(loaded);
+    const old = loaded.identity;
+    // Keys made and signed before the transaction, which closes when it waits on anything else.
+    const { identity, record } = await rotatedIdentity(old, this.now());
+    if (!(await this.replace(record, (raw) => holdsKeysOf(raw, old)))) throw identityMoved();
+    return identity;
+  }
+
+  /**
+   * In one transaction: the stored record (whatever its shape) is kept aside, then `record` takes
+   * its place, or neither happens. With `isCurrent`, nothing is written (false) unless the stored
+   * record passes it.
+   */
+  private async replace(record: IdentityRecord, isCurrent?: (raw: unknown) => boolean): Promise<boolean> {
+    const now = this.now();
+    const tx = observed(this.db.transaction('identity', 'readwrite'));
     try {
       let raw: unknown;
       try {
@@ -291,20 +358,41 @@ export class IdbIdentityStore implements IdentityStore {
       } catch {
         raw = undefined; // the read fails as the load did: the copy the reset keeps aside is lost
       }
-      const aside = setAsideRecord(raw, this.now());
-      if (aside !== undefined) await tx.store.put(aside as IdentityRecord);
+      if (isCurrent && !isCurrent(raw)) {
+        await tx.done;
+        return false;
+      }
+      if (raw !== undefined && raw !== null) {
+        let n = 0;
+        while ((await tx.store.getKey(setAsideId(now, n))) !== undefined) n++;
+        await tx.store.put(setAsideRecord(raw, setAsideId(now, n), now) as IdentityRecord);
+      }
       await tx.store.put(record);
       await tx.done;
     } catch (cause) {
+      abortQuietly(tx);
       throw notStorable(cause);
     }
-    return identity;
+    return true;
   }
 
   async rename(displayName: string): Promise<'renamed' | 'none'> {
     const loaded = await this.load();
     if (loaded.kind !== 'ok') return 'none';
-    await this.db.put('identity', renamedRecord(identityRecord(loaded.identity), displayName));
+    const tx = observed(this.db.transaction('identity', 'readwrite'));
+    // Onto the record as stored, in one transaction: a rotation in another tab is never undone.
+    const raw: unknown = await tx.store.get(IDENTITY_KEY);
+    if (typeof raw !== 'object' || raw === null) {
+      await tx.done;
+      return 'none';
+    }
+    try {
+      await tx.store.put(renamedRecord(raw as IdentityRecord, displayName));
+    } catch (e) {
+      abortQuietly(tx);
+      throw e;
+    }
+    await tx.done;
     return 'renamed';
   }
 }
@@ -344,7 +432,7 @@ export class IdbMessageStore implements MessageStore {
 
   async add(message: StoredMessage): Promise<'added' | 'duplicate'> {
     const record = messageRecord(message);
-    const tx = this.db.transaction('messages', 'readwrite');
+    const tx = observed(this.db.transaction('messages', 'readwrite'));
     const key: [string, string] = [record.contactId, record.messageIdHex];
     if ((await tx.store.getKey(key)) !== undefined) {
       await tx.done;
@@ -366,7 +454,7 @@ export class IdbMessageStore implements MessageStore {
     state: MessageState,
     receivedAt?: number,
   ): Promise<MessageUpdate> {
-    const tx = this.db.transaction('messages', 'readwrite');
+    const tx = observed(this.db.transaction('messages', 'readwrite'));
     const record = await tx.store.get([contactId, toHex(messageId)]);
     const next = record && advancedMessage(record, state, receivedAt);
     if (next) await tx.store.put(next);
@@ -385,5 +473,64 @@ export class IdbEventStore implements SecurityEventStore {
   async list(contactId: string): Promise<SecurityEvent[]> {
     const range = IDBKeyRange.bound([contactId, -Infinity], [contactId, Infinity]);
     return (await this.db.getAllFromIndex('events', 'byContact', range)).map(eventRecord);
+  }
+}
+
+export class IdbRatchetStore implements RatchetStore {
+  constructor(private readonly db: Db) {}
+
+  async load(contactId: string): Promise<StoredRatchet> {
+    const r = await this.db.get('ratchets', contactId);
+    return r ? { generation: r.generation, state: r.state } : { generation: 0, state: undefined };
+  }
+
+  async commit(c: RatchetCommit): Promise<RatchetCommitResult> {
+    const checked = checkRatchetCommit(c);
+    const { contactId } = checked;
+    // One transaction over both stores, with only IndexedDB requests between its awaits (it closes
+    // when it waits on anything else): all of it is written, or none of it.
+    const tx = observed(this.db.transaction(['ratchets', 'messages'], 'readwrite'));
+    try {
+      const ratchets = tx.objectStore('ratchets');
+      const messages = tx.objectStore('messages');
+      const stored = await ratchets.get(contactId);
+      if ((stored?.generation ?? 0) !== checked.expectedGeneration) {
+        await tx.done;
+        return { kind: 'conflict' };
+      }
+      const generation = checked.expectedGeneration + 1;
+      await ratchets.put({ contactId, generation, state: checked.state });
+      let added: 'added' | 'duplicate' | undefined;
+      if (checked.message) {
+        const m = checked.message;
+        if ((await messages.getKey([contactId, m.messageIdHex])) !== undefined) {
+          added = 'duplicate';
+        } else {
+          await messages.add(m);
+          added = 'added';
+        }
+      }
+      const updated = new Map<string, Uint8Array>();
+      for (const move of checked.moves) {
+        const record = await messages.get([contactId, move.messageIdHex]);
+        const next = record && advancedMessage(record, move.state, undefined);
+        if (!next) continue;
+        await messages.put(next);
+        if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);
+      }
+      await tx.done;
+      return { kind: 'committed', generation, ...(added ? { added } : {}), updated: [...updated.values()] };
+    } catch (cause) {
+      abortQuietly(tx);
+      throw new StoreError(
+        'UNAVAILABLE',
+        'The conversation could not be saved in this browser’s storage; nothing of it was changed.',
+        { cause },
+      );
+    }
+  }
+
+  async remove(contactId: string): Promise<void> {
+    await this.db.delete('ratchets', contactId);
   }
 }

@@ -8,18 +8,24 @@ import {
   IDENTITY_KEY,
   type IdentityRecord,
   type MessageRecord,
+  type RatchetRecord,
   advancedMessage,
   byLastSeen,
   bySentAt,
+  checkRatchetCommit,
   contactRecord,
   copyContact,
   copyMessage,
   eventRecord,
-  identityRecord,
+  holdsKeysOf,
+  identityMoved,
+  loadIdentity,
   messageRecord,
   newIdentity,
-  readIdentity,
+  noIdentityToRotate,
   renamedRecord,
+  rotatedIdentity,
+  setAsideId,
   setAsideRecord,
 } from './records';
 import {
@@ -31,10 +37,14 @@ import {
   type MessageState,
   type MessageStore,
   type MessageUpdate,
+  type RatchetCommit,
+  type RatchetCommitResult,
+  type RatchetStore,
   type SecurityEvent,
   type SecurityEventStore,
   type StoredIdentity,
   type StoredMessage,
+  type StoredRatchet,
   StoreError,
   type Stores,
 } from './types';
@@ -47,6 +57,8 @@ export class MemoryBackend {
   /** Keyed by `${contactId} ${messageIdHex}`. */
   readonly messages = new Map<string, MessageRecord>();
   readonly events: SecurityEvent[] = [];
+  /** Keyed by contact id. */
+  readonly ratchets = new Map<string, RatchetRecord>();
 }
 
 export interface MemoryStoreOptions {
@@ -62,6 +74,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
     contacts: new MemoryContactStore(backend),
     messages: new MemoryMessageStore(backend),
     events: new MemoryEventStore(backend),
+    ratchets: new MemoryRatchetStore(backend),
     close: () => {},
     destroy: async () => {
       await Promise.resolve();
@@ -69,6 +82,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
       backend.contacts.clear();
       backend.messages.clear();
       backend.events.length = 0;
+      backend.ratchets.clear();
     },
   };
 }
@@ -80,7 +94,21 @@ export class MemoryIdentityStore implements IdentityStore {
   ) {}
 
   async load(): Promise<IdentityLoad> {
-    return readIdentity(structuredClone(this.backend.identity.get(IDENTITY_KEY)));
+    const identities = this.backend.identity;
+    return loadIdentity({
+      read: async () => {
+        await Promise.resolve();
+        return structuredClone(identities.get(IDENTITY_KEY));
+      },
+      // Synchronous from the check to the write: nothing else runs in between, as in a transaction.
+      addFields: async (isSame, fields) => {
+        await Promise.resolve();
+        const raw = structuredClone(identities.get(IDENTITY_KEY));
+        if (!isSame(raw)) return false;
+        identities.set(IDENTITY_KEY, structuredClone({ ...(raw as IdentityRecord), ...fields }));
+        return true;
+      },
+    });
   }
 
   async create(displayName: string): Promise<IdentityCreate> {
@@ -94,18 +122,41 @@ export class MemoryIdentityStore implements IdentityStore {
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
     const { identity, record } = await newIdentity(displayName, this.now());
-    const aside = setAsideRecord(structuredClone(this.backend.identity.get(IDENTITY_KEY)), this.now());
-    if (aside !== undefined) {
-      this.backend.identity.set((aside as { id: string }).id, structuredClone(aside));
+    this.replace(record);
+    return identity;
+  }
+
+  async rotateKeys(): Promise<StoredIdentity> {
+    const loaded = await this.load();
+    if (loaded.kind !== 'ok') throw noIdentityToRotate(loaded);
+    const old = loaded.identity;
+    const { identity, record } = await rotatedIdentity(old, this.now());
+    if (!this.replace(record, (raw) => holdsKeysOf(raw, old))) throw identityMoved();
+    return identity;
+  }
+
+  /** The stored record is kept aside and `record` takes its place (see IdbIdentityStore). */
+  private replace(record: IdentityRecord, isCurrent?: (raw: unknown) => boolean): boolean {
+    const identities = this.backend.identity;
+    const raw = structuredClone(identities.get(IDENTITY_KEY));
+    if (isCurrent && !isCurrent(raw)) return false;
+    if (raw !== undefined && raw !== null) {
+      const now = this.now();
+      let n = 0;
+      while (identities.has(setAsideId(now, n))) n++;
+      const id = setAsideId(now, n);
+      identities.set(id, structuredClone(setAsideRecord(raw, id, now)));
     }
     this.write(record);
-    return identity;
+    return true;
   }
 
   async rename(displayName: string): Promise<'renamed' | 'none'> {
     const loaded = await this.load();
     if (loaded.kind !== 'ok') return 'none';
-    this.write(renamedRecord(identityRecord(loaded.identity), displayName));
+    const raw = structuredClone(this.backend.identity.get(IDENTITY_KEY));
+    if (typeof raw !== 'object' || raw === null) return 'none';
+    this.write(renamedRecord(raw as IdentityRecord, displayName));
     return 'renamed';
   }
 
@@ -198,5 +249,67 @@ export class MemoryEventStore implements SecurityEventStore {
       .filter((e) => e.contactId === contactId)
       .sort((a, b) => a.at - b.at)
       .map((e) => structuredClone(e));
+  }
+}
+
+export class MemoryRatchetStore implements RatchetStore {
+  constructor(private readonly backend: MemoryBackend) {}
+
+  async load(contactId: string): Promise<StoredRatchet> {
+    await Promise.resolve();
+    const r = this.backend.ratchets.get(contactId);
+    return r
+      ? { generation: r.generation, state: structuredClone(r.state) }
+      : { generation: 0, state: undefined };
+  }
+
+  async commit(c: RatchetCommit): Promise<RatchetCommitResult> {
+    await Promise.resolve();
+    const checked = checkRatchetCommit(c);
+    const { contactId } = checked;
+    const { ratchets, messages } = this.backend;
+    // Synchronous from here on, so no other call runs in between (as in one IndexedDB transaction);
+    // every write is logged, and undone if a later one fails.
+    if ((ratchets.get(contactId)?.generation ?? 0) !== checked.expectedGeneration)
+      return { kind: 'conflict' };
+    const undo: (() => void)[] = [];
+    const write = <V>(map: Map<string, V>, key: string, value: V): void => {
+      const had = map.has(key);
+      const before = map.get(key);
+      map.set(key, structuredClone(value));
+      undo.push(() => (had ? map.set(key, before as V) : map.delete(key)));
+    };
+    try {
+      const generation = checked.expectedGeneration + 1;
+      write(ratchets, contactId, { contactId, generation, state: checked.state });
+      let added: 'added' | 'duplicate' | undefined;
+      if (checked.message) {
+        const key = `${contactId} ${checked.message.messageIdHex}`;
+        added = messages.has(key) ? 'duplicate' : 'added';
+        if (added === 'added') write(messages, key, checked.message);
+      }
+      const updated = new Map<string, Uint8Array>();
+      for (const move of checked.moves) {
+        const key = `${contactId} ${move.messageIdHex}`;
+        const record = messages.get(key);
+        const next = record && advancedMessage(record, move.state, undefined);
+        if (!next) continue;
+        write(messages, key, next);
+        if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);
+      }
+      return { kind: 'committed', generation, ...(added ? { added } : {}), updated: [...updated.values()] };
+    } catch (cause) {
+      for (const u of undo.reverse()) u();
+      throw new StoreError(
+        'UNAVAILABLE',
+        'The conversation could not be saved in this browser’s storage; nothing of it was changed.',
+        { cause },
+      );
+    }
+  }
+
+  async remove(contactId: string): Promise<void> {
+    await Promise.resolve();
+    this.backend.ratchets.delete(contactId);
   }
 }

@@ -8,8 +8,11 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../crypto/random';
-import { toHex } from '../crypto/bytes';
+import { toHex, utf8 } from '../crypto/bytes';
+import { mlDsa87Verify } from '../crypto/ml-dsa';
+import { generateSigningKeyPair, signWithIdentityKey } from '../crypto/ml-dsa-key';
 import {
+  type X25519KeyPair,
   generateStorableX25519KeyPair,
   generateX25519KeyPair,
   x25519KeyPairFromPrivate,
@@ -18,6 +21,7 @@ import {
 import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
+import { encodeKeyRotation, signKeyRotation, verifyKeyRotation } from '../protocol/key-rotation';
 import { deriveUserId } from '../protocol/user-id';
 import { PEER_TIME_BOUND_MS } from './peer-time';
 import {
@@ -26,12 +30,16 @@ import {
   SET_ASIDE_PREFIX,
   contactRecord,
   identityRecord,
+  messageRecord,
   newContactId,
 } from './records';
 import {
   type Contact,
   type IdentityLoad,
+  MAX_KEPT_ROTATIONS,
   type PendingKey,
+  type RatchetCommitResult,
+  type StoredIdentity,
   type StoredMessage,
   StoreError,
   type Stores,
@@ -44,6 +52,11 @@ interface Fixture {
   writeRawIdentity(record: unknown): Promise<void>;
   /** The identity records resets kept aside, oldest first. */
   readSetAside(): Promise<unknown[]>;
+  /**
+   * Makes the `at`th write (0 for the next) to the messages store fail, inside the transaction
+   * that makes it; returns the function that stops doing so.
+   */
+  failMessageWrite(at: number): () => void;
 }
 
 const clock = 1_700_000_000_000;
@@ -73,6 +86,15 @@ const harnesses: { name: string; setup(): Fixture }[] = [
             .filter(([k]) => k.startsWith(SET_ASIDE_PREFIX))
             .sort(([a], [b]) => (a < b ? -1 : 1))
             .map(([, v]) => structuredClone(v));
+        },
+        failMessageWrite: (at) => {
+          const set = backend.messages.set.bind(backend.messages);
+          let writes = 0;
+          const spy = vi.spyOn(backend.messages, 'set').mockImplementation((key, value) => {
+            if (writes++ === at) throw new Error('The disk is full.');
+            return set(key, value);
+          });
+          return () => spy.mockRestore();
         },
       };
     },
@@ -108,6 +130,31 @@ const harnesses: { name: string; setup(): Fixture }[] = [
             db.close();
           }
         },
+        failMessageWrite: (at) => {
+          // On the fake-indexeddb object stores every connection uses. An add fails as IndexedDB
+          // fails it, asynchronously with a ConstraintError that aborts the transaction (the same
+          // record added twice); a put throws at once, as for a value it cannot clone.
+          const proto = IDBObjectStore.prototype;
+          const add = Object.getOwnPropertyDescriptor(proto, 'add')!.value as IDBObjectStore['add'];
+          const put = Object.getOwnPropertyDescriptor(proto, 'put')!.value as IDBObjectStore['put'];
+          let writes = 0;
+          proto.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
+            if (this.name === 'messages' && writes++ === at) {
+              add.apply(this, args);
+            }
+            return add.apply(this, args);
+          };
+          proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+            if (this.name === 'messages' && writes++ === at) {
+              throw new DOMException('The disk is full.', 'QuotaExceededError');
+            }
+            return put.apply(this, args);
+          };
+          return () => {
+            proto.add = add;
+            proto.put = put;
+          };
+        },
       };
     },
   },
@@ -140,6 +187,56 @@ function contact(overrides: Partial<Contact> = {}): Contact {
     lastSeen: 2000,
     ...overrides,
   };
+}
+
+/** An identity over `keyPair` with a fresh ML-DSA key, as the store makes them. */
+async function identityWith(
+  keyPair: X25519KeyPair,
+  displayName = 'Other',
+  createdAt = 1,
+): Promise<StoredIdentity> {
+  const signing = await generateSigningKeyPair();
+  return {
+    keyPair,
+    signing,
+    rotations: [],
+    userId: deriveUserId(keyPair.publicKey, signing.publicKey),
+    displayName,
+    createdAt,
+  };
+}
+
+/** The record as database version 3 and before wrote it: no ML-DSA key, no rotations. */
+function legacyRecord(record: IdentityRecord): Record<string, unknown> {
+  const { signingPublicKey, signingKey, rotations, ...legacy } = record;
+  return { ...legacy, userId: deriveUserId(record.publicKey) };
+}
+
+/** Whether `identity` signs with the ML-DSA key `publicKey`. */
+function signsAs(identity: StoredIdentity, publicKey: Uint8Array): boolean {
+  const context = utf8('SecMsg store test');
+  const signature = signWithIdentityKey(identity.signing.privateKey, utf8('hello'), context);
+  return mlDsa87Verify(publicKey, utf8('hello'), signature, context);
+}
+
+/** A second identity's record and a rotation between two other identities, for damage tests. */
+interface Spare {
+  readonly record: IdentityRecord;
+  readonly rotation: Uint8Array;
+}
+let spare: Promise<Spare> | undefined;
+async function getSpare(): Promise<Spare> {
+  spare ??= (async () => {
+    const a = await identityWith(await generateX25519KeyPair());
+    const b = await identityWith(await generateX25519KeyPair());
+    const keys = (i: StoredIdentity) => ({
+      identityKey: i.keyPair.publicKey,
+      signingKey: i.signing.publicKey,
+    });
+    const rotation = signKeyRotation(clock, keys(a), keys(b), a.signing.privateKey);
+    return { record: identityRecord(a), rotation: encodeKeyRotation(rotation) };
+  })();
+  return spare;
 }
 
 function message(contactId: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
@@ -183,6 +280,8 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(identity.userId).toHaveLength(16);
       expect(identity.keyPair.publicKey).toHaveLength(32);
       expect(identity.createdAt).toBe(clock);
+      expect(identity.rotations).toEqual([]);
+      expect(identity.userId).toEqual(deriveUserId(identity.keyPair.publicKey, identity.signing.publicKey));
 
       const peer = await generateX25519KeyPair();
       const before = await x25519SharedSecret(identity.keyPair.privateKey, peer.publicKey);
@@ -193,8 +292,11 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(loaded.userId).toEqual(identity.userId);
       expect(loaded.displayName).toBe('Alice');
       expect(loaded.createdAt).toBe(identity.createdAt);
+      expect(loaded.rotations).toEqual([]);
       expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(before);
       expect(await x25519SharedSecret(peer.privateKey, loaded.keyPair.publicKey)).toEqual(before);
+      expect(loaded.signing.publicKey).toEqual(identity.signing.publicKey);
+      expect(signsAs(loaded, identity.signing.publicKey)).toBe(true);
     });
 
     it('stores the private key without its bytes (a non-extractable CryptoKey)', async () => {
@@ -203,16 +305,20 @@ describe.each(harnesses)('$name store', (harness) => {
       if (raw.privateKey.backend !== 'webcrypto') throw new Error('expected the webcrypto form');
       expect(raw.privateKey.key).toBeInstanceOf(CryptoKey);
       expect(raw.privateKey.key.extractable).toBe(false);
+      // The ML-DSA seed is stored wrapped under a non-extractable AES key (ml-dsa-key.test.ts).
+      if (raw.signingKey.form !== 'wrapped') throw new Error('expected the wrapped signing key');
+      expect(raw.signingKey.wrappingKey.extractable).toBe(false);
+      expect(raw.rotations).toEqual([]);
     });
 
     it('reads back an identity stored with the noble fallback (raw bytes)', async () => {
       const keyPair = await generateX25519KeyPair('noble');
-      const identity = { keyPair, userId: randomBytes(16), displayName: 'Nora', createdAt: 7 };
+      const identity = { ...(await identityWith(keyPair, 'Nora', 7)), userId: randomBytes(16) };
       await fixture.writeRawIdentity(identityRecord(identity));
       const loaded = expectOk(await (await reopen()).identity.load());
       expect(loaded.keyPair.privateKey.backend).toBe('noble');
-      // Whatever user id the record holds, the one in use is derived from the key.
-      expect(loaded.userId).toEqual(deriveUserId(keyPair.publicKey));
+      // Whatever user id the record holds, the one in use is derived from the keys.
+      expect(loaded.userId).toEqual(deriveUserId(keyPair.publicKey, identity.signing.publicKey));
       const peer = await generateX25519KeyPair();
       expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(
         await x25519SharedSecret(keyPair.privateKey, peer.publicKey),
@@ -239,7 +345,9 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(await stores.identity.load()).toEqual({ kind: 'none' });
     });
 
-    const damage: [string, (r: IdentityRecord, other: IdentityRecord) => unknown][] = [
+    const flip = (bytes: Uint8Array, index: number) =>
+      Uint8Array.from(bytes, (b, i) => (i === index ? b ^ 1 : b));
+    const damage: [string, (r: IdentityRecord, other: Spare) => unknown][] = [
       ['a missing private key', (r) => ({ ...r, privateKey: undefined })],
       ['a private key that is not a key', (r) => ({ ...r, privateKey: { backend: 'webcrypto', key: 'x' } })],
       ['an unknown key backend', (r) => ({ ...r, privateKey: { ...r.privateKey, backend: 'hsm' } })],
@@ -248,19 +356,47 @@ describe.each(harnesses)('$name store', (harness) => {
         'a public key with bit 255 set',
         (r) => ({ ...r, publicKey: Uint8Array.from(r.publicKey, (b, i) => (i === 31 ? b | 0x80 : b)) }),
       ],
-      ['a private key from another key pair', (r, other) => ({ ...r, privateKey: other.privateKey })],
+      ['a private key from another key pair', (r, other) => ({ ...r, privateKey: other.record.privateKey })],
+      ['a missing signing key', (r) => ({ ...r, signingKey: undefined })],
+      ['a missing signing public key', (r) => ({ ...r, signingPublicKey: undefined })],
+      ['a short signing public key', (r) => ({ ...r, signingPublicKey: r.signingPublicKey.slice(1) })],
+      [
+        'another identity’s signing public key',
+        (r, other) => ({ ...r, signingPublicKey: other.record.signingPublicKey }),
+      ],
+      ['another identity’s signing key', (r, other) => ({ ...r, signingKey: other.record.signingKey })],
+      [
+        'a flipped byte in the wrapped signing key',
+        (r) => ({
+          ...r,
+          signingKey:
+            r.signingKey.form === 'wrapped'
+              ? { ...r.signingKey, wrapped: flip(r.signingKey.wrapped, 3) }
+              : {},
+        }),
+      ],
+      ['an unknown signing key form', (r) => ({ ...r, signingKey: { ...r.signingKey, form: 'hsm' } })],
+      ['missing rotations', (r) => ({ ...r, rotations: undefined })],
+      ['rotations that are not a list', (r, other) => ({ ...r, rotations: other.rotation })],
+      ['a truncated rotation', (r, other) => ({ ...r, rotations: [other.rotation.slice(1)] })],
+      ['a rotation that is not bytes', (r) => ({ ...r, rotations: ['rotation'] })],
+      [
+        'a rotation that does not lead to the identity’s keys',
+        (r, other) => ({ ...r, rotations: [other.rotation] }),
+      ],
+      [
+        'more rotations than are kept',
+        (r, other) => ({
+          ...r,
+          rotations: Array.from({ length: MAX_KEPT_ROTATIONS + 1 }, () => other.rotation),
+        }),
+      ],
     ];
 
     it.each(damage)('reports %s as unreadable, in a sentence, and keeps it', async (_label, corrupt) => {
       await stores.identity.create('Alice');
       const good = (await fixture.readRawIdentity()) as IdentityRecord;
-      const other = identityRecord({
-        keyPair: await generateX25519KeyPair(),
-        userId: randomBytes(16),
-        displayName: 'Other',
-        createdAt: 1,
-      });
-      const bad = corrupt(good, other);
+      const bad = corrupt(good, await getSpare());
       await fixture.writeRawIdentity(bad);
 
       const reopened = await reopen();
@@ -272,8 +408,10 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(await reopened.identity.create('Alice again')).toEqual({ kind: 'exists' });
       expect(await reopened.identity.rename('Alice again')).toBe('none');
       expect((await reopened.identity.load()).kind).toBe('unreadable');
-      const raw = (await fixture.readRawIdentity()) as IdentityRecord;
-      expect(raw.displayName).toBe('Alice');
+      await expect(reopened.identity.rotateKeys()).rejects.toSatisfy(
+        (e: unknown) => StoreError.is(e, 'UNAVAILABLE') && isSentence(e.message),
+      );
+      expect(await fixture.readRawIdentity()).toEqual(bad);
     });
 
     it('replaces an unreadable identity only on an explicit reset', async () => {
@@ -288,7 +426,7 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(loaded.displayName).toBe('Alice 2');
       expect(loaded.keyPair.publicKey).toEqual(fresh.keyPair.publicKey);
       expect(loaded.userId).toEqual(fresh.userId);
-      expect(fresh.userId).toEqual(deriveUserId(fresh.keyPair.publicKey));
+      expect(fresh.userId).toEqual(deriveUserId(fresh.keyPair.publicKey, fresh.signing.publicKey));
       // The unreadable record is kept aside, as it was, not overwritten.
       const aside = (await fixture.readSetAside()) as (IdentityRecord & { setAsideAt: number })[];
       expect(aside).toHaveLength(1);
@@ -302,9 +440,12 @@ describe.each(harnesses)('$name store', (harness) => {
       if (first.kind !== 'created') throw new Error('expected a new identity');
       const fresh = await stores.identity.resetIdentity('Alice');
       expect(fresh.keyPair.publicKey).not.toEqual(first.identity.keyPair.publicKey);
-      // A new key is a new user id (derived from it); the old identity is kept aside.
-      expect(fresh.userId).toEqual(deriveUserId(fresh.keyPair.publicKey));
+      // New keys are a new user id (derived from them); the old identity is kept aside.
+      expect(fresh.userId).toEqual(deriveUserId(fresh.keyPair.publicKey, fresh.signing.publicKey));
       expect(fresh.userId).not.toEqual(first.identity.userId);
+      expect(fresh.signing.publicKey).not.toEqual(first.identity.signing.publicKey);
+      // A reset is no rotation: nothing links the new keys to the old ones.
+      expect(fresh.rotations).toEqual([]);
       const aside = (await fixture.readSetAside()) as IdentityRecord[];
       expect(aside.map((r) => toHex(r.publicKey))).toEqual([toHex(first.identity.keyPair.publicKey)]);
       const loaded = expectOk(await (await reopen()).identity.load());
@@ -319,6 +460,167 @@ describe.each(harnesses)('$name store', (harness) => {
       const loaded = expectOk(await (await reopen()).identity.load());
       expect(loaded.displayName).toBe('Alicia');
       expect(loaded.keyPair.publicKey).toEqual(first.identity.keyPair.publicKey);
+    });
+
+    describe('an identity stored before ML-DSA keys (database version 3)', () => {
+      async function storeLegacy(displayName = 'Vera'): Promise<StoredIdentity> {
+        const identity = await identityWith(await generateX25519KeyPair(), displayName, 5);
+        await fixture.writeRawIdentity(legacyRecord(identityRecord(identity)));
+        return identity;
+      }
+
+      it('gets an ML-DSA key on its first load, saved, so every later load gives the same key', async () => {
+        const old = await storeLegacy();
+        const first = expectOk(await (await reopen()).identity.load());
+        expect(first.keyPair.publicKey).toEqual(old.keyPair.publicKey);
+        expect(first.displayName).toBe('Vera');
+        expect(first.createdAt).toBe(5);
+        expect(first.rotations).toEqual([]);
+        // A new ML-DSA key, so a new user id: derived from both keys.
+        expect(first.signing.publicKey).not.toEqual(old.signing.publicKey);
+        expect(first.userId).toEqual(deriveUserId(first.keyPair.publicKey, first.signing.publicKey));
+        const raw = (await fixture.readRawIdentity()) as IdentityRecord;
+        expect(raw.signingPublicKey).toEqual(first.signing.publicKey);
+        expect(raw.signingKey.form).toBe('wrapped');
+        expect(raw.rotations).toEqual([]);
+
+        const second = expectOk(await (await reopen()).identity.load());
+        expect(second.signing.publicKey).toEqual(first.signing.publicKey);
+        expect(second.userId).toEqual(first.userId);
+        expect(signsAs(second, first.signing.publicKey)).toBe(true);
+        const peer = await generateX25519KeyPair();
+        expect(await x25519SharedSecret(second.keyPair.privateKey, peer.publicKey)).toEqual(
+          await x25519SharedSecret(old.keyPair.privateKey, peer.publicKey),
+        );
+      });
+
+      it('gets one key when two tabs load it at once', async () => {
+        await storeLegacy();
+        const other = await fixture.open();
+        try {
+          const [a, b] = await Promise.all([(await reopen()).identity.load(), other.identity.load()]);
+          expect(expectOk(a).signing.publicKey).toEqual(expectOk(b).signing.publicKey);
+          expect(expectOk(a).userId).toEqual(expectOk(b).userId);
+          const stored = expectOk(await (await reopen()).identity.load());
+          expect(stored.signing.publicKey).toEqual(expectOk(a).signing.publicKey);
+        } finally {
+          other.close();
+        }
+      });
+
+      it('stays as it is when its X25519 key cannot be read', async () => {
+        const old = await storeLegacy();
+        const bad = { ...legacyRecord(identityRecord(old)), privateKey: undefined };
+        await fixture.writeRawIdentity(bad);
+        expect((await (await reopen()).identity.load()).kind).toBe('unreadable');
+        expect(await fixture.readRawIdentity()).toEqual(bad);
+      });
+
+      it('renames and rotates like any identity', async () => {
+        await storeLegacy();
+        expect(await (await reopen()).identity.rename('Vera B')).toBe('renamed');
+        const renamed = expectOk(await stores.identity.load());
+        expect(renamed.displayName).toBe('Vera B');
+        const rotated = await stores.identity.rotateKeys();
+        expect(rotated.rotations).toHaveLength(1);
+        expect(verifyKeyRotation(rotated.rotations[0]!, renamed.signing.publicKey)).toBe(true);
+      });
+    });
+
+    describe('key rotation', () => {
+      it('refuses without a readable identity, in a sentence', async () => {
+        await expect(stores.identity.rotateKeys()).rejects.toSatisfy(
+          (e: unknown) => StoreError.is(e, 'UNAVAILABLE') && isSentence(e.message),
+        );
+        expect(await fixture.readRawIdentity()).toBeUndefined();
+      });
+
+      it('replaces both keys, signed by the old ML-DSA key, and keeps the old record aside', async () => {
+        const created = await stores.identity.create('Alice');
+        if (created.kind !== 'created') throw new Error('expected a new identity');
+        const old = created.identity;
+        const oldRecord = (await fixture.readRawIdentity()) as IdentityRecord;
+
+        const next = await stores.identity.rotateKeys();
+        expect(next.keyPair.publicKey).not.toEqual(old.keyPair.publicKey);
+        expect(next.signing.publicKey).not.toEqual(old.signing.publicKey);
+        expect(next.userId).toEqual(deriveUserId(next.keyPair.publicKey, next.signing.publicKey));
+        expect(next.displayName).toBe('Alice');
+        expect(next.createdAt).toBe(old.createdAt);
+        expect(next.rotations).toHaveLength(1);
+        const [rotation] = next.rotations;
+        expect(rotation?.at).toBe(clock);
+        expect(rotation?.old).toEqual({
+          identityKey: old.keyPair.publicKey,
+          signingKey: old.signing.publicKey,
+        });
+        expect(rotation?.next).toEqual({
+          identityKey: next.keyPair.publicKey,
+          signingKey: next.signing.publicKey,
+        });
+        expect(verifyKeyRotation(rotation!, old.signing.publicKey)).toBe(true);
+        expect(verifyKeyRotation(rotation!, next.signing.publicKey)).toBe(false);
+
+        const aside = (await fixture.readSetAside()) as IdentityRecord[];
+        expect(aside).toHaveLength(1);
+        expect(aside[0]?.publicKey).toEqual(oldRecord.publicKey);
+        expect(aside[0]?.signingPublicKey).toEqual(oldRecord.signingPublicKey);
+
+        const loaded = expectOk(await (await reopen()).identity.load());
+        expect(loaded.keyPair.publicKey).toEqual(next.keyPair.publicKey);
+        expect(loaded.signing.publicKey).toEqual(next.signing.publicKey);
+        expect(loaded.userId).toEqual(next.userId);
+        expect(loaded.rotations.map(encodeKeyRotation)).toEqual(next.rotations.map(encodeKeyRotation));
+        expect(signsAs(loaded, next.signing.publicKey)).toBe(true);
+        const peer = await generateX25519KeyPair();
+        expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(
+          await x25519SharedSecret(next.keyPair.privateKey, peer.publicKey),
+        );
+      });
+
+      it('keeps the latest rotations only, newest last, each leading to the next', async () => {
+        const created = await stores.identity.create('Alice');
+        if (created.kind !== 'created') throw new Error('expected a new identity');
+        const keys = [created.identity];
+        for (let i = 0; i <= MAX_KEPT_ROTATIONS; i++) keys.push(await stores.identity.rotateKeys());
+        const loaded = expectOk(await (await reopen()).identity.load());
+        expect(loaded.rotations).toHaveLength(MAX_KEPT_ROTATIONS);
+        loaded.rotations.forEach((r, i) => {
+          const from = keys[i + 1]!; // the first rotation (from keys[0]) was dropped
+          expect(r.old.signingKey).toEqual(from.signing.publicKey);
+          expect(verifyKeyRotation(r, from.signing.publicKey)).toBe(true);
+        });
+        expect(loaded.rotations.at(-1)?.next.identityKey).toEqual(loaded.keyPair.publicKey);
+        // Every replaced record is kept aside, even several at the same millisecond.
+        expect(((await fixture.readSetAside()) as IdentityRecord[]).map((r) => toHex(r.publicKey))).toEqual(
+          keys.slice(0, -1).map((k) => toHex(k.keyPair.publicKey)),
+        );
+      });
+
+      it('never forks the identity when two tabs rotate at once', async () => {
+        const created = await stores.identity.create('Alice');
+        if (created.kind !== 'created') throw new Error('expected a new identity');
+        const other = await fixture.open();
+        try {
+          const results = await Promise.allSettled([
+            stores.identity.rotateKeys(),
+            other.identity.rotateKeys(),
+          ]);
+          const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+          for (const r of results) {
+            if (r.status === 'rejected') expect(StoreError.is(r.reason, 'CONFLICT')).toBe(true);
+          }
+          expect(done.length).toBeGreaterThanOrEqual(1);
+          // Whatever the interleaving: the stored identity is the last one made, and its rotations
+          // lead from the first identity to it without a branch.
+          const loaded = expectOk(await (await reopen()).identity.load());
+          expect(loaded.rotations).toHaveLength(done.length);
+          expect(loaded.rotations[0]?.old.signingKey).toEqual(created.identity.signing.publicKey);
+          expect(loaded.rotations.at(-1)?.next.signingKey).toEqual(loaded.signing.publicKey);
+        } finally {
+          other.close();
+        }
+      });
     });
 
     // WebKit (Safari, every iPhone browser) computes X25519 in WebCrypto but cannot clone an X25519
@@ -421,12 +723,7 @@ describe.each(harnesses)('$name store', (harness) => {
       it.each(wrappedDamage)('reports %s as unreadable, in a sentence', async (_label, corrupt) => {
         await stores.identity.create('Alice');
         const good = (await fixture.readRawIdentity()) as IdentityRecord;
-        const other = identityRecord({
-          keyPair: await generateStorableX25519KeyPair('wrapped'),
-          userId: randomBytes(16),
-          displayName: 'Other',
-          createdAt: 1,
-        });
+        const other = identityRecord(await identityWith(await generateStorableX25519KeyPair('wrapped')));
         if (good.privateKey.backend !== 'wrapped' || other.privateKey.backend !== 'wrapped') {
           throw new Error('expected the wrapped form');
         }
@@ -606,10 +903,242 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(stored).toEqual({ ...m, state: 'delivered', receivedAt: 6000 });
     });
 
-    it('refuses a message id that is not 16 bytes', async () => {
-      await expect(stores.messages.add(message('c1', { messageId: randomBytes(8) }))).rejects.toSatisfy(
-        (e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'),
+    it('refuses a message id that is not 16 bytes, and other malformed fields', async () => {
+      for (const bad of [
+        message('c1', { messageId: randomBytes(8) }),
+        message('c1', { direction: 'sideways' as 'in' }),
+        message('c1', { state: 'read' as 'sent' }),
+        message('c1', { body: 42 as unknown as string }),
+        message('c1', { receivedAt: Number.NaN }),
+      ]) {
+        await expect(stores.messages.add(bad)).rejects.toSatisfy((e: unknown) =>
+          StoreError.is(e, 'BAD_ARGUMENT'),
+        );
+      }
+      expect(await stores.messages.list('c1')).toEqual([]);
+    });
+  });
+
+  describe('ratchets', () => {
+    /** A ratchet state as src/protocol/ratchet.ts makes them: plain data, bytes, nested lists. */
+    const state = (n: number) => ({
+      version: 1,
+      rootKey: new Uint8Array(32).fill(n),
+      sending: { chainKey: new Uint8Array(32).fill(n + 1), n },
+      skipped: [{ key: new Uint8Array(32).fill(n + 2), n: 3, at: clock }],
+      peerKemKey: undefined,
+    });
+
+    function committed(result: RatchetCommitResult) {
+      if (result.kind !== 'committed') throw new Error(`expected a commit, got ${JSON.stringify(result)}`);
+      return result;
+    }
+
+    it('has none until one is committed', async () => {
+      expect(await stores.ratchets.load('c1')).toEqual({ generation: 0, state: undefined });
+    });
+
+    it('commits and loads back the state, one generation more each time, across a reload', async () => {
+      const first = state(1);
+      expect(await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: first })).toEqual({
+        kind: 'committed',
+        generation: 1,
+        updated: [],
+      });
+      first.rootKey.fill(9); // the caller's object is not what is stored
+      expect(await stores.ratchets.load('c1')).toEqual({ generation: 1, state: state(1) });
+
+      const second = state(2);
+      expect(
+        committed(await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 1, state: second }))
+          .generation,
+      ).toBe(2);
+      const loaded = await (await reopen()).ratchets.load('c1');
+      expect(loaded).toEqual({ generation: 2, state: second });
+      (loaded.state as { rootKey: Uint8Array }).rootKey.fill(0); // nor is what load hands out
+      expect(await stores.ratchets.load('c1')).toEqual({ generation: 2, state: second });
+      expect(await stores.ratchets.load('c2')).toEqual({ generation: 0, state: undefined });
+    });
+
+    it('refuses a commit from a generation that moved on: two tabs cannot fork a state', async () => {
+      const other = await fixture.open();
+      try {
+        const [a, b] = await Promise.all([stores.ratchets.load('c1'), other.ratchets.load('c1')]);
+        const results = await Promise.all([
+          stores.ratchets.commit({ contactId: 'c1', expectedGeneration: a.generation, state: state(1) }),
+          other.ratchets.commit({
+            contactId: 'c1',
+            expectedGeneration: b.generation,
+            state: state(2),
+            addMessage: message('c1', { direction: 'in', body: 'read by the losing tab' }),
+          }),
+        ]);
+        expect(results.map((r) => r.kind).sort()).toEqual(['committed', 'conflict']);
+        const winner = results[0].kind === 'committed' ? state(1) : state(2);
+        expect(await stores.ratchets.load('c1')).toEqual({ generation: 1, state: winner });
+        // The loser's message was not kept without its state (nor the reverse).
+        const bodies = (await stores.messages.list('c1')).map((m) => m.body);
+        expect(bodies).toEqual(results[1].kind === 'committed' ? ['read by the losing tab'] : []);
+
+        // Stale and future generations are refused alike, and change nothing.
+        for (const expectedGeneration of [0, 2, 7]) {
+          expect(
+            await other.ratchets.commit({ contactId: 'c1', expectedGeneration, state: state(3) }),
+          ).toEqual({
+            kind: 'conflict',
+          });
+        }
+        expect(await other.ratchets.load('c1')).toEqual({ generation: 1, state: winner });
+      } finally {
+        other.close();
+      }
+    });
+
+    it('stores a received message with the state, and still commits the state for a duplicate', async () => {
+      const m = message('c1', { direction: 'in', state: 'delivered', receivedAt: 6000 });
+      expect(
+        await stores.ratchets.commit({
+          contactId: 'c1',
+          expectedGeneration: 0,
+          state: state(1),
+          addMessage: m,
+        }),
+      ).toEqual({ kind: 'committed', generation: 1, added: 'added', updated: [] });
+      const again = await stores.ratchets.commit({
+        contactId: 'c1',
+        expectedGeneration: 1,
+        state: state(2),
+        addMessage: { ...m, body: 'a replay with another body' },
+      });
+      expect(again).toEqual({ kind: 'committed', generation: 2, added: 'duplicate', updated: [] });
+      expect(await stores.ratchets.load('c1')).toEqual({ generation: 2, state: state(2) });
+      expect(await (await reopen()).messages.list('c1')).toEqual([m]);
+    });
+
+    it('moves acknowledged and handed-over messages forward, and says which moved', async () => {
+      const m1 = message('c1');
+      const m2 = message('c1');
+      const m3 = message('c1', { state: 'delivered' });
+      for (const m of [m1, m2, m3]) await stores.messages.add(m);
+      await stores.messages.add(message('c2', { messageId: m1.messageId }));
+      const unknown = randomBytes(16);
+      const first = committed(
+        await stores.ratchets.commit({
+          contactId: 'c1',
+          expectedGeneration: 0,
+          state: state(1),
+          sent: [m1.messageId, m2.messageId, m3.messageId, unknown],
+        }),
       );
+      expect(first.added).toBeUndefined();
+      expect(first.updated).toEqual([m1.messageId, m2.messageId]);
+      const second = committed(
+        await stores.ratchets.commit({
+          contactId: 'c1',
+          expectedGeneration: 1,
+          state: state(2),
+          sent: [m1.messageId],
+          delivered: [m1.messageId, m1.messageId, m3.messageId, unknown],
+        }),
+      );
+      expect(second.updated).toEqual([m1.messageId]);
+      const states = async (contactId: string) =>
+        (await (await reopen()).messages.list(contactId)).map((m) => [toHex(m.messageId), m.state]);
+      expect(Object.fromEntries(await states('c1'))).toEqual({
+        [toHex(m1.messageId)]: 'delivered',
+        [toHex(m2.messageId)]: 'sent',
+        [toHex(m3.messageId)]: 'delivered',
+      });
+      expect(await states('c2')).toEqual([[toHex(m1.messageId), 'queued']]);
+    });
+
+    it('refuses a malformed commit before writing anything', async () => {
+      const m = message('c1');
+      await stores.messages.add(m);
+      await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: state(1) });
+      const base = { contactId: 'c1', expectedGeneration: 1, state: state(2), sent: [m.messageId] };
+      for (const bad of [
+        { ...base, addMessage: message('c1', { messageId: randomBytes(8) }) },
+        { ...base, addMessage: message('c1', { direction: 'up' as 'in' }) },
+        { ...base, addMessage: message('c2') },
+        { ...base, delivered: [randomBytes(15)] },
+        { ...base, state: { ...state(2), callback: () => 1 } },
+        { ...base, state: undefined },
+        { ...base, expectedGeneration: -1 },
+        { ...base, expectedGeneration: 1.5 },
+        { ...base, contactId: '' },
+      ]) {
+        await expect(stores.ratchets.commit(bad)).rejects.toSatisfy(
+          (e: unknown) => StoreError.is(e, 'BAD_ARGUMENT') && isSentence(e.message),
+        );
+      }
+      expect(await stores.ratchets.load('c1')).toEqual({ generation: 1, state: state(1) });
+      expect(await stores.messages.list('c1')).toEqual([m]);
+    });
+
+    it.each([
+      ['storing the received message', 0],
+      ['moving a message after the received one was stored', 1],
+    ])('writes nothing when %s fails inside the transaction', async (_label, at) => {
+      const out = message('c1');
+      await stores.messages.add(out);
+      const first = state(1);
+      await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: first });
+      const received = message('c1', { direction: 'in', state: 'delivered', body: 'hi' });
+      const commit = {
+        contactId: 'c1',
+        expectedGeneration: 1,
+        state: state(2),
+        addMessage: received,
+        sent: [out.messageId],
+      };
+
+      const stop = fixture.failMessageWrite(at);
+      try {
+        await expect(stores.ratchets.commit(commit)).rejects.toSatisfy(
+          (e: unknown) => StoreError.is(e, 'UNAVAILABLE') && isSentence(e.message),
+        );
+      } finally {
+        stop();
+      }
+      const loaded = await (await reopen()).ratchets.load('c1');
+      expect(loaded.generation).toBe(1);
+      expect((loaded.state as typeof first).rootKey).toEqual(first.rootKey);
+      expect(await stores.messages.list('c1')).toEqual([out]);
+
+      // Once storage works again, the same commit goes through whole.
+      expect(committed(await stores.ratchets.commit(commit))).toMatchObject({
+        generation: 2,
+        added: 'added',
+      });
+      expect((await stores.messages.list('c1')).map((m) => m.state).sort()).toEqual(['delivered', 'sent']);
+    });
+
+    it('forgets a contact’s ratchet, and a new one starts from generation 0', async () => {
+      const m = message('c1', { direction: 'in' });
+      await stores.ratchets.commit({
+        contactId: 'c1',
+        expectedGeneration: 0,
+        state: state(1),
+        addMessage: m,
+      });
+      await stores.ratchets.commit({ contactId: 'c2', expectedGeneration: 0, state: state(5) });
+      await stores.ratchets.remove('c1');
+      await stores.ratchets.remove('nobody');
+      const again = await reopen();
+      expect(await again.ratchets.load('c1')).toEqual({ generation: 0, state: undefined });
+      expect((await again.ratchets.load('c2')).generation).toBe(1);
+      expect(await again.messages.list('c1')).toEqual([m]);
+      // A tab still holding the forgotten ratchet's generation cannot bring it back.
+      expect(
+        await again.ratchets.commit({ contactId: 'c1', expectedGeneration: 1, state: state(2) }),
+      ).toEqual({
+        kind: 'conflict',
+      });
+      expect(
+        committed(await again.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: state(3) }))
+          .generation,
+      ).toBe(1);
     });
   });
 
@@ -640,12 +1169,14 @@ describe.each(harnesses)('$name store', (harness) => {
       await stores.contacts.put(bob);
       await stores.messages.add(message(bob.id));
       await stores.events.add({ contactId: bob.id, at: 1, kind: 'paired', detail: 'Paired.' });
+      await stores.ratchets.commit({ contactId: bob.id, expectedGeneration: 0, state: { version: 1 } });
       await stores.destroy();
       const after = await reopen();
       expect((await after.identity.load()).kind).toBe('none');
       expect(await after.contacts.list()).toEqual([]);
       expect(await after.messages.list(bob.id)).toEqual([]);
       expect(await after.events.list(bob.id)).toEqual([]);
+      expect(await after.ratchets.load(bob.id)).toEqual({ generation: 0, state: undefined });
     });
   });
 });
@@ -657,7 +1188,17 @@ describe('idb schema', () => {
     const db = await openDatabase(factory, DB_NAME);
     try {
       expect(db.version).toBe(SCHEMA_VERSION);
-      expect([...db.objectStoreNames].sort()).toEqual(['contacts', 'events', 'identity', 'messages']);
+      expect([...db.objectStoreNames].sort()).toEqual([
+        'contacts',
+        'events',
+        'identity',
+        'messages',
+        'ratchets',
+      ]);
+      const ratchets = db.transaction('ratchets').store;
+      expect(ratchets.keyPath).toBe('contactId');
+      expect(ratchets.autoIncrement).toBe(false);
+      expect([...ratchets.indexNames]).toEqual([]);
       const events = db.transaction('events').store;
       expect(events.autoIncrement).toBe(true);
       expect(events.index('byContact').keyPath).toEqual(['contactId', 'at']);
@@ -727,7 +1268,8 @@ describe('idb schema', () => {
     const received = clock - 5_000;
     const keyPair = await generateX25519KeyPair('noble');
     const oldSelf = {
-      ...identityRecord({ keyPair, userId: randomBytes(16), displayName: 'Alice', createdAt: 1 }),
+      ...legacyRecord(identityRecord(await identityWith(keyPair, 'Alice', 1))),
+      userId: randomBytes(16),
     };
     const bobKey = canonicalKey();
     const carolKey = canonicalKey();
@@ -784,7 +1326,8 @@ describe('idb schema', () => {
 
     const current = await openIdbStore({ factory, now });
     const me = expectOk(await current.identity.load());
-    expect(me.userId).toEqual(deriveUserId(keyPair.publicKey));
+    expect(me.keyPair.publicKey).toEqual(keyPair.publicKey);
+    expect(me.userId).toEqual(deriveUserId(keyPair.publicKey, me.signing.publicKey));
     const bob = await current.contacts.get('bob');
     expect(bob).toEqual({
       id: 'bob',
@@ -810,6 +1353,76 @@ describe('idb schema', () => {
     // Written back in the new shape, it passes the store's own checks.
     await current.contacts.put(bob!);
     current.close();
+    expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
+  });
+
+  it('upgrades a version-3 database: everything stays, an empty ratchets store, the identity gets its ML-DSA key', async () => {
+    const factory = new IDBFactory();
+    const self = await identityWith(await generateX25519KeyPair(), 'Alice', 1);
+    const v3Self = legacyRecord(identityRecord(self));
+    const bob = contact({ announcedName: 'Bob', localName: 'Bobby', verified: true });
+    const history = [
+      message(bob.id, { sentAt: 100, body: 'hi', state: 'delivered' }),
+      message(bob.id, { sentAt: 200, body: 'hello', direction: 'in', state: 'delivered', receivedAt: 250 }),
+      message(bob.id, { sentAt: 300, body: 'still queued' }),
+    ];
+    const paired = { contactId: bob.id, at: 15, kind: 'paired' as const, detail: 'Paired.' };
+    // A database exactly as version 3 left it.
+    await new Promise<void>((resolve, reject) => {
+      const request = factory.open(DB_NAME, 3);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        const identity = db.createObjectStore('identity', { keyPath: 'id' });
+        const contacts = db.createObjectStore('contacts', { keyPath: 'id' });
+        contacts.createIndex('byIdentityKey', 'identityKeyHex', { unique: true });
+        const messages = db.createObjectStore('messages', { keyPath: ['contactId', 'messageIdHex'] });
+        messages.createIndex('byContactSentAt', ['contactId', 'sentAt']);
+        const events = db.createObjectStore('events', { autoIncrement: true });
+        events.createIndex('byContact', ['contactId', 'at']);
+        identity.put(v3Self);
+        contacts.put(contactRecord(bob));
+        for (const m of history) messages.put(messageRecord(m));
+        events.put(paired);
+      };
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(new Error('could not set up the version-3 database'));
+    });
+
+    const current = await openIdbStore({ factory, now });
+    expect(await current.contacts.get(bob.id)).toEqual(bob);
+    expect(await current.contacts.byKey(bob.identityKey)).toEqual(bob);
+    expect(await current.messages.list(bob.id)).toEqual(history);
+    expect(await current.events.list(bob.id)).toEqual([paired]);
+    expect(await current.ratchets.load(bob.id)).toEqual({ generation: 0, state: undefined });
+    // The identity record is as version 3 left it until its first load, which adds the ML-DSA key.
+    const db = await openDatabase(factory, DB_NAME);
+    try {
+      expect(await db.count('ratchets')).toBe(0);
+      expect(await db.get('identity', IDENTITY_KEY)).toEqual(v3Self);
+    } finally {
+      db.close();
+    }
+    const me = expectOk(await current.identity.load());
+    expect(me.keyPair.publicKey).toEqual(self.keyPair.publicKey);
+    expect(me.displayName).toBe('Alice');
+    expect(me.userId).toEqual(deriveUserId(self.keyPair.publicKey, me.signing.publicKey));
+    current.close();
+    const again = await openIdbStore({ factory, now });
+    expect(expectOk(await again.identity.load()).signing.publicKey).toEqual(me.signing.publicKey);
+    // Ratchets commit with the messages they protect.
+    const m = message(bob.id, { direction: 'in', body: 'new' });
+    expect(
+      await again.ratchets.commit({
+        contactId: bob.id,
+        expectedGeneration: 0,
+        state: { version: 1 },
+        addMessage: m,
+      }),
+    ).toMatchObject({ kind: 'committed', generation: 1, added: 'added' });
+    again.close();
     expect(await factory.databases()).toEqual([{ name: DB_NAME, version: SCHEMA_VERSION }]);
   });
 

@@ -1,20 +1,35 @@
 /**
  * What the app keeps between visits: its own identity, its contacts (each pinned to an identity
- * key) and the message history per contact. Storage is an interface with an in-memory
+ * key), the message history and the conversation ratchet per contact. Storage is an interface with an in-memory
  * implementation for tests (`memory-store.ts`) and the IndexedDB one for the app (`idb-store.ts`);
  * both pass the same contract suite (`store-contract.test.ts`).
  *
- * Expected outcomes (no identity yet, an identity that cannot be read back, a duplicate message)
- * are returned as data; `StoreError` is thrown only when storage itself fails or a caller breaks
+ * Expected outcomes (no identity yet, an identity that cannot be read back, a duplicate message, a
+ * ratchet another tab moved on) are returned as data; `StoreError` is thrown only when storage itself fails or a caller breaks
  * a rule (two contacts with one identity key).
  */
+import type { SigningKeyPair } from '../crypto/ml-dsa-key';
 import type { X25519KeyPair } from '../crypto/x25519';
+import type { KeyRotation } from '../protocol/key-rotation';
+
+/** How many of its latest key rotations an identity keeps (and announces), newest last. */
+export const MAX_KEPT_ROTATIONS = 3;
 
 /** This device's identity. Structurally a `SessionIdentity` (src/protocol/session.ts). */
 export interface StoredIdentity {
   /** The long-term X25519 key pair; on WebCrypto the private key is non-extractable. */
   readonly keyPair: X25519KeyPair;
-  /** 16 bytes derived from the public key (src/protocol/user-id.ts); peers recompute it. */
+  /** The long-term ML-DSA-87 key pair (src/crypto/ml-dsa-key.ts); its seed is stored wrapped. */
+  readonly signing: SigningKeyPair;
+  /**
+   * The latest key rotations this identity went through (at most MAX_KEPT_ROTATIONS, newest last,
+   * the newest one's `next` keys being these); empty for an identity made fresh.
+   */
+  readonly rotations: readonly KeyRotation[];
+  /**
+   * 16 bytes derived from both public keys (src/protocol/user-id.ts), recomputed on every read;
+   * peers recompute it too.
+   */
   readonly userId: Uint8Array;
   readonly displayName: string;
   /** When the identity was made, in ms since the epoch. */
@@ -33,7 +48,11 @@ export type IdentityCreate =
   | { readonly kind: 'exists' };
 
 export interface IdentityStore {
-  /** The stored identity, if any, checked: key shapes and that the private key fits the public key. */
+  /**
+   * The stored identity, if any, checked: key shapes, that each private key fits its public key,
+   * the stored rotations. An identity stored before ML-DSA keys (database version 3) gets one here,
+   * once: it is saved before it is returned, so every later load gives the same key.
+   */
   load(): Promise<IdentityLoad>;
   /** Makes and stores a fresh identity on first run; never overwrites one that is stored. */
   create(displayName: string): Promise<IdentityCreate>;
@@ -46,12 +65,21 @@ export interface IdentityStore {
   resetIdentity(displayName: string): Promise<StoredIdentity>;
   /** Changes the display name of the stored identity; 'none' when there is no readable identity. */
   rename(displayName: string): Promise<'renamed' | 'none'>;
+  /**
+   * Replaces both identity key pairs with fresh ones and signs the new public keys with the old
+   * ML-DSA key (src/protocol/key-rotation.ts), so contacts can follow without a key-change warning.
+   * The old record is kept aside as a reset keeps it; name and creation time stay. The new identity
+   * has a new user id and the rotation appended to `rotations`. Throws `StoreError('UNAVAILABLE')`
+   * when there is no readable identity, and `StoreError('CONFLICT')` when another tab replaced the
+   * identity meanwhile.
+   */
+  rotateKeys(): Promise<StoredIdentity>;
 }
 
 /**
  * How a new key for a known contact arrived, which is what lets it be recognised as theirs at all
  * (DESIGN.md, Identity and trust): through the pair's own rendezvous room (which needs the pair
- * secret), or as a rotation signed by the old ML-DSA key (with the ML-DSA identity; not yet sent).
+ * secret), or as a rotation signed by the old ML-DSA key (src/protocol/key-rotation.ts).
  */
 export type KeyEvidence = 'rendezvous' | 'signed-rotation';
 
@@ -59,7 +87,7 @@ export type KeyEvidence = 'rendezvous' | 'signed-rotation';
 export interface PendingKey {
   /** The new X25519 identity public key, 32 bytes (canonical). */
   readonly identityKey: Uint8Array;
-  /** The new ML-DSA-87 public key, once identities carry one. */
+  /** The new ML-DSA-87 public key (absent on one recorded before identities carried one). */
   readonly signingKey?: Uint8Array;
   readonly evidence: KeyEvidence;
   /** When it was first presented, ms since the epoch. */
@@ -73,7 +101,10 @@ export interface Contact {
   readonly id: string;
   /** The pinned X25519 identity public key, 32 bytes, canonical. Unique among contacts. */
   readonly identityKey: Uint8Array;
-  /** The pinned ML-DSA-87 identity public key, once identities carry one. */
+  /**
+   * The pinned ML-DSA-87 identity public key, pinned when the contact first presents one (contacts
+   * paired before database version 4 have none until then).
+   */
   readonly signingKey?: Uint8Array;
   /** The 16-byte user id, always derived here from the pinned keys (src/protocol/user-id.ts). */
   readonly userId: Uint8Array;
@@ -195,7 +226,79 @@ export type SecurityEventKind =
   /** The user confirmed they got the matching picture in person. */
   | 'verified-by-photo'
   /** The database was upgraded, and what it changed for this contact. */
-  | 'upgrade';
+  | 'upgrade'
+  /** Keys were replaced by a rotation the old ML-DSA key signed (theirs, or ours announced to them). */
+  | 'key-rotated'
+  /** A key rotation that the pinned ML-DSA key did not sign was refused; nothing changed. */
+  | 'rotation-refused'
+  /** The contact's ML-DSA key was pinned, the first time they presented one. */
+  | 'signing-key-pinned'
+  /** The conversation ratchet was started again from a new session (the stored one was dropped). */
+  | 'ratchet-restarted'
+  /** A ratchet message was refused (malformed, replayed, failed its check); nothing changed. */
+  | 'ratchet-refused';
+
+/** A contact's stored ratchet. */
+export interface StoredRatchet {
+  /** How many commits made it; 0 when none is stored. */
+  readonly generation: number;
+  /** undefined: none stored */
+  readonly state: unknown;
+}
+
+/** One step of a conversation: the new ratchet state and what it protects, written together. */
+export interface RatchetCommit {
+  readonly contactId: string;
+  /**
+   * The generation the caller read; the commit is refused as 'conflict' when the stored one moved
+   * on (another tab wrote). 0 = none stored yet.
+   */
+  readonly expectedGeneration: number;
+  /**
+   * The new ratchet state: a structured-clone-safe plain object (src/protocol/ratchet.ts validates
+   * it on load, not the store).
+   */
+  readonly state: unknown;
+  /**
+   * A received message to store in the same transaction; dropped as duplicate by id as
+   * MessageStore.add does. Its `contactId` must be the commit's.
+   */
+  readonly addMessage?: StoredMessage;
+  /** Outgoing message ids the peer acknowledged: moved to 'delivered' in the same transaction. */
+  readonly delivered?: readonly Uint8Array[];
+  /** Outgoing message ids handed to the session: moved to 'sent' in the same transaction. */
+  readonly sent?: readonly Uint8Array[];
+}
+
+export type RatchetCommitResult =
+  | {
+      readonly kind: 'committed';
+      /** The stored generation now (expectedGeneration + 1). */
+      readonly generation: number;
+      /** Set when the commit carried `addMessage`. */
+      readonly added?: 'added' | 'duplicate';
+      /** ids whose state actually moved */
+      readonly updated: readonly Uint8Array[];
+    }
+  | { readonly kind: 'conflict' };
+
+/**
+ * The Double Ratchet state per contact (DESIGN.md, Conversation ratchet). A commit is one
+ * transaction: the generation check, the new state, the received message and the state moves all
+ * happen, or none of them does; so two tabs cannot fork a state, and a crash cannot keep a message
+ * without the state that read it (or the reverse).
+ */
+export interface RatchetStore {
+  /** `{ generation: 0, state: undefined }` when none is stored. */
+  load(contactId: string): Promise<StoredRatchet>;
+  /**
+   * Throws `StoreError('BAD_ARGUMENT')` (nothing written) for a malformed commit: a message or id
+   * the message store would refuse, a state that cannot be stored.
+   */
+  commit(c: RatchetCommit): Promise<RatchetCommitResult>;
+  /** Forgets the contact's ratchet (a new one starts at the next session). */
+  remove(contactId: string): Promise<void>;
+}
 
 /** One entry in a contact's security log; `detail` is a sentence for people. */
 export interface SecurityEvent {
@@ -218,8 +321,9 @@ export interface Stores {
   readonly contacts: ContactStore;
   readonly messages: MessageStore;
   readonly events: SecurityEventStore;
+  readonly ratchets: RatchetStore;
   close(): void;
-  /** Deletes everything stored (identity, contacts, history, events) and closes the store. */
+  /** Deletes everything stored (identity, contacts, history, events, ratchets) and closes the store. */
   destroy(): Promise<void>;
 }
 
