@@ -1,0 +1,1235 @@
+/**
+ * The conversation ratchet (docs/ratchet.md). Every test is written so that it fails when the
+ * property it names is taken out of ratchet.ts; the comment above each says which change breaks it.
+ *
+ * Independent references: node:crypto (OpenSSL) for HMAC, HKDF and AES-GCM, so the KDFs and the
+ * associated data are checked against the page, not against the code under test.
+ */
+import { createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { concatBytes, toHex, utf8 } from '../crypto/bytes';
+import { generateRawX25519KeyPair } from '../crypto/x25519-raw';
+import { ProtocolError } from './errors';
+import {
+  KEM_STEP_INTERVAL_MS,
+  MAX_RECEIVING_CHAINS,
+  MAX_SKIP,
+  MAX_SKIPPED_KEYS,
+  RATCHET_HEADER_LENGTH,
+  RATCHET_KEM_BLOCK_LENGTH,
+  SKIPPED_KEY_TTL_MS,
+  decodeRatchetMessage,
+  defaultRatchetCrypto,
+  deriveRatchetInit,
+  encodeRatchetHeader,
+  generateRatchetInitKeys,
+  initRatchet,
+  kdfChainKey,
+  kdfRoot,
+  messageKeys,
+  ratchetDecrypt,
+  ratchetEncrypt,
+  ratchetStats,
+  readRatchetState,
+  type RatchetCrypto,
+  type RatchetHeader,
+  type RatchetState,
+} from './ratchet';
+
+// ── Harness ─────────────────────────────────────────────────────────────────────────────────────
+
+type Side = 'alice' | 'bob';
+const other = (side: Side): Side => (side === 'alice' ? 'bob' : 'alice');
+const T0 = 1_700_000_000_000;
+
+interface Sent {
+  from: Side;
+  bytes: Uint8Array;
+  text: string;
+}
+
+function random(length: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(length));
+}
+
+function codeOf(e: unknown): string {
+  return ProtocolError.is(e) ? e.code : `not a ProtocolError: ${String(e)}`;
+}
+
+let counter = 0;
+
+/**
+ * An exact digest of a value's every field (types, keys, numbers, bytes): two states have the same
+ * digest exactly when they are deep-equal. vitest's toEqual takes ~17 ms on a state (it walks the
+ * 3 KB ML-KEM keys element by element), so the harness compares digests; one test below also
+ * compares with toEqual.
+ */
+function digest(value: unknown): string {
+  const h = createHash('sha256');
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) {
+      h.update(`u${v.length}:`);
+      h.update(v);
+    } else if (Array.isArray(v)) {
+      h.update(`a${v.length}:`);
+      for (const item of v) walk(item);
+    } else if (v === null) h.update('n');
+    else if (typeof v === 'object') {
+      const keys = Object.keys(v).sort();
+      h.update(`o${keys.length}:`);
+      for (const k of keys) {
+        h.update(`k${k.length}:${k}`);
+        walk((v as Record<string, unknown>)[k]);
+      }
+    } else if (typeof v === 'number') h.update(`d${Object.is(v, -0) ? '-0' : String(v)};`);
+    else if (typeof v === 'string') h.update(`s${v.length}:${v}`);
+    else if (typeof v === 'boolean' || v === undefined) h.update(`${String(v)};`);
+    else throw new Error(`digest: unexpected ${typeof v} in a state`);
+  };
+  walk(value);
+  return h.digest('hex');
+}
+
+/**
+ * Two parties over one ratchet. Every call checks that the state it passed in is deep-equal
+ * afterwards to what it was before (the functions never change their input), by `digest`.
+ */
+class Duo {
+  now = T0;
+  private constructor(
+    public states: Record<Side, RatchetState>,
+    readonly ids: Record<Side, Uint8Array>,
+    readonly crypto: RatchetCrypto,
+    readonly kemStepIntervalMs: number | undefined,
+  ) {}
+
+  static async start(
+    o: { crypto?: RatchetCrypto; kemStepIntervalMs?: number; now?: number } = {},
+  ): Promise<Duo> {
+    const crypto = o.crypto ?? defaultRatchetCrypto;
+    const now = o.now ?? T0;
+    const { rootKey, ratchetId } = deriveRatchetInit(random(32), random(32));
+    const ids = {
+      alice: (await generateRawX25519KeyPair()).publicKey,
+      bob: (await generateRawX25519KeyPair()).publicKey,
+    };
+    const keys = { alice: await generateRatchetInitKeys(crypto), bob: await generateRatchetInitKeys(crypto) };
+    const init = async (side: Side): Promise<RatchetState> =>
+      initRatchet({
+        initiator: side === 'alice',
+        rootKey,
+        ratchetId,
+        ours: keys[side],
+        theirs: {
+          dhPublicKey: keys[other(side)].dh.publicKey,
+          kemPublicKey: keys[other(side)].kem.publicKey,
+        },
+        localIdentityKey: ids[side],
+        remoteIdentityKey: ids[other(side)],
+        now,
+        crypto,
+        ...(o.kemStepIntervalMs === undefined ? {} : { kemStepIntervalMs: o.kemStepIntervalMs }),
+      });
+    const duo = new Duo(
+      { alice: await init('alice'), bob: await init('bob') },
+      ids,
+      crypto,
+      o.kemStepIntervalMs,
+    );
+    duo.now = now;
+    return duo;
+  }
+
+  private options(): { now: number; crypto: RatchetCrypto; kemStepIntervalMs?: number } {
+    return {
+      now: this.now,
+      crypto: this.crypto,
+      ...(this.kemStepIntervalMs === undefined ? {} : { kemStepIntervalMs: this.kemStepIntervalMs }),
+    };
+  }
+
+  async send(from: Side, text = `message ${++counter} from ${from}`): Promise<Sent> {
+    const before = this.states[from];
+    const snapshot = digest(before);
+    const { state, message } = await ratchetEncrypt(before, utf8(text), this.options());
+    expect(digest(before)).toBe(snapshot);
+    this.states[from] = state;
+    return { from, bytes: message, text };
+  }
+
+  async sendMany(from: Side, count: number): Promise<Sent[]> {
+    const out: Sent[] = [];
+    for (let i = 0; i < count; i++) out.push(await this.send(from));
+    return out;
+  }
+
+  /** Delivers `m` to its receiver and expects its plaintext back; keeps the new state unless told not to. */
+  async receive(m: Sent, keep = true): Promise<{ dh: boolean; kem: boolean }> {
+    const to = other(m.from);
+    const before = this.states[to];
+    const snapshot = digest(before);
+    const { state, plaintext, step } = await ratchetDecrypt(before, m.bytes, this.options());
+    expect(digest(before)).toBe(snapshot);
+    expect(new TextDecoder().decode(plaintext)).toBe(m.text);
+    if (keep) this.states[to] = state;
+    return step;
+  }
+
+  async receiveAll(ms: readonly Sent[]): Promise<void> {
+    for (const m of ms) await this.receive(m);
+  }
+
+  /** Delivers bytes that must be refused; returns the code, having checked nothing changed. */
+  async refuse(to: Side, bytes: Uint8Array): Promise<string> {
+    const before = this.states[to];
+    const snapshot = digest(before);
+    let code = 'accepted';
+    try {
+      await ratchetDecrypt(before, bytes, this.options());
+    } catch (e) {
+      code = codeOf(e);
+    }
+    expect(digest(before)).toBe(snapshot);
+    return code;
+  }
+
+  reload(side: Side): void {
+    this.states[side] = readRatchetState(structuredClone(this.states[side]));
+  }
+}
+
+/** AES-256-GCM open with node:crypto; null when it does not authenticate. */
+function gcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  ad: Uint8Array,
+): Uint8Array | null {
+  if (ciphertext.length < 16) return null;
+  const d = createDecipheriv('aes-256-gcm', key, nonce);
+  d.setAAD(ad);
+  d.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+  try {
+    return new Uint8Array(
+      Buffer.concat([d.update(ciphertext.subarray(0, ciphertext.length - 16)), d.final()]),
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** The associated data as docs/ratchet.md writes it, built here rather than taken from the code. */
+function pageAd(sender: Uint8Array, receiver: Uint8Array, headerBytes: Uint8Array): Uint8Array {
+  return concatBytes(utf8('SecMsg/0.1 ratchet'), sender, receiver, headerBytes);
+}
+
+function sha256Id(key: Uint8Array): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/** Every byte string in a state, wherever it sits. */
+function byteStrings(value: unknown, out: Uint8Array[] = []): Uint8Array[] {
+  if (value instanceof Uint8Array) out.push(value);
+  else if (Array.isArray(value)) for (const v of value) byteStrings(v, out);
+  else if (typeof value === 'object' && value !== null)
+    for (const v of Object.values(value)) byteStrings(v, out);
+  return out;
+}
+
+/**
+ * An attacker holding a copy of a state and nothing else: every 32-byte string in it, tried as a
+ * message key seed and as a chain key (up to `depth` steps on), against each message. Returns the
+ * texts it reads.
+ */
+async function extractAndRead(
+  stolen: RatchetState,
+  messages: readonly Sent[],
+  ids: Record<Side, Uint8Array>,
+  depth = 24,
+): Promise<string[]> {
+  const candidates: { key: Uint8Array; nonce: Uint8Array }[] = [];
+  for (const bytes of byteStrings(stolen).filter((b) => b.length === 32)) {
+    candidates.push(messageKeys(bytes));
+    let ck = bytes;
+    for (let i = 0; i < depth; i++) {
+      const { messageKeySeed, nextChainKey } = await kdfChainKey(ck);
+      candidates.push(messageKeys(messageKeySeed));
+      ck = nextChainKey;
+    }
+  }
+  const read: string[] = [];
+  for (const m of messages) {
+    const { headerBytes, ciphertext } = decodeRatchetMessage(m.bytes);
+    const ad = pageAd(ids[m.from], ids[other(m.from)], headerBytes);
+    if (candidates.some((c) => gcmOpen(c.key, c.nonce, ciphertext, ad) !== null)) read.push(m.text);
+  }
+  return read;
+}
+
+// ── KDFs ────────────────────────────────────────────────────────────────────────────────────────
+
+describe('KDFs', () => {
+  const hmacNode = (key: Uint8Array, byte: number): Uint8Array =>
+    new Uint8Array(
+      createHmac('sha256', key)
+        .update(Buffer.from([byte]))
+        .digest(),
+    );
+
+  // Breaks if KDF_CK uses other constants, swaps the outputs, or is anything but HMAC-SHA256.
+  it("kdfChainKey is Signal's chain-key step: HMAC-SHA256(ck, 0x01) and HMAC-SHA256(ck, 0x02)", async () => {
+    const fixed = Uint8Array.from({ length: 32 }, (_, i) => i);
+    expect(await kdfChainKey(fixed)).toEqual({
+      messageKeySeed: hmacNode(fixed, 1),
+      nextChainKey: hmacNode(fixed, 2),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), async (ck) => {
+        const out = await kdfChainKey(ck);
+        expect(out.messageKeySeed).toEqual(hmacNode(ck, 1));
+        expect(out.nextChainKey).toEqual(hmacNode(ck, 2));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  // Breaks if KDF_RK, the message keys or the start derive anything but what the page says.
+  it('KDF_RK, the message keys and the start are the HKDF calls docs/ratchet.md names', () => {
+    const hkdfNode = (ikm: Uint8Array, salt: Uint8Array, info: string, length: number): Uint8Array =>
+      new Uint8Array(hkdfSync('sha256', ikm, salt, utf8(info), length));
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (a, b, c) => {
+          const classical = hkdfNode(b, a, 'SecMsg/0.1 ratchet root', 64);
+          expect(kdfRoot(a, b)).toEqual({ rootKey: classical.slice(0, 32), chainKey: classical.slice(32) });
+          const pq = hkdfNode(concatBytes(b, c), a, 'SecMsg/0.1 ratchet root', 64);
+          expect(kdfRoot(a, b, c)).toEqual({ rootKey: pq.slice(0, 32), chainKey: pq.slice(32) });
+          const mk = hkdfNode(a, new Uint8Array(32), 'SecMsg/0.1 ratchet message', 44);
+          expect(messageKeys(a)).toEqual({ key: mk.slice(0, 32), nonce: mk.slice(32) });
+          const init = hkdfNode(a, b, 'SecMsg/0.1 ratchet init', 48);
+          expect(deriveRatchetInit(a, b)).toEqual({ rootKey: init.slice(0, 32), ratchetId: init.slice(32) });
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
+
+// ── Wire format ─────────────────────────────────────────────────────────────────────────────────
+
+describe('wire format', () => {
+  // Breaks if a field moves, changes width or byte order, or the KEM flag is not written.
+  it('encodes headers of 42 and 3,186 bytes and decodes them back', async () => {
+    const kem = defaultRatchetCrypto.kemKeyPair();
+    const dh = (await generateRawX25519KeyPair()).publicKey;
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    fc.assert(
+      fc.property(
+        u32,
+        u32,
+        fc.boolean(),
+        fc.uint8Array({ minLength: 16, maxLength: 40 }),
+        (pn, n, withKem, ct) => {
+          const header: RatchetHeader = {
+            dhPublicKey: dh,
+            previousCount: pn,
+            n,
+            kem: withKem
+              ? { targetId: random(8), cipherText: random(1568), newPublicKey: kem.publicKey }
+              : null,
+          };
+          const bytes = encodeRatchetHeader(header);
+          expect(bytes.length).toBe(withKem ? 3186 : 42);
+          expect(bytes[0]).toBe(1);
+          expect(bytes[1]).toBe(withKem ? 1 : 0);
+          expect(new DataView(bytes.buffer).getUint32(34)).toBe(pn);
+          expect(new DataView(bytes.buffer).getUint32(38)).toBe(n);
+          const decoded = decodeRatchetMessage(concatBytes(bytes, ct));
+          expect(digest(decoded.header)).toBe(digest(header));
+          expect(digest(decoded.headerBytes)).toBe(digest(bytes));
+          expect(digest(decoded.ciphertext)).toBe(digest(ct));
+        },
+      ),
+      { numRuns: 100 },
+    );
+    expect(RATCHET_HEADER_LENGTH + RATCHET_KEM_BLOCK_LENGTH).toBe(3186);
+  });
+
+  // Breaks if ratchetDecrypt reads the state or calls a primitive before the decoder has refused
+  // the bytes, or if any one of these checks goes.
+  it('refuses anything malformed before any key is derived', async () => {
+    const duo = await Duo.start();
+    const plain = (await duo.send('alice')).bytes;
+    const withKem = (await duo.send('bob')).bytes;
+    expect(withKem[1]).toBe(1);
+    const edit = (bytes: Uint8Array, f: (b: Uint8Array) => void): Uint8Array => {
+      const copy = bytes.slice();
+      f(copy);
+      return copy;
+    };
+    const qHigh = edit(withKem, (b) => {
+      // First coefficient of the new encapsulation key := 4095 ≥ q.
+      b[RATCHET_HEADER_LENGTH + 8 + 1568] = 0xff;
+      b[RATCHET_HEADER_LENGTH + 8 + 1568 + 1]! |= 0x0f;
+    });
+    const cases: [string, Uint8Array][] = [
+      ['empty', new Uint8Array(0)],
+      ['shorter than a header', plain.subarray(0, 41)],
+      ['no room for the tag', plain.subarray(0, 42 + 15)],
+      ['version 2', edit(plain, (b) => (b[0] = 2))],
+      ['version 0', edit(plain, (b) => (b[0] = 0))],
+      ['a reserved flag', edit(plain, (b) => (b[1] = 0x02))],
+      ['a KEM flag without its block', edit(plain, (b) => (b[1] = 0x01))],
+      ['KEM block cut short', withKem.subarray(0, 3000)],
+      ['bit 255 of the DH key', edit(plain, (b) => (b[33]! |= 0x80))],
+      ['DH key u = p', edit(plain, (b) => b.set([0xed, ...new Array<number>(30).fill(0xff), 0x7f], 2))],
+      ['DH key u = 0', edit(plain, (b) => b.fill(0, 2, 34))],
+      ['DH key u = 1', edit(plain, (b) => b.set([1, ...new Array<number>(31).fill(0)], 2))],
+      ['an unreduced ML-KEM key', qHigh],
+    ];
+    const refusing: RatchetCrypto = {
+      generateDh: () => {
+        throw new Error('generateDh called');
+      },
+      dh: () => {
+        throw new Error('dh called');
+      },
+      kemKeyPair: () => {
+        throw new Error('kemKeyPair called');
+      },
+      kemEncapsulate: () => {
+        throw new Error('kemEncapsulate called');
+      },
+      kemDecapsulate: () => {
+        throw new Error('kemDecapsulate called');
+      },
+    };
+    for (const [name, bytes] of cases) {
+      expect(() => decodeRatchetMessage(bytes), name).toThrow(ProtocolError);
+      let code = 'accepted';
+      try {
+        // No state at all: the decoder must refuse before the state is even looked at.
+        await ratchetDecrypt(null as unknown as RatchetState, bytes, { now: T0, crypto: refusing });
+      } catch (e) {
+        code = codeOf(e);
+      }
+      expect(code, name).toBe('BAD_RATCHET_MESSAGE');
+    }
+  });
+});
+
+// ── Round trips ─────────────────────────────────────────────────────────────────────────────────
+
+describe('round trips', () => {
+  it('Alice writes first', async () => {
+    const duo = await Duo.start();
+    for (let turn = 0; turn < 4; turn++) {
+      duo.now += 5000;
+      await duo.receiveAll(await duo.sendMany(turn % 2 ? 'bob' : 'alice', 3));
+    }
+    expect(ratchetStats(duo.states.alice).dhSteps).toBeGreaterThan(3);
+  });
+
+  it('Bob writes first', async () => {
+    const duo = await Duo.start();
+    for (let turn = 0; turn < 4; turn++) {
+      duo.now += 5000;
+      await duo.receiveAll(await duo.sendMany(turn % 2 ? 'alice' : 'bob', 2));
+    }
+  });
+
+  // Both write before either has read the other (crossing chains), several times over.
+  it('both write at once', async () => {
+    const duo = await Duo.start();
+    for (let round = 0; round < 4; round++) {
+      duo.now += 700;
+      const fromAlice = await duo.sendMany('alice', 2);
+      const fromBob = await duo.sendMany('bob', 2);
+      await duo.receiveAll(fromBob);
+      await duo.receiveAll(fromAlice);
+    }
+    await duo.receive(await duo.send('alice'));
+    await duo.receive(await duo.send('bob'));
+  });
+
+  /**
+   * A model of a conversation: random interleavings of sends, turns (sent and read at once),
+   * deliveries in any order, drops, replays, clock ticks and reloads (structuredClone + readRatchetState) at any point. Every
+   * delivered message is read exactly once with its text, and a second delivery is refused. A
+   * message is deliverable while its sending chain is among the receiver's last
+   * MAX_RECEIVING_CHAINS chains of that sender (counted here, not read from the state).
+   */
+  it('long random conversations, reloads anywhere, lose nothing', async () => {
+    const side = fc.constantFrom<Side>('alice', 'bob');
+    const op = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('send' as const),
+          side,
+          count: fc.integer({ min: 1, max: 3 }),
+        }),
+      },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('turn' as const),
+          side,
+          count: fc.integer({ min: 1, max: 3 }),
+          reversed: fc.boolean(),
+        }),
+      },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('deliver' as const), side, pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), side, pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), side, pick: fc.nat() }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('reload' as const), side }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 3000 }) }),
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 30, maxLength: 90 }), async (ops) => {
+        const duo = await Duo.start();
+        // The sender's chain number at each send; the newest chain of the peer each side has seen.
+        const chain: Record<Side, number> = { alice: 0, bob: 0 };
+        const seen: Record<Side, number> = { alice: -1, bob: 0 };
+        type Flight = Sent & { chain: number };
+        const inFlight: Record<Side, Flight[]> = { alice: [], bob: [] }; // by receiver
+        const delivered: Flight[] = [];
+        const deliver = async (m: Flight): Promise<void> => {
+          const to = other(m.from);
+          if (seen[to] - m.chain >= MAX_RECEIVING_CHAINS) {
+            expect(await duo.refuse(to, m.bytes)).not.toBe('accepted');
+            return;
+          }
+          const step = await duo.receive(m);
+          if (step.dh) chain[to] += 1;
+          seen[to] = Math.max(seen[to], m.chain);
+          delivered.push(m);
+        };
+        for (const o of ops) {
+          if (o.kind === 'send') {
+            for (let i = 0; i < o.count; i++) {
+              inFlight[other(o.side)].push({ ...(await duo.send(o.side)), chain: chain[o.side] });
+            }
+          } else if (o.kind === 'turn') {
+            // Sent and read at once; whatever was already on the way stays there.
+            const turn: Flight[] = [];
+            for (let i = 0; i < o.count; i++)
+              turn.push({ ...(await duo.send(o.side)), chain: chain[o.side] });
+            for (const m of o.reversed ? turn.reverse() : turn) await deliver(m);
+          } else if (o.kind === 'deliver' || o.kind === 'drop') {
+            const queue = inFlight[o.side];
+            if (queue.length === 0) continue;
+            const [m] = queue.splice(o.pick % queue.length, 1);
+            if (o.kind === 'deliver') await deliver(m!);
+          } else if (o.kind === 'replay') {
+            const mine = delivered.filter((m) => other(m.from) === o.side);
+            if (mine.length === 0) continue;
+            const m = mine[o.pick % mine.length]!;
+            const code = await duo.refuse(o.side, m.bytes);
+            if (seen[o.side] - m.chain < MAX_RECEIVING_CHAINS) expect(code).toBe('RATCHET_DUPLICATE');
+            else expect(code).not.toBe('accepted');
+          } else if (o.kind === 'reload') {
+            duo.reload(o.side);
+          } else {
+            duo.now += o.ms;
+          }
+        }
+        // Whatever is still on the way arrives, newest first.
+        for (const to of ['alice', 'bob'] as const) {
+          for (const m of inFlight[to].reverse()) await deliver(m);
+        }
+        for (const s of ['alice', 'bob'] as const) {
+          const stats = ratchetStats(duo.states[s]);
+          expect(stats.skippedKeys).toBeLessThanOrEqual(MAX_SKIPPED_KEYS);
+          expect(duo.states[s].receiving.length).toBeLessThanOrEqual(MAX_RECEIVING_CHAINS);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  }, 60_000);
+});
+
+// ── Order, skips and limits ─────────────────────────────────────────────────────────────────────
+
+describe('out of order, missing messages and limits', () => {
+  // Breaks if skipped keys are not stored, or if pn is not used to finish the previous chain.
+  it('reads messages out of order and after gaps, within a chain and across DH steps (pn)', async () => {
+    const duo = await Duo.start();
+    const first = await duo.sendMany('alice', 5);
+    await duo.receive(first[4]!);
+    await duo.receive(first[1]!);
+    await duo.receive(await duo.send('bob'));
+    const second = await duo.sendMany('alice', 3);
+    expect(decodeRatchetMessage(second[0]!.bytes).header.previousCount).toBe(5);
+    await duo.receive(second[2]!);
+    for (const m of [first[0]!, first[3]!, second[0]!, first[2]!, second[1]!]) await duo.receive(m);
+
+    // Only pn tells Bob that Alice's first chain went on after what he saw.
+    const duo2 = await Duo.start();
+    const early = await duo2.sendMany('alice', 5);
+    await duo2.receive(early[0]!);
+    await duo2.receive(await duo2.send('bob'));
+    const late = await duo2.send('alice');
+    await duo2.receive(late);
+    expect(ratchetStats(duo2.states.bob).skippedKeys).toBe(4);
+    for (const m of early.slice(1).reverse()) await duo2.receive(m);
+    expect(ratchetStats(duo2.states.bob).skippedKeys).toBe(0);
+  });
+
+  // Breaks if the limit is off by one, counted per chain only, or checked after keys were stored.
+  it(`refuses a header that needs more than ${MAX_SKIP} skipped keys, and changes nothing`, async () => {
+    const duo = await Duo.start();
+    const burst = await duo.sendMany('alice', MAX_SKIP + 2); // n = 0 … 2001
+    expect(await duo.refuse('bob', burst[MAX_SKIP + 1]!.bytes)).toBe('RATCHET_SKIP_LIMIT');
+    await duo.receive(burst[MAX_SKIP]!); // 2,000 skipped: allowed
+    expect(ratchetStats(duo.states.bob).skippedKeys).toBe(MAX_SKIP);
+    await duo.receive(burst[MAX_SKIP + 1]!);
+    await duo.receive(burst[0]!);
+    await duo.receive(burst[1999]!);
+
+    // Across a DH step: (pn − what Bob read of the old chain) + n.
+    const duo2 = await Duo.start();
+    const old = await duo2.sendMany('alice', 1001);
+    await duo2.receive(old[0]!);
+    await duo2.receive(await duo2.send('bob'));
+    const fresh = await duo2.sendMany('alice', 1002);
+    expect(decodeRatchetMessage(fresh[1001]!.bytes).header.previousCount).toBe(1001);
+    expect(await duo2.refuse('bob', fresh[1001]!.bytes)).toBe('RATCHET_SKIP_LIMIT'); // 1000 + 1001
+    await duo2.receive(fresh[1000]!); // 1000 + 1000
+    expect(ratchetStats(duo2.states.bob).skippedKeys).toBe(MAX_SKIP);
+    await duo2.receive(old[500]!);
+    await duo2.receive(fresh[3]!);
+  }, 30_000);
+
+  // Breaks if the total cap, the drop order (oldest first) or the chain cap goes.
+  it(`keeps at most ${MAX_SKIPPED_KEYS} skipped keys, of at most ${MAX_RECEIVING_CHAINS} chains, dropping the oldest`, async () => {
+    const duo = await Duo.start();
+    const check = (): void => {
+      const bob = duo.states.bob;
+      expect(ratchetStats(bob).skippedKeys).toBeLessThanOrEqual(MAX_SKIPPED_KEYS);
+      expect(bob.receiving.length).toBeLessThanOrEqual(MAX_RECEIVING_CHAINS);
+      expect(bob.receiving.filter((c) => c.skipped.length > 0).length).toBeLessThanOrEqual(
+        MAX_RECEIVING_CHAINS,
+      );
+    };
+    const rounds: Sent[][] = [];
+    const round = async (count: number): Promise<void> => {
+      const ms = await duo.sendMany('alice', count);
+      rounds.push(ms);
+      await duo.receive(ms[count - 1]!); // everything before it is skipped
+      check();
+      await duo.receive(await duo.send('bob'));
+      await duo.receive(await duo.send('alice'));
+      rounds.at(-1)!.pop(); // read
+      check();
+    };
+    await round(701);
+    await round(701);
+    expect(ratchetStats(duo.states.bob).skippedKeys).toBe(1400);
+    await round(701); // 2,100 would be stored: the oldest 100 go
+    expect(ratchetStats(duo.states.bob).skippedKeys).toBe(MAX_SKIPPED_KEYS);
+    expect(await duo.refuse('bob', rounds[0]![99]!.bytes)).toBe('RATCHET_DUPLICATE');
+    await duo.receive(rounds[0]![100]!);
+    await duo.receive(rounds[1]![0]!);
+    for (let i = 0; i < 3; i++) await round(2);
+    // Seven chains of Alice's now: the first two are forgotten with their keys.
+    expect(duo.states.bob.receiving.length).toBe(MAX_RECEIVING_CHAINS);
+    expect(await duo.refuse('bob', rounds[0]![300]!.bytes)).not.toBe('accepted');
+    expect(await duo.refuse('bob', rounds[1]![300]!.bytes)).not.toBe('accepted');
+    await duo.receive(rounds[2]![300]!);
+    check();
+  }, 30_000);
+
+  // Breaks if keys never expire, or expire a moment early.
+  it('skipped keys expire after 30 days', async () => {
+    const duo = await Duo.start();
+    const ms = await duo.sendMany('alice', 3);
+    await duo.receive(ms[2]!); // m0, m1 stored at T0
+    duo.now = T0 + SKIPPED_KEY_TTL_MS - 1;
+    await duo.receive(ms[0]!);
+    duo.now = T0 + SKIPPED_KEY_TTL_MS;
+    expect(await duo.refuse('bob', ms[1]!.bytes)).toBe('RATCHET_DUPLICATE');
+    expect(ratchetStats(duo.states.bob).skippedKeys).toBe(1);
+    await duo.receive(await duo.send('alice'));
+    expect(ratchetStats(duo.states.bob).skippedKeys).toBe(0);
+  });
+});
+
+// ── Forgeries and replays ───────────────────────────────────────────────────────────────────────
+
+describe('forgeries and replays change nothing', () => {
+  // Breaks if encrypt or decrypt (a DH+KEM step, a skip, a refusal) writes into the state given.
+  it('ratchetEncrypt and ratchetDecrypt never change the state they are given (toEqual)', async () => {
+    const duo = await Duo.start();
+    const ms = await duo.sendMany('alice', 3);
+    await duo.receive(ms[2]!);
+    const bob = duo.states.bob;
+    const before = structuredClone(bob);
+    const reply = await ratchetEncrypt(bob, utf8('reply'), { now: T0 });
+    await ratchetDecrypt(bob, ms[0]!.bytes, { now: T0 }); // a skipped key used
+    await expect(ratchetDecrypt(bob, ms[2]!.bytes, { now: T0 })).rejects.toThrow(ProtocolError);
+    expect(bob).toEqual(before);
+    const alice = duo.states.alice;
+    const aliceBefore = structuredClone(alice);
+    const step = await ratchetDecrypt(alice, reply.message, { now: T0 }); // DH + KEM step
+    expect(step.step).toEqual({ dh: true, kem: true });
+    expect(alice).toEqual(aliceBefore);
+    expect(digest(alice)).toBe(digest(aliceBefore));
+    expect(digest(step.state)).not.toBe(digest(aliceBefore));
+  });
+
+  // Breaks if any header or ciphertext bit is left out of the authentication, or if a refused
+  // message leaves anything behind (the `refuse` helper compares the whole state).
+  it('any flipped bit of header or ciphertext is refused, and the genuine message still reads', async () => {
+    const duo = await Duo.start();
+    await duo.receive(await duo.send('alice'));
+    const plain = await duo.send('alice'); // same chain: no DH step
+    const withKem = await duo.send('bob'); // Bob's first chain: a KEM step
+    expect(decodeRatchetMessage(withKem.bytes).header.kem).not.toBeNull();
+    const messages = [plain, withKem];
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 1 }), fc.nat(), async (which, at) => {
+        const m = messages[which]!;
+        const bit = at % (m.bytes.length * 8);
+        const forged = m.bytes.slice();
+        forged[bit >> 3]! ^= 1 << (bit & 7);
+        expect(await duo.refuse(other(m.from), forged)).not.toBe('accepted');
+        await duo.receive(m, false);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  // Breaks if a step's derivations (new receiving chain, skipped keys, KEM key consumed) are kept
+  // when AES-GCM fails, or if the KEM target is not checked.
+  it('a new DH key, a wrong n, a KEM block to the wrong key: refused, nothing changes', async () => {
+    const duo = await Duo.start();
+    await duo.receive(await duo.send('alice'));
+    const genuine = await duo.send('bob');
+    const { header, ciphertext } = decodeRatchetMessage(genuine.bytes);
+    const forge = (h: RatchetHeader): Uint8Array => concatBytes(encodeRatchetHeader(h), ciphertext);
+
+    const newDh = { ...header, dhPublicKey: (await generateRawX25519KeyPair()).publicKey };
+    expect(await duo.refuse('alice', forge(newDh))).toBe('DECRYPT_FAILED');
+    expect(await duo.refuse('alice', forge({ ...header, n: 1 }))).toBe('DECRYPT_FAILED');
+    expect(await duo.refuse('alice', forge({ ...header, n: 7, previousCount: 3 }))).toBe('DECRYPT_FAILED');
+    const wrongTarget = { ...header, kem: { ...header.kem!, targetId: random(8) } };
+    expect(await duo.refuse('alice', forge(wrongTarget))).toBe('RATCHET_UNKNOWN_KEM_KEY');
+    const noKem = { ...header, kem: null };
+    expect(await duo.refuse('alice', forge(noKem))).toBe('DECRYPT_FAILED');
+    await duo.receive(genuine);
+
+    // A block to a key already opened: its secret is gone.
+    const next = await duo.send('alice');
+    const openedTarget = decodeRatchetMessage(next.bytes).header;
+    await duo.receive(next);
+    const stale = { ...openedTarget, dhPublicKey: (await generateRawX25519KeyPair()).publicKey };
+    expect(await duo.refuse('bob', concatBytes(encodeRatchetHeader(stale), random(40)))).toBe(
+      'RATCHET_UNKNOWN_KEM_KEY',
+    );
+    await duo.receive(await duo.send('alice'));
+  });
+
+  // Breaks if used keys are kept, or if replays are not recognised in old chains.
+  it('a replayed message is refused as a duplicate, in the current chain and in older ones', async () => {
+    const duo = await Duo.start();
+    const ms = await duo.sendMany('alice', 3);
+    await duo.receive(ms[0]!);
+    expect(await duo.refuse('bob', ms[0]!.bytes)).toBe('RATCHET_DUPLICATE');
+    await duo.receive(ms[2]!);
+    await duo.receive(ms[1]!); // was skipped
+    expect(await duo.refuse('bob', ms[1]!.bytes)).toBe('RATCHET_DUPLICATE');
+    const reply = await duo.send('bob');
+    await duo.receive(reply);
+    expect(await duo.refuse('alice', reply.bytes)).toBe('RATCHET_DUPLICATE'); // started her chain
+    await duo.receive(await duo.send('alice'));
+    for (const m of ms) expect(await duo.refuse('bob', m.bytes)).toBe('RATCHET_DUPLICATE'); // old chain
+  });
+});
+
+// ── Forward secrecy ─────────────────────────────────────────────────────────────────────────────
+
+describe('forward secrecy', () => {
+  // Breaks if a used message key (skipped or not) stays in the state, or a chain key is kept
+  // from before a message read: the attacker tries every 32-byte string in the copy.
+  it('a copy of the state taken after message N reads no message up to N', async () => {
+    const duo = await Duo.start();
+    const first = await duo.sendMany('alice', 6);
+    await duo.receive(first[0]!);
+    await duo.receive(first[3]!);
+    await duo.receive(first[5]!);
+    // Control: in a copy taken now, the attacker finds the skipped keys and only those.
+    const middle = structuredClone(duo.states.bob);
+    expect(await extractAndRead(middle, first, duo.ids)).toEqual([
+      first[1]!.text,
+      first[2]!.text,
+      first[4]!.text,
+    ]);
+
+    await duo.receive(await duo.send('bob'));
+    const second = await duo.sendMany('alice', 4);
+    await duo.receive(second[2]!);
+    for (const m of [first[1]!, second[0]!, first[4]!, first[2]!, second[3]!, second[1]!])
+      await duo.receive(m);
+    const all = [...first, ...second];
+
+    const stolen = structuredClone(duo.states.bob);
+    expect(await extractAndRead(stolen, all, duo.ids)).toEqual([]);
+    for (const m of all) {
+      await expect(ratchetDecrypt(stolen, m.bytes, { now: duo.now })).rejects.toSatisfy((e) =>
+        ProtocolError.is(e, 'RATCHET_DUPLICATE'),
+      );
+    }
+    // …while the next message is readable with it (the copy is a working state).
+    const later = await duo.send('alice');
+    expect(await extractAndRead(stolen, [later], duo.ids)).toEqual([later.text]);
+  });
+});
+
+// ── Break-in recovery ───────────────────────────────────────────────────────────────────────────
+
+/** Records every X25519 key pair generated, so a test can play a DH oracle. */
+function recordingCrypto(): {
+  crypto: RatchetCrypto;
+  oracle: (a: Uint8Array, b: Uint8Array) => Promise<Uint8Array>;
+} {
+  const privates = new Map<string, Uint8Array>();
+  const crypto: RatchetCrypto = {
+    ...defaultRatchetCrypto,
+    generateDh: async () => {
+      const pair = await defaultRatchetCrypto.generateDh();
+      privates.set(toHex(pair.publicKey), pair.privateKey);
+      return pair;
+    },
+  };
+  const oracle = async (a: Uint8Array, b: Uint8Array): Promise<Uint8Array> => {
+    const pa = privates.get(toHex(a));
+    if (pa) return defaultRatchetCrypto.dh(pa, b);
+    const pb = privates.get(toHex(b));
+    if (pb) return defaultRatchetCrypto.dh(pb, a);
+    throw new Error('the oracle has not seen either key');
+  };
+  return { crypto, oracle };
+}
+
+/**
+ * Eve: a copy of the victim's state, every message both ways (in the order sent), the exported
+ * KDFs, and `dh` — what she can compute of X25519(a, b) for two public keys (a guess where she
+ * cannot). She follows the root chain: the first message with a new ratchet key of one side is the
+ * next root step, KDF_RK(RK, DH(that key, the other side's latest), KEM secret). She opens a KEM
+ * block only with a secret key found in the stolen state; a block she cannot open she leaves out.
+ */
+class Eve {
+  private rootKey: Uint8Array;
+  private readonly latest: Record<Side, Uint8Array>;
+  private readonly chains = new Map<string, { chainKey: Uint8Array; index: number }>();
+  private readonly skipped = new Map<string, Uint8Array>();
+  private readonly kemSecrets = new Map<string, Uint8Array>();
+
+  constructor(
+    stolen: RatchetState,
+    victim: Side,
+    private readonly ids: Record<Side, Uint8Array>,
+    private readonly dh: (a: Uint8Array, b: Uint8Array) => Promise<Uint8Array>,
+  ) {
+    this.rootKey = stolen.rootKey;
+    this.latest = { alice: new Uint8Array(), bob: new Uint8Array() };
+    this.latest[victim] = stolen.sending.dh.publicKey;
+    this.latest[other(victim)] = stolen.remoteDhPublicKey;
+    this.chains.set(toHex(stolen.sending.dh.publicKey), {
+      chainKey: stolen.sending.chainKey,
+      index: stolen.sending.index,
+    });
+    for (const c of stolen.receiving) {
+      if (c.chainKey) this.chains.set(toHex(c.dhPublicKey), { chainKey: c.chainKey, index: c.next });
+      for (const k of c.skipped) this.skipped.set(`${toHex(c.dhPublicKey)}:${k.n}`, k.seed);
+    }
+    if (stolen.kem.own) this.kemSecrets.set(sha256Id(stolen.kem.own.publicKey), stolen.kem.own.secretKey);
+  }
+
+  /** Sees one message; returns its text if she can read it. */
+  async observe(m: Sent): Promise<string | null> {
+    const { header, headerBytes, ciphertext } = decodeRatchetMessage(m.bytes);
+    const id = toHex(header.dhPublicKey);
+    if (!this.chains.has(id) && ![...this.skipped.keys()].some((k) => k.startsWith(`${id}:`))) {
+      const dhOut = await this.dh(header.dhPublicKey, this.latest[other(m.from)]);
+      let ss: Uint8Array | undefined;
+      if (header.kem) {
+        const sk = this.kemSecrets.get(toHex(header.kem.targetId));
+        if (sk) ss = defaultRatchetCrypto.kemDecapsulate(header.kem.cipherText, sk);
+      }
+      const root = kdfRoot(this.rootKey, dhOut, ss);
+      this.rootKey = root.rootKey;
+      this.latest[m.from] = header.dhPublicKey;
+      this.chains.set(id, { chainKey: root.chainKey, index: 0 });
+    }
+    let seed = this.skipped.get(`${id}:${header.n}`);
+    const chain = this.chains.get(id);
+    if (!seed && chain && header.n >= chain.index) {
+      let ck = chain.chainKey;
+      for (let i = chain.index; i < header.n; i++) ck = (await kdfChainKey(ck)).nextChainKey;
+      seed = (await kdfChainKey(ck)).messageKeySeed;
+    }
+    if (!seed) return null;
+    const { key, nonce } = messageKeys(seed);
+    const plaintext = gcmOpen(
+      key,
+      nonce,
+      ciphertext,
+      pageAd(this.ids[m.from], this.ids[other(m.from)], headerBytes),
+    );
+    return plaintext && new TextDecoder().decode(plaintext);
+  }
+}
+
+/**
+ * Warm-up turns ending with one from the victim's peer, which the victim reads (a DH step); the
+ * theft; then six turns of two messages, peer first, each read at once. Returns the stolen copy
+ * and the later traffic.
+ */
+async function theftScenario(
+  victim: Side,
+  o: { crypto?: RatchetCrypto; kemStepIntervalMs?: number },
+): Promise<{ duo: Duo; stolen: RatchetState; later: Sent[]; turns: Sent[][] }> {
+  const duo = await Duo.start(o);
+  const peer = other(victim);
+  for (const side of [peer, victim, peer, victim, peer]) {
+    duo.now += 2000;
+    await duo.receiveAll(await duo.sendMany(side, 2));
+  }
+  const stolen = structuredClone(duo.states[victim]);
+  const turns: Sent[][] = [];
+  for (let t = 0; t < 6; t++) {
+    duo.now += 2000;
+    const ms = await duo.sendMany(t % 2 === 0 ? peer : victim, 2);
+    await duo.receiveAll(ms);
+    turns.push(ms);
+  }
+  return { duo, stolen, later: turns.flat(), turns };
+}
+
+describe('break-in recovery', () => {
+  /**
+   * Classical: Eve has a copy of Bob's state and no way to compute X25519 herself. She runs
+   * ratchetDecrypt on her copy with everything Alice sends, and follows Bob's own sending chains
+   * with the KDFs. KEM steps are off, so only the DH ratchet can recover. She reads Alice's
+   * current chain, Bob's current chain, and Alice's next chain (its DH is with Bob's stolen key);
+   * from Bob's next chain on (new key on both ends), nothing, in either direction.
+   * Breaks if a step does not draw a fresh DH key, or the root chain does not take in the DH output.
+   */
+  it('classical: the attacker loses both directions at the DH round trip after the theft', async () => {
+    for (const victim of ['bob', 'alice'] as const) {
+      const { duo, stolen, turns } = await theftScenario(victim, { kemStepIntervalMs: Infinity });
+      const peer = other(victim);
+      const stolenDh = { publicKey: stolen.sending.dh.publicKey, privateKey: stolen.sending.dh.privateKey };
+      const eve = new Eve(stolen, victim, duo.ids, async (a, b) => {
+        if (toHex(a) === toHex(stolenDh.publicKey)) return defaultRatchetCrypto.dh(stolenDh.privateKey, b);
+        if (toHex(b) === toHex(stolenDh.publicKey)) return defaultRatchetCrypto.dh(stolenDh.privateKey, a);
+        return random(32); // her best guess
+      });
+      let copy = stolen;
+      const readable: boolean[][] = [];
+      for (const turn of turns) {
+        const row: boolean[] = [];
+        for (const m of turn) {
+          const model = (await eve.observe(m)) === m.text;
+          if (m.from === peer) {
+            let api: boolean;
+            try {
+              const out = await ratchetDecrypt(copy, m.bytes, { now: duo.now, kemStepIntervalMs: Infinity });
+              copy = out.state;
+              api = new TextDecoder().decode(out.plaintext) === m.text;
+            } catch {
+              api = false;
+            }
+            expect(api, `${victim}: ratchetDecrypt and the model agree`).toBe(model);
+          }
+          row.push(model);
+        }
+        readable.push(row);
+      }
+      // Turns: peer (current chain), victim (current chain), peer (new chain, DH with the stolen
+      // key), victim (new chain: recovered), then nothing.
+      expect(readable, victim).toEqual([
+        [true, true],
+        [true, true],
+        [true, true],
+        [false, false],
+        [false, false],
+        [false, false],
+      ]);
+    }
+  });
+
+  /**
+   * Post-quantum: X25519 is broken (Eve's `dh` is an oracle for any two keys seen), the ML-KEM
+   * secrets are not, except those in the stolen state. Right after the theft Eve reads (the model
+   * works): the peer's next chain even carries a KEM block, but to the victim's stolen key. From the
+   * victim's next KEM step on — its encapsulation to the peer's fresh key — she reads nothing, in
+   * either direction: within the two DH+KEM round trips the page promises, in fact at the first
+   * victim step. Control: the same with KEM steps off, and she reads everything.
+   * Breaks if KDF_RK leaves out the KEM secret, or KEM steps stop happening.
+   */
+  it('post-quantum: with X25519 broken, the KEM step recovers; without it nothing does', async () => {
+    for (const victim of ['bob', 'alice'] as const) {
+      for (const kemOn of [true, false]) {
+        const { crypto, oracle } = recordingCrypto();
+        const { duo, stolen, turns } = await theftScenario(victim, {
+          crypto,
+          ...(kemOn ? {} : { kemStepIntervalMs: Infinity }),
+        });
+        const eve = new Eve(stolen, victim, duo.ids, oracle);
+        const readable: boolean[][] = [];
+        for (const turn of turns) {
+          const row: boolean[] = [];
+          for (const m of turn) row.push((await eve.observe(m)) === m.text);
+          readable.push(row);
+        }
+        const kemBlocks = turns.map((t) => decodeRatchetMessage(t[0]!.bytes).header.kem !== null);
+        if (kemOn) {
+          // Turn 0 continues the peer's chain from before the theft, which had a KEM block too.
+          expect(kemBlocks).toEqual([true, true, true, true, true, true]);
+          expect(readable, victim).toEqual([
+            [true, true],
+            [true, true],
+            [true, true],
+            [false, false],
+            [false, false],
+            [false, false],
+          ]);
+        } else {
+          expect(kemBlocks).toEqual([false, false, false, false, false, false]);
+          expect(readable.flat().every(Boolean), `${victim}, KEM off`).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+// ── KEM step policy ─────────────────────────────────────────────────────────────────────────────
+
+describe('KEM steps', () => {
+  /** Runs alternating turns, recording each side's KEM steps (times) and root steps independently. */
+  async function conversation(
+    turns: number,
+    tick: (i: number) => number,
+  ): Promise<{
+    duo: Duo;
+    kemAt: Record<Side, number[]>;
+    counted: Record<Side, { dh: number; kem: number }>;
+    steps: { dh: boolean; kem: boolean }[];
+  }> {
+    const duo = await Duo.start();
+    const kemAt: Record<Side, number[]> = { alice: [], bob: [T0] }; // Bob's start is a KEM step
+    const counted = { alice: { dh: 1, kem: 0 }, bob: { dh: 2, kem: 1 } };
+    const steps: { dh: boolean; kem: boolean }[] = [];
+    for (let i = 0; i < turns; i++) {
+      duo.now += tick(i);
+      const from: Side = i % 2 ? 'bob' : 'alice';
+      const to = other(from);
+      for (const m of await duo.sendMany(from, 1 + (i % 3))) {
+        const incoming = decodeRatchetMessage(m.bytes).header.kem !== null;
+        const step = await duo.receive(m);
+        steps.push(step);
+        if (step.dh) {
+          counted[to].dh += 2;
+          if (incoming) counted[to].kem += 1;
+          if (duo.states[to].sending.kem !== null) {
+            counted[to].kem += 1;
+            kemAt[to].push(duo.now);
+          }
+        }
+      }
+    }
+    return { duo, kemAt, counted, steps };
+  }
+
+  // Breaks if the sending half skips the KEM step when a fresh peer key is there and time has passed.
+  it('at a human pace (≥ 1 s a turn) every DH step is a KEM step', async () => {
+    const { duo, counted, steps } = await conversation(10, () => KEM_STEP_INTERVAL_MS);
+    const dhSteps = steps.filter((s) => s.dh);
+    expect(dhSteps.length).toBe(10 - 1); // Alice's first turn is on her starting chain
+    expect(dhSteps.every((s) => s.kem)).toBe(true);
+    for (const side of ['alice', 'bob'] as const) {
+      const stats = ratchetStats(duo.states[side]);
+      expect({ dh: stats.dhSteps, kem: stats.kemSteps }).toEqual(counted[side]);
+      expect(stats.dhSteps - stats.kemSteps).toBe(1); // only the first KDF_RK of the start has no KEM
+    }
+  });
+
+  // Breaks if the interval is not enforced, or enforced per conversation instead of per side.
+  it('in a fast exchange, at most one KEM step a second for each side', async () => {
+    for (const tick of [0, 100, 450]) {
+      const { duo, kemAt, counted } = await conversation(24, () => tick);
+      for (const side of ['alice', 'bob'] as const) {
+        const times = kemAt[side];
+        for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
+        const stats = ratchetStats(duo.states[side]);
+        expect({ dh: stats.dhSteps, kem: stats.kemSteps }).toEqual(counted[side]);
+        if (tick === 0) expect(times.length).toBe(1);
+        expect(stats.kemSteps).toBeLessThan(stats.dhSteps);
+      }
+    }
+  });
+
+  // Breaks if a side encapsulates to a peer key it already used once the interval has passed: the
+  // peer erased that secret, so the block would be refused. The KEM step waits for a fresh key.
+  it('encapsulates to each peer key once, and waits for the next', async () => {
+    const duo = await Duo.start();
+    await duo.receive(await duo.send('alice'));
+    duo.now = T0 + 100;
+    await duo.receive(await duo.send('bob')); // Alice: KEM step to kB1
+    duo.now = T0 + 200;
+    await duo.receive(await duo.send('alice')); // Bob opens kB1; his own last KEM step was at T0
+    expect(duo.states.bob.sending.kem).toBeNull();
+    duo.now = T0 + 1500;
+    await duo.receive(await duo.send('bob')); // Alice's interval has passed, but kB1 is used
+    expect(duo.states.alice.sending.kem).toBeNull();
+    duo.now = T0 + 1600;
+    await duo.receive(await duo.send('alice')); // Bob: a fresh kA, interval passed: KEM step
+    expect(duo.states.bob.sending.kem).not.toBeNull();
+    await duo.receive(await duo.send('bob'));
+    expect(duo.states.alice.sending.kem).not.toBeNull(); // and now Alice again, to his new key
+  });
+
+  // Breaks if a clock set back stops KEM steps until it catches up.
+  it('a clock that went back does not hold KEM steps up', async () => {
+    const duo = await Duo.start();
+    duo.now = T0 - 3_600_000;
+    await duo.receive(await duo.send('bob'));
+    expect(duo.states.alice.sending.kem).not.toBeNull();
+    await duo.receive(await duo.send('alice'));
+    expect(duo.states.bob.sending.kem).not.toBeNull();
+  });
+});
+
+// ── Stored state ────────────────────────────────────────────────────────────────────────────────
+
+describe('readRatchetState', () => {
+  async function busyState(): Promise<RatchetState> {
+    const duo = await Duo.start();
+    const a = await duo.sendMany('alice', 4);
+    await duo.receive(a[3]!);
+    duo.now += 2000;
+    await duo.receive(await duo.send('bob'));
+    const b = await duo.sendMany('alice', 3);
+    await duo.receive(b[2]!);
+    expect(duo.states.bob.sending.kem).not.toBeNull();
+    return duo.states.bob; // two chains with skipped keys, a KEM block on its sending chain
+  }
+
+  // Breaks if a field is left out of the copy, or a byte string shares a larger buffer (which
+  // would put, say, a whole message into storage).
+  it('reads back what structuredClone kept, every byte string on its own buffer', async () => {
+    const state = await busyState();
+    expect(state.receiving.length).toBe(2);
+    expect(ratchetStats(state).skippedKeys).toBe(5);
+    const read = readRatchetState(structuredClone(state));
+    expect(read).toEqual(state);
+    for (const s of [state, read]) {
+      for (const bytes of byteStrings(s)) {
+        expect(bytes.byteOffset).toBe(0);
+        expect(bytes.buffer.byteLength).toBe(bytes.length);
+      }
+    }
+  });
+
+  // Breaks if readRatchetState hands back views of what it was given (a caller wiping or reusing
+  // its buffers would change the state, and a view into a larger buffer stores that whole buffer).
+  it('copies what it reads: nothing in the result is a view of the input', async () => {
+    const state = await busyState();
+    const views = (v: unknown): unknown => {
+      if (v instanceof Uint8Array) {
+        const big = new Uint8Array(v.length + 64);
+        big.set(v, 32);
+        return big.subarray(32, 32 + v.length);
+      }
+      if (Array.isArray(v)) return v.map(views);
+      if (typeof v === 'object' && v !== null)
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, views(x)]));
+      return v;
+    };
+    const input = views(state);
+    const read = readRatchetState(input);
+    expect(digest(read)).toBe(digest(state));
+    for (const bytes of byteStrings(read)) expect(bytes.buffer.byteLength).toBe(bytes.length);
+    for (const bytes of byteStrings(input)) bytes.fill(0);
+    expect(digest(read)).toBe(digest(state));
+  });
+
+  // Breaks if any one of these checks goes.
+  it('refuses malformed states with BAD_RATCHET_STATE', async () => {
+    const good = await busyState();
+    type Mutable = Record<string, unknown> & RatchetState;
+    const cases: [string, (s: Mutable) => unknown][] = [
+      ['not an object', () => 'state'],
+      ['null', () => null],
+      ['version 2', (s) => ({ ...s, version: 2 })],
+      ['no version', (s) => ({ ...s, version: undefined })],
+      ['ratchetId of 17 bytes', (s) => ({ ...s, ratchetId: new Uint8Array(17) })],
+      ['rootKey of 31 bytes', (s) => ({ ...s, rootKey: new Uint8Array(31) })],
+      ['rootKey as an array', (s) => ({ ...s, rootKey: Array.from(s.rootKey) })],
+      ['identity key of 33 bytes', (s) => ({ ...s, localIdentityKey: new Uint8Array(33) })],
+      ['a low-order DH key', (s) => ({ ...s, remoteDhPublicKey: new Uint8Array(32) })],
+      ['sending private key of 16 bytes', (s) => void (s.sending.dh.privateKey = new Uint8Array(16))],
+      ['negative send index', (s) => void (s.sending.index = -1)],
+      ['fractional send index', (s) => void (s.sending.index = 1.5)],
+      ['send index past 2^32 − 1', (s) => void (s.sending.index = 2 ** 32)],
+      ['previousCount NaN', (s) => void (s.sending.previousCount = NaN)],
+      ['KEM block ciphertext short', (s) => void (s.sending.kem!.cipherText = new Uint8Array(100))],
+      ['receiving not a list', (s) => ({ ...s, receiving: {} })],
+      [
+        'six receiving chains',
+        (s) => void s.receiving.push(...Array.from({ length: 4 }, () => s.receiving[1]!)),
+      ],
+      ['current chain without a chain key', (s) => void (s.receiving[0]!.chainKey = null)],
+      ['old chain with a chain key', (s) => void (s.receiving[1]!.chainKey = new Uint8Array(32))],
+      ['current chain not DHr', (s) => void (s.receiving = [s.receiving[1]!, s.receiving[0]!])],
+      ['negative next', (s) => void (s.receiving[0]!.next = -1)],
+      ['skipped key at next', (s) => void (s.receiving[0]!.skipped[0]!.n = s.receiving[0]!.next)],
+      ['skipped keys out of order', (s) => void s.receiving[1]!.skipped.reverse()],
+      ['skipped seed of 16 bytes', (s) => void (s.receiving[0]!.skipped[0]!.seed = new Uint8Array(16))],
+      ['negative storedAt', (s) => void (s.receiving[0]!.skipped[0]!.storedAt = -1)],
+      [
+        `${MAX_SKIPPED_KEYS + 1} skipped keys`,
+        (s) => {
+          const c = s.receiving[1]!;
+          c.next = MAX_SKIPPED_KEYS + 10;
+          c.skipped = Array.from({ length: MAX_SKIPPED_KEYS - 1 }, (_, n) => ({
+            n,
+            seed: new Uint8Array(32),
+            storedAt: 0,
+          }));
+        },
+      ],
+      [
+        'KEM secret key short',
+        (s) => void (s.kem.own = { publicKey: s.kem.peer.publicKey, secretKey: new Uint8Array(10) }),
+      ],
+      ['peer used not a boolean', (s) => void ((s.kem.peer as { used: unknown }).used = 'yes')],
+      ['lastStepAt a string', (s) => void ((s.kem as { lastStepAt: unknown }).lastStepAt = 'then')],
+      ['negative dhSteps', (s) => void (s.dhSteps = -1)],
+      ['more KEM steps than DH steps', (s) => void (s.kemSteps = s.dhSteps + 1)],
+    ];
+    expect(() => readRatchetState(structuredClone(good))).not.toThrow();
+    for (const [name, mutate] of cases) {
+      const copy = structuredClone(good) as Mutable;
+      const result = mutate(copy);
+      const input = result === undefined ? copy : result;
+      let code = 'accepted';
+      try {
+        readRatchetState(input);
+      } catch (e) {
+        code = codeOf(e);
+      }
+      expect(code, name).toBe('BAD_RATCHET_STATE');
+    }
+  });
+});
