@@ -18,7 +18,7 @@ describe('secureSession', () => {
     const { a, b } = createMemoryTransportPair();
     const inviter = await createIdentity('Alice');
     const joiner = await createIdentity('Bob');
-    const invite = await createInvite(inviter.keyPair.publicKey);
+    const invite = createInvite(inviter.userId);
     const [x, y] = await Promise.all([secureSession(a, inviter), secureSession(b, joiner, invite)]);
     expect(await x.safetyNumber()).toMatch(/^\d{60}$/);
     expect(await x.safetyNumber()).toBe(await y.safetyNumber());
@@ -30,7 +30,7 @@ describe('secureSession', () => {
     const { a, b } = createMemoryTransportPair();
     const impostor = await createIdentity('Mallory');
     const joiner = await createIdentity('Bob');
-    const invite = await createInvite((await createIdentity('Alice')).keyPair.publicKey);
+    const invite = createInvite((await createIdentity('Alice')).userId);
     const [, joined] = await Promise.all([
       settle(secureSession(a, impostor)),
       settle(secureSession(b, joiner, invite)),
@@ -50,7 +50,7 @@ describe('secureSession', () => {
     });
     const joiner = await createIdentity('Bob');
     const impostor = await createIdentity('Mallory');
-    const invite = await createInvite((await createIdentity('Alice')).keyPair.publicKey);
+    const invite = createInvite((await createIdentity('Alice')).userId);
     const [joined, inviter] = await Promise.all([
       settle(secureSession(a, joiner, invite)),
       settle(secureSession(b, impostor)),

@@ -13,6 +13,7 @@
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
 import { ProtocolError } from '../protocol/errors';
+import { generateSigningKeyPair } from '../crypto/ml-dsa-key';
 import { generateDhKeyPair } from '../protocol/noise';
 import {
   createInvite,
@@ -51,10 +52,11 @@ export interface Connected {
   keyProvenByInvite: boolean;
 }
 
-/** An identity that lives only in memory (tests, the self-test), its user id derived from its key. */
+/** An identity that lives only in memory (tests, the self-test), its user id derived from its keys. */
 export async function createIdentity(displayName: string): Promise<SessionIdentity> {
   const keyPair = await generateDhKeyPair();
-  return { keyPair, userId: deriveUserId(keyPair.publicKey), displayName };
+  const signing = await generateSigningKeyPair();
+  return { keyPair, signing, userId: deriveUserId(keyPair.publicKey, signing.publicKey), displayName };
 }
 
 /**
@@ -65,6 +67,7 @@ export async function secureSession(
   transport: Transport,
   identity: SessionIdentity,
   invite?: Invite,
+  ratchetId?: Uint8Array,
 ): Promise<Connected> {
   const session = createSession({
     channel: transport,
@@ -74,16 +77,16 @@ export async function secureSession(
     maxMessageSize: transport.info.maxMessageSize,
     identity,
     capabilities: CAPABILITIES,
+    ...(ratchetId ? { ratchetId } : {}),
     ...(invite
       ? {
-          verifyPeer: async (staticKey: Uint8Array) => {
-            if (!(await matchesInviter(invite, staticKey))) throw wrongInviter();
-          },
+          verifyPeer: async (keys: { staticKey: Uint8Array; signingKey: Uint8Array }) =>
+            matchesInviter(invite, keys) ? Promise.resolve() : Promise.reject(wrongInviter()),
         }
       : {}),
   });
   const peer = await session.ready;
-  if (invite && !(await matchesInviter(invite, peer.staticKey))) {
+  if (invite && !matchesInviter(invite, peer)) {
     // verifyPeer already refused it on the initiator; checked again whatever the role.
     await session.close('wrong identity key');
     throw wrongInviter();
@@ -326,6 +329,7 @@ export function connectKnownContact(
   config: AppConfig,
   at: number = Date.now(),
   onProgress?: (progress: 'waiting' | 'connecting') => void,
+  ratchetId?: Uint8Array,
 ): KnownContactConnection {
   let cancel = (): void => undefined;
   let cancelled = false;
@@ -338,7 +342,7 @@ export function connectKnownContact(
         offerer: room.offerer,
         cipher: room.cipher,
         useUp: false,
-        secure: async (t) => secureSession(t, identity),
+        secure: async (t) => secureSession(t, identity, undefined, ratchetId),
         peerLeft: () => new RtcError('SIGNAL_INVALID', 'They left before the connection was made.'),
         ...(onProgress ? { onProgress } : {}),
       },
@@ -359,13 +363,13 @@ export interface WorkerInvite extends WorkerPairing {
   link: string;
 }
 
-export async function startWorkerInvite(
+export function startWorkerInvite(
   identity: SessionIdentity,
   config: AppConfig,
   appUrl: string,
-): Promise<WorkerInvite> {
+): WorkerInvite {
   if (!config.signalingUrl) throw noWorker();
-  const invite = await createInvite(identity.keyPair.publicKey);
+  const invite = createInvite(identity.userId);
   let cancel = (): void => undefined;
   const connected = pairThroughWorker('inviter', invite, identity, config, (c) => (cancel = c));
   return { link: inviteLink(appUrl, invite), connected, cancel: () => cancel() };

@@ -4,16 +4,20 @@
  * - A message is stored before it is sent and stays not-delivered until the peer's ack for its id
  *   arrives; a received message is stored (deduplicated by id) before it is acknowledged. Messages
  *   not yet acknowledged are sent again, with the same id, on the next session.
+ * - Every record is a conversation-ratchet message (conversation.ts): a received message is stored
+ *   in the same transaction as the ratchet state that read it, an ack's delivered marks likewise,
+ *   and a sent message's 'sent' mark with the state that encrypted it.
  * - The sender's time is bounded to a year around ours before it is stored (store/peer-time.ts).
  * - While a key change waits for the user's decision, what the session sends is held, not shown;
  *   at most MAX_HELD_RECORDS records and MAX_HELD_BYTES of text. More closes that session (the
  *   sender sends it again, unacknowledged, on the next one).
  */
-import { MESSAGE_ID_LENGTH, type AppRecord, type TextRecord } from '../protocol/records';
-import type { Session } from '../protocol/session';
+import type { AppRecord, TextRecord } from '../protocol/records';
+import { MESSAGE_ID_LENGTH } from '../protocol/records';
 import { boundPeerTime } from '../store/peer-time';
 import type { StoredMessage, Stores } from '../store/types';
 import { randomBytes } from '../crypto/random';
+import type { Opened } from './conversation';
 
 export const MAX_HELD_RECORDS = 100;
 export const MAX_HELD_BYTES = 512 * 1024;
@@ -23,13 +27,17 @@ export const HELD_OVERFLOW_DETAIL =
 
 /** What delivery needs of a live session. */
 export interface DeliveryLive {
-  readonly session: Session;
   readonly open: () => boolean;
+  /**
+   * Encrypts `record` through the contact's ratchet (committing the state, and `sent` moved to
+   * 'sent' with it) and sends it on the session.
+   */
+  readonly send: (record: AppRecord, sent?: readonly Uint8Array[]) => Promise<void>;
 }
 
-/** Records held for an undecided key, with their size. */
+/** Ratchet messages held, unread, for an undecided key, with their size. */
 export interface Held {
-  records: AppRecord[];
+  messages: Uint8Array[];
   bytes: number;
 }
 
@@ -43,17 +51,22 @@ export interface DeliveryDeps {
 export interface Delivery {
   /** Sends every outgoing message the peer has not acknowledged, oldest first, with its own id. */
   flushOutbox(contactId: string, live: DeliveryLive): Promise<void>;
-  /** Handles one record of a trusted session: store and ack a text, mark acked messages delivered. */
-  receive(contactId: string, live: DeliveryLive, r: AppRecord): Promise<void>;
-  /** Holds a record for an undecided key; false when it would pass the bounds (nothing is held then). */
-  hold(held: Held, r: AppRecord): boolean;
+  /**
+   * Handles one decrypted text or ack of a trusted session: commits it with the ratchet state
+   * (a text stored, acked messages delivered), then acknowledges a text.
+   */
+  receive(
+    contactId: string,
+    live: DeliveryLive,
+    opened: Opened & { record: TextRecord | AckRecordLike },
+  ): Promise<void>;
+  /** Holds a message for an undecided key; false when it would pass the bounds (nothing is held then). */
+  hold(held: Held, message: Uint8Array): boolean;
   /** Stores a new outgoing message, then sends it if the session is open. */
   send(contactId: string, body: string, live: DeliveryLive | undefined): Promise<StoredMessage>;
 }
 
-function recordBytes(r: AppRecord): number {
-  return r.kind === 'text' ? r.body.length * 3 + 64 : r.ids.length * MESSAGE_ID_LENGTH + 16;
-}
+type AckRecordLike = Extract<AppRecord, { kind: 'ack' }>;
 
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const { stores, now, changed } = deps;
@@ -74,20 +87,27 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     return at;
   };
 
-  const receiveText = async (contactId: string, live: DeliveryLive, r: TextRecord): Promise<void> => {
+  const receiveText = async (
+    contactId: string,
+    live: DeliveryLive,
+    opened: Opened,
+    r: TextRecord,
+  ): Promise<void> => {
     const receivedAt = now();
-    const added = await stores.messages.add({
-      contactId,
-      messageId: r.id,
-      direction: 'in',
-      body: r.body,
-      sentAt: boundPeerTime(r.sentAt, receivedAt),
-      receivedAt,
-      state: 'delivered',
+    const { added } = await opened.commit({
+      addMessage: {
+        contactId,
+        messageId: r.id,
+        direction: 'in',
+        body: r.body,
+        sentAt: boundPeerTime(r.sentAt, receivedAt),
+        receivedAt,
+        state: 'delivered',
+      },
     });
     if (added === 'added') changed(contactId);
     // Stored (or already stored): now it may be acknowledged.
-    if (live.open()) await live.session.send({ kind: 'ack', ids: [r.id] });
+    if (live.open()) await live.send({ kind: 'ack', ids: [r.id] });
   };
 
   return {
@@ -98,29 +118,25 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       );
       for (const m of pending) {
         if (!live.open()) return;
-        await live.session.send({ kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body });
-        if ((await stores.messages.updateState(contactId, m.messageId, 'sent')) === 'updated') {
-          changed(contactId);
-        }
+        await live.send({ kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body }, [m.messageId]);
+        if (m.state === 'queued') changed(contactId);
       }
     },
 
-    async receive(contactId, live, r) {
+    async receive(contactId, live, opened) {
+      const r = opened.record;
       if (r.kind === 'text') {
-        await receiveText(contactId, live, r);
+        await receiveText(contactId, live, opened, r);
         return;
       }
-      let any = false;
-      for (const id of r.ids) {
-        if ((await stores.messages.updateState(contactId, id, 'delivered')) === 'updated') any = true;
-      }
-      if (any) changed(contactId);
+      const { updated } = await opened.commit({ delivered: r.ids });
+      if (updated.length > 0) changed(contactId);
     },
 
-    hold(held, r) {
-      const bytes = recordBytes(r);
-      if (held.records.length + 1 > MAX_HELD_RECORDS || held.bytes + bytes > MAX_HELD_BYTES) return false;
-      held.records.push(r);
+    hold(held, message) {
+      const bytes = message.length;
+      if (held.messages.length + 1 > MAX_HELD_RECORDS || held.bytes + bytes > MAX_HELD_BYTES) return false;
+      held.messages.push(message);
       held.bytes += bytes;
       return true;
     },
@@ -138,8 +154,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       changed(contactId);
       if (live?.open()) {
         try {
-          await live.session.send({ kind: 'text', id: message.messageId, sentAt: message.sentAt, body });
-          await stores.messages.updateState(contactId, message.messageId, 'sent');
+          await live.send({ kind: 'text', id: message.messageId, sentAt: message.sentAt, body }, [
+            message.messageId,
+          ]);
           changed(contactId);
           return { ...message, state: 'sent' as const };
         } catch {

@@ -11,6 +11,7 @@ import type { ProtocolErrorCode } from '../protocol/errors';
 import { FRAME_HEADER_LENGTH, FrameType, encodeFrame } from '../protocol/frame';
 import { createMemoryTransportPair, type Side } from '../rtc/memory-transport';
 import type { PathInfo } from '../rtc/transport';
+import { text as standInMessage } from '../protocol/session.test-util';
 import { CAPABILITIES, createIdentity, secureSession, type Connected } from './connect';
 import {
   INSPECTOR_FORMAT,
@@ -42,9 +43,8 @@ async function connectedPair() {
   return { alice, bob, attacks };
 }
 
-function text(body: string) {
-  return { kind: 'text' as const, id: randomBytes(16), sentAt: Date.now(), body };
-}
+/** A stand-in ratchet message: the inspector sees frames, not what the ratchet makes of them. */
+const text = standInMessage;
 
 const flipped = (frame: Uint8Array, at: number): Uint8Array => {
   const copy = frame.slice();

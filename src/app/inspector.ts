@@ -1,7 +1,9 @@
 /**
  * The protocol inspector: per conversation, the recent frames both ways with their decoded
  * header and what each receive check made of them, and the facts that bind the session (both
- * DTLS fingerprints, the handshake hash, the ICE candidate pair, capabilities, version).
+ * DTLS fingerprints, the handshake hash, the ICE candidate pair, capabilities, version, the suite
+ * and its post-quantum parts), and the conversation ratchet's counters (DH and KEM steps, chain
+ * indexes, skipped keys held: counts only, never a key).
  *
  *   session 'frame' events ──► ring buffer (default 500) ──► subscribers (the UI), exportJson()
  *   transport.info, PeerInfo ──► session()        transport.path?() ──► path()
@@ -22,6 +24,11 @@ import type { FrameEvent, PeerInfo, Session, SessionState } from '../protocol/se
 import { formatFingerprint } from '../rtc/sdp';
 import type { PathInfo, Transport } from '../rtc/transport';
 import { CAPABILITIES } from './capabilities';
+import type { RatchetView } from './conversation';
+
+/** The sentence the inspector shows for SecMsg's one suite (DESIGN.md, Transport session). */
+export const POST_QUANTUM_SUMMARY =
+  'Post-quantum: the handshake mixes an ML-KEM-1024 secret with X25519 and both sides sign it with ML-DSA-87; every message has its own key from a Double Ratchet that mixes ML-KEM-1024 secrets in as it goes.';
 
 export type { CandidateInfo, PathInfo } from '../rtc/transport';
 
@@ -70,9 +77,29 @@ export interface InspectorCapabilities {
   readonly common: readonly string[];
 }
 
+/** The conversation ratchet's counters (ratchet.ts `ratchetStats`): no key material. */
+export interface InspectorRatchet {
+  /** The ratchet's id, hex (the same on both sides). */
+  readonly id: string;
+  /** Root-chain steps so far, both directions, and how many of them mixed an ML-KEM-1024 secret. */
+  readonly dhSteps: number;
+  readonly kemSteps: number;
+  /** Messages sent in the current sending chain, and received in the current receiving chain. */
+  readonly sendIndex: number;
+  readonly receiveIndex: number;
+  /** Message keys kept for messages that have not arrived yet (at most 2,000). */
+  readonly skippedKeys: number;
+}
+
 export interface InspectorSession {
   /** The version both sides speak, e.g. 'v0.1' (frame version byte 0x01). */
   readonly protocolVersion: string;
+  /** The Noise protocol the session ran, e.g. Noise_XXhfs_25519+MLKEM1024_AESGCM_SHA256. */
+  readonly suite: string;
+  /** What protects the session against a quantum computer, in a sentence. */
+  readonly postQuantum: string;
+  /** The conversation ratchet, once one is running for this contact. */
+  readonly ratchet?: InspectorRatchet;
   readonly role: InspectorRole;
   /** SHA-256 DTLS certificate fingerprints as SDP writes them: 'AB:CD:…'. */
   readonly localFingerprint: string;
@@ -96,6 +123,8 @@ export interface InspectorOptions {
   now?: () => number;
   /** How many frames to keep; the oldest fall out first. Default 500. */
   limit?: number;
+  /** The contact's ratchet counters now (conversation.ts `view`). */
+  ratchet?: () => RatchetView | undefined;
 }
 
 export interface Inspector {
@@ -168,6 +197,12 @@ function refusal(code: ProtocolErrorCode): { hmac: HmacResult; aead: AeadResult;
         aead: 'failed',
         problem: 'The HMAC matched, but AES-GCM refused the ciphertext. The frame was dropped.',
       };
+    case 'BAD_RATCHET_MESSAGE':
+      return {
+        hmac: 'ok',
+        aead: 'ok',
+        problem: 'The frame opened, but the ratchet message inside was malformed. It was dropped.',
+      };
     case 'BAD_RECORD':
       return {
         hmac: 'ok',
@@ -229,6 +264,8 @@ export function createInspector(options: InspectorOptions): Inspector {
   const role: InspectorRole = info.initiator ? 'initiator (offerer)' : 'responder (answerer)';
   const facts = {
     protocolVersion: `v${peer.protocolVersion.major}.${peer.protocolVersion.minor}`,
+    suite: peer.suite,
+    postQuantum: POST_QUANTUM_SUMMARY,
     role,
     localFingerprint: formatFingerprint(info.localFingerprint),
     remoteFingerprint: formatFingerprint(info.remoteFingerprint),
@@ -257,11 +294,29 @@ export function createInspector(options: InspectorOptions): Inspector {
     }
   });
 
-  const current = (): InspectorSession => ({
-    ...facts,
-    state: session.state,
-    ...(lastPath ? { path: lastPath } : {}),
-  });
+  const ratchetNow = (): InspectorRatchet | undefined => {
+    const r = options.ratchet?.();
+    return (
+      r && {
+        id: toHex(r.ratchetId),
+        dhSteps: r.dhSteps,
+        kemSteps: r.kemSteps,
+        sendIndex: r.sendIndex,
+        receiveIndex: r.receiveIndex,
+        skippedKeys: r.skippedKeys,
+      }
+    );
+  };
+
+  const current = (): InspectorSession => {
+    const ratchet = ratchetNow();
+    return {
+      ...facts,
+      state: session.state,
+      ...(ratchet ? { ratchet } : {}),
+      ...(lastPath ? { path: lastPath } : {}),
+    };
+  };
 
   return {
     frames: () => [...log],

@@ -1,6 +1,7 @@
 /** The messenger's interface, as the UI and the reconnector see it (messenger.ts implements it). */
 import type { SecurityEvent, StoredIdentity, StoredMessage, Contact, Stores } from '../store/types';
 import type { Connected } from './connect';
+import type { RatchetView } from './conversation';
 import type { Inspector } from './inspector';
 import type { AdoptOutcome, Arrival } from './trust';
 import type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
@@ -59,6 +60,16 @@ export interface Messenger {
   keepAnnouncedName(contactId: string): Promise<void>;
   /** Changes this device's own display name (checked as a local name). */
   rename(displayName: string): Promise<void>;
+  /**
+   * Replaces this device's identity keys (X25519 and ML-DSA-87), signing the new ones with the old
+   * ML-DSA key; every contact is told (a key-rotation record on open sessions, and every handshake
+   * from now on), and sessions of the old keys close so that new ones start.
+   */
+  rotateKeys(): Promise<void>;
+  /** The id of the contact's conversation ratchet, announced when connecting to it. */
+  ratchetId(contactId: string): Promise<Uint8Array | undefined>;
+  /** The contact's ratchet as the inspector shows it (no keys); undefined before one is read. */
+  ratchetView(contactId: string): RatchetView | undefined;
   /** Stops reconnecting to the contact until `resumeReconnect`, and logs why. */
   pauseReconnect(contactId: string, reason: string): Promise<void>;
   resumeReconnect(contactId: string): Promise<void>;

@@ -4,7 +4,8 @@
  *
  * - trust.ts: which contact a session belongs to (a contact is its keys), key changes and the
  *   user's decisions about them;
- * - delivery.ts: the outbox, receiving, acks, held records for an undecided key;
+ * - conversation.ts: the contact's Double Ratchet, through which every record passes;
+ * - delivery.ts: the outbox, receiving, acks, held messages for an undecided key;
  * - verification.ts: safety numbers and what marks a contact verified;
  * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
  *   name (checked by names.ts).
@@ -17,9 +18,10 @@ import { constantTimeEqual } from '../crypto/bytes';
 import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES, type AppRecord } from '../protocol/records';
-import type { SessionClose } from '../protocol/session';
+import type { RatchetStart, SessionClose } from '../protocol/session';
 import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
 import type { Connected } from './connect';
+import { type Opened, type RatchetStartOutcome, createConversations } from './conversation';
 import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
 import { AppError } from './errors';
 import type { Inspector, createInspector } from './inspector';
@@ -36,10 +38,15 @@ interface Live extends DeliveryLive {
   inspector: Inspector;
   state: LiveState;
   closeReason?: string;
-  /** Records that arrived while a key change was pending; handled once it is accepted. */
+  /** Messages that arrived while a key change was pending; read once it is accepted. */
   held: Held;
+  /** This session's ratchet material, until the contact's ratchet is continued or started from it. */
+  ratchetStart?: RatchetStart;
   unsubscribe: (() => void)[];
 }
+
+const RESTART_DETAIL =
+  'The message keys of this conversation started afresh with this connection, because the other device did not have the earlier ones (a reinstall or lost storage does that). Messages not yet delivered are sent again.';
 
 function frameEventKind(e: ProtocolError): SecurityEventKind {
   if (e.code === 'BAD_MAC') return 'mac-failed';
@@ -74,6 +81,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
   };
   const delivery = createDelivery({ stores, now, changed: (id) => emitter.emit('messages', id) });
+  const conversations = createConversations({ stores, now });
 
   const serial = async <T>(contactId: string, task: () => Promise<T>): Promise<T> => {
     const run = (chains.get(contactId) ?? Promise.resolve()).then(task);
@@ -118,13 +126,53 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const trusted = (contact: Contact, live: Live): boolean =>
     !contact.pendingKey && sameKey(live.connected.peer.staticKey, contact.identityKey);
 
-  const receive = async (contactId: string, live: Live, r: AppRecord): Promise<void> => {
+  /** Continues or starts the contact's ratchet from the live session's material (once). */
+  const startRatchet = async (contactId: string, live: Live): Promise<void> => {
+    const start = live.ratchetStart;
+    if (!start) return;
+    delete live.ratchetStart;
+    const outcome: RatchetStartOutcome = await conversations.start(
+      contactId,
+      start,
+      identity.keyPair.publicKey,
+      live.connected.peer.staticKey,
+    );
+    if (outcome === 'restarted') await log(contactId, 'ratchet-restarted', RESTART_DETAIL);
+  };
+
+  const handle = async (contactId: string, live: Live, opened: Opened): Promise<void> => {
+    const r = opened.record;
+    if (r.kind === 'key-rotation') {
+      await opened.commit({});
+      await (
+        await rotations()
+      ).receivedRotation(contactId, r.rotation, async () =>
+        live.connected.session.close('the contact replaced its keys'),
+      );
+      return;
+    }
+    await delivery.receive(contactId, live, { ...opened, record: r });
+  };
+
+  const receive = async (contactId: string, live: Live, message: Uint8Array): Promise<void> => {
     const contact = await mustGet(contactId);
-    if (trusted(contact, live)) return delivery.receive(contactId, live, r);
-    if (delivery.hold(live.held, r)) return;
-    live.held = { records: [], bytes: 0 };
-    await log(contactId, 'session-closed', HELD_OVERFLOW_DETAIL);
-    await live.connected.session.close('too much held for an undecided key');
+    if (!trusted(contact, live)) {
+      if (delivery.hold(live.held, message)) return;
+      live.held = { messages: [], bytes: 0 };
+      await log(contactId, 'session-closed', HELD_OVERFLOW_DETAIL);
+      await live.connected.session.close('too much held for an undecided key');
+      return;
+    }
+    let opened: Opened;
+    try {
+      opened = await conversations.open(contactId, message);
+    } catch (e) {
+      if (!ProtocolError.is(e)) throw e;
+      // Refused: nothing changed. The sender keeps an unacknowledged message and sends it again.
+      await log(contactId, 'ratchet-refused', e.message);
+      return;
+    }
+    await handle(contactId, live, opened);
   };
 
   const attach = (contactId: string, connected: Connected, inspect: typeof createInspector): Live => {
@@ -140,21 +188,27 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       session: connected.session,
       transport: connected.transport,
       peer: connected.peer,
+      ratchet: () => conversations.view(contactId),
     });
+    const start = connected.session.takeRatchetStart();
     const live: Live = {
       connected,
-      session: connected.session,
       open: () => live.state === 'open',
+      send: async (record: AppRecord, sent?: readonly Uint8Array[]) => {
+        const bytes = await conversations.seal(contactId, record, sent);
+        await connected.session.send(bytes);
+      },
       inspector,
       state: 'open',
-      held: { records: [], bytes: 0 },
+      held: { messages: [], bytes: 0 },
+      ...(start ? { ratchetStart: start } : {}),
       unsubscribe: [],
     };
     lives.set(contactId, live);
     const { session } = connected;
     live.unsubscribe.push(
-      session.on('record', (r) => {
-        serial(contactId, async () => receive(contactId, live, r)).catch(report);
+      session.on('message', (m) => {
+        serial(contactId, async () => receive(contactId, live, m)).catch(report);
       }),
       session.on('error', (e) => {
         serial(contactId, async () => log(contactId, frameEventKind(e), e.message)).catch(report);
@@ -191,6 +245,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   /** Loaded on first use: names.ts brings Unicode's confusables data, verification the fingerprints. */
   const naming = once(async () => (await import('./contact-names')).createNameOps(ops));
   const verifying = once(async () => (await import('./verification')).createVerificationOps(ops, now));
+  const rotations = once(async () => (await import('./rotation')).createRotationOps(ops));
 
   const messenger: Messenger = {
     get identity() {
@@ -236,8 +291,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           );
           return { contact, outcome: decision.outcome };
         }
-        attach(id, connected, createInspector);
-        if (decision.outcome !== 'key-changed') await flush(id);
+        const live = attach(id, connected, createInspector);
+        if (decision.outcome !== 'key-changed') {
+          await startRatchet(id, live);
+          await flush(id);
+        }
         return { contact, outcome: decision.outcome };
       });
     },
@@ -281,10 +339,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           );
         }
         const live = lives.get(contactId);
-        if (live) {
-          const held = live.held.records;
-          live.held = { records: [], bytes: 0 };
-          for (const r of held) await receive(contactId, live, r);
+        if (live && sameKey(live.connected.peer.staticKey, contact.pendingKey.identityKey)) {
+          await startRatchet(contactId, live);
+          const held = live.held.messages;
+          live.held = { messages: [], bytes: 0 };
+          for (const m of held) await receive(contactId, live, m);
         }
       });
       await serial(contactId, async () => flush(contactId));
@@ -303,7 +362,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         );
         const live = lives.get(contactId);
         if (live && sameKey(live.connected.peer.staticKey, pending.identityKey)) {
-          live.held = { records: [], bytes: 0 };
+          live.held = { messages: [], bytes: 0 };
           await live.connected.session.close('identity key refused');
         }
       });
@@ -323,6 +382,32 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       if ((await stores.identity.rename(checked)) === 'renamed')
         identity = { ...identity, displayName: checked };
     },
+
+    async rotateKeys() {
+      const next = await stores.identity.rotateKeys();
+      const rotation = next.rotations.at(-1);
+      identity = next;
+      const { OWN_ROTATION_DETAIL } = await import('./rotation');
+      for (const contact of await stores.contacts.list()) {
+        await serial(contact.id, async () => {
+          const live = lives.get(contact.id);
+          if (live?.open() && rotation && trusted(contact, live)) {
+            try {
+              await live.send({ kind: 'key-rotation', rotation });
+            } catch {
+              // The session ended under us: the next handshake announces the rotation anyway.
+            }
+          }
+          await log(contact.id, 'key-rotated', OWN_ROTATION_DETAIL);
+          // Sessions of the old keys end; the reconnector meets every contact again with the new ones.
+          await live?.connected.session.close('keys replaced');
+        });
+      }
+      emitter.emit('contacts');
+    },
+
+    ratchetId: async (contactId) => conversations.id(contactId),
+    ratchetView: (contactId) => conversations.view(contactId),
 
     async pauseReconnect(contactId, reason) {
       await serial(contactId, async () => {

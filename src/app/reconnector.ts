@@ -119,9 +119,17 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
       if (!config.signalingUrl || !contact.rendezvous) return set(id, { state: 'no-server' });
       set(id, { state: 'connecting' });
       const started = now();
-      const attempt = connect(messenger.identity, contact.rendezvous, config, started, (p) => {
-        if (!disposed) set(id, { state: p });
-      });
+      const ratchetId = await messenger.ratchetId(id);
+      const attempt = connect(
+        messenger.identity,
+        contact.rendezvous,
+        config,
+        started,
+        (p) => {
+          if (!disposed) set(id, { state: p });
+        },
+        ratchetId,
+      );
       attempts.set(id, attempt);
       try {
         const connected = await attempt.connected;

@@ -1,15 +1,19 @@
 /**
  * A self-test of the secure session core on this device: two sessions over the in-memory
- * transport run the full handshake, exchange a message and compute the safety number. The page
- * shows the outcome, so a person (and the browser test) can see the core works in this browser.
+ * transport run the full hybrid handshake (X25519 + ML-KEM-1024, ML-DSA-87 signatures), start the
+ * conversation ratchet from it, exchange a message through both, and compute the safety number.
+ * The page shows the outcome, so a person (and the browser test) can see the core works in this
+ * browser.
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
+import { generateSigningKeyPair } from '../crypto/ml-dsa-key';
 import { deriveUserId } from '../protocol/user-id';
 import { randomBytes } from '../crypto/random';
 import { x25519Backend, type X25519Backend } from '../crypto/x25519';
 import { generateDhKeyPair } from '../protocol/noise';
-import type { AppRecord } from '../protocol/records';
-import { createSession, type Session } from '../protocol/session';
+import { initRatchet, ratchetDecrypt, ratchetEncrypt } from '../protocol/ratchet';
+import { decodeRecord, encodeRecord } from '../protocol/records';
+import { createSession, type Session, type SessionIdentity } from '../protocol/session';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
 import type { Transport } from '../rtc/transport';
 
@@ -24,8 +28,14 @@ export async function runSelfTest(): Promise<SelfTestResult> {
   const { a, b } = createMemoryTransportPair();
   const open = async (t: Transport, name: string) => {
     const keyPair = await generateDhKeyPair();
-    // The user id as every identity has it: derived from the key (the peer recomputes it).
-    const identity = { keyPair, userId: deriveUserId(keyPair.publicKey), displayName: name };
+    const signing = await generateSigningKeyPair();
+    // The user id as every identity has it: derived from the keys (the peer recomputes it).
+    const identity: SessionIdentity = {
+      keyPair,
+      signing,
+      userId: deriveUserId(keyPair.publicKey, signing.publicKey),
+      displayName: name,
+    };
     const session = createSession({
       channel: t,
       initiator: t.info.initiator,
@@ -40,9 +50,32 @@ export async function runSelfTest(): Promise<SelfTestResult> {
   const t0 = performance.now();
   const [aliceSees, bobSees] = await Promise.all([alice.session.ready, bob.session.ready]);
   const handshakeMs = performance.now() - t0;
-  const received = nextRecord(bob.session);
-  await alice.session.send({ kind: 'text', id: randomBytes(16), sentAt: Date.now(), body: 'self-test' });
-  const record = await received;
+  const ratchets = await Promise.all(
+    [alice, bob].map(async ({ identity, session }, i) => {
+      const start = session.takeRatchetStart();
+      if (!start) throw new Error('The session gave no ratchet material.');
+      const peer = i === 0 ? aliceSees : bobSees;
+      return initRatchet({
+        initiator: start.initiator,
+        rootKey: start.rootKey,
+        ratchetId: start.ratchetId,
+        ours: start.ours,
+        theirs: start.theirs,
+        localIdentityKey: identity.keyPair.publicKey,
+        remoteIdentityKey: peer.staticKey,
+        now: Date.now(),
+      });
+    }),
+  );
+  const received = nextMessage(bob.session);
+  const sealed = await ratchetEncrypt(
+    ratchets[0]!,
+    encodeRecord({ kind: 'text', id: randomBytes(16), sentAt: Date.now(), body: 'self-test' }),
+    { now: Date.now() },
+  );
+  await alice.session.send(sealed.message);
+  const opened = await ratchetDecrypt(ratchets[1]!, await received, { now: Date.now() });
+  const record = decodeRecord(opened.plaintext);
   const party = (id: Uint8Array, key: Uint8Array) => ({ id, key: identityKeyBytes(key) });
   const [n1, n2] = await Promise.all([
     safetyNumber(
@@ -63,9 +96,9 @@ export async function runSelfTest(): Promise<SelfTestResult> {
   };
 }
 
-async function nextRecord(session: Session): Promise<AppRecord> {
+async function nextMessage(session: Session): Promise<Uint8Array> {
   return new Promise((resolve) => {
-    const off = session.on('record', (r) => {
+    const off = session.on('message', (r) => {
       off();
       resolve(r);
     });

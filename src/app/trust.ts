@@ -3,7 +3,12 @@
  * what a person's decisions about keys do. A contact **is** its keys:
  *
  * - A session whose key is pinned by a contact is that contact, however it arrived.
- * - A key no contact pins is a key change only when it arrived through a contact's own rendezvous
+ * - A key no contact pins belongs to a contact when the session announced a key rotation that the
+ *   contact's pinned ML-DSA key signed (key-rotation.ts): the new keys are pinned at once, the
+ *   verified mark stays, and the log says so (a notice, not the blocking warning).
+ * - A known X25519 key with another ML-DSA key than the one pinned is refused: a contact is both
+ *   its keys. A contact pinned before identities had ML-DSA keys gets the first one it presents.
+ * - Otherwise a key no contact pins is a key change only when it arrived through a contact's own rendezvous
  *   room (the reconnector names it; only the pair secret leads there). The conversation then
  *   blocks behind the warning until the user accepts or refuses; the verified mark, the names and
  *   any open session of the real key stay as they are until then.
@@ -16,6 +21,7 @@
  */
 import { constantTimeEqual } from '../crypto/bytes';
 import type { X25519KeyPair } from '../crypto/x25519';
+import { type KeyRotation, verifyKeyRotation } from '../protocol/key-rotation';
 import type { RendezvousPair } from '../protocol/rendezvous';
 import type { PeerInfo } from '../protocol/session';
 import { deriveUserId } from '../protocol/user-id';
@@ -63,6 +69,15 @@ const PAIRED_DETAIL: Record<PairingMethod, string> = {
 export const KEY_CHANGED_DETAIL =
   'A new identity key arrived through your usual connection with this contact. This happens when they reinstall or reset the app — or when someone else has their device or their connection secret. Nothing is shown or sent until you accept or refuse it.';
 
+export const ROTATED_DETAIL =
+  'They replaced their identity keys, and their old post-quantum key signed the new ones, so they are still the person you knew. The new keys are pinned.';
+
+export const SIGNING_KEY_PINNED_DETAIL =
+  'Their app now has a post-quantum signing key (ML-DSA-87). It arrived in a session secured by the identity key you had for them and is now pinned with it; the safety number includes it.';
+
+export const SIGNING_KEY_MISMATCH_DETAIL =
+  'A connection presented this contact’s identity key with another post-quantum signing key than the one you have for them. It was refused: a contact is both keys, and only someone holding their old keys could have made the one without the other.';
+
 export const VERIFIED_BY_INVITE_DETAIL =
   'Verified: the invite you scanned with the camera named exactly this key.';
 
@@ -104,7 +119,27 @@ export async function decideArrival(
   const { stores, identity } = deps;
   const at = deps.now();
   const known = await stores.contacts.byKey(peer.staticKey);
-  if (known) return knownArrival(deps, known, peer, keyProvenByInvite, arrival, at);
+  if (known) {
+    if (known.signingKey && !constantTimeEqual(known.signingKey, peer.signingKey)) {
+      return {
+        outcome: 'refused',
+        contactId: known.id,
+        log: [['possible-interception', SIGNING_KEY_MISMATCH_DETAIL]],
+      };
+    }
+    return knownArrival(deps, known, peer, keyProvenByInvite, arrival, at);
+  }
+  const rotated = await rotatedContact(stores, peer);
+  if (rotated) {
+    const contact: Contact = {
+      ...rotated,
+      identityKey: Uint8Array.from(peer.staticKey),
+      signingKey: Uint8Array.from(peer.signingKey),
+      userId: deriveUserId(peer.staticKey, peer.signingKey),
+    };
+    const decision = await knownArrival(deps, contact, peer, keyProvenByInvite, arrival, at);
+    return { ...decision, log: [['key-rotated', ROTATED_DETAIL], ...decision.log] };
+  }
 
   if (arrival.kind === 'rendezvous') {
     const owner = await stores.contacts.get(arrival.contactId);
@@ -121,6 +156,7 @@ export async function decideArrival(
           ...owner,
           pendingKey: {
             identityKey: Uint8Array.from(peer.staticKey),
+            signingKey: Uint8Array.from(peer.signingKey),
             evidence: 'rendezvous',
             at,
             announcedName: peer.displayName,
@@ -137,8 +173,9 @@ export async function decideArrival(
   const contact: Contact = {
     id: newContactId(),
     identityKey: Uint8Array.from(peer.staticKey),
-    // Recomputed here from the key, never taken from the peer.
-    userId: deriveUserId(peer.staticKey),
+    signingKey: Uint8Array.from(peer.signingKey),
+    // Recomputed here from the keys, never taken from the peer.
+    userId: deriveUserId(peer.staticKey, peer.signingKey),
     announcedName: peer.displayName,
     verified,
     firstSeen: at,
@@ -167,6 +204,15 @@ async function knownArrival(
     arrival.kind === 'rendezvous' ? 'rotate' : 'fresh',
   );
   const log: LogEntry[] = [];
+  let pinned = known;
+  if (!known.signingKey) {
+    pinned = {
+      ...known,
+      signingKey: Uint8Array.from(peer.signingKey),
+      userId: deriveUserId(known.identityKey, peer.signingKey),
+    };
+    log.push(['signing-key-pinned', SIGNING_KEY_PINNED_DETAIL]);
+  }
   let verified = known.verified;
   if (arrival.kind === 'pairing' && arrival.method === 'camera-invite' && keyProvenByInvite && !verified) {
     verified = true;
@@ -176,10 +222,46 @@ async function knownArrival(
   return {
     outcome: 'known-contact',
     contactId: known.id,
-    contact: { ...known, announcedName: peer.displayName, verified, lastSeen: at, rendezvous: pair },
+    contact: { ...pinned, announcedName: peer.displayName, verified, lastSeen: at, rendezvous: pair },
     log,
     ...(renamed ? { renamed: [known.announcedName, peer.displayName] as const } : {}),
   };
+}
+
+/**
+ * The contact whose pinned keys the announced rotations lead away from, each signed by the keys
+ * before it, ending at the session's keys; undefined when there is none (then it is no rotation).
+ */
+async function rotatedContact(stores: Stores, peer: PeerInfo): Promise<Contact | undefined> {
+  const chain = peer.rotations;
+  for (let start = 0; start < chain.length; start++) {
+    const first = chain[start]!;
+    const owner = await stores.contacts.byKey(first.old.identityKey);
+    if (!owner?.signingKey) continue;
+    if (followsChain(chain.slice(start), owner.signingKey, peer)) return owner;
+  }
+  return undefined;
+}
+
+/** Whether `chain` starts at `pinnedSigningKey`, each link signed by the one before, and ends at `peer`'s keys. */
+export function followsChain(
+  chain: readonly KeyRotation[],
+  pinnedSigningKey: Uint8Array,
+  peer: { readonly staticKey: Uint8Array; readonly signingKey: Uint8Array },
+): boolean {
+  let signing = pinnedSigningKey;
+  let previous: KeyRotation | undefined;
+  for (const r of chain) {
+    if (previous && !constantTimeEqual(previous.next.identityKey, r.old.identityKey)) return false;
+    if (!verifyKeyRotation(r, signing)) return false;
+    signing = r.next.signingKey;
+    previous = r;
+  }
+  return (
+    previous !== undefined &&
+    constantTimeEqual(previous.next.identityKey, peer.staticKey) &&
+    constantTimeEqual(previous.next.signingKey, peer.signingKey)
+  );
 }
 
 /** The contact after the user accepted its pending key: pinned, unverified, the pair rotated. */

@@ -1,10 +1,13 @@
 /**
  * The handshake payload (DESIGN.md, Handshake: messages 2 and 3): round trips, every decode-side
  * field check, the encode-side argument checks, and random bytes → only BAD_HANDSHAKE_PAYLOAD.
+ * The post-quantum part (ML-DSA key, ratchet announcement, rotations, signature) follows the
+ * introduction; `tail()` builds it by hand.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from './errors';
+import type { KeyRotation } from './key-rotation';
 import {
   type HandshakePayload,
   MAX_CAPABILITIES,
@@ -29,7 +32,18 @@ const expectCode = (f: () => unknown, code: ProtocolError['code']): void => {
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-/** A payload built by hand: major ‖ minor ‖ clock (hi, lo) ‖ name ‖ count ‖ capabilities. */
+const SIGNING_KEY = Uint8Array.from({ length: 2592 }, (_, i) => i % 251);
+const RATCHET_DH = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const RATCHET_KEM = Uint8Array.from({ length: 1568 }, (_, i) => (i * 7) % 256);
+const SIGNATURE = Uint8Array.from({ length: 4627 }, (_, i) => (i * 13) % 256);
+const NO_RATCHET = new Uint8Array(16);
+
+/** The post-quantum part by hand: signing key ‖ ratchet id ‖ ratchet keys ‖ rotation count ‖ signature. */
+function tail(rotationCount = 0): number[] {
+  return [...SIGNING_KEY, ...NO_RATCHET, ...RATCHET_DH, ...RATCHET_KEM, rotationCount, ...SIGNATURE];
+}
+
+/** A payload built by hand: major ‖ minor ‖ clock (hi, lo) ‖ name ‖ count ‖ capabilities ‖ tail. */
 function payloadBytes(fields: {
   clockHi?: number;
   clockLo?: number;
@@ -46,14 +60,22 @@ function payloadBytes(fields: {
   view.setUint32(4, fields.clockLo ?? 1000);
   out.push(...clock, name.length, ...name, fields.count ?? caps.length);
   for (const c of caps) out.push(c.length, ...c);
-  return Uint8Array.from(out);
+  return Uint8Array.from([...out, ...tail()]);
 }
+
+const pq = {
+  signingKey: SIGNING_KEY,
+  ratchet: { id: NO_RATCHET, dhPublicKey: RATCHET_DH, kemPublicKey: RATCHET_KEM },
+  rotations: [] as KeyRotation[],
+  signature: SIGNATURE,
+};
 
 const sample: HandshakePayload = {
   version: { major: 0, minor: 1 },
   displayName: 'Ada',
   clock: 1000,
   capabilities: ['files', 'receipts.v1'],
+  ...pq,
 };
 
 const displayName = fc
@@ -75,6 +97,18 @@ const payloads = fc.record({
     fc.constantFrom(0, 2 ** 32, Number.MAX_SAFE_INTEGER),
   ),
   capabilities: fc.uniqueArray(capability, { maxLength: MAX_CAPABILITIES }),
+  signingKey: fc.uint8Array({ minLength: 2592, maxLength: 2592 }),
+  ratchet: fc.record({
+    id: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    // Canonical X25519 keys only: bit 255 clear (and the few values ≥ p avoided by the top byte).
+    dhPublicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((k) => {
+      k[31]! &= 0x3f;
+      return k;
+    }),
+    kemPublicKey: fc.uint8Array({ minLength: 1568, maxLength: 1568 }),
+  }),
+  rotations: fc.constant<KeyRotation[]>([]),
+  signature: fc.uint8Array({ minLength: 4627, maxLength: 4627 }),
 });
 
 describe('handshake payload round trips', () => {
@@ -135,6 +169,24 @@ describe('decodeHandshakePayload rejects with BAD_HANDSHAKE_PAYLOAD', () => {
   it('every truncation of a valid payload', () => {
     const full = encodeHandshakePayload(sample);
     for (let n = 0; n < full.length; n++) expectCode(bad(full.subarray(0, n)), 'BAD_HANDSHAKE_PAYLOAD');
+  });
+
+  it('a classical payload (the introduction alone) is refused with a sentence that says so', () => {
+    const intro = payloadBytes({}).subarray(0, payloadBytes({}).length - tail().length);
+    const e = thrown(bad(intro));
+    expect(ProtocolError.is(e, 'BAD_HANDSHAKE_PAYLOAD')).toBe(true);
+    expect((e as Error).message).toMatch(/post-quantum/);
+  });
+
+  it('a non-canonical ratchet key, and more than 3 rotations', () => {
+    const bytes = payloadBytes({});
+    const dhAt = bytes.length - tail().length + 2592 + 16;
+    const nonCanonical = bytes.slice();
+    nonCanonical[dhAt + 31] = 0x80;
+    expectCode(bad(nonCanonical), 'BAD_HANDSHAKE_PAYLOAD');
+    const tooMany = bytes.slice();
+    tooMany[dhAt + 32 + 1568] = 4;
+    expectCode(bad(tooMany), 'BAD_HANDSHAKE_PAYLOAD');
   });
 
   it('trailing bytes', () => {
@@ -212,10 +264,10 @@ describe('decodeHandshakePayload rejects with BAD_HANDSHAKE_PAYLOAD', () => {
   it('only throws BAD_HANDSHAKE_PAYLOAD on random bytes', () => {
     const anyBytes = fc.oneof(
       fc.uint8Array({ maxLength: 120 }),
-      // A valid fixed part followed by random name and capability bytes.
+      // A valid fixed part followed by random name and capability bytes, then the PQ part.
       fc
         .uint8Array({ maxLength: 80 })
-        .map((rest) => Uint8Array.of(...payloadBytes({}).subarray(0, 10), ...rest)),
+        .map((rest) => Uint8Array.of(...payloadBytes({}).subarray(0, 10), ...rest, ...tail())),
     );
     fc.assert(
       fc.property(anyBytes, (bytes) => {
@@ -246,6 +298,13 @@ describe('encodeHandshakePayload argument checks', () => {
     ['an empty capability', { ...sample, capabilities: [''] }],
     ['an upper-case capability', { ...sample, capabilities: ['Files'] }],
     ['a 33-character capability', { ...sample, capabilities: ['a'.repeat(33)] }],
+    ['a short signing key', { ...sample, signingKey: new Uint8Array(2591) }],
+    ['a short signature', { ...sample, signature: new Uint8Array(4626) }],
+    ['a short ratchet id', { ...sample, ratchet: { ...sample.ratchet, id: new Uint8Array(15) } }],
+    [
+      'a short ratchet KEM key',
+      { ...sample, ratchet: { ...sample.ratchet, kemPublicKey: new Uint8Array(1567) } },
+    ],
   ] satisfies [string, HandshakePayload][])('refuses %s with BAD_ARGUMENT', (_, p) => {
     expectCode(() => encodeHandshakePayload(p), 'BAD_ARGUMENT');
   });

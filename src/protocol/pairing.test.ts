@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from './errors';
+import { deriveUserId } from './user-id';
 import {
   createInvite,
   createSignalingCipher,
@@ -29,23 +30,40 @@ function codeOf(f: () => unknown): string | undefined {
 }
 
 describe('invite links', () => {
-  it('round-trip through a link, a fragment and a bare code', async () => {
-    const key = randomBytes(32);
-    const invite = await createInvite(key);
+  /** Keys as a session presents them: a canonical X25519 key and ML-DSA-87 public key bytes. */
+  const keysOf = () => {
+    const staticKey = randomBytes(32);
+    staticKey[31]! &= 0x7f;
+    return { staticKey, signingKey: randomBytes(2592) };
+  };
+
+  it('round-trip through a link, a fragment and a bare code, naming the user id of both keys', () => {
+    const keys = keysOf();
+    const invite = createInvite(deriveUserId(keys.staticKey, keys.signingKey));
     const link = inviteLink('https://secmsg.example/app/#old', invite);
-    expect(link.startsWith('https://secmsg.example/app/#join=1.')).toBe(true);
+    expect(link.startsWith('https://secmsg.example/app/#join=2.')).toBe(true);
     for (const text of [link, `#${inviteFragment(invite)}`, inviteFragment(invite).slice(5), `  ${link}\n`]) {
       const parsed = parseInvite(text);
       expect(parsed.secret).toEqual(invite.secret);
       expect(parsed.inviterKeyHash).toEqual(invite.inviterKeyHash);
     }
-    expect(await matchesInviter(invite, key)).toBe(true);
-    expect(await matchesInviter(invite, randomBytes(32))).toBe(false);
+    expect(matchesInviter(invite, keys)).toBe(true);
+    // Either key alone differing is another identity.
+    expect(matchesInviter(invite, { ...keys, staticKey: keysOf().staticKey })).toBe(false);
+    const otherSigning = keys.signingKey.slice();
+    otherSigning[0]! ^= 1;
+    expect(matchesInviter(invite, { ...keys, signingKey: otherSigning })).toBe(false);
   });
 
-  it('say in a sentence what is wrong with a bad invite', async () => {
-    const good = inviteFragment(await createInvite(randomBytes(32)));
-    expect(codeOf(() => parseInvite(good.replace('join=1.', 'join=2.')))).toBe('INVITE_TOO_NEW');
+  it('refuses a user id of the wrong length', () => {
+    expect(codeOf(() => createInvite(randomBytes(32)))).toBe('BAD_ARGUMENT');
+  });
+
+  it('say in a sentence what is wrong with a bad invite', () => {
+    const good = inviteFragment(createInvite(randomBytes(16)));
+    expect(codeOf(() => parseInvite(good.replace('join=2.', 'join=3.')))).toBe('INVITE_TOO_NEW');
+    // Version 1 named the X25519 key alone: refused as old.
+    expect(codeOf(() => parseInvite(good.replace('join=2.', 'join=1.')))).toBe('BAD_INVITE');
     expect(codeOf(() => parseInvite(good.slice(0, -3)))).toBe('BAD_INVITE');
     expect(codeOf(() => parseInvite(good.split('.').slice(0, 2).join('.')))).toBe('BAD_INVITE');
     expect(codeOf(() => parseInvite('hello'))).toBe('BAD_INVITE');

@@ -25,9 +25,11 @@ import { CryptoError } from '../crypto/errors';
 import { hkdfSha256 } from '../crypto/hkdf';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from './errors';
+import { deriveUserId } from './user-id';
 import { isRoomId } from './signaling';
 
-export const INVITE_VERSION = 1;
+/** 2: the link names the inviter's user id (both its X25519 and ML-DSA-87 keys); 1 named the X25519 key alone. */
+export const INVITE_VERSION = 2;
 export const ROOM_SECRET_LENGTH = 16;
 export const INVITER_KEY_HASH_LENGTH = 16;
 const FRAGMENT_KEY = 'join';
@@ -40,7 +42,10 @@ export type SignalingRole = 'inviter' | 'joiner';
 export interface Invite {
   version: number;
   secret: Uint8Array;
-  /** The first 16 bytes of SHA-256 of the inviter's X25519 identity public key. */
+  /**
+   * The inviter's user id (user-id.ts: derived from its X25519 and ML-DSA-87 public keys), so an
+   * invite scanned in person pins both keys.
+   */
   inviterKeyHash: Uint8Array;
 }
 
@@ -48,17 +53,12 @@ async function sha256(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', concatBytes(data)));
 }
 
-export async function inviterKeyHash(identityPublicKey: Uint8Array): Promise<Uint8Array> {
-  return (await sha256(identityPublicKey)).slice(0, INVITER_KEY_HASH_LENGTH);
-}
-
-/** Draws a new invite for this device's identity key. */
-export async function createInvite(identityPublicKey: Uint8Array): Promise<Invite> {
-  return {
-    version: INVITE_VERSION,
-    secret: randomBytes(ROOM_SECRET_LENGTH),
-    inviterKeyHash: await inviterKeyHash(identityPublicKey),
-  };
+/** Draws a new invite naming this device's user id (16 bytes, user-id.ts). */
+export function createInvite(userId: Uint8Array): Invite {
+  if (!(userId instanceof Uint8Array) || userId.length !== INVITER_KEY_HASH_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `userId must be ${INVITER_KEY_HASH_LENGTH} bytes.`);
+  }
+  return { version: INVITE_VERSION, secret: randomBytes(ROOM_SECRET_LENGTH), inviterKeyHash: userId.slice() };
 }
 
 /** The `#fragment` part of an invite link (without the `#`). */
@@ -188,9 +188,15 @@ export async function signalingCipherFromKey(
   };
 }
 
-/** The joiner's check: is this Noise static key the one the invite named? Constant time. */
-export async function matchesInviter(invite: Invite, staticKey: Uint8Array): Promise<boolean> {
-  return constantTimeEqual(await inviterKeyHash(staticKey), invite.inviterKeyHash);
+/**
+ * The joiner's check: are these keys (the Noise static key and the ML-DSA-87 key whose signature
+ * the handshake verified) the ones the invite named? Constant time.
+ */
+export function matchesInviter(
+  invite: Invite,
+  keys: { staticKey: Uint8Array; signingKey: Uint8Array },
+): boolean {
+  return constantTimeEqual(deriveUserId(keys.staticKey, keys.signingKey), invite.inviterKeyHash);
 }
 
 export function wrongInviter(): ProtocolError {

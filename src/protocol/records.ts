@@ -1,12 +1,14 @@
 /**
- * Application records carried inside REGULAR_MESSAGE frames (DESIGN.md, Application records).
- * Binary, big-endian; decode validates every field and rejects trailing bytes.
+ * Application records (DESIGN.md, Application records), each the plaintext of one conversation
+ * ratchet message. Binary, big-endian; decode validates every field and rejects trailing bytes.
  *
- *   text: 0x01 ‖ id (16) ‖ sentAt (u64 ms) ‖ body length (u32) ‖ body (UTF-8)
- *   ack:  0x02 ‖ count (u16, 1 … 1024) ‖ ids (16 each)
+ *   text:         0x01 ‖ id (16) ‖ sentAt (u64 ms) ‖ body length (u32) ‖ body (UTF-8)
+ *   ack:          0x02 ‖ count (u16, 1 … 1024) ‖ ids (16 each)
+ *   key-rotation: 0x03 ‖ the rotation's wire form (key-rotation.ts), signed by the old ML-DSA key
  */
-import { decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import { ProtocolError } from './errors';
+import { type KeyRotation, decodeKeyRotation, encodeKeyRotation } from './key-rotation';
 
 export const MESSAGE_ID_LENGTH = 16;
 /** The longest text body in UTF-8 bytes (64 KiB): far below the frame limit. */
@@ -15,6 +17,7 @@ export const MAX_ACK_IDS = 1024;
 
 const RECORD_TEXT = 0x01;
 const RECORD_ACK = 0x02;
+const RECORD_KEY_ROTATION = 0x03;
 
 export interface TextRecord {
   kind: 'text';
@@ -26,7 +29,11 @@ export interface AckRecord {
   kind: 'ack';
   ids: Uint8Array[];
 }
-export type AppRecord = TextRecord | AckRecord;
+export interface KeyRotationRecord {
+  kind: 'key-rotation';
+  rotation: KeyRotation;
+}
+export type AppRecord = TextRecord | AckRecord | KeyRotationRecord;
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_RECORD', message);
@@ -75,8 +82,10 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
       });
       return out;
     }
+    case 'key-rotation':
+      return concatBytes(Uint8Array.of(RECORD_KEY_ROTATION), encodeKeyRotation(record.rotation));
     default:
-      throw new ProtocolError('BAD_ARGUMENT', 'record.kind must be "text" or "ack".');
+      throw new ProtocolError('BAD_ARGUMENT', 'record.kind must be "text", "ack" or "key-rotation".');
   }
 }
 
@@ -112,6 +121,8 @@ export function decodeRecord(bytes: Uint8Array): AppRecord {
         ids.push(bytes.slice(3 + i * MESSAGE_ID_LENGTH, 3 + (i + 1) * MESSAGE_ID_LENGTH));
       return { kind: 'ack', ids };
     }
+    case RECORD_KEY_ROTATION:
+      return { kind: 'key-rotation', rotation: decodeKeyRotation(bytes.subarray(1)) };
     default:
       throw bad(`A record of unknown type ${bytes[0]} arrived.`);
   }

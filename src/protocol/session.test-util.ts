@@ -1,11 +1,14 @@
 /** Test helpers: two sessions over an in-memory transport pair, with a tap for the attacker. */
+import { x25519 } from '@noble/curves/ed25519.js';
+import { concatBytes, utf8 } from '../crypto/bytes';
+import { generateSigningKeyPair, type SigningKeyPair } from '../crypto/ml-dsa-key';
 import { randomBytes } from '../crypto/random';
+import { RATCHET_HEADER_LENGTH, encodeRatchetHeader } from './ratchet';
 import { deriveUserId } from './user-id';
 import { createMemoryTransportPair, type MemoryTransportOptions, type Side } from '../rtc/memory-transport';
 import type { Transport } from '../rtc/transport';
 import type { ProtocolError } from './errors';
 import { generateDhKeyPair, type DhKeyPair } from './noise';
-import type { AppRecord } from './records';
 import {
   createSession,
   type Session,
@@ -14,21 +17,27 @@ import {
   type SessionOptions,
 } from './session';
 
-export async function makeIdentity(displayName: string, keyPair?: DhKeyPair): Promise<SessionIdentity> {
+export async function makeIdentity(
+  displayName: string,
+  keyPair?: DhKeyPair,
+  signing?: SigningKeyPair,
+): Promise<SessionIdentity> {
   const pair = keyPair ?? (await generateDhKeyPair());
-  return { keyPair: pair, userId: deriveUserId(pair.publicKey), displayName };
+  const sig = signing ?? (await generateSigningKeyPair());
+  return { keyPair: pair, signing: sig, userId: deriveUserId(pair.publicKey, sig.publicKey), displayName };
 }
 
 export interface Observed {
   session: Session;
-  records: AppRecord[];
+  /** The bodies of the stand-in ratchet messages (`text`) that arrived, in order. */
+  records: string[];
   errors: ProtocolError[];
   closes: SessionClose[];
 }
 
 export function observe(session: Session): Observed {
   const o: Observed = { session, records: [], errors: [], closes: [] };
-  session.on('record', (r) => o.records.push(r));
+  session.on('message', (m) => o.records.push(bodyOf(m)));
   session.on('error', (e) => o.errors.push(e));
   session.on('close', (c) => o.closes.push(c));
   return o;
@@ -82,8 +91,20 @@ export async function flush(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setTimeout(r, 0));
 }
 
-export function text(body: string): AppRecord {
-  return { kind: 'text', id: randomBytes(16), sentAt: Date.now(), body };
+const STAND_IN_KEY = x25519.getPublicKey(randomBytes(32));
+
+/**
+ * A stand-in conversation-ratchet message carrying `body` in the clear: the session checks only a
+ * ratchet message's structure (the app decrypts it), so these test the frame layer alone.
+ */
+export function text(body: string): Uint8Array {
+  const header = encodeRatchetHeader({ dhPublicKey: STAND_IN_KEY, previousCount: 0, n: 0, kem: null });
+  return concatBytes(header, utf8(body), new Uint8Array(16));
+}
+
+/** The body of a `text` stand-in. */
+export function bodyOf(message: Uint8Array): string {
+  return new TextDecoder().decode(message.subarray(RATCHET_HEADER_LENGTH, message.length - 16));
 }
 
 export type { Side };

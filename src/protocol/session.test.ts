@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import x25519Vectors from '../../test-vectors/wycheproof_x25519_test.json';
 import { fromHex, isAllZero, toHex } from '../crypto/bytes';
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from './errors';
-import { FRAME_HEADER_LENGTH, FrameType, decodeFrame } from './frame';
+import { FRAME_HEADER_LENGTH, FrameType, decodeFrame, encodeFrame } from './frame';
+import { createHandshake } from './noise';
 import type { Session } from './session';
 import { CLOCK_WINDOW_MS } from './secure-frames';
 import { MAX_CLOCK_OFFSET_MS } from './session';
@@ -20,7 +21,6 @@ import {
   type Side,
 } from './session.test-util';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
-import type { TextRecord } from './records';
 
 const ITERATIONS = 16; // safety-number comparisons here need equality, not the full 5,200 rounds
 
@@ -38,8 +38,8 @@ function flipped(data: Uint8Array, byte: number, bit = 0): Uint8Array {
   return c;
 }
 
-function bodies(records: readonly unknown[]): string[] {
-  return records.map((r) => (r as TextRecord).body);
+function bodies(records: readonly string[]): string[] {
+  return [...records];
 }
 
 async function readyBoth(alice: Session, bob: Session) {
@@ -54,17 +54,19 @@ describe('session: the happy path', () => {
     expect(seenByBob.displayName).toBe('Alice');
     expect(toHex(seenByAlice.staticKey)).toBe(toHex(bobId.keyPair.publicKey));
     expect(toHex(seenByBob.staticKey)).toBe(toHex(aliceId.keyPair.publicKey));
-    expect(toHex(seenByAlice.userId)).toBe(toHex(deriveUserId(bobId.keyPair.publicKey)));
+    expect(toHex(seenByAlice.userId)).toBe(
+      toHex(deriveUserId(bobId.keyPair.publicKey, bobId.signing.publicKey)),
+    );
+    expect(toHex(seenByAlice.signingKey)).toBe(toHex(bobId.signing.publicKey));
+    expect(seenByAlice.suite).toBe('Noise_XXhfs_25519+MLKEM1024_AESGCM_SHA256');
     expect(toHex(seenByAlice.handshakeHash)).toBe(toHex(seenByBob.handshakeHash));
     expect(toHex(seenByAlice.prologue)).toBe(toHex(seenByBob.prologue));
 
     await alice.session.send(text('hello Bob'));
     await bob.session.send(text('hello Alice'));
-    await bob.session.send({ kind: 'ack', ids: [randomBytes(16)] });
     await flush();
     expect(bodies(bob.records)).toEqual(['hello Bob']);
-    expect(bodies(alice.records.filter((r) => r.kind === 'text'))).toEqual(['hello Alice']);
-    expect(alice.records.some((r) => r.kind === 'ack')).toBe(true);
+    expect(bodies(alice.records)).toEqual(['hello Alice']);
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
   });
@@ -116,13 +118,19 @@ describe('session: attacks on the handshake', () => {
       probe.transports.sent.b[0]!.length,
       probe.transports.sent.a[1]!.length,
     ];
+    const ids = { alice: probe.aliceId, bob: probe.bobId };
+    // The hybrid messages are kilobytes long (ML-KEM keys, ML-DSA key and signature): every byte
+    // of the frame header and of each message's first and last 48 bytes, and every 61st between.
+    const positions = (size: number): number[] =>
+      Array.from({ length: size }, (_, i) => i).filter((i) => i < 48 + 25 || i >= size - 48 || i % 61 === 0);
     let cases = 0;
     for (const [index, size] of sizes.entries()) {
-      for (let byte = 0; byte < size; byte++) {
+      for (const byte of positions(size)) {
         const from: Side = index === 1 ? 'b' : 'a';
         const nth = index === 2 ? 1 : 0;
         const count = { a: 0, b: 0 };
         const { alice, bob } = await sessionPair({
+          ...ids,
           tap: (side, data) =>
             side === from && count[side]++ === nth ? flipped(data, byte, byte % 8) : data,
         });
@@ -140,8 +148,8 @@ describe('session: attacks on the handshake', () => {
         cases++;
       }
     }
-    expect(cases).toBeGreaterThan(200);
-  });
+    expect(cases).toBeGreaterThan(400);
+  }, 180_000);
 
   it('reports possible interception on both sides when the prologues differ (a signaling party in the middle)', async () => {
     // Each side sees a different remote DTLS fingerprint, as when a relay terminates DTLS itself.
@@ -158,7 +166,9 @@ describe('session: attacks on the handshake', () => {
     const claimant = { ...(await makeIdentity('Mallory')), userId: randomBytes(16) };
     const { alice, bob, aliceId } = await sessionPair({ bob: claimant });
     const [seenByAlice, seenByBob] = await readyBoth(alice.session, bob.session);
-    expect(toHex(seenByAlice.userId)).toBe(toHex(deriveUserId(claimant.keyPair.publicKey)));
+    expect(toHex(seenByAlice.userId)).toBe(
+      toHex(deriveUserId(claimant.keyPair.publicKey, claimant.signing.publicKey)),
+    );
     expect(toHex(seenByAlice.userId)).not.toBe(toHex(claimant.userId));
     expect(toHex(seenByBob.userId)).toBe(toHex(aliceId.userId));
   });
@@ -193,9 +203,9 @@ describe('session: attacks on the handshake', () => {
     const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
     expect(!a.ok && ProtocolError.is(a.error, 'WRONG_PEER_KEY')).toBe(true);
     expect(b.ok).toBe(false);
-    // Only message 1 (ephemeral key, no payload) left Alice: her static key and name never did.
+    // Only message 1 (ephemeral keys, no payload) left Alice: her static key and name never did.
     expect(sentByAlice.map((f) => f[3])).toEqual([FrameType.HANDSHAKE_REQUEST]);
-    expect(sentByAlice[0]!.length).toBe(FRAME_HEADER_LENGTH + 32);
+    expect(sentByAlice[0]!.length).toBe(FRAME_HEADER_LENGTH + 32 + 1568);
   });
 
   it('refuses a static key with bit 255 set, which would be a second encoding of the same key', async () => {
@@ -217,6 +227,57 @@ describe('session: attacks on the handshake', () => {
     // The initiator learns the responder's static key first and refuses it.
     expect(!a.ok && ProtocolError.is(a.error, 'OWN_KEY')).toBe(true);
     expect(b.ok).toBe(false);
+  });
+
+  it('refuses a peer that presents our own ML-DSA key with another X25519 key', async () => {
+    const me = await makeIdentity('Me');
+    const twin = { ...(await makeIdentity('Twin')), signing: me.signing };
+    const { alice, bob } = await sessionPair({ alice: me, bob: twin });
+    const [a] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!a.ok && ProtocolError.is(a.error, 'OWN_KEY')).toBe(true);
+  });
+
+  it('refuses a peer whose ML-DSA signature over the handshake does not verify, in a sentence', async () => {
+    const bobId = await makeIdentity('Bob');
+    const other = await makeIdentity('Other');
+    // Bob announces another ML-DSA public key than the one he signs with.
+    const liar = {
+      ...bobId,
+      signing: { publicKey: other.signing.publicKey, privateKey: bobId.signing.privateKey },
+    };
+    const { alice, bob } = await sessionPair({ bob: liar });
+    const [a, b] = await Promise.all([settle(alice.session.ready), settle(bob.session.ready)]);
+    expect(!a.ok && ProtocolError.is(a.error, 'POSSIBLE_INTERCEPTION')).toBe(true);
+    expect(!a.ok && (a.error as Error).message).toMatch(
+      /post-quantum signature over the handshake did not verify/,
+    );
+    expect(b.ok).toBe(false);
+    expect(alice.records.length + bob.records.length).toBe(0);
+  });
+
+  it('refuses a peer that offers only the classical handshake (no ML-KEM key), in a sentence', async () => {
+    // A classical SecMsg initiator: Noise_XX, message 1 = its ephemeral key alone.
+    const { a, b } = createMemoryTransportPair();
+    const responder = observe(sessionOn(b, await makeIdentity('Bob')));
+    const classical = createHandshake({
+      initiator: true,
+      prologue: new Uint8Array(0),
+      s: (await makeIdentity('Old')).keyPair,
+    });
+    const message1 = await classical.writeMessage(new Uint8Array(0));
+    expect(message1.length).toBe(32);
+    const header = {
+      type: FrameType.HANDSHAKE_REQUEST,
+      flags: 0,
+      seq: 0,
+      timestamp: 0,
+      length: message1.length,
+    };
+    a.send(encodeFrame({ header, payload: message1 }));
+    const r = await settle(responder.session.ready);
+    expect(!r.ok && ProtocolError.is(r.error, 'CLASSICAL_ONLY')).toBe(true);
+    expect(!r.ok && (r.error as Error).message).toMatch(/offered only classical encryption/);
+    expect(responder.closes[0]?.code).toBe('CLASSICAL_ONLY');
   });
 
   it('refuses every low-order or all-zero X25519 key from Wycheproof as the ephemeral key', async () => {
@@ -287,10 +348,9 @@ describe('session: attacks on the handshake', () => {
       malloryToBob.session.ready,
       bob.session.ready,
     ]);
-    malloryToAlice.session.on('record', (r) => void malloryToBob.session.send(r));
+    malloryToAlice.session.on('message', (m) => void malloryToBob.session.send(m));
     await alice.session.send(text('secret'));
-    await flush(10);
-    expect(bodies(bob.records)).toEqual(['secret']); // the relay works …
+    await vi.waitFor(() => expect(bodies(bob.records)).toEqual(['secret'])); // the relay works …
     const party = (id: Uint8Array, key: Uint8Array) => ({ id, key: identityKeyBytes(key) });
     const aliceNumber = await safetyNumber(
       party(aliceId.userId, aliceId.keyPair.publicKey),
@@ -325,6 +385,8 @@ describe('session: attacks on transport frames', () => {
     for (let byte = 0; byte < size; byte++) {
       let done = false;
       const { alice, bob } = await sessionPair({
+        alice: probe.aliceId,
+        bob: probe.bobId,
         tap: (side, data) => {
           if (side !== 'a' || !isRegular(data) || done) return data;
           done = true;
@@ -333,6 +395,7 @@ describe('session: attacks on transport frames', () => {
       });
       await readyBoth(alice.session, bob.session);
       await alice.session.send(text('x'));
+      await vi.waitFor(() => expect(bob.errors.length, `byte ${byte}`).toBe(1));
       await flush();
       expect(bob.records, `byte ${byte}`).toEqual([]);
       expect(bob.errors.length, `byte ${byte}`).toBe(1);
@@ -344,7 +407,7 @@ describe('session: attacks on transport frames', () => {
     expect(codes).toContain('BAD_VERSION');
     expect(codes).toContain('BAD_FLAGS');
     expect(codes).toContain('UNKNOWN_TYPE');
-  });
+  }, 120_000);
 
   it('drops an exact replay', async () => {
     const { alice, bob } = await sessionPair({

@@ -1,14 +1,24 @@
 /**
- * SecMsg protocol v0.1 session: a Noise XX handshake bound to the DTLS session, then
- * HMAC-framed AES-GCM frames, over an ordered, reliable duplex byte channel.
+ * SecMsg protocol v0.1 session: a hybrid post-quantum Noise handshake
+ * (Noise_XXhfs_25519+MLKEM1024_AESGCM_SHA256, ML-DSA-87 signatures) bound to the DTLS session,
+ * then HMAC-framed AES-GCM frames carrying conversation-ratchet messages, over an ordered,
+ * reliable duplex byte channel.
  *
  *   initiator (WebRTC offerer)                          responder (answerer)
  *   prologue = "SecMsg/0.1" ‖ offerer DTLS fp ‖ answerer DTLS fp   (each side from its own SDP)
- *     HANDSHAKE_REQUEST  [-> e]                        ─────────►
- *                        ◄─────────   HANDSHAKE_RESPONSE [<- e, ee, s, es] + payload(responder)
+ *     HANDSHAKE_REQUEST  [-> e, e1]                    ─────────►
+ *               ◄─────────   HANDSHAKE_RESPONSE [<- e, ee, ekem1, s, es] + payload(responder)
  *     HANDSHAKE_FINISH   [-> s, se] + payload(initiator) ─────────►
- *   Split(): AES-GCM keys per direction; HKDF(ck, h, "SecMsg/0.1 frame-mac") → HMAC keys
- *     REGULAR_MESSAGE / CLOSE frames, both ways, seq from 0 per direction
+ *   payload = introduction, ML-DSA-87 key, ratchet announcement, key rotations, and an ML-DSA-87
+ *             signature over the handshake hash before the payload (handshake-payload.ts)
+ *   Split(): AES-GCM keys per direction; HKDF(ck, h, "SecMsg/0.1 frame-mac") → HMAC keys;
+ *            HKDF(ck, h, "SecMsg/0.1 ratchet init") → the conversation ratchet's start (ratchet.ts)
+ *     REGULAR_MESSAGE / CLOSE frames, both ways, seq from 0 per direction; a REGULAR_MESSAGE
+ *     carries one ratchet message (docs/ratchet.md), which the app decrypts and commits
+ *
+ * SecMsg runs only this suite: a peer that offers the classical handshake alone (a first message
+ * without the ML-KEM key), or a payload without the ML-DSA key and signature, is refused with a
+ * sentence, never talked to with less.
  *
  * Handshake frames carry sequence 0 and timestamp 0 (the clock travels inside the encrypted
  * payload), so every header bit of a handshake frame is checked. A handshake that fails to
@@ -23,6 +33,8 @@
  * first).
  */
 import { bufferView, concatBytes, constantTimeEqual, decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { type SigningKeyPair, signWithIdentityKey } from '../crypto/ml-dsa-key';
+import { mlDsa87Verify } from '../crypto/ml-dsa';
 import type { ByteChannel } from './channel';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { createEmitter } from './events';
@@ -35,11 +47,26 @@ import {
   encodeFrame,
   type FrameHeader,
 } from './frame';
-import { decodeHandshakePayload, encodeHandshakePayload, type HandshakePayload } from './handshake-payload';
+import {
+  HANDSHAKE_SIGNATURE_CONTEXT,
+  RATCHET_ID_LENGTH,
+  decodeHandshakePayload,
+  encodeHandshakePayload,
+  type HandshakePayload,
+  type RatchetAnnouncement,
+} from './handshake-payload';
+import type { KeyRotation } from './key-rotation';
 import { createHandshake, type DhKeyPair, type NoiseHandshake } from './noise';
-import { decodeRecord, encodeRecord, type AppRecord } from './records';
+import {
+  type RatchetInitKeys,
+  decodeRatchetMessage,
+  deriveRatchetInit,
+  generateRatchetInitKeys,
+} from './ratchet';
 import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
 import { deriveUserId } from './user-id';
+import { ML_DSA_87_SIGNATURE_LENGTH } from '../crypto/ml-dsa';
+import { ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/ml-kem';
 import { PROLOGUE_LABEL, PROTOCOL_VERSION } from './version';
 
 export const DTLS_FINGERPRINT_LENGTH = 32;
@@ -52,8 +79,28 @@ export const MAX_CLOCK_OFFSET_MS = 24 * 60 * 60 * 1000;
 
 export interface SessionIdentity {
   keyPair: DhKeyPair;
+  /** The ML-DSA-87 identity key pair: signs every handshake. */
+  signing: SigningKeyPair;
+  /** Derived from both public keys (user-id.ts). */
   userId: Uint8Array;
   displayName: string;
+  /** This identity's latest key rotations, oldest first, announced so contacts can follow them. */
+  rotations?: readonly KeyRotation[];
+}
+
+/** What the app needs to start or continue the conversation ratchet after the handshake. */
+export interface RatchetStart {
+  /** This side was the Noise initiator ("Alice" if a new ratchet starts, docs/ratchet.md). */
+  initiator: boolean;
+  /** A new ratchet's root key and id, from this session (`deriveRatchetInit`). */
+  rootKey: Uint8Array;
+  ratchetId: Uint8Array;
+  /** The ratchet keys this side announced, with their private halves. */
+  ours: RatchetInitKeys;
+  /** What the peer announced: the ratchet id it holds (all zero: none) and its fresh keys. */
+  theirs: RatchetAnnouncement;
+  /** The ratchet id this side announced (all zero: none). */
+  ourId: Uint8Array;
 }
 
 export interface SessionOptions {
@@ -70,17 +117,26 @@ export interface SessionOptions {
   now?: () => number;
   handshakeTimeoutMs?: number;
   /**
-   * Checks the peer's static key (authenticated by Noise) before the session opens; throw a
-   * ProtocolError to refuse it. On the initiator it runs before our static key is sent.
+   * Checks the peer's keys (authenticated by Noise and its ML-DSA signature) before the session
+   * opens; throw a ProtocolError to refuse them. On the initiator it runs before our static key is
+   * sent.
    */
-  verifyPeer?: (staticKey: Uint8Array) => Promise<void>;
+  verifyPeer?: (keys: { staticKey: Uint8Array; signingKey: Uint8Array }) => Promise<void>;
+  /** The id of the conversation ratchet this side holds with the expected peer, if any. */
+  ratchetId?: Uint8Array;
 }
 
 export interface PeerInfo {
   /** The peer's X25519 identity public key, authenticated by the handshake. */
   staticKey: Uint8Array;
-  /** Derived here from `staticKey` (user-id.ts); the peer does not send one. */
+  /** The peer's ML-DSA-87 identity public key; its signature over the handshake verified. */
+  signingKey: Uint8Array;
+  /** Derived here from both keys (user-id.ts); the peer does not send one. */
   userId: Uint8Array;
+  /** The Noise protocol name this session ran. */
+  suite: string;
+  /** Key rotations the peer announced, oldest first: claims until the app checks them against a pin. */
+  rotations: KeyRotation[];
   displayName: string;
   capabilities: string[];
   protocolVersion: { major: number; minor: number };
@@ -118,7 +174,8 @@ export interface FrameEvent {
 }
 
 export type SessionEvents = {
-  record: (record: AppRecord) => void;
+  /** One conversation-ratchet message (structure checked; the app decrypts it). */
+  message: (message: Uint8Array) => void;
   /** A frame was refused; the session goes on unless this was the third in a row. */
   error: (error: ProtocolError) => void;
   close: (info: SessionClose) => void;
@@ -128,9 +185,15 @@ export type SessionEvents = {
 export interface Session {
   readonly ready: Promise<PeerInfo>;
   readonly state: SessionState;
-  /** The largest record this session can send, in bytes. */
-  readonly maxRecordSize: number;
-  send(record: AppRecord): Promise<void>;
+  /** The largest ratchet message this session can send, in bytes. */
+  readonly maxMessageSize: number;
+  /** Sends one conversation-ratchet message (ratchet.ts) in a REGULAR_MESSAGE frame. */
+  send(message: Uint8Array): Promise<void>;
+  /**
+   * The ratchet material of this session, once it is open (for the app only: it holds secrets).
+   * Handed out once: a second call returns undefined.
+   */
+  takeRatchetStart(): RatchetStart | undefined;
   close(reason?: string): Promise<void>;
   on<K extends keyof SessionEvents>(event: K, fn: SessionEvents[K]): () => void;
 }
@@ -202,18 +265,38 @@ export function createSession(options: SessionOptions): Session {
   );
   if (!(maxPayload > 64))
     throw new ProtocolError('BAD_ARGUMENT', 'maxMessageSize is too small for SecMsg frames.');
-  const ourPayload: HandshakePayload = {
+  const ourRatchetId = options.ratchetId ?? new Uint8Array(RATCHET_ID_LENGTH);
+  if (!(ourRatchetId instanceof Uint8Array) || ourRatchetId.length !== RATCHET_ID_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `ratchetId must be ${RATCHET_ID_LENGTH} bytes.`);
+  }
+  const introduction = {
     version: { ...PROTOCOL_VERSION },
     displayName: identity.displayName,
-    clock: 0,
     capabilities: options.capabilities ?? [],
+    signingKey: identity.signing.publicKey,
+    rotations: [...(identity.rotations ?? [])],
   };
-  encodeHandshakePayload({ ...ourPayload, clock: now() }); // validate our own identity up front
+  // Validates our own identity up front (the keys and signature are placeholders of their sizes).
+  encodeHandshakePayload({
+    ...introduction,
+    clock: now(),
+    ratchet: {
+      id: ourRatchetId,
+      dhPublicKey: new Uint8Array(32),
+      kemPublicKey: new Uint8Array(ML_KEM_1024_PUBLIC_KEY_LENGTH),
+    },
+    signature: new Uint8Array(ML_DSA_87_SIGNATURE_LENGTH),
+  });
+  /** Fresh ratchet keys for this session, announced in our payload (docs/ratchet.md). */
+  const ratchetKeys = generateRatchetInitKeys();
+  ratchetKeys.catch(() => undefined); // awaited by the handshake, which reports a failure
+  let peerRatchet: RatchetAnnouncement | undefined;
+  let ratchetStart: RatchetStart | undefined;
 
   const events = createEmitter<SessionEvents>();
   const inbound = createQueue();
   const outbound = createQueue();
-  const hs: NoiseHandshake = createHandshake({ initiator, prologue, s: identity.keyPair });
+  const hs: NoiseHandshake = createHandshake({ initiator, prologue, s: identity.keyPair, pattern: 'XXhfs' });
   let state: SessionState = 'handshaking';
   let protector: FrameProtector | undefined;
   let failures = 0;
@@ -283,8 +366,37 @@ export function createSession(options: SessionOptions): Session {
     sendRaw(encodeFrame({ header, payload: message }), header);
   }
 
+  /**
+   * Our payload for the message being written, signed over the handshake hash as it stands before
+   * it (DESIGN.md, Transport session).
+   */
+  async function ourPayload(hashBeforePayload: Uint8Array): Promise<Uint8Array> {
+    const keys = await ratchetKeys;
+    const payload: HandshakePayload = {
+      ...introduction,
+      clock: now(),
+      ratchet: { id: ourRatchetId, dhPublicKey: keys.dh.publicKey, kemPublicKey: keys.kem.publicKey },
+      signature: signWithIdentityKey(
+        identity.signing.privateKey,
+        hashBeforePayload,
+        HANDSHAKE_SIGNATURE_CONTEXT,
+      ),
+    };
+    return encodeHandshakePayload(payload);
+  }
+
   async function acceptPeer(payloadBytes: Uint8Array): Promise<PeerInfo> {
     const payload = decodeHandshakePayload(payloadBytes);
+    const signedHash = hs.lastPayloadHash;
+    if (
+      !signedHash ||
+      !mlDsa87Verify(payload.signingKey, signedHash, payload.signature, HANDSHAKE_SIGNATURE_CONTEXT)
+    ) {
+      throw new ProtocolError(
+        'POSSIBLE_INTERCEPTION',
+        'The other device’s post-quantum signature over the handshake did not verify: the connection may be intercepted. Nothing was sent.',
+      );
+    }
     if (
       payload.version.major !== PROTOCOL_VERSION.major ||
       payload.version.minor !== PROTOCOL_VERSION.minor
@@ -297,7 +409,10 @@ export function createSession(options: SessionOptions): Session {
     const staticKey = hs.remoteStaticKey;
     if (!staticKey)
       throw new ProtocolError('HANDSHAKE_STATE', 'The other side did not present an identity key.');
-    if (constantTimeEqual(staticKey, identity.keyPair.publicKey)) {
+    if (
+      constantTimeEqual(staticKey, identity.keyPair.publicKey) ||
+      constantTimeEqual(payload.signingKey, identity.signing.publicKey)
+    ) {
       throw new ProtocolError(
         'OWN_KEY',
         "The other side presented this device's own identity key: it is either this device talking to itself or someone replaying our key.",
@@ -310,10 +425,14 @@ export function createSession(options: SessionOptions): Session {
         "The other device's clock is more than a day away from this one's. Set the right date and time on both devices, then connect again.",
       );
     }
-    await options.verifyPeer?.(staticKey);
+    await options.verifyPeer?.({ staticKey, signingKey: payload.signingKey });
+    peerRatchet = payload.ratchet;
     return {
       staticKey,
-      userId: deriveUserId(staticKey),
+      signingKey: payload.signingKey,
+      userId: deriveUserId(staticKey, payload.signingKey),
+      suite: hs.protocolName,
+      rotations: payload.rotations,
       displayName: payload.displayName,
       capabilities: payload.capabilities,
       protocolVersion: payload.version,
@@ -327,6 +446,15 @@ export function createSession(options: SessionOptions): Session {
     const { send, recv } = hs.split();
     const handshakeHash = hs.handshakeHash();
     const keys = await deriveFrameMacKeys(hs.chainingKey(), handshakeHash);
+    const { rootKey, ratchetId } = deriveRatchetInit(hs.chainingKey(), handshakeHash);
+    ratchetStart = {
+      initiator,
+      rootKey,
+      ratchetId,
+      ours: await ratchetKeys,
+      theirs: peerRatchet!,
+      ourId: ourRatchetId.slice(),
+    };
     protector = new FrameProtector({
       send,
       recv,
@@ -367,18 +495,12 @@ export function createSession(options: SessionOptions): Session {
     if (header.type === FrameType.HANDSHAKE_REQUEST) {
       if (payload.length !== 0)
         throw new ProtocolError('BAD_HANDSHAKE_PAYLOAD', 'The first handshake message must not carry data.');
-      sendHandshake(
-        FrameType.HANDSHAKE_RESPONSE,
-        await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })),
-      );
+      sendHandshake(FrameType.HANDSHAKE_RESPONSE, await hs.writeMessage(ourPayload));
       return;
     }
     const peer = await acceptPeer(payload);
     if (header.type === FrameType.HANDSHAKE_RESPONSE) {
-      sendHandshake(
-        FrameType.HANDSHAKE_FINISH,
-        await hs.writeMessage(encodeHandshakePayload({ ...ourPayload, clock: now() })),
-      );
+      sendHandshake(FrameType.HANDSHAKE_FINISH, await hs.writeMessage(ourPayload));
     }
     await completeHandshake(peer);
   }
@@ -399,12 +521,11 @@ export function createSession(options: SessionOptions): Session {
     }
     const p = protector!;
     let opened;
-    let record: AppRecord | undefined;
     try {
-      // The record is decoded before the receive counter advances: a frame that decrypts but
-      // carries a malformed record is refused like any bad frame, and advances nothing.
+      // The ratchet message's structure is checked before the receive counter advances: a frame
+      // that decrypts but carries a malformed one is refused like any bad frame, and advances nothing.
       opened = await p.open(data, (header, plaintext) => {
-        if (header.type !== FrameType.CLOSE) record = decodeRecord(plaintext);
+        if (header.type !== FrameType.CLOSE) decodeRatchetMessage(plaintext);
       });
     } catch (e) {
       const error = ProtocolError.is(e)
@@ -424,10 +545,9 @@ export function createSession(options: SessionOptions): Session {
       });
       return;
     }
-    if (!record) return; // unreachable: `accept` decoded it or threw
     failures = 0;
     events.emit('frame', { at: now(), direction: 'in', header, size: data.length, result: 'ok' });
-    events.emit('record', record);
+    events.emit('message', plaintext);
   }
 
   function refuse(error: ProtocolError, size: number, header?: FrameHeader): void {
@@ -491,10 +611,15 @@ export function createSession(options: SessionOptions): Session {
     get state() {
       return state;
     },
-    get maxRecordSize() {
+    get maxMessageSize() {
       return maxPayload - 16;
     },
-    async send(record) {
+    takeRatchetStart() {
+      const start = ratchetStart;
+      ratchetStart = undefined;
+      return start;
+    },
+    async send(message) {
       if (state !== 'open' || closing) {
         throw new ProtocolError(
           'CLOSED',
@@ -503,7 +628,8 @@ export function createSession(options: SessionOptions): Session {
             : 'The session is closed; reconnect to send.',
         );
       }
-      const plaintext = bufferView(encodeRecord(record));
+      if (!(message instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'message must be bytes.');
+      const plaintext = bufferView(message);
       await outbound(async () => {
         if (state !== 'open' || closing)
           throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');

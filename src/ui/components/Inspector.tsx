@@ -30,6 +30,11 @@ const EVENT_LABELS: Record<SecurityEventKind, string> = {
   'photo-matched': 'Picture matched',
   'verified-by-photo': 'Verified by picture',
   upgrade: 'Upgrade',
+  'key-rotated': 'Keys replaced (signed)',
+  'rotation-refused': 'Key rotation refused',
+  'signing-key-pinned': 'Post-quantum key pinned',
+  'ratchet-restarted': 'Message keys started afresh',
+  'ratchet-refused': 'Message refused',
 };
 
 /** Kinds that mean something went wrong or trust went down; shown with a warning mark. */
@@ -43,6 +48,8 @@ const WARNING_KINDS: ReadonlySet<SecurityEventKind> = new Set<SecurityEventKind>
   'possible-interception',
   'session-closed',
   'name-announced',
+  'rotation-refused',
+  'ratchet-refused',
 ]);
 
 /** How long the Blob URL of an export lives after its download starts. */
@@ -191,6 +198,28 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
         <dt>Protocol</dt>
         <dd>
           SecMsg {facts().protocolVersion}; this device is the {facts().role}; session {facts().state}
+        </dd>
+        <dt>Suite</dt>
+        <dd>
+          <code class="inspector-hex">{facts().suite}</code>
+          <span class="inspector-muted">{facts().postQuantum}</span>
+        </dd>
+        <dt>Message keys</dt>
+        <dd data-testid="inspector-ratchet">
+          <Show when={facts().ratchet} fallback={<span>Double Ratchet: not started yet.</span>}>
+            {(r) => (
+              <>
+                <span>
+                  Double Ratchet: {r().dhSteps} DH steps, {r().kemSteps} of them with ML-KEM-1024; sending
+                  chain at message {r().sendIndex}, receiving chain at {r().receiveIndex};{' '}
+                  {r().skippedKeys === 1 ? '1 skipped key' : `${r().skippedKeys} skipped keys`} held
+                </span>
+                <span class="inspector-muted">
+                  Ratchet id <code class="inspector-hex">{r().id}</code>
+                </span>
+              </>
+            )}
+          </Show>
         </dd>
         <dt>DTLS fingerprint (mine)</dt>
         <dd>

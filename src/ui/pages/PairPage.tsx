@@ -68,7 +68,7 @@ export function PairPage(props: { invite?: string }) {
     begin();
     try {
       const appUrl = location.href.split('#')[0]!;
-      const invite = await startWorkerInvite(await identity(), config, appUrl);
+      const invite = startWorkerInvite(await identity(), config, appUrl);
       cancel = () => invite.cancel();
       setStep({ kind: 'worker-invite', link: invite.link });
       finish(invite.connected, 'invite-link');

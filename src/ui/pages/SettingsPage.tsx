@@ -14,6 +14,9 @@ export function SettingsPage() {
   const [note, setNote] = createSignal('');
   const [problem, setProblem] = createSignal('');
   const [confirmReset, setConfirmReset] = createSignal(false);
+  const [confirmRotate, setConfirmRotate] = createSignal(false);
+  const [rotating, setRotating] = createSignal(false);
+  const [rotateNote, setRotateNote] = createSignal('');
   const [confirmDelete, setConfirmDelete] = createSignal(false);
 
   const saveName = async (e: SubmitEvent) => {
@@ -96,11 +99,55 @@ export function SettingsPage() {
         </p>
       </section>
 
+      <section aria-labelledby="keys-heading">
+        <h3 id="keys-heading">Replace my keys</h3>
+        <p>
+          Makes new identity keys and signs them with your current ones, so your contacts take them without a
+          warning and a verified contact stays verified. Use it when you think a key may have been copied.
+        </p>
+        <Show
+          when={confirmRotate()}
+          fallback={
+            <button type="button" disabled={rotating()} onClick={() => setConfirmRotate(true)}>
+              Replace my keys…
+            </button>
+          }
+        >
+          <button
+            type="button"
+            onClick={() => {
+              setConfirmRotate(false);
+              setRotating(true);
+              setRotateNote('');
+              app.actions
+                .rotateKeys()
+                .then(
+                  () =>
+                    setRotateNote(
+                      'Your keys were replaced. Your contacts are told the next time you connect.',
+                    ),
+                  (err: unknown) => setRotateNote(errorText(err)),
+                )
+                .finally(() => setRotating(false));
+            }}
+          >
+            Yes, replace my keys
+          </button>{' '}
+          <button type="button" onClick={() => setConfirmRotate(false)}>
+            Keep my keys
+          </button>
+        </Show>
+        <Show when={rotateNote()}>
+          <p role="status">{rotateNote()}</p>
+        </Show>
+      </section>
+
       <section aria-labelledby="identity-heading">
         <h3 id="identity-heading">Identity</h3>
         <p>
-          A new identity makes a new key. Your contacts will see that your key changed and must accept it
-          before you can talk again.
+          A new identity makes new keys that nothing signs. Your contacts will see that your key changed and
+          must accept it before you can talk again; verified marks are lost. To keep them, replace your keys
+          above instead.
         </p>
         <Show
           when={confirmReset()}

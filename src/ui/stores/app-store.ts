@@ -62,6 +62,8 @@ export interface AppStore {
     /** Replaces an unreadable (or, from settings, a working) identity: only on explicit request. */
     resetIdentity(name: string): Promise<void>;
     rename(name: string): Promise<void>;
+    /** Replaces both identity keys, the new ones signed by the old (Settings → Replace my keys). */
+    rotateKeys(): Promise<void>;
     show(view: View): void;
     adopt(connected: Connected, method: PairingMethod): Promise<AdoptOutcome>;
     deleteEverything(): Promise<void>;
@@ -184,6 +186,11 @@ export function createAppStore(deps: AppDeps): AppStore {
       async rename(name) {
         await messenger?.rename(name.trim());
         if (messenger) setState('myName', messenger.identity.displayName);
+      },
+      async rotateKeys() {
+        if (!messenger) throw new Error('The app is not ready yet.');
+        await messenger.rotateKeys();
+        await refreshContacts();
       },
       show(view) {
         setState('view', view);
