@@ -13,7 +13,7 @@
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
 import { ProtocolError } from '../protocol/errors';
-import { generateSigningKeyPair } from '../crypto/ml-dsa-key';
+import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
 import { generateDhKeyPair } from '../protocol/noise';
 import {
   createInvite,

@@ -13,6 +13,8 @@ export interface ContactOps {
   /** Stores the contact and tells the UI; AppError('CONFLICT') for a key another contact pins. */
   put(contact: Contact): Promise<void>;
   log(contactId: string, kind: SecurityEventKind, detail: string): Promise<void>;
+  /** Every contact. */
+  contacts(): Promise<Contact[]>;
   readonly identity: StoredIdentity;
 }
 

@@ -21,7 +21,7 @@ import { MAX_TEXT_BODY_BYTES, type AppRecord } from '../protocol/records';
 import type { RatchetStart, SessionClose } from '../protocol/session';
 import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
 import type { Connected } from './connect';
-import { type Opened, type RatchetStartOutcome, createConversations } from './conversation';
+import type { Conversations, Opened, RatchetStartOutcome } from './conversation';
 import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
 import { AppError } from './errors';
 import type { Inspector, createInspector } from './inspector';
@@ -81,7 +81,14 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
   };
   const delivery = createDelivery({ stores, now, changed: (id) => emitter.emit('messages', id) });
-  const conversations = createConversations({ stores, now });
+  /** The ratchet code (and the post-quantum code it brings) loads with the first session. */
+  let loadedConversations: Conversations | undefined;
+  let conversationsLoading: Promise<Conversations> | undefined;
+  const conversations = async (): Promise<Conversations> =>
+    (conversationsLoading ??= import('./conversation').then((m) => {
+      loadedConversations = m.createConversations({ stores, now });
+      return loadedConversations;
+    }));
 
   const serial = async <T>(contactId: string, task: () => Promise<T>): Promise<T> => {
     const run = (chains.get(contactId) ?? Promise.resolve()).then(task);
@@ -131,12 +138,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     const start = live.ratchetStart;
     if (!start) return;
     delete live.ratchetStart;
-    const outcome: RatchetStartOutcome = await conversations.start(
-      contactId,
-      start,
-      identity.keyPair.publicKey,
-      live.connected.peer.staticKey,
-    );
+    const outcome: RatchetStartOutcome = await (
+      await conversations()
+    ).start(contactId, start, identity.keyPair.publicKey, live.connected.peer.staticKey);
     if (outcome === 'restarted') await log(contactId, 'ratchet-restarted', RESTART_DETAIL);
   };
 
@@ -165,7 +169,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     }
     let opened: Opened;
     try {
-      opened = await conversations.open(contactId, message);
+      opened = await (await conversations()).open(contactId, message);
     } catch (e) {
       if (!ProtocolError.is(e)) throw e;
       // Refused: nothing changed. The sender keeps an unacknowledged message and sends it again.
@@ -188,14 +192,14 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       session: connected.session,
       transport: connected.transport,
       peer: connected.peer,
-      ratchet: () => conversations.view(contactId),
+      ratchet: () => loadedConversations?.view(contactId),
     });
     const start = connected.session.takeRatchetStart();
     const live: Live = {
       connected,
       open: () => live.state === 'open',
       send: async (record: AppRecord, sent?: readonly Uint8Array[]) => {
-        const bytes = await conversations.seal(contactId, record, sent);
+        const bytes = await (await conversations()).seal(contactId, record, sent);
         await connected.session.send(bytes);
       },
       inspector,
@@ -238,6 +242,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     mustGet,
     put,
     log,
+    contacts: async () => stores.contacts.list(),
     get identity() {
       return identity;
     },
@@ -384,30 +389,18 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
 
     async rotateKeys() {
-      const next = await stores.identity.rotateKeys();
-      const rotation = next.rotations.at(-1);
-      identity = next;
-      const { OWN_ROTATION_DETAIL } = await import('./rotation');
-      for (const contact of await stores.contacts.list()) {
-        await serial(contact.id, async () => {
-          const live = lives.get(contact.id);
-          if (live?.open() && rotation && trusted(contact, live)) {
-            try {
-              await live.send({ kind: 'key-rotation', rotation });
-            } catch {
-              // The session ended under us: the next handshake announces the rotation anyway.
-            }
-          }
-          await log(contact.id, 'key-rotated', OWN_ROTATION_DETAIL);
-          // Sessions of the old keys end; the reconnector meets every contact again with the new ones.
-          await live?.connected.session.close('keys replaced');
-        });
-      }
+      identity = await stores.identity.rotateKeys();
+      await (
+        await rotations()
+      ).announceOwnRotation(identity, (contact) => {
+        const live = lives.get(contact.id);
+        return live && { live, trusted: trusted(contact, live) };
+      });
       emitter.emit('contacts');
     },
 
-    ratchetId: async (contactId) => conversations.id(contactId),
-    ratchetView: (contactId) => conversations.view(contactId),
+    ratchetId: async (contactId) => (await conversations()).id(contactId),
+    ratchetView: (contactId) => loadedConversations?.view(contactId),
 
     async pauseReconnect(contactId, reason) {
       await serial(contactId, async () => {

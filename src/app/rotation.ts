@@ -13,11 +13,13 @@
  * a key change (or a new contact), as before.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import { type KeyRotation, verifyKeyRotation } from '../protocol/key-rotation';
+import type { KeyRotation } from '../protocol/key-rotation';
+import { verifyKeyRotation } from '../protocol/key-rotation-proof';
 import { rotateRendezvous, needsRotation } from '../protocol/rendezvous';
 import { deriveUserId } from '../protocol/user-id';
-import type { Contact } from '../store/types';
+import type { Contact, StoredIdentity } from '../store/types';
 import type { ContactOps } from './contact-ops';
+import type { DeliveryLive } from './delivery';
 import { ROTATED_DETAIL } from './trust';
 
 export const ROTATION_REFUSED_DETAIL =
@@ -26,7 +28,25 @@ export const ROTATION_REFUSED_DETAIL =
 export const OWN_ROTATION_DETAIL =
   'You replaced your identity keys. Your old post-quantum key signed the new ones, so this contact takes them without a warning, and a verified mark stays.';
 
+/** An open session of a contact, as the messenger lends it to `announceOwnRotation`. */
+export interface OpenSession {
+  readonly live: DeliveryLive & {
+    readonly connected: { readonly session: { close(reason?: string): Promise<void> } };
+  };
+  /** Whether it speaks for the contact's pinned key, with no decision pending. */
+  readonly trusted: boolean;
+}
+
 export interface RotationOps {
+  /**
+   * After this device replaced its keys: every contact's log says so; each open session of a
+   * contact gets the signed rotation as a record, then closes (the next one uses the new keys, and
+   * its handshake announces the rotation to contacts who were not connected).
+   */
+  announceOwnRotation(
+    identity: StoredIdentity,
+    sessionOf: (contact: Contact) => OpenSession | undefined,
+  ): Promise<void>;
   /**
    * A `key-rotation` record from the contact's session: the new keys pinned if their pinned ML-DSA
    * key signed them (then the session of the old keys ends; the next one uses the new keys).
@@ -40,6 +60,24 @@ export interface RotationOps {
 
 export function createRotationOps(ops: ContactOps): RotationOps {
   return {
+    async announceOwnRotation(identity, sessionOf) {
+      const rotation = identity.rotations.at(-1);
+      for (const contact of await ops.contacts()) {
+        await ops.serial(contact.id, async () => {
+          const open = sessionOf(contact);
+          if (open?.live.open() && rotation && open.trusted) {
+            try {
+              await open.live.send({ kind: 'key-rotation', rotation });
+            } catch {
+              // The session ended under us: the next handshake announces the rotation anyway.
+            }
+          }
+          await ops.log(contact.id, 'key-rotated', OWN_ROTATION_DETAIL);
+          await open?.live.connected.session.close('keys replaced');
+        });
+      }
+    },
+
     async receivedRotation(contactId, rotation, closeOldSession) {
       const contact: Contact = await ops.mustGet(contactId);
       if (

@@ -6,7 +6,7 @@
  * browser.
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
-import { generateSigningKeyPair } from '../crypto/ml-dsa-key';
+import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
 import { deriveUserId } from '../protocol/user-id';
 import { randomBytes } from '../crypto/random';
 import { x25519Backend, type X25519Backend } from '../crypto/x25519';

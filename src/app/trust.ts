@@ -21,7 +21,8 @@
  */
 import { constantTimeEqual } from '../crypto/bytes';
 import type { X25519KeyPair } from '../crypto/x25519';
-import { type KeyRotation, verifyKeyRotation } from '../protocol/key-rotation';
+import type { KeyRotation } from '../protocol/key-rotation';
+import { verifyKeyRotation } from '../protocol/key-rotation-proof';
 import type { RendezvousPair } from '../protocol/rendezvous';
 import type { PeerInfo } from '../protocol/session';
 import { deriveUserId } from '../protocol/user-id';

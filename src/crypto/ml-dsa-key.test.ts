@@ -7,11 +7,12 @@ import {
   type SigningKeyPair,
   SigningPrivateKey,
   type StorableSigningKey,
+  checkSigningKeyPair,
   exportStorableSigningKey,
-  generateSigningKeyPair,
   importStorableSigningKey,
   signWithIdentityKey,
 } from './ml-dsa-key';
+import { generateSigningKeyPair } from './ml-dsa-keygen';
 
 type Wrapped = Extract<StorableSigningKey, { form: 'wrapped' }>;
 
@@ -56,7 +57,7 @@ describe('ML-DSA-87 identity signing key', () => {
   it('signs with a fresh key pair, and mlDsa87Verify accepts only that message and context', async () => {
     const pair = await generateSigningKeyPair();
     expect(pair.publicKey).toHaveLength(ML_DSA_87_PUBLIC_KEY_LENGTH);
-    const signature = signWithIdentityKey(pair.privateKey, message, context);
+    const signature = await signWithIdentityKey(pair.privateKey, message, context);
     expect(mlDsa87Verify(pair.publicKey, message, signature, context)).toBe(true);
     expect(mlDsa87Verify(pair.publicKey, utf8('another message'), signature, context)).toBe(false);
     expect(mlDsa87Verify(pair.publicKey, message, signature, utf8('another context'))).toBe(false);
@@ -102,7 +103,7 @@ describe('ML-DSA-87 identity signing key', () => {
       expect(stored.form).toBe(form);
       const back = await importStorableSigningKey(stored, Uint8Array.from(pair.publicKey));
       expect(back.publicKey).toEqual(pair.publicKey);
-      const signature = signWithIdentityKey(back.privateKey, message, context);
+      const signature = await signWithIdentityKey(back.privateKey, message, context);
       expect(mlDsa87Verify(pair.publicKey, message, signature, context)).toBe(true);
       // Read back, it stores as the same record again.
       expect(exportStorableSigningKey(back.privateKey)).toEqual(exportStorableSigningKey(pair.privateKey));
@@ -121,17 +122,22 @@ describe('ML-DSA-87 identity signing key', () => {
     expect(again.form === 'raw' && mlDsa87KeyPair(again.seed).publicKey).toEqual(pair.publicKey);
   });
 
-  it('refuses a stored key read back with another public key', async () => {
+  it('refuses a stored key read back with another public key (wrapped: AES-GCM; raw: expanded at once)', async () => {
     const pair = await generateSigningKeyPair();
     const other = await generateSigningKeyPair(refuseCryptoKeys);
-    for (const [from, publicKey] of [
-      [pair, other.publicKey],
-      [other, pair.publicKey],
+    for (const [from, publicKey, code] of [
+      [pair, other.publicKey, 'DECRYPT_FAILED'],
+      [other, pair.publicKey, 'BAD_ARGUMENT'],
     ] as const) {
       const e = await refusal(importStorableSigningKey(exportStorableSigningKey(from.privateKey), publicKey));
-      expect(e.code).toBe('BAD_ARGUMENT');
+      expect(e.code).toBe(code);
       expect(isSentence(e.message), e.message).toBe(true);
     }
+    // A handle that is not the public key's never signs either.
+    const mixed = { publicKey: other.publicKey, privateKey: pair.privateKey };
+    const e = await refusal(checkSigningKeyPair(mixed));
+    expect(e.code).toBe('BAD_ARGUMENT');
+    expect(isSentence(e.message), e.message).toBe(true);
   });
 
   it('refuses a damaged wrapped seed, a damaged iv and another key’s wrapping key as DECRYPT_FAILED', async () => {
@@ -211,9 +217,9 @@ describe('ML-DSA-87 identity signing key', () => {
     }
   });
 
-  it('refuses a private key handle it did not make', () => {
+  it('refuses a private key handle it did not make', async () => {
     const forged = Object.create(SigningPrivateKey.prototype) as SigningPrivateKey;
-    expect(() => signWithIdentityKey(forged, message, context)).toThrow(CryptoError);
+    await expect(signWithIdentityKey(forged, message, context)).rejects.toThrow(CryptoError);
     expect(() => exportStorableSigningKey(forged)).toThrow(CryptoError);
   });
 });

@@ -10,22 +10,38 @@
  * a key is the seed kept raw (`raw`), and then whoever reads the page's storage reads the key.
  *
  * Callers hold `SigningKeyPair`s and pass the private handle back to `signWithIdentityKey`; they
- * never see the seed or the expanded secret key.
+ * never see the seed or the expanded secret key. New keys are ml-dsa-keygen.ts's (first run and
+ * key rotation only, so that code stays out of the page's first load).
+ *
+ * The ML-DSA code itself (ml-dsa.ts, @noble/post-quantum) is loaded on first use, not with the page:
+ * a key read back from storage is only unwrapped then (AES-GCM proves the seed intact); it is
+ * expanded, and checked against the stored public key, the first time it signs (the first
+ * handshake), or by `checkSigningKeyPair`.
  */
 import { constantTimeEqual, copyBytes } from './bytes';
 import { CryptoError, assertBytes } from './errors';
-import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SEED_LENGTH, mlDsa87KeyPair, mlDsa87Sign } from './ml-dsa';
-import { randomBytes } from './random';
+import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SEED_LENGTH } from './pq-lengths';
 
-const secrets = new WeakMap<SigningPrivateKey, { secretKey: Uint8Array; stored: StorableSigningKey }>();
+const mlDsa = async () => import('./ml-dsa');
+
+/** What a handle holds (module-private; ml-dsa-keygen.ts makes new ones). */
+export interface SigningSecret {
+  readonly publicKey: Uint8Array;
+  readonly stored: StorableSigningKey;
+  /** The expanded secret key, once made (from `seed`, which is then wiped). */
+  secretKey?: Promise<Uint8Array>;
+  seed?: Uint8Array;
+}
+
+const secrets = new WeakMap<SigningPrivateKey, SigningSecret>();
 
 /** A private ML-DSA-87 key. Callers hold it and pass it back; they never see its bytes. */
 export class SigningPrivateKey {
   private constructor() {}
   /** @internal */
-  static wrap(secretKey: Uint8Array, stored: StorableSigningKey): SigningPrivateKey {
+  static wrap(secret: SigningSecret): SigningPrivateKey {
     const handle = new SigningPrivateKey();
-    secrets.set(handle, { secretKey, stored });
+    secrets.set(handle, secret);
     return handle;
   }
 }
@@ -50,82 +66,52 @@ export type StorableSigningKey =
     }
   | { readonly form: 'raw'; readonly seed: Uint8Array };
 
-const IV_LENGTH = 12;
+export const SIGNING_SEED_IV_LENGTH = 12;
+const IV_LENGTH = SIGNING_SEED_IV_LENGTH;
 const WRAPPED_LENGTH = ML_DSA_87_SEED_LENGTH + 16;
 
-/** Whether storage can keep `key` as it is (IndexedDB stores by structured clone). */
-export type CryptoKeyStorageProbe = (key: CryptoKey) => boolean;
-
-function survivesStructuredClone(key: CryptoKey): boolean {
-  try {
-    const copy: unknown = globalThis.structuredClone(key);
-    return (
-      copy instanceof CryptoKey &&
-      copy.type === key.type &&
-      copy.algorithm.name === key.algorithm.name &&
-      copy.extractable === key.extractable
-    );
-  } catch {
-    return false;
-  }
-}
-
-async function wrapSeed(
-  seed: Uint8Array,
-  canStore: CryptoKeyStorageProbe,
-): Promise<StorableSigningKey | undefined> {
-  const plain = copyBytes(seed);
-  try {
-    const subtle = globalThis.crypto.subtle;
-    const wrappingKey = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
-      'encrypt',
-      'decrypt',
-    ]);
-    if (!canStore(wrappingKey)) return undefined;
-    const iv = randomBytes(IV_LENGTH);
-    const wrapped = new Uint8Array(
-      await subtle.encrypt({ name: 'AES-GCM', iv, tagLength: 128 }, wrappingKey, plain),
-    );
-    const stored: StorableSigningKey = { form: 'wrapped', wrappingKey, iv, wrapped };
-    // Unwrapping at once proves the stored form reads back before anything relies on it.
-    const back = (await unwrapSeed(stored)).seed;
-    const same = constantTimeEqual(back, seed);
-    back.fill(0);
-    return same ? stored : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    plain.fill(0);
-  }
-}
-
-/**
- * A fresh ML-DSA-87 key pair with its stored form: `wrapped` wherever the platform can make and
- * store a non-extractable AES key (every current browser), else `raw`. `canStore` is for tests.
- */
-export async function generateSigningKeyPair(
-  canStore: CryptoKeyStorageProbe = survivesStructuredClone,
-): Promise<SigningKeyPair> {
-  const seed = randomBytes(ML_DSA_87_SEED_LENGTH);
-  const stored = (await wrapSeed(seed, canStore)) ?? { form: 'raw' as const, seed: copyBytes(seed) };
-  const { publicKey, secretKey } = mlDsa87KeyPair(seed);
-  seed.fill(0);
-  return { publicKey, privateKey: SigningPrivateKey.wrap(secretKey, stored) };
-}
-
-function secretOf(key: SigningPrivateKey): { secretKey: Uint8Array; stored: StorableSigningKey } {
+function secretOf(key: SigningPrivateKey): SigningSecret {
   const s = secrets.get(key);
   if (!s) throw new CryptoError('BAD_ARGUMENT', 'privateKey must be a signing key made by this module.');
   return s;
 }
 
+/** The expanded secret key, made from the seed on first use and checked against the public key. */
+async function expanded(s: SigningSecret): Promise<Uint8Array> {
+  s.secretKey ??= (async () => {
+    const seed = s.seed;
+    if (!seed) throw new CryptoError('BAD_ARGUMENT', 'The signing key has no seed to expand.');
+    const pair = (await mlDsa()).mlDsa87KeyPair(seed);
+    seed.fill(0);
+    delete s.seed;
+    if (!constantTimeEqual(pair.publicKey, s.publicKey)) {
+      throw badRecord('The stored signing key does not belong to the stored signing public key.');
+    }
+    return pair.secretKey;
+  })();
+  return s.secretKey;
+}
+
+/**
+ * Whether the pair's private key makes its public key: expands a key read back from storage (the
+ * first signature does the same). Rejects with `CryptoError('BAD_ARGUMENT')` when it does not.
+ */
+export async function checkSigningKeyPair(pair: SigningKeyPair): Promise<void> {
+  const s = secretOf(pair.privateKey);
+  if (!constantTimeEqual(s.publicKey, pair.publicKey)) {
+    throw badRecord('The signing key does not belong to this public key.');
+  }
+  await expanded(s);
+}
+
 /** FIPS 204 ML-DSA.Sign with the identity key (hedged), under `context` (at most 255 bytes). */
-export function signWithIdentityKey(
+export async function signWithIdentityKey(
   privateKey: SigningPrivateKey,
   message: Uint8Array,
   context: Uint8Array,
-): Uint8Array {
-  return mlDsa87Sign(secretOf(privateKey).secretKey, message, context);
+): Promise<Uint8Array> {
+  const secretKey = await expanded(secretOf(privateKey));
+  return (await mlDsa()).mlDsa87Sign(secretKey, message, context);
 }
 
 /** The stored form of `key`, as it was made or read back (no key bytes copied out of a `wrapped`). */
@@ -140,8 +126,10 @@ function badRecord(message: string): CryptoError {
   return new CryptoError('BAD_ARGUMENT', message);
 }
 
-async function unwrapSeed(
+/** The seed inside a `wrapped` record; the public key is the associated data it was sealed with. */
+export async function unwrapSeed(
   value: Record<string, unknown>,
+  publicKey: Uint8Array,
 ): Promise<{ seed: Uint8Array; stored: StorableSigningKey }> {
   const { wrappingKey, iv, wrapped } = value;
   if (typeof CryptoKey === 'undefined' || !(wrappingKey instanceof CryptoKey)) {
@@ -172,7 +160,7 @@ async function unwrapSeed(
   try {
     seed = new Uint8Array(
       await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: copyBytes(iv), tagLength: 128 },
+        { name: 'AES-GCM', iv: copyBytes(iv), tagLength: 128, additionalData: copyBytes(publicKey) },
         wrappingKey,
         copyBytes(wrapped),
       ),
@@ -180,7 +168,7 @@ async function unwrapSeed(
   } catch (cause) {
     throw new CryptoError(
       'DECRYPT_FAILED',
-      'The stored signing key does not unwrap with its wrapping key; the record is damaged.',
+      'The stored signing key does not unwrap with its wrapping key for this public key; the record is damaged.',
       { cause },
     );
   }
@@ -192,10 +180,11 @@ async function unwrapSeed(
 }
 
 /**
- * The key pair back from its stored form (after a structured clone, as IndexedDB returns it),
- * checked against the stored public key: a seed that does not make `publicKey` is refused. Rejects
- * with `CryptoError('BAD_ARGUMENT')` for a record of the wrong shape and `'DECRYPT_FAILED'` for one
- * that does not unwrap.
+ * The key pair back from its stored form (after a structured clone, as IndexedDB returns it).
+ * Rejects with `CryptoError('BAD_ARGUMENT')` for a record of the wrong shape and `'DECRYPT_FAILED'`
+ * for one that does not unwrap. A `wrapped` seed was sealed with its public key as associated data,
+ * so AES-GCM alone proves the two belong together, without loading the ML-DSA code; a `raw` seed is
+ * expanded at once (loading it) and refused with `BAD_ARGUMENT` if it makes another public key.
  */
 export async function importStorableSigningKey(value: unknown, publicKey: unknown): Promise<SigningKeyPair> {
   assertBytes(publicKey, 'The stored signing public key', ML_DSA_87_PUBLIC_KEY_LENGTH);
@@ -210,14 +199,15 @@ export async function importStorableSigningKey(value: unknown, publicKey: unknow
     seed = copyBytes(record['seed']);
     stored = { form: 'raw', seed: copyBytes(seed) };
   } else if (record['form'] === 'wrapped') {
-    ({ seed, stored } = await unwrapSeed(record));
+    ({ seed, stored } = await unwrapSeed(record, publicKey));
   } else {
     throw badRecord('The stored signing key names an unknown form.');
   }
-  const pair = mlDsa87KeyPair(seed);
-  seed.fill(0);
-  if (!constantTimeEqual(pair.publicKey, publicKey)) {
-    throw badRecord('The stored signing key does not belong to the stored signing public key.');
-  }
-  return { publicKey: pair.publicKey, privateKey: SigningPrivateKey.wrap(pair.secretKey, stored) };
+  const pub = copyBytes(publicKey);
+  const pair = {
+    publicKey: pub,
+    privateKey: SigningPrivateKey.wrap({ publicKey: copyBytes(pub), stored, seed }),
+  };
+  if (stored.form === 'raw') await checkSigningKeyPair(pair);
+  return pair;
 }

@@ -26,14 +26,23 @@
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { CryptoError, assertBytes } from './errors';
 
-export const ML_DSA_87_PUBLIC_KEY_LENGTH = 2592;
-export const ML_DSA_87_SECRET_KEY_LENGTH = 4896;
-export const ML_DSA_87_SIGNATURE_LENGTH = 4627;
-export const ML_DSA_87_SEED_LENGTH = 32;
-/** rnd of ML-DSA.Sign (FIPS 204 Algorithm 2). */
-export const ML_DSA_87_RANDOMNESS_LENGTH = 32;
-/** FIPS 204 §5.2: the context string is at most 255 bytes. */
-export const ML_DSA_MAX_CONTEXT_LENGTH = 255;
+import {
+  ML_DSA_87_PUBLIC_KEY_LENGTH,
+  ML_DSA_87_RANDOMNESS_LENGTH,
+  ML_DSA_87_SECRET_KEY_LENGTH,
+  ML_DSA_87_SEED_LENGTH,
+  ML_DSA_87_SIGNATURE_LENGTH,
+  ML_DSA_MAX_CONTEXT_LENGTH,
+} from './pq-lengths';
+
+export {
+  ML_DSA_87_PUBLIC_KEY_LENGTH,
+  ML_DSA_87_RANDOMNESS_LENGTH,
+  ML_DSA_87_SECRET_KEY_LENGTH,
+  ML_DSA_87_SEED_LENGTH,
+  ML_DSA_87_SIGNATURE_LENGTH,
+  ML_DSA_MAX_CONTEXT_LENGTH,
+} from './pq-lengths';
 
 export interface MlDsa87KeyPair {
   readonly publicKey: Uint8Array;

@@ -26,13 +26,22 @@ import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { constantTimeEqual, copyBytes } from './bytes';
 import { CryptoError, assertBytes } from './errors';
 
-export const ML_KEM_1024_PUBLIC_KEY_LENGTH = 1568;
-export const ML_KEM_1024_SECRET_KEY_LENGTH = 3168;
-export const ML_KEM_1024_CIPHERTEXT_LENGTH = 1568;
-export const ML_KEM_1024_SHARED_SECRET_LENGTH = 32;
-export const ML_KEM_1024_SEED_LENGTH = 64;
-/** The 32-byte message m of ML-KEM.Encaps_internal (Algorithm 17). */
-export const ML_KEM_1024_RANDOMNESS_LENGTH = 32;
+import {
+  ML_KEM_1024_CIPHERTEXT_LENGTH,
+  ML_KEM_1024_PUBLIC_KEY_LENGTH,
+  ML_KEM_1024_RANDOMNESS_LENGTH,
+  ML_KEM_1024_SECRET_KEY_LENGTH,
+  ML_KEM_1024_SEED_LENGTH,
+} from './pq-lengths';
+
+export {
+  ML_KEM_1024_CIPHERTEXT_LENGTH,
+  ML_KEM_1024_PUBLIC_KEY_LENGTH,
+  ML_KEM_1024_RANDOMNESS_LENGTH,
+  ML_KEM_1024_SECRET_KEY_LENGTH,
+  ML_KEM_1024_SEED_LENGTH,
+  ML_KEM_1024_SHARED_SECRET_LENGTH,
+} from './pq-lengths';
 
 const K = 4; // FIPS 203 §8, Table 2: ML-KEM-1024 has k = 4
 const Q = 3329;

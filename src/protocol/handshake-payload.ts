@@ -19,16 +19,20 @@
  * wire only bounds it, so a strange name never stops two people from connecting.
  */
 import { concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
-import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SIGNATURE_LENGTH } from '../crypto/ml-dsa';
-import { ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/ml-kem';
+import {
+  ML_DSA_87_PUBLIC_KEY_LENGTH,
+  ML_DSA_87_SIGNATURE_LENGTH,
+  ML_KEM_1024_PUBLIC_KEY_LENGTH,
+} from '../crypto/pq-lengths';
 import { X25519_KEY_LENGTH } from '../crypto/x25519';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
+import { displayNameProblem } from './display-name';
 import { ProtocolError } from './errors';
 import { KEY_ROTATION_LENGTH, type KeyRotation, decodeKeyRotation, encodeKeyRotation } from './key-rotation';
 
-export const MAX_DISPLAY_NAME_CHARS = 64;
-export const MAX_DISPLAY_NAME_BYTES = 255;
 export const MAX_CAPABILITIES = 16;
+export { MAX_DISPLAY_NAME_BYTES, MAX_DISPLAY_NAME_CHARS, displayNameProblem } from './display-name';
+
 const CAPABILITY_PATTERN = /^[a-z0-9.-]{1,32}$/;
 export const RATCHET_ID_LENGTH = 16;
 /** The latest key rotations an identity announces (key-rotation.ts), so a contact who missed some still follows. */
@@ -71,19 +75,6 @@ const FIXED_TAIL_LENGTH =
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_HANDSHAKE_PAYLOAD', message);
-}
-
-/**
- * Returns what makes `name` unfit for the wire, as a sentence, or undefined: it must be text of at
- * most 64 code points and 255 UTF-8 bytes. (What makes a name unfit to show is src/app/names.ts.)
- */
-export function displayNameProblem(name: string): string | undefined {
-  if (typeof name !== 'string') return 'The name must be text.';
-  if ([...name].length > MAX_DISPLAY_NAME_CHARS)
-    return `The name must be at most ${MAX_DISPLAY_NAME_CHARS} characters.`;
-  // The wire format gives the name one length byte: 64 four-byte characters would not fit.
-  if (utf8(name).length > MAX_DISPLAY_NAME_BYTES) return 'The name is too long; use fewer emoji or symbols.';
-  return undefined;
 }
 
 function checkBytes(value: unknown, length: number, name: string): asserts value is Uint8Array {

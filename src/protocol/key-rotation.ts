@@ -9,12 +9,13 @@
  *               ‖ new X25519 (32) ‖ new ML-DSA (2592)
  *   signature = ML-DSA-87.Sign(old ML-DSA secret key, statement, context "SecMsg key rotation")
  *
+ * Signing and checking the signature are key-rotation-proof.ts (they bring the ML-DSA code).
+ *
  * Wire form (a `key-rotation` record, and the optional part of a handshake payload):
  *   at (u64) ‖ old X25519 ‖ old ML-DSA ‖ new X25519 ‖ new ML-DSA ‖ signature (4627)
  */
-import { concatBytes, constantTimeEqual, utf8 } from '../crypto/bytes';
-import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SIGNATURE_LENGTH, mlDsa87Verify } from '../crypto/ml-dsa';
-import { type SigningPrivateKey, signWithIdentityKey } from '../crypto/ml-dsa-key';
+import { concatBytes, utf8 } from '../crypto/bytes';
+import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SIGNATURE_LENGTH } from '../crypto/pq-lengths';
 import { X25519_KEY_LENGTH } from '../crypto/x25519';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { ProtocolError } from './errors';
@@ -76,33 +77,6 @@ export function rotationStatement(at: number, old: RotationKeys, next: RotationK
   );
 }
 
-/** A rotation from `old` to `next`, signed with the old ML-DSA-87 private key. */
-export function signKeyRotation(
-  at: number,
-  old: RotationKeys,
-  next: RotationKeys,
-  oldPrivateKey: SigningPrivateKey,
-): KeyRotation {
-  const signature = signWithIdentityKey(oldPrivateKey, rotationStatement(at, old, next), ROTATION_CONTEXT);
-  return { at, old, next, signature };
-}
-
-/**
- * Whether `rotation` is a valid rotation away from `pinnedSigningKey` (the ML-DSA key this device
- * has pinned for the contact): the old key it names is that one and it signed the statement. False,
- * never a throw, for anything else.
- */
-export function verifyKeyRotation(rotation: KeyRotation, pinnedSigningKey: Uint8Array): boolean {
-  try {
-    if (!constantTimeEqual(rotation.old.signingKey, pinnedSigningKey)) return false;
-    if (constantTimeEqual(rotation.old.identityKey, rotation.next.identityKey)) return false;
-    const statement = rotationStatement(rotation.at, rotation.old, rotation.next);
-    return mlDsa87Verify(rotation.old.signingKey, statement, rotation.signature, ROTATION_CONTEXT);
-  } catch {
-    return false;
-  }
-}
-
 export function encodeKeyRotation(r: KeyRotation): Uint8Array<ArrayBuffer> {
   const statement = rotationStatement(r.at, r.old, r.next); // checks every field
   if (!(r.signature instanceof Uint8Array) || r.signature.length !== ML_DSA_87_SIGNATURE_LENGTH) {
@@ -114,7 +88,7 @@ export function encodeKeyRotation(r: KeyRotation): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Decodes the wire form; checks shapes only (the signature is `verifyKeyRotation`'s). */
+/** Decodes the wire form; checks shapes only (the signature is key-rotation-proof.ts `verifyKeyRotation`'s). */
 export function decodeKeyRotation(bytes: Uint8Array): KeyRotation {
   if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_ROTATION_LENGTH) {
     throw new ProtocolError('BAD_RECORD', 'A key rotation arrived with the wrong length.');

@@ -1,7 +1,8 @@
 /** Test helpers: two sessions over an in-memory transport pair, with a tap for the attacker. */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, utf8 } from '../crypto/bytes';
-import { generateSigningKeyPair, type SigningKeyPair } from '../crypto/ml-dsa-key';
+import type { SigningKeyPair } from '../crypto/ml-dsa-key';
+import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
 import { randomBytes } from '../crypto/random';
 import { RATCHET_HEADER_LENGTH, encodeRatchetHeader } from './ratchet';
 import { deriveUserId } from './user-id';

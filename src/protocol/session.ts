@@ -65,8 +65,7 @@ import {
 } from './ratchet';
 import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
 import { deriveUserId } from './user-id';
-import { ML_DSA_87_SIGNATURE_LENGTH } from '../crypto/ml-dsa';
-import { ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/ml-kem';
+import { ML_DSA_87_SIGNATURE_LENGTH, ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/pq-lengths';
 import { PROLOGUE_LABEL, PROTOCOL_VERSION } from './version';
 
 export const DTLS_FINGERPRINT_LENGTH = 32;
@@ -376,7 +375,7 @@ export function createSession(options: SessionOptions): Session {
       ...introduction,
       clock: now(),
       ratchet: { id: ourRatchetId, dhPublicKey: keys.dh.publicKey, kemPublicKey: keys.kem.publicKey },
-      signature: signWithIdentityKey(
+      signature: await signWithIdentityKey(
         identity.signing.privateKey,
         hashBeforePayload,
         HANDSHAKE_SIGNATURE_CONTEXT,

@@ -4,12 +4,11 @@
  */
 import { constantTimeEqual, toHex } from '../crypto/bytes';
 import { CryptoError } from '../crypto/errors';
-import { ML_DSA_87_PUBLIC_KEY_LENGTH } from '../crypto/ml-dsa';
+import { ML_DSA_87_PUBLIC_KEY_LENGTH } from '../crypto/pq-lengths';
 import {
   type SigningKeyPair,
   type StorableSigningKey,
   exportStorableSigningKey,
-  generateSigningKeyPair,
   importStorableSigningKey,
 } from '../crypto/ml-dsa-key';
 import { randomBytes } from '../crypto/random';
@@ -24,13 +23,12 @@ import {
   x25519SharedSecret,
 } from '../crypto/x25519';
 import { assertCanonicalX25519PublicKey, isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
-import { MAX_DISPLAY_NAME_BYTES, displayNameProblem } from '../protocol/handshake-payload';
+import { MAX_DISPLAY_NAME_BYTES, displayNameProblem } from '../protocol/display-name';
 import {
   type KeyRotation,
   type RotationKeys,
   decodeKeyRotation,
   encodeKeyRotation,
-  signKeyRotation,
 } from '../protocol/key-rotation';
 import { deriveUserId } from '../protocol/user-id';
 import {
@@ -109,10 +107,15 @@ function checkName(displayName: string): void {
   if (problem !== undefined) throw new StoreError('BAD_ARGUMENT', problem);
 }
 
+/** A new ML-DSA key pair; its code loads here, at first run or a rotation, not with the page. */
+async function newSigningKeyPair(): Promise<SigningKeyPair> {
+  return (await import('../crypto/ml-dsa-keygen')).generateSigningKeyPair();
+}
+
 /** Both key pairs, each in the form this browser proves it can store. */
 async function newKeyPairs(): Promise<[X25519KeyPair, SigningKeyPair]> {
   // A wrapped X25519 key on WebKit (see StorableX25519Key); the ML-DSA seed wrapped everywhere it can be.
-  return Promise.all([generateStorableX25519KeyPair(), generateSigningKeyPair()]);
+  return Promise.all([generateStorableX25519KeyPair(), newSigningKeyPair()]);
 }
 
 /** A new identity and the record that stores it. */
@@ -153,7 +156,9 @@ export async function rotatedIdentity(
     identityKey: Uint8Array.from(keyPair.publicKey),
     signingKey: Uint8Array.from(signing.publicKey),
   };
-  const rotation = signKeyRotation(now, keysOf(old), next, old.signing.privateKey);
+  // The signing code loads here, on the user's request (it is not part of the page's first code).
+  const { signKeyRotation } = await import('../protocol/key-rotation-proof');
+  const rotation = await signKeyRotation(now, keysOf(old), next, old.signing.privateKey);
   const identity: StoredIdentity = {
     keyPair,
     signing,
@@ -406,7 +411,7 @@ export async function loadIdentity(access: IdentityRecordAccess): Promise<Identi
     const read = await readIdentity(raw);
     if (read.kind !== 'legacy') return read;
 
-    const signing = await generateSigningKeyPair();
+    const signing = await newSigningKeyPair();
     const identity: StoredIdentity = {
       keyPair: read.keyPair,
       signing,

@@ -10,7 +10,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../crypto/random';
 import { toHex, utf8 } from '../crypto/bytes';
 import { mlDsa87Verify } from '../crypto/ml-dsa';
-import { generateSigningKeyPair, signWithIdentityKey } from '../crypto/ml-dsa-key';
+import { signWithIdentityKey } from '../crypto/ml-dsa-key';
+import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
 import {
   type X25519KeyPair,
   generateStorableX25519KeyPair,
@@ -21,7 +22,8 @@ import {
 import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
-import { encodeKeyRotation, signKeyRotation, verifyKeyRotation } from '../protocol/key-rotation';
+import { encodeKeyRotation } from '../protocol/key-rotation';
+import { signKeyRotation, verifyKeyRotation } from '../protocol/key-rotation-proof';
 import { deriveUserId } from '../protocol/user-id';
 import { PEER_TIME_BOUND_MS } from './peer-time';
 import {
@@ -213,9 +215,9 @@ function legacyRecord(record: IdentityRecord): Record<string, unknown> {
 }
 
 /** Whether `identity` signs with the ML-DSA key `publicKey`. */
-function signsAs(identity: StoredIdentity, publicKey: Uint8Array): boolean {
+async function signsAs(identity: StoredIdentity, publicKey: Uint8Array): Promise<boolean> {
   const context = utf8('SecMsg store test');
-  const signature = signWithIdentityKey(identity.signing.privateKey, utf8('hello'), context);
+  const signature = await signWithIdentityKey(identity.signing.privateKey, utf8('hello'), context);
   return mlDsa87Verify(publicKey, utf8('hello'), signature, context);
 }
 
@@ -233,7 +235,7 @@ async function getSpare(): Promise<Spare> {
       identityKey: i.keyPair.publicKey,
       signingKey: i.signing.publicKey,
     });
-    const rotation = signKeyRotation(clock, keys(a), keys(b), a.signing.privateKey);
+    const rotation = await signKeyRotation(clock, keys(a), keys(b), a.signing.privateKey);
     return { record: identityRecord(a), rotation: encodeKeyRotation(rotation) };
   })();
   return spare;
@@ -296,7 +298,7 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(before);
       expect(await x25519SharedSecret(peer.privateKey, loaded.keyPair.publicKey)).toEqual(before);
       expect(loaded.signing.publicKey).toEqual(identity.signing.publicKey);
-      expect(signsAs(loaded, identity.signing.publicKey)).toBe(true);
+      expect(await signsAs(loaded, identity.signing.publicKey)).toBe(true);
     });
 
     it('stores the private key without its bytes (a non-extractable CryptoKey)', async () => {
@@ -487,7 +489,7 @@ describe.each(harnesses)('$name store', (harness) => {
         const second = expectOk(await (await reopen()).identity.load());
         expect(second.signing.publicKey).toEqual(first.signing.publicKey);
         expect(second.userId).toEqual(first.userId);
-        expect(signsAs(second, first.signing.publicKey)).toBe(true);
+        expect(await signsAs(second, first.signing.publicKey)).toBe(true);
         const peer = await generateX25519KeyPair();
         expect(await x25519SharedSecret(second.keyPair.privateKey, peer.publicKey)).toEqual(
           await x25519SharedSecret(old.keyPair.privateKey, peer.publicKey),
@@ -571,7 +573,7 @@ describe.each(harnesses)('$name store', (harness) => {
         expect(loaded.signing.publicKey).toEqual(next.signing.publicKey);
         expect(loaded.userId).toEqual(next.userId);
         expect(loaded.rotations.map(encodeKeyRotation)).toEqual(next.rotations.map(encodeKeyRotation));
-        expect(signsAs(loaded, next.signing.publicKey)).toBe(true);
+        expect(await signsAs(loaded, next.signing.publicKey)).toBe(true);
         const peer = await generateX25519KeyPair();
         expect(await x25519SharedSecret(loaded.keyPair.privateKey, peer.publicKey)).toEqual(
           await x25519SharedSecret(next.keyPair.privateKey, peer.publicKey),
