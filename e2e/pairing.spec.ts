@@ -41,7 +41,7 @@ test('two browsers pair through the signaling worker with a link; the worker nev
   await openPairing(alice.page);
   await alice.page.getByRole('button', { name: 'Create invite link' }).click();
   const link = await alice.page.getByTestId('invite-link').inputValue();
-  expect(link).toMatch(/#join=1\./);
+  expect(link).toMatch(/#join=2\./);
   await expect(alice.page.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
   // Bob opens the link on a device that has never run SecMsg: first run, then straight to joining.
   const bobContext = await newPersonContext(browser);

@@ -187,7 +187,7 @@ test('the strict CSP is in the page and nothing the app does violates it', async
   await firstRun(page, 'Alice');
   await openPairing(page);
   await page.getByRole('button', { name: 'Create invite link' }).click();
-  await expect(page.getByTestId('invite-link')).toHaveValue(/#join=1\./);
+  await expect(page.getByTestId('invite-link')).toHaveValue(/#join=2\./);
   await expect(page.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
   expect(await violations()).toEqual([]);
   expect(consoleErrors).toEqual([]);

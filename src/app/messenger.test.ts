@@ -1,114 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createInvite } from '../protocol/pairing';
 import { deriveUserId } from '../protocol/user-id';
 import { PEER_TIME_BOUND_MS } from '../store/peer-time';
-import { createMemoryTransportPair, type Tap } from '../rtc/memory-transport';
 import { MemoryBackend, openMemoryStore } from '../store/memory-store';
-import type { StoredIdentity, Stores } from '../store/types';
-import { initRatchet, ratchetDecrypt, ratchetEncrypt } from '../protocol/ratchet';
-import { type AppRecord, decodeRecord, encodeRecord } from '../protocol/records';
 import { text as standIn } from '../protocol/session.test-util';
-import { createIdentity, secureSession } from './connect';
 import { AppError } from './errors';
 import { MAX_HELD_RECORDS } from './delivery';
-import { createMessenger, type Arrival, type Messenger, type PairingMethod } from './messenger';
-
-interface Device {
-  stores: Stores;
-  backend: MemoryBackend;
-  messenger: Messenger;
-}
-
-async function device(name: string, backend = new MemoryBackend()): Promise<Device> {
-  const stores = openMemoryStore({ backend });
-  const loaded = await stores.identity.load();
-  let identity: StoredIdentity;
-  if (loaded.kind === 'ok') identity = loaded.identity;
-  else {
-    const created = await stores.identity.create(name);
-    if (created.kind !== 'created') throw new Error('could not create an identity');
-    identity = created.identity;
-  }
-  return { stores, backend, messenger: createMessenger({ stores, identity }) };
-}
-
-/** How each side's messenger is told the session arrived. */
-type Via = { kind: 'pairing'; method: PairingMethod } | { kind: 'rendezvous'; a: string; b: string };
-
-/** Connects two devices over an in-memory pair; `a` is the offerer (Noise initiator). */
-async function connect(a: Device, b: Device, options: { via?: Via; invite?: boolean; tap?: Tap } = {}) {
-  const pair = createMemoryTransportPair(options.tap ? { tap: options.tap } : {});
-  const invite = options.invite ? createInvite(a.messenger.identity.userId) : undefined;
-  const via = options.via ?? { kind: 'pairing', method: 'invite-code' };
-  // As the reconnector does: a known contact's ratchet id is announced, so the ratchet goes on.
-  const ratchetIds =
-    via.kind === 'rendezvous'
-      ? await Promise.all([a.messenger.ratchetId(via.a), b.messenger.ratchetId(via.b)])
-      : [undefined, undefined];
-  const [ca, cb] = await Promise.all([
-    secureSession(pair.a, a.messenger.identity, undefined, ratchetIds[0]),
-    secureSession(pair.b, b.messenger.identity, invite, ratchetIds[1]),
-  ]);
-  const arrival = (side: 'a' | 'b'): Arrival =>
-    via.kind === 'pairing' ? via : { kind: 'rendezvous', contactId: via[side] };
-  const [ra, rb] = await Promise.all([
-    a.messenger.adopt(ca, arrival('a')),
-    b.messenger.adopt(cb, arrival('b')),
-  ]);
-  return { pair, ca, cb, ra, rb };
-}
-
-/**
- * A peer that is not a messenger: its own session and ratchet, driven by the test, so it can send
- * exactly the records it likes (the same one twice, impossible times) to `target`, which adopts it
- * as a new contact. `received()` decrypts what the target sent back.
- */
-async function rawPeer(target: Device) {
-  const pair = createMemoryTransportPair();
-  const identity = await createIdentity('Raw');
-  const [mine, theirs] = await Promise.all([
-    secureSession(pair.a, identity),
-    secureSession(pair.b, target.messenger.identity),
-  ]);
-  const inbox: Uint8Array[] = [];
-  mine.session.on('message', (m) => inbox.push(m));
-  const adopted = await target.messenger.adopt(theirs, { kind: 'pairing', method: 'invite-code' });
-  const start = mine.session.takeRatchetStart()!;
-  let state = await initRatchet({
-    ...start,
-    localIdentityKey: identity.keyPair.publicKey,
-    remoteIdentityKey: mine.peer.staticKey,
-    now: Date.now(),
-  });
-  return {
-    contactId: adopted.contact.id,
-    async send(record: AppRecord) {
-      const sealed = await ratchetEncrypt(state, encodeRecord(record), { now: Date.now() });
-      state = sealed.state;
-      await mine.session.send(sealed.message);
-    },
-    async received(): Promise<AppRecord[]> {
-      const out: AppRecord[] = [];
-      for (const m of inbox.splice(0)) {
-        const opened = await ratchetDecrypt(state, m, { now: Date.now() });
-        state = opened.state;
-        out.push(decodeRecord(opened.plaintext));
-      }
-      return out;
-    },
-  };
-}
-
-/** Bob starts over with a new identity key on the same device (contacts and pair secrets kept). */
-async function resetBob(bob: Device): Promise<Device> {
-  await bob.stores.identity.resetIdentity('Bob');
-  bob.messenger.dispose();
-  return device('Bob', bob.backend);
-}
-
-async function bodies(d: Device, contactId: string) {
-  return (await d.messenger.history(contactId)).map((m) => `${m.direction}:${m.body}:${m.state}`);
-}
+import { createMessenger } from './messenger';
+import { bodies, connect, device, rawPeer, resetBob } from './messenger.test-util';
 
 describe('messenger', () => {
   it('makes a contact on both sides, delivers both ways and marks messages delivered on ack', async () => {
