@@ -31,7 +31,11 @@ export async function device(name: string, backend = new MemoryBackend()): Promi
 export type Via = { kind: 'pairing'; method: PairingMethod } | { kind: 'rendezvous'; a: string; b: string };
 
 /** Connects two devices over an in-memory pair; `a` is the offerer (Noise initiator). */
-export async function connect(a: Device, b: Device, options: { via?: Via; invite?: boolean; tap?: Tap } = {}) {
+export async function connect(
+  a: Device,
+  b: Device,
+  options: { via?: Via; invite?: boolean; tap?: Tap } = {},
+) {
   const pair = createMemoryTransportPair(options.tap ? { tap: options.tap } : {});
   const invite = options.invite ? createInvite(a.messenger.identity.userId) : undefined;
   const via = options.via ?? { kind: 'pairing', method: 'invite-code' };
@@ -82,6 +86,10 @@ export async function rawPeer(target: Device) {
       state = sealed.state;
       await mine.session.send(sealed.message);
     },
+    /** Sends bytes as they are (a ratchet message not made with the ratchet, say). */
+    async sendBytes(bytes: Uint8Array) {
+      await mine.session.send(bytes);
+    },
     async received(): Promise<AppRecord[]> {
       const out: AppRecord[] = [];
       for (const m of inbox.splice(0)) {
@@ -104,4 +112,3 @@ export async function resetBob(bob: Device): Promise<Device> {
 export async function bodies(d: Device, contactId: string) {
   return (await d.messenger.history(contactId)).map((m) => `${m.direction}:${m.body}:${m.state}`);
 }
-
