@@ -159,7 +159,7 @@ describe('messenger and identity keys', () => {
       keyPair: bob.messenger.identity.keyPair,
     };
     const forged = { ...stranger, messenger: { ...stranger.messenger, identity: mixed } };
-    const result = await connect(alice, forged as typeof stranger);
+    const result = await connect(alice, forged);
     expect(result.ra.outcome).toBe('refused');
     expect(result.ra.contact.id).toBe(a);
     await vi.waitFor(() => expect(result.ca.session.state).toBe('closed'));
