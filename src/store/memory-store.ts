@@ -1,32 +1,33 @@
 /**
  * In-memory stores for tests. Records are kept as structured clones, like IndexedDB keeps them, in
  * a `MemoryBackend` that outlives the stores opened over it: open it again to simulate a reload.
+ * The ratchet store (memory-ratchet-store.ts) loads on first use, as the IndexedDB one does.
  */
 import { toHex } from '../crypto/bytes';
+import { IDENTITY_KEY, type IdentityRecord, renamedRecord } from './identity-records';
+import { lazyRatchetStore } from './lazy-ratchet-store';
+import { loadIdentity } from './load-identity';
+import {
+  holdsKeysOf,
+  identityMoved,
+  newIdentity,
+  noIdentityToRotate,
+  rotatedIdentity,
+  setAsideId,
+  setAsideRecord,
+} from './new-identity';
+import type { RatchetRecord } from './ratchet-records';
 import {
   type ContactRecord,
-  IDENTITY_KEY,
-  type IdentityRecord,
   type MessageRecord,
-  type RatchetRecord,
   advancedMessage,
   byLastSeen,
   bySentAt,
-  checkRatchetCommit,
   contactRecord,
   copyContact,
   copyMessage,
   eventRecord,
-  holdsKeysOf,
-  identityMoved,
-  loadIdentity,
   messageRecord,
-  newIdentity,
-  noIdentityToRotate,
-  renamedRecord,
-  rotatedIdentity,
-  setAsideId,
-  setAsideRecord,
 } from './records';
 import {
   type Contact,
@@ -37,14 +38,10 @@ import {
   type MessageState,
   type MessageStore,
   type MessageUpdate,
-  type RatchetCommit,
-  type RatchetCommitResult,
-  type RatchetStore,
   type SecurityEvent,
   type SecurityEventStore,
   type StoredIdentity,
   type StoredMessage,
-  type StoredRatchet,
   StoreError,
   type Stores,
 } from './types';
@@ -74,7 +71,9 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
     contacts: new MemoryContactStore(backend),
     messages: new MemoryMessageStore(backend),
     events: new MemoryEventStore(backend),
-    ratchets: new MemoryRatchetStore(backend),
+    ratchets: lazyRatchetStore(
+      async () => new (await import('./memory-ratchet-store')).MemoryRatchetStore(backend),
+    ),
     close: () => {},
     destroy: async () => {
       await Promise.resolve();
@@ -249,67 +248,5 @@ export class MemoryEventStore implements SecurityEventStore {
       .filter((e) => e.contactId === contactId)
       .sort((a, b) => a.at - b.at)
       .map((e) => structuredClone(e));
-  }
-}
-
-export class MemoryRatchetStore implements RatchetStore {
-  constructor(private readonly backend: MemoryBackend) {}
-
-  async load(contactId: string): Promise<StoredRatchet> {
-    await Promise.resolve();
-    const r = this.backend.ratchets.get(contactId);
-    return r
-      ? { generation: r.generation, state: structuredClone(r.state) }
-      : { generation: 0, state: undefined };
-  }
-
-  async commit(c: RatchetCommit): Promise<RatchetCommitResult> {
-    await Promise.resolve();
-    const checked = checkRatchetCommit(c);
-    const { contactId } = checked;
-    const { ratchets, messages } = this.backend;
-    // Synchronous from here on, so no other call runs in between (as in one IndexedDB transaction);
-    // every write is logged, and undone if a later one fails.
-    if ((ratchets.get(contactId)?.generation ?? 0) !== checked.expectedGeneration)
-      return { kind: 'conflict' };
-    const undo: (() => void)[] = [];
-    const write = <V>(map: Map<string, V>, key: string, value: V): void => {
-      const had = map.has(key);
-      const before = map.get(key);
-      map.set(key, structuredClone(value));
-      undo.push(() => (had ? map.set(key, before as V) : map.delete(key)));
-    };
-    try {
-      const generation = checked.expectedGeneration + 1;
-      write(ratchets, contactId, { contactId, generation, state: checked.state });
-      let added: 'added' | 'duplicate' | undefined;
-      if (checked.message) {
-        const key = `${contactId} ${checked.message.messageIdHex}`;
-        added = messages.has(key) ? 'duplicate' : 'added';
-        if (added === 'added') write(messages, key, checked.message);
-      }
-      const updated = new Map<string, Uint8Array>();
-      for (const move of checked.moves) {
-        const key = `${contactId} ${move.messageIdHex}`;
-        const record = messages.get(key);
-        const next = record && advancedMessage(record, move.state, undefined);
-        if (!next) continue;
-        write(messages, key, next);
-        if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);
-      }
-      return { kind: 'committed', generation, ...(added ? { added } : {}), updated: [...updated.values()] };
-    } catch (cause) {
-      for (const u of undo.reverse()) u();
-      throw new StoreError(
-        'UNAVAILABLE',
-        'The conversation could not be saved in this browser’s storage; nothing of it was changed.',
-        { cause },
-      );
-    }
-  }
-
-  async remove(contactId: string): Promise<void> {
-    await Promise.resolve();
-    this.backend.ratchets.delete(contactId);
   }
 }

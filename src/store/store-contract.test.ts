@@ -19,22 +19,17 @@ import {
   x25519KeyPairFromPrivate,
   x25519SharedSecret,
 } from '../crypto/x25519';
-import { DB_NAME, SCHEMA_VERSION, openDatabase, openIdbStore } from './idb-store';
+import { SCHEMA_VERSION, openDatabase } from './idb-schema';
+import { DB_NAME, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { encodeKeyRotation } from '../protocol/key-rotation';
 import { signKeyRotation, verifyKeyRotation } from '../protocol/key-rotation-proof';
 import { deriveUserId } from '../protocol/user-id';
 import { PEER_TIME_BOUND_MS } from './peer-time';
-import {
-  IDENTITY_KEY,
-  type IdentityRecord,
-  SET_ASIDE_PREFIX,
-  contactRecord,
-  identityRecord,
-  messageRecord,
-  newContactId,
-} from './records';
+import { IDENTITY_KEY, type IdentityRecord, SET_ASIDE_PREFIX } from './identity-records';
+import { identityRecord } from './new-identity';
+import { contactRecord, messageRecord, newContactId } from './records';
 import {
   type Contact,
   type IdentityLoad,

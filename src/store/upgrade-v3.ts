@@ -20,8 +20,8 @@ import { toHex } from '../crypto/bytes';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { deriveUserId } from '../protocol/user-id';
 import { boundPeerTime } from './peer-time';
-import type { SecMsgSchema } from './idb-store';
-import { IDENTITY_KEY } from './records';
+import type { SecMsgSchema } from './idb-schema';
+import { IDENTITY_KEY } from './identity-records';
 
 type UpgradeTx = IDBPTransaction<SecMsgSchema, StoreNames<SecMsgSchema>[], 'versionchange'>;
 

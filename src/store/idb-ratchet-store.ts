@@ -1,0 +1,74 @@
+/**
+ * The IndexedDB ratchet store (see `RatchetStore`): each contact's ratchet in `ratchets`, committed
+ * in one transaction with the messages it protects. Loaded on first use (lazy-ratchet-store.ts).
+ */
+import { abortQuietly, observed } from './idb-tx';
+import type { Db } from './idb-schema';
+import { checkRatchetCommit } from './ratchet-records';
+import { advancedMessage } from './records';
+import {
+  type RatchetCommit,
+  type RatchetCommitResult,
+  type RatchetStore,
+  type StoredRatchet,
+  StoreError,
+} from './types';
+
+export class IdbRatchetStore implements RatchetStore {
+  constructor(private readonly db: Db) {}
+
+  async load(contactId: string): Promise<StoredRatchet> {
+    const r = await this.db.get('ratchets', contactId);
+    return r ? { generation: r.generation, state: r.state } : { generation: 0, state: undefined };
+  }
+
+  async commit(c: RatchetCommit): Promise<RatchetCommitResult> {
+    const checked = checkRatchetCommit(c);
+    const { contactId } = checked;
+    // One transaction over both stores, with only IndexedDB requests between its awaits (it closes
+    // when it waits on anything else): all of it is written, or none of it.
+    const tx = observed(this.db.transaction(['ratchets', 'messages'], 'readwrite'));
+    try {
+      const ratchets = tx.objectStore('ratchets');
+      const messages = tx.objectStore('messages');
+      const stored = await ratchets.get(contactId);
+      if ((stored?.generation ?? 0) !== checked.expectedGeneration) {
+        await tx.done;
+        return { kind: 'conflict' };
+      }
+      const generation = checked.expectedGeneration + 1;
+      await ratchets.put({ contactId, generation, state: checked.state });
+      let added: 'added' | 'duplicate' | undefined;
+      if (checked.message) {
+        const m = checked.message;
+        if ((await messages.getKey([contactId, m.messageIdHex])) !== undefined) {
+          added = 'duplicate';
+        } else {
+          await messages.add(m);
+          added = 'added';
+        }
+      }
+      const updated = new Map<string, Uint8Array>();
+      for (const move of checked.moves) {
+        const record = await messages.get([contactId, move.messageIdHex]);
+        const next = record && advancedMessage(record, move.state, undefined);
+        if (!next) continue;
+        await messages.put(next);
+        if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);
+      }
+      await tx.done;
+      return { kind: 'committed', generation, ...(added ? { added } : {}), updated: [...updated.values()] };
+    } catch (cause) {
+      abortQuietly(tx);
+      throw new StoreError(
+        'UNAVAILABLE',
+        'The conversation could not be saved in this browser’s storage; nothing of it was changed.',
+        { cause },
+      );
+    }
+  }
+
+  async remove(contactId: string): Promise<void> {
+    await this.db.delete('ratchets', contactId);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The stored ratchet record and the checks on a ratchet commit, shared by the in-memory and the
+ * IndexedDB ratchet store. Loaded with them, on first use (see lazy-ratchet-store.ts), not with the
+ * page.
+ */
+import { toHex } from '../crypto/bytes';
+import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, messageRecord } from './records';
+import { type RatchetCommit, StoreError } from './types';
+
+/** A contact's ratchet, stored under its contact id. */
+export interface RatchetRecord {
+  readonly contactId: string;
+  /** 1 for the first commit, one more for each after it. */
+  readonly generation: number;
+  readonly state: unknown;
+}
+
+/** One state move of a ratchet commit. */
+export interface MessageMove {
+  readonly messageId: Uint8Array;
+  readonly messageIdHex: string;
+  readonly state: 'sent' | 'delivered';
+}
+
+/** A ratchet commit checked and copied before any transaction starts (see `checkRatchetCommit`). */
+export interface CheckedCommit {
+  readonly contactId: string;
+  readonly expectedGeneration: number;
+  /** A structured clone of the caller's state: later changes by the caller do not reach storage. */
+  readonly state: unknown;
+  readonly message?: MessageRecord;
+  /** 'sent' moves first, then 'delivered' ones, as the commit listed them. */
+  readonly moves: readonly MessageMove[];
+}
+
+/**
+ * Everything of a ratchet commit that can be checked without storage, so that a malformed commit
+ * fails with `StoreError('BAD_ARGUMENT')` before its transaction and changes nothing.
+ */
+export function checkRatchetCommit(c: RatchetCommit): CheckedCommit {
+  if (typeof c.contactId !== 'string' || c.contactId === '') {
+    throw new StoreError('BAD_ARGUMENT', 'A ratchet commit needs a contact id.');
+  }
+  const expected = c.expectedGeneration;
+  if (!Number.isSafeInteger(expected) || expected < 0 || expected >= Number.MAX_SAFE_INTEGER) {
+    throw new StoreError('BAD_ARGUMENT', 'A ratchet commit needs the generation it was read at.');
+  }
+  if (typeof c.state !== 'object' || c.state === null) {
+    throw new StoreError('BAD_ARGUMENT', 'A ratchet state must be an object.');
+  }
+  let state: unknown;
+  try {
+    state = structuredClone(c.state);
+  } catch (cause) {
+    throw new StoreError('BAD_ARGUMENT', 'A ratchet state must hold only values storage can keep.', {
+      cause,
+    });
+  }
+  let message: MessageRecord | undefined;
+  if (c.addMessage !== undefined) {
+    message = messageRecord(c.addMessage);
+    if (message.contactId !== c.contactId) {
+      throw new StoreError('BAD_ARGUMENT', 'A message committed with a ratchet must be of its contact.');
+    }
+  }
+  const moves: MessageMove[] = [];
+  for (const [ids, to] of [
+    [c.sent, 'sent'],
+    [c.delivered, 'delivered'],
+  ] as const) {
+    if (ids === undefined) continue;
+    if (!Array.isArray(ids)) throw new StoreError('BAD_ARGUMENT', `The ${to} message ids must be a list.`);
+    for (const id of ids as readonly unknown[]) {
+      if (!isBytes(id, MESSAGE_ID_LENGTH))
+        throw new StoreError('BAD_ARGUMENT', 'A message id must be 16 bytes.');
+      moves.push({ messageId: Uint8Array.from(id), messageIdHex: toHex(id), state: to });
+    }
+  }
+  return {
+    contactId: c.contactId,
+    expectedGeneration: expected,
+    state,
+    ...(message === undefined ? {} : { message }),
+    moves,
+  };
+}
