@@ -147,7 +147,7 @@ export class IdbIdentityStore implements IdentityStore {
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
     const code = await newIdentityCode();
     const { identity, record } = await code.newIdentity(displayName, this.now());
-    await this.replace(code, record);
+    await this.replace(code, record, 'reset');
     return identity;
   }
 
@@ -158,7 +158,9 @@ export class IdbIdentityStore implements IdentityStore {
     const old = loaded.identity;
     // Keys made and signed before the transaction, which closes when it waits on anything else.
     const { identity, record } = await code.rotatedIdentity(old, this.now());
-    if (!(await this.replace(code, record, (raw) => code.holdsKeysOf(raw, old)))) throw code.identityMoved();
+    if (!(await this.replace(code, record, 'rotation', (raw) => code.holdsKeysOf(raw, old)))) {
+      throw code.identityMoved();
+    }
     return identity;
   }
 
@@ -170,6 +172,7 @@ export class IdbIdentityStore implements IdentityStore {
   private async replace(
     { setAsideId, setAsideRecord }: NewIdentityCode,
     record: IdentityRecord,
+    after: 'reset' | 'rotation',
     isCurrent?: (raw: unknown) => boolean,
   ): Promise<boolean> {
     const now = this.now();
@@ -188,7 +191,7 @@ export class IdbIdentityStore implements IdentityStore {
       if (raw !== undefined && raw !== null) {
         let n = 0;
         while ((await tx.store.getKey(setAsideId(now, n))) !== undefined) n++;
-        await tx.store.put(setAsideRecord(raw, setAsideId(now, n), now) as IdentityRecord);
+        await tx.store.put(setAsideRecord(raw, setAsideId(now, n), now, after) as IdentityRecord);
       }
       await tx.store.put(record);
       await tx.done;

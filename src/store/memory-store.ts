@@ -121,7 +121,7 @@ export class MemoryIdentityStore implements IdentityStore {
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
     const { identity, record } = await newIdentity(displayName, this.now());
-    this.replace(record);
+    this.replace(record, 'reset');
     return identity;
   }
 
@@ -130,12 +130,16 @@ export class MemoryIdentityStore implements IdentityStore {
     if (loaded.kind !== 'ok') throw noIdentityToRotate(loaded);
     const old = loaded.identity;
     const { identity, record } = await rotatedIdentity(old, this.now());
-    if (!this.replace(record, (raw) => holdsKeysOf(raw, old))) throw identityMoved();
+    if (!this.replace(record, 'rotation', (raw) => holdsKeysOf(raw, old))) throw identityMoved();
     return identity;
   }
 
   /** The stored record is kept aside and `record` takes its place (see IdbIdentityStore). */
-  private replace(record: IdentityRecord, isCurrent?: (raw: unknown) => boolean): boolean {
+  private replace(
+    record: IdentityRecord,
+    after: 'reset' | 'rotation',
+    isCurrent?: (raw: unknown) => boolean,
+  ): boolean {
     const identities = this.backend.identity;
     const raw = structuredClone(identities.get(IDENTITY_KEY));
     if (isCurrent && !isCurrent(raw)) return false;
@@ -144,7 +148,7 @@ export class MemoryIdentityStore implements IdentityStore {
       let n = 0;
       while (identities.has(setAsideId(now, n))) n++;
       const id = setAsideId(now, n);
-      identities.set(id, structuredClone(setAsideRecord(raw, id, now)));
+      identities.set(id, structuredClone(setAsideRecord(raw, id, now, after)));
     }
     this.write(record);
     return true;

@@ -97,12 +97,19 @@ export function setAsideId(now: number, n: number): string {
 
 /**
  * The stored identity value (whatever shape it has) as a record kept aside under `id` (see
- * `setAsideId`), so that a reset never destroys a key that might still be recovered; undefined
- * when there is none.
+ * `setAsideId`); undefined when there is none. After a reset the whole record is kept, so that a
+ * key that could not be read might still be recovered. After a rotation the identity was readable
+ * and its replacement is signed by it, so nothing needs its private keys again, and someone who
+ * rotates because a key may have been copied should not keep it: only the public parts stay.
  */
-export function setAsideRecord(raw: unknown, id: string, now: number): unknown {
+export function setAsideRecord(raw: unknown, id: string, now: number, after: 'reset' | 'rotation'): unknown {
   if (raw === undefined || raw === null) return undefined;
-  const kept = typeof raw === 'object' ? { ...raw } : { value: raw };
+  const kept: Record<string, unknown> = typeof raw === 'object' ? { ...raw } : { value: raw };
+  if (after === 'rotation') {
+    delete kept['privateKey'];
+    delete kept['signingKey'];
+    kept['privateKeysDropped'] = true;
+  }
   return { ...kept, id, setAsideAt: now };
 }
 

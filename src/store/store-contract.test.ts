@@ -532,7 +532,7 @@ describe.each(harnesses)('$name store', (harness) => {
         expect(await fixture.readRawIdentity()).toBeUndefined();
       });
 
-      it('replaces both keys, signed by the old ML-DSA key, and keeps the old record aside', async () => {
+      it('replaces both keys, signed by the old ML-DSA key, and keeps only the old public keys aside', async () => {
         const created = await stores.identity.create('Alice');
         if (created.kind !== 'created') throw new Error('expected a new identity');
         const old = created.identity;
@@ -562,6 +562,10 @@ describe.each(harnesses)('$name store', (harness) => {
         expect(aside).toHaveLength(1);
         expect(aside[0]?.publicKey).toEqual(oldRecord.publicKey);
         expect(aside[0]?.signingPublicKey).toEqual(oldRecord.signingPublicKey);
+        // The old private keys are gone from storage: a rotation is what someone does when a key
+        // may have been copied.
+        expect(aside[0]).not.toHaveProperty('privateKey');
+        expect(aside[0]).not.toHaveProperty('signingKey');
 
         const loaded = expectOk(await (await reopen()).identity.load());
         expect(loaded.keyPair.publicKey).toEqual(next.keyPair.publicKey);
