@@ -21,24 +21,13 @@
  *          MixKeyAndHash). The reader does DecryptAndHash(ct), KEM(e1, ct), MixKey(kem_output).
  *   name   HFS §5: the KEM's name follows the DH name after a "+": "25519+MLKEM1024".
  *
- * The KEM: the HFS spec names none (HFS §6; it was written with Kyber and NewHope in mind). We use
- * FIPS 203 ML-KEM-1024 unchanged in its place: GENERATE_KEM_KEYPAIR = ML-KEM.KeyGen,
- * GENERATE_KEM_CIPHERTEXT = ML-KEM.Encaps, KEM() = ML-KEM.Decaps, KEMPUBLICKEYLEN = 1568 (the
- * encapsulation key), KEMCIPHERTEXTLEN = 1568, KEMOUTPUTLEN = 32 (the shared secret K). Kyber1024
- * vectors of other libraries do not apply (round-3 Kyber is not ML-KEM), and no published vector
- * uses this name. XXhfs message sizes: 1600, 1680 and 64 bytes plus the payload.
- *
+ * The KEM (ML-KEM-1024 in place of the spec's Kyber): see noise-patterns.ts.
  * DH = X25519 (§12.1), cipher = AES-256-GCM with a 96-bit nonce of 32 zero bits ‖ 64-bit
- * big-endian counter (§12.4), hash = SHA-256 with HKDF from HMAC-SHA256 (§4.3). HKDF(ck, ikm, 2)
- * of §4.3 is RFC 5869 HKDF with salt = ck, empty info and 64 output bytes, which is what
- * WebCrypto computes.
+ * big-endian counter (§12.4), hash = SHA-256 with HKDF from HMAC-SHA256 (§4.3): noise-state.ts.
  */
-import { AeadKey } from '../crypto/aead';
-import { bufferView, concatBytes, copyBytes, utf8 } from '../crypto/bytes';
+import { concatBytes, copyBytes } from '../crypto/bytes';
 import { CryptoError } from '../crypto/errors';
-import { hkdfSha256 } from '../crypto/hkdf';
 import { mlKem1024Decapsulate, mlKem1024Encapsulate, mlKem1024KeyPair } from '../crypto/ml-kem';
-import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import {
   X25519_KEY_LENGTH,
   generateX25519KeyPair,
@@ -47,16 +36,32 @@ import {
   type X25519KeyPair,
 } from '../crypto/x25519';
 import { ProtocolError } from './errors';
+import {
+  type HandshakeOptions,
+  type MessagePattern,
+  type NoisePattern,
+  type SplitResult,
+  PATTERNS,
+  PROTOCOL_NAMES,
+  canonical,
+  classicalOnly,
+  kemTruncated,
+  optionalBytes,
+  truncated,
+} from './noise-patterns';
+import { type CipherState, SymmetricState } from './noise-state';
 
-export const NOISE_XX_PROTOCOL_NAME = 'Noise_XX_25519_AESGCM_SHA256';
-/** HFS §5: the KEM's name follows the DH name, joined by "+". */
-export const NOISE_XXHFS_PROTOCOL_NAME = 'Noise_XXhfs_25519+MLKEM1024_AESGCM_SHA256';
-/** The plain XX name, kept for existing callers. */
-export const NOISE_PROTOCOL_NAME = NOISE_XX_PROTOCOL_NAME;
+export {
+  type HandshakeOptions,
+  type SplitResult,
+  NOISE_PROTOCOL_NAME,
+  NOISE_XXHFS_PROTOCOL_NAME,
+  NOISE_XX_PROTOCOL_NAME,
+  type NoisePattern,
+} from './noise-patterns';
 
-export type NoisePattern = 'XX' | 'XXhfs';
+export { type CipherState, NoiseCipherState } from './noise-state';
 
-const HASHLEN = 32;
 const DHLEN = X25519_KEY_LENGTH;
 const TAGLEN = 16;
 /** FIPS 203 ML-KEM-1024 sizes: KEMPUBLICKEYLEN, KEMCIPHERTEXTLEN, KEMOUTPUTLEN of HFS §3. */
@@ -68,8 +73,6 @@ const KEM_SEED_LENGTH = 64;
 const KEM_RANDOMNESS_LENGTH = 32;
 /** §3: Noise messages are at most 65535 bytes. */
 export const NOISE_MAX_MESSAGE_LENGTH = 65_535;
-/** §5.1: nonce 2^64 − 1 is reserved; we stop far earlier, at the largest exact integer. */
-const MAX_NONCE = Number.MAX_SAFE_INTEGER;
 
 export type DhKeyPair = X25519KeyPair;
 
@@ -81,11 +84,6 @@ export async function dhKeyPairFromPrivate(privateKey: Uint8Array): Promise<DhKe
 /** Draws a fresh X25519 key pair; the private key is non-extractable where WebCrypto has X25519. */
 export async function generateDhKeyPair(): Promise<DhKeyPair> {
   return generateX25519KeyPair();
-}
-
-export interface CipherState {
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
-  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
 }
 
 /**
@@ -103,226 +101,6 @@ export interface Handshake {
   readonly lastPayloadHash: Uint8Array | undefined;
   handshakeHash(): Uint8Array;
   split(): { send: CipherState; recv: CipherState };
-}
-
-async function sha256(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', copyBytes(data)));
-}
-
-/** §4.3 HKDF with two outputs. */
-async function hkdf2(
-  chainingKey: Uint8Array,
-  ikm: Uint8Array,
-): Promise<[Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>]> {
-  const out = await hkdfSha256(ikm, chainingKey, new Uint8Array(0), 2 * HASHLEN);
-  return [out.slice(0, HASHLEN), out.slice(HASHLEN)];
-}
-
-function decryptFailed(cause?: unknown): ProtocolError {
-  return new ProtocolError(
-    'DECRYPT_FAILED',
-    'A message could not be decrypted.',
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-/**
- * §5.1 CipherState. `nonce` is the next counter value; it advances only when an operation
- * succeeds. Calls must not overlap (the session serialises them).
- */
-export class NoiseCipherState implements CipherState {
-  #key: AeadKey | undefined;
-  #n = 0;
-  readonly #nonce = new Uint8Array(12);
-
-  /** §5.1 InitializeKey(key). */
-  async initializeKey(key: Uint8Array | undefined): Promise<void> {
-    this.#key = key === undefined ? undefined : await AeadKey.import(key);
-    this.#n = 0;
-  }
-  hasKey(): boolean {
-    return this.#key !== undefined;
-  }
-  /** The nonce the next encrypt or decrypt will use. */
-  get nonce(): number {
-    return this.#n;
-  }
-
-  #nonceBytes(): Uint8Array<ArrayBuffer> {
-    if (this.#n >= MAX_NONCE) {
-      throw new ProtocolError(
-        'NONCE_EXHAUSTED',
-        'This session has sent too many messages; reconnect to start a new one.',
-      );
-    }
-    // §12.4: 32 bits of zeros followed by the 64-bit big-endian counter.
-    const view = new DataView(this.#nonce.buffer);
-    view.setUint32(4, Math.floor(this.#n / 2 ** 32));
-    view.setUint32(8, this.#n >>> 0);
-    return this.#nonce;
-  }
-
-  async encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-    if (!this.#key) return copyBytes(plaintext);
-    const out = await this.#key.encrypt(this.#nonceBytes(), bufferView(plaintext), bufferView(ad));
-    this.#n++;
-    return out;
-  }
-
-  /**
-   * `accept`, when given, sees the plaintext before the nonce advances and may refuse it by
-   * throwing: a refused message then advances nothing (DESIGN.md, Frames), as a failed decryption.
-   */
-  async decryptWithAd(
-    ad: Uint8Array,
-    ciphertext: Uint8Array,
-    accept?: (plaintext: Uint8Array<ArrayBuffer>) => void,
-  ): Promise<Uint8Array<ArrayBuffer>> {
-    if (!this.#key) return copyBytes(ciphertext);
-    let out: Uint8Array<ArrayBuffer>;
-    try {
-      out = await this.#key.decrypt(this.#nonceBytes(), bufferView(ciphertext), bufferView(ad));
-    } catch (e) {
-      if (ProtocolError.is(e)) throw e;
-      throw decryptFailed(e);
-    }
-    accept?.(out);
-    this.#n++;
-    return out;
-  }
-}
-
-/** §5.2 SymmetricState. */
-class SymmetricState {
-  ck: Uint8Array = new Uint8Array(0);
-  h: Uint8Array = new Uint8Array(0);
-  readonly cipher = new NoiseCipherState();
-
-  /** §5.2 InitializeSymmetric(protocol_name). */
-  async initialize(protocolName: string): Promise<void> {
-    const name = utf8(protocolName);
-    if (name.length <= HASHLEN) {
-      this.h = new Uint8Array(HASHLEN);
-      this.h.set(name);
-    } else {
-      this.h = await sha256(name);
-    }
-    this.ck = this.h.slice();
-    await this.cipher.initializeKey(undefined);
-  }
-  async mixKey(ikm: Uint8Array): Promise<void> {
-    const [ck, tempK] = await hkdf2(this.ck, ikm);
-    this.ck = ck;
-    await this.cipher.initializeKey(tempK); // HASHLEN = 32: no truncation needed
-  }
-  async mixHash(data: Uint8Array): Promise<void> {
-    this.h = await sha256(concatBytes(this.h, data));
-  }
-  async encryptAndHash(plaintext: Uint8Array): Promise<Uint8Array> {
-    const ciphertext = await this.cipher.encryptWithAd(this.h, plaintext);
-    await this.mixHash(ciphertext);
-    return ciphertext;
-  }
-  async decryptAndHash(ciphertext: Uint8Array): Promise<Uint8Array> {
-    const plaintext = await this.cipher.decryptWithAd(this.h, ciphertext);
-    await this.mixHash(ciphertext);
-    return plaintext;
-  }
-  async split(): Promise<[NoiseCipherState, NoiseCipherState]> {
-    const [k1, k2] = await hkdf2(this.ck, new Uint8Array(0));
-    const c1 = new NoiseCipherState();
-    const c2 = new NoiseCipherState();
-    await c1.initializeKey(k1);
-    await c2.initializeKey(k2);
-    return [c1, c2];
-  }
-}
-
-/**
- * The peer's keys must be canonical (RFC 7748 §5: bit 255 clear, u < 2^255 − 19): otherwise one
- * private key would have several public encodings, and the same device several identities.
- */
-function canonical(key: Uint8Array, which: 'handshake' | 'identity'): Uint8Array {
-  if (!isCanonicalX25519PublicKey(key)) {
-    throw new ProtocolError(
-      'BAD_PUBLIC_KEY',
-      `The other side sent a non-canonical ${which} key (RFC 7748 §5); it was refused.`,
-    );
-  }
-  return key;
-}
-
-type Token = 'e' | 's' | 'ee' | 'es' | 'se' | 'ss' | 'e1' | 'ekem1';
-type MessagePattern = readonly Token[];
-
-/**
- * §7.5 XX, and XXhfs as HFS §5 derives it: "e1" right after the first "e" (message 1 has no DH,
- * so it stays there, in clear), "ekem1" right after the first "ee".
- */
-const PATTERNS: Readonly<Record<NoisePattern, readonly MessagePattern[]>> = {
-  XX: [['e'], ['e', 'ee', 's', 'es'], ['s', 'se']],
-  XXhfs: [
-    ['e', 'e1'],
-    ['e', 'ee', 'ekem1', 's', 'es'],
-    ['s', 'se'],
-  ],
-};
-const PROTOCOL_NAMES: Readonly<Record<NoisePattern, string>> = {
-  XX: NOISE_XX_PROTOCOL_NAME,
-  XXhfs: NOISE_XXHFS_PROTOCOL_NAME,
-};
-
-export interface HandshakeOptions {
-  initiator: boolean;
-  prologue: Uint8Array;
-  s: DhKeyPair;
-  /** 'XX' (the default) or 'XXhfs', the same with the ML-KEM-1024 exchange. */
-  pattern?: NoisePattern;
-  /** Only for published test vectors: normally a fresh ephemeral key is drawn. */
-  e?: DhKeyPair;
-  /** Tests only, XXhfs initiator: the 64-byte seed d ‖ z of the e1 key pair (FIPS 203 KeyGen). */
-  e1Seed?: Uint8Array;
-  /** Tests only, XXhfs responder: the 32-byte randomness m of the ekem1 encapsulation. */
-  kemRandomness?: Uint8Array;
-}
-
-export interface SplitResult {
-  send: NoiseCipherState;
-  recv: NoiseCipherState;
-}
-
-function truncated(): ProtocolError {
-  return new ProtocolError('TRUNCATED', 'The handshake message is too short.');
-}
-
-function kemTruncated(): ProtocolError {
-  return new ProtocolError(
-    'TRUNCATED',
-    'The handshake message is too short: its post-quantum key exchange (ML-KEM-1024) is missing or cut off.',
-  );
-}
-
-function classicalOnly(): ProtocolError {
-  return new ProtocolError(
-    'CLASSICAL_ONLY',
-    'The other device offered only classical encryption, without the post-quantum key exchange. ' +
-      'SecMsg talks only with its post-quantum handshake: update SecMsg on the other device.',
-  );
-}
-
-function optionalBytes(
-  value: Uint8Array | undefined,
-  name: string,
-  length: number,
-  allowed: boolean,
-  where: string,
-): Uint8Array | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed) throw new ProtocolError('BAD_ARGUMENT', `${name} is only for ${where}.`);
-  if (!(value instanceof Uint8Array) || value.length !== length) {
-    throw new ProtocolError('BAD_ARGUMENT', `${name} must be ${length} bytes.`);
-  }
-  return copyBytes(value);
 }
 
 /**
