@@ -32,11 +32,8 @@
  * message 3 carries our static key (so a worker-invite joiner, which initiates, checks the inviter
  * first).
  */
-import { bufferView, concatBytes, constantTimeEqual, decodeUtf8Strict, utf8 } from '../crypto/bytes';
-import { type SigningKeyPair, signWithIdentityKey } from '../crypto/ml-dsa-key';
-import { mlDsa87Verify } from '../crypto/ml-dsa';
-import type { ByteChannel } from './channel';
-import { ProtocolError, type ProtocolErrorCode } from './errors';
+import { bufferView, concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { ProtocolError } from './errors';
 import { createEmitter } from './events';
 import {
   FRAME_HEADER_LENGTH,
@@ -47,155 +44,30 @@ import {
   encodeFrame,
   type FrameHeader,
 } from './frame';
-import {
-  HANDSHAKE_SIGNATURE_CONTEXT,
-  RATCHET_ID_LENGTH,
-  decodeHandshakePayload,
-  encodeHandshakePayload,
-  type HandshakePayload,
-  type RatchetAnnouncement,
-} from './handshake-payload';
-import type { KeyRotation } from './key-rotation';
-import { createHandshake, type DhKeyPair, type NoiseHandshake } from './noise';
-import {
-  type RatchetInitKeys,
-  decodeRatchetMessage,
-  deriveRatchetInit,
-  generateRatchetInitKeys,
-} from './ratchet';
+import type { RatchetAnnouncement } from './handshake-payload';
+import { checkPeerIntroduction, createIntroduction } from './introduction';
+import { createHandshake, type NoiseHandshake } from './noise';
+import { decodeRatchetMessage, deriveRatchetInit } from './ratchet';
 import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
-import { deriveUserId } from './user-id';
-import { ML_DSA_87_SIGNATURE_LENGTH, ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/pq-lengths';
-import { PROLOGUE_LABEL, PROTOCOL_VERSION } from './version';
+import type {
+  PeerInfo,
+  RatchetStart,
+  Session,
+  SessionClose,
+  SessionEvents,
+  SessionOptions,
+  SessionState,
+} from './session-types';
+import { PROLOGUE_LABEL } from './version';
+
+export type * from './session-types';
+export { MAX_CLOCK_OFFSET_MS } from './introduction';
 
 export const DTLS_FINGERPRINT_LENGTH = 32;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Consecutive bad frames after which the session closes. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
 const MAX_CLOSE_REASON_BYTES = 256;
-/** A peer clock further than this from ours is implausible and refused (DESIGN.md, Frames). */
-export const MAX_CLOCK_OFFSET_MS = 24 * 60 * 60 * 1000;
-
-export interface SessionIdentity {
-  keyPair: DhKeyPair;
-  /** The ML-DSA-87 identity key pair: signs every handshake. */
-  signing: SigningKeyPair;
-  /** Derived from both public keys (user-id.ts). */
-  userId: Uint8Array;
-  displayName: string;
-  /** This identity's latest key rotations, oldest first, announced so contacts can follow them. */
-  rotations?: readonly KeyRotation[];
-}
-
-/** What the app needs to start or continue the conversation ratchet after the handshake. */
-export interface RatchetStart {
-  /** This side was the Noise initiator ("Alice" if a new ratchet starts, docs/ratchet.md). */
-  initiator: boolean;
-  /** A new ratchet's root key and id, from this session (`deriveRatchetInit`). */
-  rootKey: Uint8Array;
-  ratchetId: Uint8Array;
-  /** The ratchet keys this side announced, with their private halves. */
-  ours: RatchetInitKeys;
-  /** What the peer announced: the ratchet id it holds (all zero: none) and its fresh keys. */
-  theirs: RatchetAnnouncement;
-  /** The ratchet id this side announced (all zero: none). */
-  ourId: Uint8Array;
-}
-
-export interface SessionOptions {
-  channel: ByteChannel;
-  /** True on the WebRTC offerer. */
-  initiator: boolean;
-  /** SHA-256 DTLS certificate fingerprints (32 bytes each) from the local and remote SDP. */
-  localFingerprint: Uint8Array;
-  remoteFingerprint: Uint8Array;
-  identity: SessionIdentity;
-  capabilities?: string[];
-  /** The channel's largest message in bytes (the peer's SDP max-message-size). */
-  maxMessageSize?: number;
-  now?: () => number;
-  handshakeTimeoutMs?: number;
-  /**
-   * Checks the peer's keys (authenticated by Noise and its ML-DSA signature) before the session
-   * opens; throw a ProtocolError to refuse them. On the initiator it runs before our static key is
-   * sent.
-   */
-  verifyPeer?: (keys: { staticKey: Uint8Array; signingKey: Uint8Array }) => Promise<void>;
-  /** The id of the conversation ratchet this side holds with the expected peer, if any. */
-  ratchetId?: Uint8Array;
-}
-
-export interface PeerInfo {
-  /** The peer's X25519 identity public key, authenticated by the handshake. */
-  staticKey: Uint8Array;
-  /** The peer's ML-DSA-87 identity public key; its signature over the handshake verified. */
-  signingKey: Uint8Array;
-  /** Derived here from both keys (user-id.ts); the peer does not send one. */
-  userId: Uint8Array;
-  /** The Noise protocol name this session ran. */
-  suite: string;
-  /** Key rotations the peer announced, oldest first: claims until the app checks them against a pin. */
-  rotations: KeyRotation[];
-  displayName: string;
-  capabilities: string[];
-  protocolVersion: { major: number; minor: number };
-  /** Peer clock minus ours at the handshake, in ms. */
-  clockOffsetMs: number;
-  /** The Noise handshake hash: a value both sides share only if nobody sits in the middle. */
-  handshakeHash: Uint8Array;
-  /** The Noise prologue this side used (label ‖ offerer fp ‖ answerer fp). */
-  prologue: Uint8Array;
-}
-
-export type SessionState = 'handshaking' | 'open' | 'closed';
-
-export interface SessionClose {
-  by: 'local' | 'peer' | 'error' | 'channel';
-  /** Our own sentence for why the session ended; never contains text the peer chose. */
-  message: string;
-  code?: ProtocolErrorCode;
-  /**
-   * The reason the peer gave in its CLOSE frame (at most 256 bytes of valid UTF-8), kept apart
-   * from `message`: it is the peer's text, to be shown only as such, made visible.
-   */
-  peerReason?: string;
-}
-
-/** One frame in or out, for the protocol inspector. Never holds plaintext. */
-export interface FrameEvent {
-  /** When the frame was sent or received, by this side's clock (ms). */
-  at: number;
-  direction: 'in' | 'out';
-  /** For a refused frame, the header as it arrived (unauthenticated), when it could be parsed. */
-  header?: FrameHeader;
-  size: number;
-  result: 'ok' | ProtocolErrorCode;
-}
-
-export type SessionEvents = {
-  /** One conversation-ratchet message (structure checked; the app decrypts it). */
-  message: (message: Uint8Array) => void;
-  /** A frame was refused; the session goes on unless this was the third in a row. */
-  error: (error: ProtocolError) => void;
-  close: (info: SessionClose) => void;
-  frame: (event: FrameEvent) => void;
-};
-
-export interface Session {
-  readonly ready: Promise<PeerInfo>;
-  readonly state: SessionState;
-  /** The largest ratchet message this session can send, in bytes. */
-  readonly maxMessageSize: number;
-  /** Sends one conversation-ratchet message (ratchet.ts) in a REGULAR_MESSAGE frame. */
-  send(message: Uint8Array): Promise<void>;
-  /**
-   * The ratchet material of this session, once it is open (for the app only: it holds secrets).
-   * Handed out once: a second call returns undefined.
-   */
-  takeRatchetStart(): RatchetStart | undefined;
-  close(reason?: string): Promise<void>;
-  on<K extends keyof SessionEvents>(event: K, fn: SessionEvents[K]): () => void;
-}
 
 export function buildPrologue(
   initiator: boolean,
@@ -264,31 +136,8 @@ export function createSession(options: SessionOptions): Session {
   );
   if (!(maxPayload > 64))
     throw new ProtocolError('BAD_ARGUMENT', 'maxMessageSize is too small for SecMsg frames.');
-  const ourRatchetId = options.ratchetId ?? new Uint8Array(RATCHET_ID_LENGTH);
-  if (!(ourRatchetId instanceof Uint8Array) || ourRatchetId.length !== RATCHET_ID_LENGTH) {
-    throw new ProtocolError('BAD_ARGUMENT', `ratchetId must be ${RATCHET_ID_LENGTH} bytes.`);
-  }
-  const introduction = {
-    version: { ...PROTOCOL_VERSION },
-    displayName: identity.displayName,
-    capabilities: options.capabilities ?? [],
-    signingKey: identity.signing.publicKey,
-    rotations: [...(identity.rotations ?? [])],
-  };
-  // Validates our own identity up front (the keys and signature are placeholders of their sizes).
-  encodeHandshakePayload({
-    ...introduction,
-    clock: now(),
-    ratchet: {
-      id: ourRatchetId,
-      dhPublicKey: new Uint8Array(32),
-      kemPublicKey: new Uint8Array(ML_KEM_1024_PUBLIC_KEY_LENGTH),
-    },
-    signature: new Uint8Array(ML_DSA_87_SIGNATURE_LENGTH),
-  });
-  /** Fresh ratchet keys for this session, announced in our payload (docs/ratchet.md). */
-  const ratchetKeys = generateRatchetInitKeys();
-  ratchetKeys.catch(() => undefined); // awaited by the handshake, which reports a failure
+  // What this side says about itself; checked now, so a bad name fails before anything is sent.
+  const introduction = createIntroduction(identity, options.capabilities ?? [], options.ratchetId, now);
   let peerRatchet: RatchetAnnouncement | undefined;
   let ratchetStart: RatchetStart | undefined;
 
@@ -365,77 +214,17 @@ export function createSession(options: SessionOptions): Session {
     sendRaw(encodeFrame({ header, payload: message }), header);
   }
 
-  /**
-   * Our payload for the message being written, signed over the handshake hash as it stands before
-   * it (DESIGN.md, Transport session).
-   */
-  async function ourPayload(hashBeforePayload: Uint8Array): Promise<Uint8Array> {
-    const keys = await ratchetKeys;
-    const payload: HandshakePayload = {
-      ...introduction,
-      clock: now(),
-      ratchet: { id: ourRatchetId, dhPublicKey: keys.dh.publicKey, kemPublicKey: keys.kem.publicKey },
-      signature: await signWithIdentityKey(
-        identity.signing.privateKey,
-        hashBeforePayload,
-        HANDSHAKE_SIGNATURE_CONTEXT,
-      ),
-    };
-    return encodeHandshakePayload(payload);
-  }
-
+  /** The peer's introduction, checked (introduction.ts); the caller's `verifyPeer` has the last word. */
   async function acceptPeer(payloadBytes: Uint8Array): Promise<PeerInfo> {
-    const payload = decodeHandshakePayload(payloadBytes);
-    const signedHash = hs.lastPayloadHash;
-    if (
-      !signedHash ||
-      !mlDsa87Verify(payload.signingKey, signedHash, payload.signature, HANDSHAKE_SIGNATURE_CONTEXT)
-    ) {
-      throw new ProtocolError(
-        'POSSIBLE_INTERCEPTION',
-        'The other device’s post-quantum signature over the handshake did not verify: the connection may be intercepted. Nothing was sent.',
-      );
-    }
-    if (
-      payload.version.major !== PROTOCOL_VERSION.major ||
-      payload.version.minor !== PROTOCOL_VERSION.minor
-    ) {
-      throw new ProtocolError(
-        'INCOMPATIBLE_VERSION',
-        `The other side speaks SecMsg protocol v${payload.version.major}.${payload.version.minor}, which this app cannot talk to; update both apps.`,
-      );
-    }
     const staticKey = hs.remoteStaticKey;
     if (!staticKey)
       throw new ProtocolError('HANDSHAKE_STATE', 'The other side did not present an identity key.');
-    if (
-      constantTimeEqual(staticKey, identity.keyPair.publicKey) ||
-      constantTimeEqual(payload.signingKey, identity.signing.publicKey)
-    ) {
-      throw new ProtocolError(
-        'OWN_KEY',
-        "The other side presented this device's own identity key: it is either this device talking to itself or someone replaying our key.",
-      );
-    }
-    const clockOffsetMs = payload.clock - now();
-    if (Math.abs(clockOffsetMs) > MAX_CLOCK_OFFSET_MS) {
-      throw new ProtocolError(
-        'BAD_CLOCK',
-        "The other device's clock is more than a day away from this one's. Set the right date and time on both devices, then connect again.",
-      );
-    }
-    await options.verifyPeer?.({ staticKey, signingKey: payload.signingKey });
-    peerRatchet = payload.ratchet;
+    const checked = checkPeerIntroduction(payloadBytes, hs.lastPayloadHash, staticKey, identity, now());
+    await options.verifyPeer?.({ staticKey, signingKey: checked.signingKey });
+    peerRatchet = checked.ratchet;
     return {
-      staticKey,
-      signingKey: payload.signingKey,
-      userId: deriveUserId(staticKey, payload.signingKey),
+      ...checked.peer,
       suite: hs.protocolName,
-      rotations: payload.rotations,
-      displayName: payload.displayName,
-      capabilities: payload.capabilities,
-      protocolVersion: payload.version,
-      clockOffsetMs,
       handshakeHash: new Uint8Array(0),
       prologue: prologue.slice(),
     };
@@ -450,9 +239,9 @@ export function createSession(options: SessionOptions): Session {
       initiator,
       rootKey,
       ratchetId,
-      ours: await ratchetKeys,
+      ours: await introduction.ratchetKeys,
       theirs: peerRatchet!,
-      ourId: ourRatchetId.slice(),
+      ourId: introduction.ratchetId.slice(),
     };
     protector = new FrameProtector({
       send,
@@ -494,12 +283,12 @@ export function createSession(options: SessionOptions): Session {
     if (header.type === FrameType.HANDSHAKE_REQUEST) {
       if (payload.length !== 0)
         throw new ProtocolError('BAD_HANDSHAKE_PAYLOAD', 'The first handshake message must not carry data.');
-      sendHandshake(FrameType.HANDSHAKE_RESPONSE, await hs.writeMessage(ourPayload));
+      sendHandshake(FrameType.HANDSHAKE_RESPONSE, await hs.writeMessage(introduction.payload));
       return;
     }
     const peer = await acceptPeer(payload);
     if (header.type === FrameType.HANDSHAKE_RESPONSE) {
-      sendHandshake(FrameType.HANDSHAKE_FINISH, await hs.writeMessage(ourPayload));
+      sendHandshake(FrameType.HANDSHAKE_FINISH, await hs.writeMessage(introduction.payload));
     }
     await completeHandshake(peer);
   }
