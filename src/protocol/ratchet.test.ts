@@ -4,14 +4,20 @@
  *
  * Independent references: node:crypto (OpenSSL) for HMAC, HKDF and AES-GCM, so the KDFs and the
  * associated data are checked against the page, not against the code under test.
+ *
+ * The sending half of a DH step waits for a side's next message, at most one a second
+ * (DH_STEP_INTERVAL_MS): a test that needs a step at every turn advances `now` by a second or more,
+ * or passes `dhStepIntervalMs: 0` (the classic algorithm's rhythm).
  */
 import { createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { aesGcmEncrypt } from '../crypto/aead';
 import { concatBytes, toHex, utf8 } from '../crypto/bytes';
 import { generateRawX25519KeyPair } from '../crypto/x25519-raw';
 import { ProtocolError } from './errors';
 import {
+  DH_STEP_INTERVAL_MS,
   KEM_STEP_INTERVAL_MS,
   MAX_RECEIVING_CHAINS,
   MAX_SKIP,
@@ -34,8 +40,16 @@ import {
   readRatchetState,
   type RatchetCrypto,
   type RatchetHeader,
+  type RatchetOptions,
   type RatchetState,
 } from './ratchet';
+
+// Every AES-GCM encryption passes through unchanged, and is recorded: the message-key tests read
+// the key and nonce each message was sealed with.
+vi.mock('../crypto/aead', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../crypto/aead')>();
+  return { ...real, aesGcmEncrypt: vi.fn(real.aesGcmEncrypt) };
+});
 
 // ── Harness ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -47,7 +61,16 @@ interface Sent {
   from: Side;
   bytes: Uint8Array;
   text: string;
+  /** What ratchetEncrypt reported: whether it made the sending half of a DH step, with a KEM step. */
+  step: { dh: boolean; kem: boolean };
 }
+
+type DuoOptions = {
+  crypto?: RatchetCrypto;
+  kemStepIntervalMs?: number;
+  dhStepIntervalMs?: number;
+  now?: number;
+};
 
 function random(length: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(length));
@@ -93,22 +116,29 @@ function digest(value: unknown): string {
 
 /**
  * Two parties over one ratchet. Every call checks that the state it passed in is deep-equal
- * afterwards to what it was before (the functions never change their input), by `digest`.
+ * afterwards to what it was before (the functions never change their input), by `digest`. Each
+ * side's root keys are recorded as they change, for `expectRootsInStep`.
  */
 class Duo {
   now = T0;
+  /** Each side's root keys, hex, the start's first, in the order it had them. */
+  readonly roots: Record<Side, string[]>;
   private constructor(
     public states: Record<Side, RatchetState>,
     readonly ids: Record<Side, Uint8Array>,
     readonly crypto: RatchetCrypto,
-    readonly kemStepIntervalMs: number | undefined,
-  ) {}
+    readonly intervals: { kemStepIntervalMs?: number; dhStepIntervalMs?: number },
+  ) {
+    this.roots = { alice: [toHex(states.alice.rootKey)], bob: [toHex(states.bob.rootKey)] };
+  }
 
-  static async start(
-    o: { crypto?: RatchetCrypto; kemStepIntervalMs?: number; now?: number } = {},
-  ): Promise<Duo> {
+  static async start(o: DuoOptions = {}): Promise<Duo> {
     const crypto = o.crypto ?? defaultRatchetCrypto;
     const now = o.now ?? T0;
+    const intervals = {
+      ...(o.kemStepIntervalMs === undefined ? {} : { kemStepIntervalMs: o.kemStepIntervalMs }),
+      ...(o.dhStepIntervalMs === undefined ? {} : { dhStepIntervalMs: o.dhStepIntervalMs }),
+    };
     const { rootKey, ratchetId } = deriveRatchetInit(random(32), random(32));
     const ids = {
       alice: (await generateRawX25519KeyPair()).publicKey,
@@ -129,33 +159,30 @@ class Duo {
         remoteIdentityKey: ids[other(side)],
         now,
         crypto,
-        ...(o.kemStepIntervalMs === undefined ? {} : { kemStepIntervalMs: o.kemStepIntervalMs }),
+        ...intervals,
       });
-    const duo = new Duo(
-      { alice: await init('alice'), bob: await init('bob') },
-      ids,
-      crypto,
-      o.kemStepIntervalMs,
-    );
+    const duo = new Duo({ alice: await init('alice'), bob: await init('bob') }, ids, crypto, intervals);
     duo.now = now;
     return duo;
   }
 
-  private options(): { now: number; crypto: RatchetCrypto; kemStepIntervalMs?: number } {
-    return {
-      now: this.now,
-      crypto: this.crypto,
-      ...(this.kemStepIntervalMs === undefined ? {} : { kemStepIntervalMs: this.kemStepIntervalMs }),
-    };
+  private options(): RatchetOptions {
+    return { now: this.now, crypto: this.crypto, ...this.intervals };
+  }
+
+  private keep(side: Side, state: RatchetState): void {
+    this.states[side] = state;
+    const root = toHex(state.rootKey);
+    if (this.roots[side].at(-1) !== root) this.roots[side].push(root);
   }
 
   async send(from: Side, text = `message ${++counter} from ${from}`): Promise<Sent> {
     const before = this.states[from];
     const snapshot = digest(before);
-    const { state, message } = await ratchetEncrypt(before, utf8(text), this.options());
+    const { state, message, step } = await ratchetEncrypt(before, utf8(text), this.options());
     expect(digest(before)).toBe(snapshot);
-    this.states[from] = state;
-    return { from, bytes: message, text };
+    this.keep(from, state);
+    return { from, bytes: message, text, step };
   }
 
   async sendMany(from: Side, count: number): Promise<Sent[]> {
@@ -172,7 +199,7 @@ class Duo {
     const { state, plaintext, step } = await ratchetDecrypt(before, m.bytes, this.options());
     expect(digest(before)).toBe(snapshot);
     expect(new TextDecoder().decode(plaintext)).toBe(m.text);
-    if (keep) this.states[to] = state;
+    if (keep) this.keep(to, state);
     return step;
   }
 
@@ -196,6 +223,17 @@ class Duo {
 
   reload(side: Side): void {
     this.states[side] = readRatchetState(structuredClone(this.states[side]));
+  }
+
+  /**
+   * The two sides' root chains are one chain: each side's root keys so far are the other's, up to
+   * where the shorter record ends (a side is at most one step behind, the step it has not read).
+   */
+  expectRootsInStep(): void {
+    const { alice, bob } = this.roots;
+    const common = Math.min(alice.length, bob.length);
+    expect(alice.slice(0, common)).toEqual(bob.slice(0, common));
+    expect(Math.abs(alice.length - bob.length)).toBeLessThanOrEqual(1);
   }
 }
 
@@ -458,12 +496,19 @@ describe('round trips', () => {
 
   /**
    * A model of a conversation: random interleavings of sends, turns (sent and read at once),
-   * deliveries in any order, drops, replays, clock ticks and reloads (structuredClone + readRatchetState) at any point. Every
-   * delivered message is read exactly once with its text, and a second delivery is refused. A
-   * message is deliverable while its sending chain is among the receiver's last
-   * MAX_RECEIVING_CHAINS chains of that sender (counted here, not read from the state).
+   * deliveries in any order, drops, replays, clock ticks (none, a few ms, seconds) and reloads
+   * (structuredClone + readRatchetState) at any point, with the sending half every turn
+   * (`dhStepIntervalMs` 0), deferred up to a second (the default) or up to 300 ms. Every delivered
+   * message is read exactly once with its text, and a second delivery is refused. A message is
+   * deliverable while its sending chain is among the receiver's last MAX_RECEIVING_CHAINS chains
+   * of that sender (counted here from what ratchetEncrypt reports, not read from the state).
+   * After every operation the two root chains are one chain (`expectRootsInStep`); at the end,
+   * after one message each way, the root keys are equal.
+   * Breaks if the sending half runs while it is not due (crossing steps fork the root chain), if
+   * it builds on a root key other than the one the receiving half left, or if a message of a
+   * chain kept is lost.
    */
-  it('long random conversations, reloads anywhere, lose nothing', async () => {
+  it('long random conversations, random deferral, reloads anywhere: nothing lost, root chains agree', async () => {
     const side = fc.constantFrom<Side>('alice', 'bob');
     const op = fc.oneof(
       {
@@ -488,72 +533,88 @@ describe('round trips', () => {
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), side, pick: fc.nat() }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('reload' as const), side }) },
       {
-        weight: 2,
-        arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 3000 }) }),
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('tick' as const),
+          ms: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 3000 })),
+        }),
       },
     );
+    const interval = fc.constantFrom<number | undefined>(undefined, 0, 300);
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 30, maxLength: 90 }), async (ops) => {
-        const duo = await Duo.start();
-        // The sender's chain number at each send; the newest chain of the peer each side has seen.
-        const chain: Record<Side, number> = { alice: 0, bob: 0 };
-        const seen: Record<Side, number> = { alice: -1, bob: 0 };
-        type Flight = Sent & { chain: number };
-        const inFlight: Record<Side, Flight[]> = { alice: [], bob: [] }; // by receiver
-        const delivered: Flight[] = [];
-        const deliver = async (m: Flight): Promise<void> => {
-          const to = other(m.from);
-          if (seen[to] - m.chain >= MAX_RECEIVING_CHAINS) {
-            expect(await duo.refuse(to, m.bytes)).not.toBe('accepted');
-            return;
-          }
-          const step = await duo.receive(m);
-          if (step.dh) chain[to] += 1;
-          seen[to] = Math.max(seen[to], m.chain);
-          delivered.push(m);
-        };
-        for (const o of ops) {
-          if (o.kind === 'send') {
-            for (let i = 0; i < o.count; i++) {
-              inFlight[other(o.side)].push({ ...(await duo.send(o.side)), chain: chain[o.side] });
+      fc.asyncProperty(
+        interval,
+        fc.array(op, { minLength: 30, maxLength: 90 }),
+        async (dhStepIntervalMs, ops) => {
+          const duo = await Duo.start(dhStepIntervalMs === undefined ? {} : { dhStepIntervalMs });
+          // Each side's sending chains, numbered from 0 (Bob's first is made by his first message);
+          // the newest chain of the peer each side has seen.
+          const chain: Record<Side, number> = { alice: 0, bob: -1 };
+          const seen: Record<Side, number> = { alice: -1, bob: 0 };
+          type Flight = Sent & { chain: number };
+          const inFlight: Record<Side, Flight[]> = { alice: [], bob: [] }; // by receiver
+          const delivered: Flight[] = [];
+          const send = async (from: Side): Promise<Flight> => {
+            const m = await duo.send(from);
+            if (m.step.dh) chain[from] += 1;
+            return { ...m, chain: chain[from] };
+          };
+          const deliver = async (m: Flight): Promise<void> => {
+            const to = other(m.from);
+            if (seen[to] - m.chain >= MAX_RECEIVING_CHAINS) {
+              expect(await duo.refuse(to, m.bytes)).not.toBe('accepted');
+              return;
             }
-          } else if (o.kind === 'turn') {
-            // Sent and read at once; whatever was already on the way stays there.
-            const turn: Flight[] = [];
-            for (let i = 0; i < o.count; i++)
-              turn.push({ ...(await duo.send(o.side)), chain: chain[o.side] });
-            for (const m of o.reversed ? turn.reverse() : turn) await deliver(m);
-          } else if (o.kind === 'deliver' || o.kind === 'drop') {
-            const queue = inFlight[o.side];
-            if (queue.length === 0) continue;
-            const [m] = queue.splice(o.pick % queue.length, 1);
-            if (o.kind === 'deliver') await deliver(m!);
-          } else if (o.kind === 'replay') {
-            const mine = delivered.filter((m) => other(m.from) === o.side);
-            if (mine.length === 0) continue;
-            const m = mine[o.pick % mine.length]!;
-            const code = await duo.refuse(o.side, m.bytes);
-            if (seen[o.side] - m.chain < MAX_RECEIVING_CHAINS) expect(code).toBe('RATCHET_DUPLICATE');
-            else expect(code).not.toBe('accepted');
-          } else if (o.kind === 'reload') {
-            duo.reload(o.side);
-          } else {
-            duo.now += o.ms;
+            const step = await duo.receive(m);
+            expect(step.dh).toBe(m.chain > seen[to]);
+            seen[to] = Math.max(seen[to], m.chain);
+            delivered.push(m);
+          };
+          for (const o of ops) {
+            if (o.kind === 'send') {
+              for (let i = 0; i < o.count; i++) inFlight[other(o.side)].push(await send(o.side));
+            } else if (o.kind === 'turn') {
+              // Sent and read at once; whatever was already on the way stays there.
+              const turn: Flight[] = [];
+              for (let i = 0; i < o.count; i++) turn.push(await send(o.side));
+              for (const m of o.reversed ? turn.reverse() : turn) await deliver(m);
+            } else if (o.kind === 'deliver' || o.kind === 'drop') {
+              const queue = inFlight[o.side];
+              if (queue.length === 0) continue;
+              const [m] = queue.splice(o.pick % queue.length, 1);
+              if (o.kind === 'deliver') await deliver(m!);
+            } else if (o.kind === 'replay') {
+              const mine = delivered.filter((m) => other(m.from) === o.side);
+              if (mine.length === 0) continue;
+              const m = mine[o.pick % mine.length]!;
+              const code = await duo.refuse(o.side, m.bytes);
+              if (seen[o.side] - m.chain < MAX_RECEIVING_CHAINS) expect(code).toBe('RATCHET_DUPLICATE');
+              else expect(code).not.toBe('accepted');
+            } else if (o.kind === 'reload') {
+              duo.reload(o.side);
+            } else {
+              duo.now += o.ms;
+            }
+            duo.expectRootsInStep();
           }
-        }
-        // Whatever is still on the way arrives, newest first.
-        for (const to of ['alice', 'bob'] as const) {
-          for (const m of inFlight[to].reverse()) await deliver(m);
-        }
-        for (const s of ['alice', 'bob'] as const) {
-          const stats = ratchetStats(duo.states[s]);
-          expect(stats.skippedKeys).toBeLessThanOrEqual(MAX_SKIPPED_KEYS);
-          expect(duo.states[s].receiving.length).toBeLessThanOrEqual(MAX_RECEIVING_CHAINS);
-        }
-      }),
-      { numRuns: 30 },
+          // Whatever is still on the way arrives, newest first; then one message each way.
+          for (const to of ['alice', 'bob'] as const) {
+            for (const m of inFlight[to].reverse()) await deliver(m);
+          }
+          await deliver(await send('alice'));
+          await deliver(await send('bob'));
+          duo.expectRootsInStep();
+          expect(toHex(duo.states.alice.rootKey)).toBe(toHex(duo.states.bob.rootKey));
+          for (const s of ['alice', 'bob'] as const) {
+            const stats = ratchetStats(duo.states[s]);
+            expect(stats.skippedKeys).toBeLessThanOrEqual(MAX_SKIPPED_KEYS);
+            expect(duo.states[s].receiving.length).toBeLessThanOrEqual(MAX_RECEIVING_CHAINS);
+          }
+        },
+      ),
+      { numRuns: 40 },
     );
-  }, 60_000);
+  }, 90_000);
 });
 
 // ── Order, skips and limits ─────────────────────────────────────────────────────────────────────
@@ -610,7 +671,7 @@ describe('out of order, missing messages and limits', () => {
 
   // Breaks if the total cap, the drop order (oldest first) or the chain cap goes.
   it(`keeps at most ${MAX_SKIPPED_KEYS} skipped keys, of at most ${MAX_RECEIVING_CHAINS} chains, dropping the oldest`, async () => {
-    const duo = await Duo.start();
+    const duo = await Duo.start({ dhStepIntervalMs: 0 }); // a new chain of Alice's every round
     const check = (): void => {
       const bob = duo.states.bob;
       expect(ratchetStats(bob).skippedKeys).toBeLessThanOrEqual(MAX_SKIPPED_KEYS);
@@ -665,21 +726,27 @@ describe('out of order, missing messages and limits', () => {
 // ── Forgeries and replays ───────────────────────────────────────────────────────────────────────
 
 describe('forgeries and replays change nothing', () => {
-  // Breaks if encrypt or decrypt (a DH+KEM step, a skip, a refusal) writes into the state given.
+  // Breaks if encrypt or decrypt (either half of a DH+KEM step, a skip, a refusal) writes into the
+  // state given.
   it('ratchetEncrypt and ratchetDecrypt never change the state they are given (toEqual)', async () => {
     const duo = await Duo.start();
     const ms = await duo.sendMany('alice', 3);
     await duo.receive(ms[2]!);
     const bob = duo.states.bob;
     const before = structuredClone(bob);
-    const reply = await ratchetEncrypt(bob, utf8('reply'), { now: T0 });
+    const reply = await ratchetEncrypt(bob, utf8('reply'), { now: T0 }); // Bob's first: DH + KEM step
+    expect(reply.step).toEqual({ dh: true, kem: true });
     await ratchetDecrypt(bob, ms[0]!.bytes, { now: T0 }); // a skipped key used
     await expect(ratchetDecrypt(bob, ms[2]!.bytes, { now: T0 })).rejects.toThrow(ProtocolError);
     expect(bob).toEqual(before);
     const alice = duo.states.alice;
     const aliceBefore = structuredClone(alice);
-    const step = await ratchetDecrypt(alice, reply.message, { now: T0 }); // DH + KEM step
+    const step = await ratchetDecrypt(alice, reply.message, { now: T0 }); // receiving half, KEM
     expect(step.step).toEqual({ dh: true, kem: true });
+    const received = structuredClone(step.state);
+    const aliceNext = await ratchetEncrypt(step.state, utf8('next'), { now: T0 }); // sending half
+    expect(aliceNext.step).toEqual({ dh: true, kem: true });
+    expect(step.state).toEqual(received);
     expect(alice).toEqual(aliceBefore);
     expect(digest(alice)).toBe(digest(aliceBefore));
     expect(digest(step.state)).not.toBe(digest(aliceBefore));
@@ -843,10 +910,12 @@ class Eve {
     this.latest = { alice: new Uint8Array(), bob: new Uint8Array() };
     this.latest[victim] = stolen.sending.dh.publicKey;
     this.latest[other(victim)] = stolen.remoteDhPublicKey;
-    this.chains.set(toHex(stolen.sending.dh.publicKey), {
-      chainKey: stolen.sending.chainKey,
-      index: stolen.sending.index,
-    });
+    if (stolen.sending.chainKey) {
+      this.chains.set(toHex(stolen.sending.dh.publicKey), {
+        chainKey: stolen.sending.chainKey,
+        index: stolen.sending.index,
+      });
+    }
     for (const c of stolen.receiving) {
       if (c.chainKey) this.chains.set(toHex(c.dhPublicKey), { chainKey: c.chainKey, index: c.next });
       for (const k of c.skipped) this.skipped.set(`${toHex(c.dhPublicKey)}:${k.n}`, k.seed);
@@ -890,223 +959,472 @@ class Eve {
 }
 
 /**
- * Warm-up turns ending with one from the victim's peer, which the victim reads (a DH step); the
- * theft; then six turns of two messages, peer first, each read at once. Returns the stolen copy
- * and the later traffic.
+ * Warm-up turns of two messages, each read at once, 2 s apart, ending with one of the victim's
+ * peer, which the victim reads; with `theft: 'write'`, then one of the victim's, which the peer
+ * reads. The theft. Then turns of two messages, peer first, each read at once: six, 2 s apart, at
+ * a human pace; twelve, 100 ms apart (the last warm-up turn too), in a fast exchange. Returns the
+ * stolen copy, the later turns and when each was written.
+ *
+ * With `theft: 'read'` the copy is what the victim stores between reading the peer and writing:
+ * its sending half is due, and its next sending key does not exist yet.
  */
 async function theftScenario(
   victim: Side,
-  o: { crypto?: RatchetCrypto; kemStepIntervalMs?: number },
-): Promise<{ duo: Duo; stolen: RatchetState; later: Sent[]; turns: Sent[][] }> {
+  o: DuoOptions,
+  at: { theft: 'read' | 'write'; pace: 'human' | 'fast' },
+): Promise<{ duo: Duo; stolen: RatchetState; turns: Sent[][]; times: number[] }> {
   const duo = await Duo.start(o);
   const peer = other(victim);
-  for (const side of [peer, victim, peer, victim, peer]) {
-    duo.now += 2000;
+  const warmUp = [peer, victim, peer, victim, peer, ...(at.theft === 'write' ? [victim] : [])];
+  const tick = at.pace === 'human' ? 2000 : 100;
+  for (const [i, side] of warmUp.entries()) {
+    duo.now += i === warmUp.length - 1 ? tick : 2000;
     await duo.receiveAll(await duo.sendMany(side, 2));
   }
   const stolen = structuredClone(duo.states[victim]);
+  expect(stolen.sending.stepDue).toBe(at.theft === 'read');
   const turns: Sent[][] = [];
-  for (let t = 0; t < 6; t++) {
-    duo.now += 2000;
+  const times: number[] = [];
+  for (let t = 0; t < (at.pace === 'human' ? 6 : 12); t++) {
+    duo.now += tick;
     const ms = await duo.sendMany(t % 2 === 0 ? peer : victim, 2);
     await duo.receiveAll(ms);
     turns.push(ms);
+    times.push(duo.now);
   }
-  return { duo, stolen, later: turns.flat(), turns };
+  return { duo, stolen, turns, times };
 }
+
+/** The ratchet key a turn's messages carry. */
+const turnKey = (turn: readonly Sent[]): string =>
+  toHex(decodeRatchetMessage(turn[0]!.bytes).header.dhPublicKey);
+
+/** A classical Eve: she computes X25519 only with the stolen sending key; anything else she guesses. */
+function classicalEve(stolen: RatchetState, victim: Side, ids: Record<Side, Uint8Array>): Eve {
+  const stolenDh = { publicKey: stolen.sending.dh.publicKey, privateKey: stolen.sending.dh.privateKey };
+  return new Eve(stolen, victim, ids, async (a, b) => {
+    if (toHex(a) === toHex(stolenDh.publicKey)) return defaultRatchetCrypto.dh(stolenDh.privateKey, b);
+    if (toHex(b) === toHex(stolenDh.publicKey)) return defaultRatchetCrypto.dh(stolenDh.privateKey, a);
+    return random(32); // her best guess
+  });
+}
+
+/** Which messages of each turn Eve reads, in the order they were sent. */
+async function eveReads(eve: Eve, turns: readonly Sent[][]): Promise<boolean[][]> {
+  const readable: boolean[][] = [];
+  for (const turn of turns) {
+    const row: boolean[] = [];
+    for (const m of turn) row.push((await eve.observe(m)) === m.text);
+    readable.push(row);
+  }
+  return readable;
+}
+
+/** Readable turns before `first`, nothing from it on. */
+const recoveredAt = (first: number, turns: number): boolean[][] =>
+  Array.from({ length: turns }, (_, t) => [t < first, t < first]);
 
 describe('break-in recovery', () => {
   /**
-   * Classical: Eve has a copy of Bob's state and no way to compute X25519 herself. She runs
-   * ratchetDecrypt on her copy with everything Alice sends, and follows Bob's own sending chains
-   * with the KDFs. KEM steps are off, so only the DH ratchet can recover. She reads Alice's
-   * current chain, Bob's current chain, and Alice's next chain (its DH is with Bob's stolen key);
-   * from Bob's next chain on (new key on both ends), nothing, in either direction.
+   * Classical: Eve has a copy of the victim's state and no way to compute X25519 herself. She runs
+   * ratchetDecrypt on her copy with everything the peer sends, and follows the victim's own
+   * sending chains with the KDFs. KEM steps are off, so only the DH ratchet can recover. At a human
+   * pace every turn makes a DH step, and she loses both directions at the victim's first sending
+   * chain whose key was drawn after the theft:
+   * - copy taken after the victim read the peer (its sending half due): she reads the peer's
+   *   current chain, then nothing from the victim's next turn on (its key is drawn at that turn);
+   * - copy taken after the victim wrote: she reads the peer's next chain (its DH is with the
+   *   stolen key), then nothing from the victim's next chain on. This is where the classic
+   *   algorithm, which drew the key on reading, stopped for a copy taken after reading.
    * Breaks if a step does not draw a fresh DH key, or the root chain does not take in the DH output.
    */
-  it('classical: the attacker loses both directions at the DH round trip after the theft', async () => {
+  it('classical: the attacker loses both directions at the first victim chain keyed after the theft', async () => {
     for (const victim of ['bob', 'alice'] as const) {
-      const { duo, stolen, turns } = await theftScenario(victim, { kemStepIntervalMs: Infinity });
-      const peer = other(victim);
-      const stolenDh = { publicKey: stolen.sending.dh.publicKey, privateKey: stolen.sending.dh.privateKey };
-      const eve = new Eve(stolen, victim, duo.ids, async (a, b) => {
-        if (toHex(a) === toHex(stolenDh.publicKey)) return defaultRatchetCrypto.dh(stolenDh.privateKey, b);
-        if (toHex(b) === toHex(stolenDh.publicKey)) return defaultRatchetCrypto.dh(stolenDh.privateKey, a);
-        return random(32); // her best guess
-      });
-      let copy = stolen;
-      const readable: boolean[][] = [];
-      for (const turn of turns) {
-        const row: boolean[] = [];
-        for (const m of turn) {
-          const model = (await eve.observe(m)) === m.text;
-          if (m.from === peer) {
-            let api: boolean;
-            try {
-              const out = await ratchetDecrypt(copy, m.bytes, { now: duo.now, kemStepIntervalMs: Infinity });
-              copy = out.state;
-              api = new TextDecoder().decode(out.plaintext) === m.text;
-            } catch {
-              api = false;
+      for (const theft of ['read', 'write'] as const) {
+        const { duo, stolen, turns } = await theftScenario(
+          victim,
+          { kemStepIntervalMs: Infinity },
+          { theft, pace: 'human' },
+        );
+        const peer = other(victim);
+        // Turn 0 is the peer's current chain ('read') or its next one, built on the stolen key
+        // ('write'); turn 1 is a new victim chain.
+        expect(turnKey(turns[0]!) === toHex(stolen.remoteDhPublicKey)).toBe(theft === 'read');
+        expect(turnKey(turns[1]!)).not.toBe(toHex(stolen.sending.dh.publicKey));
+        const eve = classicalEve(stolen, victim, duo.ids);
+        let copy = stolen;
+        const readable: boolean[][] = [];
+        for (const turn of turns) {
+          const row: boolean[] = [];
+          for (const m of turn) {
+            const model = (await eve.observe(m)) === m.text;
+            if (m.from === peer) {
+              let api: boolean;
+              try {
+                const out = await ratchetDecrypt(copy, m.bytes, {
+                  now: duo.now,
+                  kemStepIntervalMs: Infinity,
+                });
+                copy = out.state;
+                api = new TextDecoder().decode(out.plaintext) === m.text;
+              } catch {
+                api = false;
+              }
+              expect(api, `${victim}, ${theft}: ratchetDecrypt and the model agree`).toBe(model);
             }
-            expect(api, `${victim}: ratchetDecrypt and the model agree`).toBe(model);
+            row.push(model);
           }
-          row.push(model);
+          readable.push(row);
         }
-        readable.push(row);
+        expect(readable, `${victim}, ${theft}`).toEqual(recoveredAt(1, 6));
       }
-      // Turns: peer (current chain), victim (current chain), peer (new chain, DH with the stolen
-      // key), victim (new chain: recovered), then nothing.
-      expect(readable, victim).toEqual([
-        [true, true],
-        [true, true],
-        [true, true],
-        [false, false],
-        [false, false],
-        [false, false],
-      ]);
     }
   });
 
   /**
    * Post-quantum: X25519 is broken (Eve's `dh` is an oracle for any two keys seen), the ML-KEM
-   * secrets are not, except those in the stolen state. Right after the theft Eve reads (the model
-   * works): the peer's next chain even carries a KEM block, but to the victim's stolen key. From the
-   * victim's next KEM step on — its encapsulation to the peer's fresh key — she reads nothing, in
-   * either direction: within the two DH+KEM round trips the page promises, in fact at the first
-   * victim step. Control: the same with KEM steps off, and she reads everything.
+   * secrets are not, except those in the stolen state. Right after the theft Eve reads what the
+   * copy's chains and KEM secret give her: the peer's current chain ('read'), or its next one,
+   * whose KEM block goes to the victim's stolen key ('write'). From the victim's next KEM step on
+   * — its encapsulation to the peer's fresh key — she reads nothing, in either direction: the
+   * same message as the classical attacker, within the two DH+KEM round trips the page promises.
+   * Control: the same with KEM steps off, and she reads everything.
    * Breaks if KDF_RK leaves out the KEM secret, or KEM steps stop happening.
    */
   it('post-quantum: with X25519 broken, the KEM step recovers; without it nothing does', async () => {
     for (const victim of ['bob', 'alice'] as const) {
-      for (const kemOn of [true, false]) {
+      for (const theft of ['read', 'write'] as const) {
+        for (const kemOn of [true, false]) {
+          const { crypto, oracle } = recordingCrypto();
+          const { duo, stolen, turns } = await theftScenario(
+            victim,
+            { crypto, ...(kemOn ? {} : { kemStepIntervalMs: Infinity }) },
+            { theft, pace: 'human' },
+          );
+          const readable = await eveReads(new Eve(stolen, victim, duo.ids, oracle), turns);
+          const kemBlocks = turns.map((t) => decodeRatchetMessage(t[0]!.bytes).header.kem !== null);
+          if (kemOn) {
+            // Every turn is a new chain with a KEM step, or ('read', turn 0) continues one.
+            expect(kemBlocks).toEqual([true, true, true, true, true, true]);
+            expect(readable, `${victim}, ${theft}`).toEqual(recoveredAt(1, 6));
+          } else {
+            expect(kemBlocks).toEqual([false, false, false, false, false, false]);
+            expect(readable.flat().every(Boolean), `${victim}, ${theft}, KEM off`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  /**
+   * In a fast exchange (a turn every 100 ms) the victim's sending half waits until a second has
+   * passed since its last one, and break-in recovery with it: Eve, classical or post-quantum,
+   * reads every message until the victim's first sending half after the theft, which comes at
+   * its first turn a second or more after its previous one, and nothing from there on.
+   * Breaks if recovery does not come at that step (the step does not happen once the interval
+   * has passed, or does not mix in a fresh DH and KEM secret), or if it comes earlier than the
+   * interval allows (the deferral is not enforced, and this test then no longer shows the bound).
+   */
+  it('fast exchange: recovery waits for the first sending half once the interval has passed', async () => {
+    for (const victim of ['bob', 'alice'] as const) {
+      for (const attacker of ['classical', 'post-quantum'] as const) {
         const { crypto, oracle } = recordingCrypto();
-        const { duo, stolen, turns } = await theftScenario(victim, {
-          crypto,
-          ...(kemOn ? {} : { kemStepIntervalMs: Infinity }),
-        });
-        const eve = new Eve(stolen, victim, duo.ids, oracle);
-        const readable: boolean[][] = [];
-        for (const turn of turns) {
-          const row: boolean[] = [];
-          for (const m of turn) row.push((await eve.observe(m)) === m.text);
-          readable.push(row);
-        }
-        const kemBlocks = turns.map((t) => decodeRatchetMessage(t[0]!.bytes).header.kem !== null);
-        if (kemOn) {
-          // Turn 0 continues the peer's chain from before the theft, which had a KEM block too.
-          expect(kemBlocks).toEqual([true, true, true, true, true, true]);
-          expect(readable, victim).toEqual([
-            [true, true],
-            [true, true],
-            [true, true],
-            [false, false],
-            [false, false],
-            [false, false],
-          ]);
-        } else {
-          expect(kemBlocks).toEqual([false, false, false, false, false, false]);
-          expect(readable.flat().every(Boolean), `${victim}, KEM off`).toBe(true);
-        }
+        const { duo, stolen, turns, times } = await theftScenario(
+          victim,
+          attacker === 'classical' ? { kemStepIntervalMs: Infinity } : { crypto },
+          { theft: 'read', pace: 'fast' },
+        );
+        const last = stolen.sending.startedAt!;
+        const first = turns.findIndex((_, t) => t % 2 === 1 && times[t]! - last >= DH_STEP_INTERVAL_MS);
+        expect(first, 'the victim waits for the interval').toBeGreaterThan(1);
+        // The victim's turns before `first` stay on its stolen chain; at `first`, a new key.
+        for (let t = 1; t < first; t += 2)
+          expect(turnKey(turns[t]!)).toBe(toHex(stolen.sending.dh.publicKey));
+        expect(turnKey(turns[first]!)).not.toBe(toHex(stolen.sending.dh.publicKey));
+        const kemBlock = decodeRatchetMessage(turns[first]![0]!.bytes).header.kem;
+        expect(kemBlock !== null).toBe(attacker === 'post-quantum');
+        const eve =
+          attacker === 'classical'
+            ? classicalEve(stolen, victim, duo.ids)
+            : new Eve(stolen, victim, duo.ids, oracle);
+        expect(await eveReads(eve, turns), `${victim}, ${attacker}`).toEqual(
+          recoveredAt(first, turns.length),
+        );
       }
     }
   });
 });
 
-// ── KEM step policy ─────────────────────────────────────────────────────────────────────────────
+// ── The sending half and KEM steps ─────────────────────────────────────────────────────────────
 
-describe('KEM steps', () => {
-  /** Runs alternating turns, recording each side's KEM steps (times) and root steps independently. */
+describe('the sending half and KEM steps', () => {
+  type Step = { dh: boolean; kem: boolean };
+
+  /**
+   * Runs alternating turns of 1 to 3 messages, each read at once, `tick(i)` ms apart. From the
+   * headers alone it records each side's sending halves (a message under a ratchet key of its
+   * sender not seen before) with their times and KEM blocks, and counts the root steps (each
+   * sending half, and its receiving half when the peer reads it). It also plays the deferral rule
+   * of docs/ratchet.md by itself and checks every message against it: a sending half exactly when
+   * the sender has no chain, or has read a key of the peer newer than its chain's and its last
+   * sending half is `dhStepIntervalMs` old (or the clock reads earlier than it).
+   */
   async function conversation(
     turns: number,
     tick: (i: number) => number,
+    o: DuoOptions = {},
   ): Promise<{
     duo: Duo;
+    stepAt: Record<Side, number[]>;
     kemAt: Record<Side, number[]>;
     counted: Record<Side, { dh: number; kem: number }>;
-    steps: { dh: boolean; kem: boolean }[];
+    messages: Sent[];
   }> {
-    const duo = await Duo.start();
-    const kemAt: Record<Side, number[]> = { alice: [], bob: [T0] }; // Bob's start is a KEM step
-    const counted = { alice: { dh: 1, kem: 0 }, bob: { dh: 2, kem: 1 } };
-    const steps: { dh: boolean; kem: boolean }[] = [];
+    const duo = await Duo.start(o);
+    const interval = o.dhStepIntervalMs ?? DH_STEP_INTERVAL_MS;
+    const keys: Record<Side, Set<string>> = {
+      alice: new Set([toHex(duo.states.alice.sending.dh.publicKey)]), // her first chain: no step
+      bob: new Set(),
+    };
+    const model = {
+      alice: { chain: true, due: false, last: null as number | null },
+      bob: { chain: false, due: true, last: null as number | null },
+    };
+    const stepAt: Record<Side, number[]> = { alice: [], bob: [] };
+    const kemAt: Record<Side, number[]> = { alice: [], bob: [] };
+    const counted = { alice: { dh: 1, kem: 0 }, bob: { dh: 1, kem: 0 } };
+    const messages: Sent[] = [];
     for (let i = 0; i < turns; i++) {
       duo.now += tick(i);
       const from: Side = i % 2 ? 'bob' : 'alice';
       const to = other(from);
-      for (const m of await duo.sendMany(from, 1 + (i % 3))) {
-        const incoming = decodeRatchetMessage(m.bytes).header.kem !== null;
-        const step = await duo.receive(m);
-        steps.push(step);
-        if (step.dh) {
-          counted[to].dh += 2;
-          if (incoming) counted[to].kem += 1;
-          if (duo.states[to].sending.kem !== null) {
+      for (let k = 0; k < 1 + (i % 3); k++) {
+        const m = await duo.send(from);
+        const { dhPublicKey, kem } = decodeRatchetMessage(m.bytes).header;
+        const fresh = !keys[from].has(toHex(dhPublicKey));
+        const { chain, due, last } = model[from];
+        const expected = !chain || (due && (last === null || duo.now - last >= interval || duo.now < last));
+        expect(fresh, `turn ${i}, message ${k}: the deferral rule`).toBe(expected);
+        const step: Step = { dh: fresh, kem: fresh && kem !== null };
+        if (fresh) {
+          keys[from].add(toHex(dhPublicKey));
+          model[from] = { chain: true, due: false, last: duo.now };
+          model[to].due = true; // once read, below
+          stepAt[from].push(duo.now);
+          counted[from].dh += 1;
+          counted[to].dh += 1;
+          if (kem) {
+            kemAt[from].push(duo.now);
+            counted[from].kem += 1;
             counted[to].kem += 1;
-            kemAt[to].push(duo.now);
           }
         }
+        expect(m.step).toEqual(step);
+        expect(await duo.receive(m)).toEqual(step);
+        messages.push(m);
       }
+      duo.expectRootsInStep();
     }
-    return { duo, kemAt, counted, steps };
+    return { duo, stepAt, kemAt, counted, messages };
   }
 
-  // Breaks if the sending half skips the KEM step when a fresh peer key is there and time has passed.
-  it('at a human pace (≥ 1 s a turn) every DH step is a KEM step', async () => {
-    const { duo, counted, steps } = await conversation(10, () => KEM_STEP_INTERVAL_MS);
-    const dhSteps = steps.filter((s) => s.dh);
-    expect(dhSteps.length).toBe(10 - 1); // Alice's first turn is on her starting chain
-    expect(dhSteps.every((s) => s.kem)).toBe(true);
+  const expectCounted = (duo: Duo, counted: Record<Side, { dh: number; kem: number }>): void => {
     for (const side of ['alice', 'bob'] as const) {
       const stats = ratchetStats(duo.states[side]);
-      expect({ dh: stats.dhSteps, kem: stats.kemSteps }).toEqual(counted[side]);
+      expect({ dh: stats.dhSteps, kem: stats.kemSteps }, side).toEqual(counted[side]);
+    }
+  };
+
+  // Breaks if a turn a second or more after the side's last one does not step, or its step skips
+  // the KEM step when a fresh peer key is there and time has passed.
+  it('at a human pace (≥ 1 s a turn) every turn is a DH step, and every DH step a KEM step', async () => {
+    const { duo, stepAt, kemAt, counted } = await conversation(10, () => KEM_STEP_INTERVAL_MS);
+    expect(stepAt.alice.length + stepAt.bob.length).toBe(10 - 1); // Alice's first turn is on her starting chain
+    expect(kemAt).toEqual(stepAt);
+    expectCounted(duo, counted);
+    for (const side of ['alice', 'bob'] as const) {
+      const stats = ratchetStats(duo.states[side]);
       expect(stats.dhSteps - stats.kemSteps).toBe(1); // only the first KDF_RK of the start has no KEM
     }
   });
 
-  // Breaks if the interval is not enforced, or enforced per conversation instead of per side.
-  it('in a fast exchange, at most one KEM step a second for each side', async () => {
-    for (const tick of [0, 100, 450]) {
-      const { duo, kemAt, counted } = await conversation(24, () => tick);
+  // Breaks if the sending half runs more than once a second for a side, before the peer has a
+  // newer key, or not at the first message once the interval has passed (the model above), or if
+  // the count of root steps is off.
+  it('in a fast exchange, at most one sending half a second for each side, at the first chance', async () => {
+    for (const tick of [0, 7, 100, 450]) {
+      const { duo, stepAt, counted } = await conversation(tick === 7 ? 300 : 30, () => tick);
       for (const side of ['alice', 'bob'] as const) {
-        const times = kemAt[side];
-        for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
-        const stats = ratchetStats(duo.states[side]);
-        expect({ dh: stats.dhSteps, kem: stats.kemSteps }).toEqual(counted[side]);
-        if (tick === 0) expect(times.length).toBe(1);
-        expect(stats.kemSteps).toBeLessThan(stats.dhSteps);
+        const times = stepAt[side];
+        for (let i = 1; i < times.length; i++) {
+          expect(times[i]! - times[i - 1]!, `${side}, ${tick} ms`).toBeGreaterThanOrEqual(
+            DH_STEP_INTERVAL_MS,
+          );
+        }
+        if (tick === 0)
+          expect(times, side).toEqual([T0]); // the first, then none
+        else expect(times.length, `${side}, ${tick} ms`).toBeGreaterThan(1);
+      }
+      expectCounted(duo, counted);
+    }
+  });
+
+  // Breaks if a message of the symmetric ratchet reuses a key or nonce (the chain does not move,
+  // two chains share a key), or if a message reads twice.
+  it('in a fast exchange every message has a key and nonce of its own, and reads once', async () => {
+    const seal = vi.mocked(aesGcmEncrypt);
+    for (const tick of [0, 6]) {
+      seal.mockClear();
+      const { duo, stepAt, messages } = await conversation(200, () => tick);
+      expect(seal).toHaveBeenCalledTimes(messages.length);
+      const keys = seal.mock.calls.map(([key]) => toHex(key));
+      const nonces = seal.mock.calls.map(([, nonce]) => toHex(nonce));
+      expect(new Set(keys).size).toBe(messages.length);
+      expect(new Set(nonces).size).toBe(messages.length);
+      const steps = stepAt.alice.length + stepAt.bob.length;
+      // Each side's first; with 6 ms a turn (1.2 s in all), one more each after a second.
+      expect(steps).toBe(tick === 0 ? 2 : 4);
+      for (const m of messages.filter((_, i) => i % 7 === 0)) {
+        expect(await duo.refuse(other(m.from), m.bytes)).toBe('RATCHET_DUPLICATE');
       }
     }
+  });
+
+  // Breaks if the KEM interval is not enforced, or enforced per conversation instead of per side.
+  // The sending half runs at every turn here, so only the KEM rule holds KEM steps back.
+  it('with a DH step every turn, at most one KEM step a second for each side', async () => {
+    for (const tick of [0, 100, 450]) {
+      const { duo, kemAt, stepAt, counted } = await conversation(24, () => tick, { dhStepIntervalMs: 0 });
+      for (const side of ['alice', 'bob'] as const) {
+        const times = kemAt[side];
+        for (let i = 1; i < times.length; i++) {
+          expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(KEM_STEP_INTERVAL_MS);
+        }
+        if (tick === 0) expect(times.length).toBe(1);
+        expect(stepAt[side].length).toBeGreaterThan(times.length);
+        const stats = ratchetStats(duo.states[side]);
+        expect(stats.kemSteps).toBeLessThan(stats.dhSteps);
+      }
+      expectCounted(duo, counted);
+    }
+  });
+
+  // Breaks if a side with no sending chain waits for the interval (or Bob's start makes his chain
+  // before he writes), or if a side steps without a newer key of the peer, however long it waits.
+  it('a side steps at its first message, and later only after reading a newer key of the peer', async () => {
+    const duo = await Duo.start({ dhStepIntervalMs: 3_600_000 });
+    expect(duo.states.bob.sending.chainKey).toBeNull();
+    expect((await duo.send('alice')).step.dh).toBe(false); // her starting chain
+    const first = await duo.send('bob');
+    expect(first.step).toEqual({ dh: true, kem: true });
+    duo.now += 86_400_000;
+    expect((await duo.send('bob')).step.dh).toBe(false); // nothing new read: no step, a day later
+    await duo.receive(first);
+    expect((await duo.send('alice')).step.dh).toBe(true); // her first sending half
+    duo.now += 60_000;
+    await duo.receive(await duo.send('bob'));
+    expect((await duo.send('alice')).step.dh).toBe(false); // read nothing newer
+  });
+
+  /**
+   * Crossing messages, deferral, a reload while the step is due: the deferred sending half starts
+   * from the root key the receiving half left (KDF_RK(RK, DH(new DHs, DHr)), computed here from
+   * the page), its pn counts the messages written while it waited, and the peer's receiving half
+   * lands on the same root key.
+   * Breaks if the sending half starts from another root key, loses the due step across a reload,
+   * or counts pn from where the step became due.
+   */
+  it('a deferred sending half continues the root chain where the receiving half left it', async () => {
+    const duo = await Duo.start({ kemStepIntervalMs: Infinity });
+    await duo.receive(await duo.send('bob')); // B1
+    await duo.receive(await duo.send('alice')); // A1: Bob's step is due, and waits (B1 is at T0)
+    const due = duo.states.bob;
+    expect(due.sending.stepDue).toBe(true);
+    duo.now = T0 + 400;
+    const waiting = await duo.sendMany('bob', 2); // on B1 still
+    const crossing = await duo.send('alice'); // on A1, written before she reads Bob
+    expect(waiting.map((m) => m.step.dh)).toEqual([false, false]);
+    await duo.receiveAll([...waiting, crossing]);
+    expect(duo.roots.bob.at(-1)).toBe(toHex(due.rootKey));
+    duo.reload('bob');
+    duo.now = T0 + 1000;
+    const stepped = await duo.send('bob');
+    expect(stepped.step.dh).toBe(true);
+    const { header } = decodeRatchetMessage(stepped.bytes);
+    expect(header.previousCount).toBe(1 + 2); // B1's first message and the two that waited
+    const bob = duo.states.bob;
+    expect(toHex(bob.sending.dh.publicKey)).toBe(toHex(header.dhPublicKey));
+    const dh = await defaultRatchetCrypto.dh(bob.sending.dh.privateKey, bob.remoteDhPublicKey);
+    expect(toHex(bob.rootKey)).toBe(toHex(kdfRoot(due.rootKey, dh).rootKey));
+    await duo.receive(stepped);
+    expect(toHex(duo.states.alice.rootKey)).toBe(toHex(bob.rootKey));
+    duo.expectRootsInStep();
   });
 
   // Breaks if a side encapsulates to a peer key it already used once the interval has passed: the
   // peer erased that secret, so the block would be refused. The KEM step waits for a fresh key.
   it('encapsulates to each peer key once, and waits for the next', async () => {
-    const duo = await Duo.start();
+    const duo = await Duo.start({ dhStepIntervalMs: 0 });
     await duo.receive(await duo.send('alice'));
     duo.now = T0 + 100;
-    await duo.receive(await duo.send('bob')); // Alice: KEM step to kB1
+    await duo.receive(await duo.send('bob')); // Bob's first: KEM step to kA0, offers kB1
     duo.now = T0 + 200;
-    await duo.receive(await duo.send('alice')); // Bob opens kB1; his own last KEM step was at T0
-    expect(duo.states.bob.sending.kem).toBeNull();
+    await duo.receive(await duo.send('alice')); // Alice: KEM step to kB1, offers kA1
+    duo.now = T0 + 300;
+    const plain = await duo.send('bob');
+    expect(plain.step).toEqual({ dh: true, kem: false }); // his last KEM step was 200 ms ago
+    await duo.receive(plain);
     duo.now = T0 + 1500;
-    await duo.receive(await duo.send('bob')); // Alice's interval has passed, but kB1 is used
-    expect(duo.states.alice.sending.kem).toBeNull();
+    // Alice's interval has passed, but kB1 is used and Bob has offered no other.
+    const alice = await duo.send('alice');
+    expect(alice.step).toEqual({ dh: true, kem: false });
+    await duo.receive(alice);
     duo.now = T0 + 1600;
-    await duo.receive(await duo.send('alice')); // Bob: a fresh kA, interval passed: KEM step
-    expect(duo.states.bob.sending.kem).not.toBeNull();
-    await duo.receive(await duo.send('bob'));
-    expect(duo.states.alice.sending.kem).not.toBeNull(); // and now Alice again, to his new key
+    const bob = await duo.send('bob'); // a fresh kA1, interval passed: KEM step
+    expect(bob.step).toEqual({ dh: true, kem: true });
+    await duo.receive(bob);
+    const again = await duo.send('alice'); // and now Alice again, to his new key
+    expect(again.step).toEqual({ dh: true, kem: true });
+    await duo.receive(again);
   });
 
   // Breaks if a clock set back stops KEM steps until it catches up.
   it('a clock that went back does not hold KEM steps up', async () => {
-    const duo = await Duo.start();
+    const duo = await Duo.start({ dhStepIntervalMs: 0 });
+    await duo.receive(await duo.send('bob')); // KEM step at T0
+    await duo.receive(await duo.send('alice')); // KEM step at T0
     duo.now = T0 - 3_600_000;
-    await duo.receive(await duo.send('bob'));
-    expect(duo.states.alice.sending.kem).not.toBeNull();
+    const bob = await duo.send('bob');
+    expect(bob.step).toEqual({ dh: true, kem: true });
+    await duo.receive(bob);
+    expect((await duo.send('alice')).step).toEqual({ dh: true, kem: true });
+  });
+
+  // Breaks if a clock set back stops sending halves until it catches up, or lets a side step
+  // more than once a second from then on.
+  it('a clock that went back does not hold the sending half up', async () => {
+    const duo = await Duo.start({ kemStepIntervalMs: Infinity });
+    await duo.receive(await duo.send('bob')); // his first sending half, at T0
+    await duo.receive(await duo.send('alice')); // hers
+    duo.now = T0 - 3_600_000;
+    const back = await duo.send('bob');
+    expect(back.step.dh).toBe(true);
+    await duo.receive(back);
     await duo.receive(await duo.send('alice'));
-    expect(duo.states.bob.sending.kem).not.toBeNull();
+    duo.now += 10;
+    expect((await duo.send('bob')).step.dh).toBe(false); // 10 ms after the last, by the new clock
+  });
+
+  it('refuses intervals that are not a number of milliseconds', async () => {
+    const duo = await Duo.start();
+    for (const dhStepIntervalMs of [-1, NaN, Infinity]) {
+      await expect(
+        ratchetEncrypt(duo.states.alice, utf8('x'), { now: T0, dhStepIntervalMs }),
+      ).rejects.toSatisfy((e) => ProtocolError.is(e, 'BAD_ARGUMENT'));
+    }
+    await expect(
+      ratchetEncrypt(duo.states.alice, utf8('x'), { now: T0, kemStepIntervalMs: -1 }),
+    ).rejects.toSatisfy((e) => ProtocolError.is(e, 'BAD_ARGUMENT'));
   });
 });
 
@@ -1122,7 +1440,7 @@ describe('readRatchetState', () => {
     const b = await duo.sendMany('alice', 3);
     await duo.receive(b[2]!);
     expect(duo.states.bob.sending.kem).not.toBeNull();
-    return duo.states.bob; // two chains with skipped keys, a KEM block on its sending chain
+    return duo.states.bob; // two chains with skipped keys, a KEM block on its sending chain, a step due
   }
 
   // Breaks if a field is left out of the copy, or a byte string shares a larger buffer (which
@@ -1164,14 +1482,54 @@ describe('readRatchetState', () => {
     expect(digest(read)).toBe(digest(state));
   });
 
+  // Breaks if a version 1 state (written when the sending half ran on reading) is refused, or read
+  // as due: its chain was built on the peer's latest key, and a step the peer does not expect
+  // would fork the root chain the moment the peer steps too.
+  it('reads a version 1 state as not due, and the conversation goes on', async () => {
+    const duo = await Duo.start();
+    await duo.receive(await duo.send('bob'));
+    await duo.receive(await duo.send('alice')); // Alice's sending half; Bob has read it
+    const v1 = structuredClone(duo.states.alice) as unknown as Record<string, unknown> & {
+      sending: Record<string, unknown>;
+    };
+    v1.version = 1;
+    delete v1.sending.startedAt;
+    delete v1.sending.stepDue;
+    const read = readRatchetState(v1);
+    expect(read.version).toBe(2);
+    expect({ startedAt: read.sending.startedAt, stepDue: read.sending.stepDue }).toEqual({
+      startedAt: null,
+      stepDue: false,
+    });
+    expect(digest(read)).toBe(
+      digest({ ...duo.states.alice, sending: { ...duo.states.alice.sending, startedAt: null } }),
+    );
+    duo.states.alice = read;
+    duo.now += 5000;
+    const same = await duo.send('alice');
+    expect(same.step.dh).toBe(false);
+    await duo.receive(same);
+    for (const side of ['bob', 'alice', 'bob'] as const) {
+      duo.now += 5000;
+      const m = await duo.send(side);
+      expect(m.step.dh).toBe(true);
+      await duo.receive(m);
+    }
+    expect(toHex(duo.states.alice.rootKey)).toBe(toHex(duo.states.bob.rootKey));
+    const noChain = { ...v1, sending: { ...v1.sending, chainKey: null } };
+    expect(() => readRatchetState(noChain)).toThrow(/sending\.chainKey/);
+  });
+
   // Breaks if any one of these checks goes.
   it('refuses malformed states with BAD_RATCHET_STATE', async () => {
     const good = await busyState();
+    const noChain = { chainKey: null, index: 0, previousCount: 0, kem: null, startedAt: null, stepDue: true };
     type Mutable = Record<string, unknown> & RatchetState;
     const cases: [string, (s: Mutable) => unknown][] = [
       ['not an object', () => 'state'],
       ['null', () => null],
-      ['version 2', (s) => ({ ...s, version: 2 })],
+      ['version 3', (s) => ({ ...s, version: 3 })],
+      ['version 0', (s) => ({ ...s, version: 0 })],
       ['no version', (s) => ({ ...s, version: undefined })],
       ['ratchetId of 17 bytes', (s) => ({ ...s, ratchetId: new Uint8Array(17) })],
       ['rootKey of 31 bytes', (s) => ({ ...s, rootKey: new Uint8Array(31) })],
@@ -1183,6 +1541,17 @@ describe('readRatchetState', () => {
       ['fractional send index', (s) => void (s.sending.index = 1.5)],
       ['send index past 2^32 − 1', (s) => void (s.sending.index = 2 ** 32)],
       ['previousCount NaN', (s) => void (s.sending.previousCount = NaN)],
+      ['stepDue missing', (s) => void delete (s.sending as Partial<RatchetState['sending']>).stepDue],
+      ['stepDue a number', (s) => void ((s.sending as { stepDue: unknown }).stepDue = 1)],
+      ['startedAt a string', (s) => void ((s.sending as { startedAt: unknown }).startedAt = 'then')],
+      ['startedAt negative', (s) => void (s.sending.startedAt = -1)],
+      ['no sending chain, yet not due', (s) => void Object.assign(s.sending, noChain, { stepDue: false })],
+      ['no sending chain, yet a message number', (s) => void Object.assign(s.sending, noChain, { index: 1 })],
+      [
+        'no sending chain, yet a KEM block',
+        (s) => void Object.assign(s.sending, { ...noChain, kem: s.sending.kem }),
+      ],
+      ['due without a peer key read', (s) => void (s.receiving = [])],
       ['KEM block ciphertext short', (s) => void (s.sending.kem!.cipherText = new Uint8Array(100))],
       ['receiving not a list', (s) => ({ ...s, receiving: {} })],
       [
@@ -1218,7 +1587,10 @@ describe('readRatchetState', () => {
       ['negative dhSteps', (s) => void (s.dhSteps = -1)],
       ['more KEM steps than DH steps', (s) => void (s.kemSteps = s.dhSteps + 1)],
     ];
+    expect(good.sending.stepDue).toBe(true);
     expect(() => readRatchetState(structuredClone(good))).not.toThrow();
+    const fresh = readRatchetState(structuredClone({ ...good, sending: { ...good.sending, ...noChain } })); // a Bob who has not written yet
+    expect(fresh.sending.chainKey).toBeNull();
     for (const [name, mutate] of cases) {
       const copy = structuredClone(good) as Mutable;
       const result = mutate(copy);

@@ -1,0 +1,160 @@
+/**
+ * The conversation ratchet's wire format (docs/ratchet.md, Wire format): a header of 42 bytes, or
+ * 3,186 with a KEM block, then AES-256-GCM's ciphertext and tag. Big-endian.
+ *
+ *   version u8 (0x01) ‖ flags u8 (bit 0: KEM block) ‖ dh (32) ‖ pn u32 ‖ n u32
+ *   [‖ target id (8) ‖ ML-KEM-1024 ciphertext (1568) ‖ new encapsulation key (1568)]
+ *
+ * `decodeRatchetMessage` validates every field before any key is derived and never casts: the
+ * version, the flags, the lengths, a canonical X25519 key of full order (RFC 7748 §5), an
+ * encapsulation key passing FIPS 203 §7.2's modulus check.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ML_KEM_1024_CIPHERTEXT_LENGTH, ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/pq-lengths';
+import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
+import { isLowOrderX25519PublicKey } from '../crypto/x25519-raw';
+import { badArgument, badMessage, checkKey } from './ratchet-errors';
+
+/** The wire format's version, the header's first byte. */
+export const RATCHET_VERSION = 1;
+/** The first bytes of SHA-256(encapsulation key) that name a KEM block's target. */
+export const KEM_KEY_ID_LENGTH = 8;
+/** version (1) ‖ flags (1) ‖ dh (32) ‖ pn (4) ‖ n (4). */
+export const RATCHET_HEADER_LENGTH = 42;
+/** target id (8) ‖ ML-KEM ciphertext (1568) ‖ new encapsulation key (1568). */
+export const RATCHET_KEM_BLOCK_LENGTH =
+  KEM_KEY_ID_LENGTH + ML_KEM_1024_CIPHERTEXT_LENGTH + ML_KEM_1024_PUBLIC_KEY_LENGTH;
+export const MAX_U32 = 0xffffffff;
+
+const FLAG_KEM = 0x01;
+const KEM_TARGET_AT = RATCHET_HEADER_LENGTH;
+const KEM_CIPHERTEXT_AT = KEM_TARGET_AT + KEM_KEY_ID_LENGTH;
+const KEM_NEW_KEY_AT = KEM_CIPHERTEXT_AT + ML_KEM_1024_CIPHERTEXT_LENGTH;
+const TAG_LENGTH = 16;
+
+export interface RatchetKemBlock {
+  /** SHA-256 of the receiver's encapsulation key this block encapsulates to, first 8 bytes. */
+  targetId: Uint8Array;
+  cipherText: Uint8Array;
+  /** The sender's new ML-KEM-1024 encapsulation key. */
+  newPublicKey: Uint8Array;
+}
+
+export interface RatchetHeader {
+  /** The sender's current X25519 ratchet public key. */
+  dhPublicKey: Uint8Array;
+  /** Messages in the sender's previous sending chain (PN). */
+  previousCount: number;
+  /** This message's number in its chain (N). */
+  n: number;
+  kem: RatchetKemBlock | null;
+}
+
+/** A canonical X25519 public key (RFC 7748 §5) that is not one of the low-order points. */
+export function isRatchetDhKey(key: Uint8Array): boolean {
+  return isCanonicalX25519PublicKey(key) && !isLowOrderX25519PublicKey(key);
+}
+
+/**
+ * FIPS 203 §7.2 modulus check of an ML-KEM-1024 encapsulation key: every 12-bit coefficient of
+ * ByteDecode12(ek[0 : 1536]) is below q = 3329. (ml-kem.ts makes the same check inside
+ * `mlKem1024Encapsulate`; the decoder needs it before any key is derived.)
+ */
+export function isMlKem1024PublicKey(key: Uint8Array): boolean {
+  if (key.length !== ML_KEM_1024_PUBLIC_KEY_LENGTH) return false;
+  for (let i = 0; i < 384 * 4; i += 3) {
+    const b0 = key[i]!;
+    const b1 = key[i + 1]!;
+    const b2 = key[i + 2]!;
+    if ((b0 | ((b1 & 0x0f) << 8)) >= 3329 || ((b1 >> 4) | (b2 << 4)) >= 3329) return false;
+  }
+  return true;
+}
+
+/** SHA-256(encapsulation key), first 8 bytes: how a KEM block names its target. */
+export function kemKeyId(publicKey: Uint8Array): Uint8Array {
+  return sha256(publicKey).slice(0, KEM_KEY_ID_LENGTH);
+}
+
+function checkU32(value: number, name: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_U32) {
+    throw badArgument(`${name} must be an integer from 0 to 2^32 − 1.`);
+  }
+}
+
+export function encodeRatchetHeader(h: RatchetHeader): Uint8Array {
+  if (!(h.dhPublicKey instanceof Uint8Array) || !isRatchetDhKey(h.dhPublicKey)) {
+    throw badArgument('dhPublicKey must be a canonical X25519 public key of full order.');
+  }
+  checkU32(h.previousCount, 'previousCount');
+  checkU32(h.n, 'n');
+  const out = new Uint8Array(RATCHET_HEADER_LENGTH + (h.kem ? RATCHET_KEM_BLOCK_LENGTH : 0));
+  const view = new DataView(out.buffer);
+  out[0] = RATCHET_VERSION;
+  out[1] = h.kem ? FLAG_KEM : 0;
+  out.set(h.dhPublicKey, 2);
+  view.setUint32(34, h.previousCount);
+  view.setUint32(38, h.n);
+  if (h.kem) {
+    checkKey(h.kem.targetId, 'kem.targetId', KEM_KEY_ID_LENGTH);
+    checkKey(h.kem.cipherText, 'kem.cipherText', ML_KEM_1024_CIPHERTEXT_LENGTH);
+    if (!(h.kem.newPublicKey instanceof Uint8Array) || !isMlKem1024PublicKey(h.kem.newPublicKey)) {
+      throw badArgument('kem.newPublicKey must be an ML-KEM-1024 encapsulation key.');
+    }
+    out.set(h.kem.targetId, KEM_TARGET_AT);
+    out.set(h.kem.cipherText, KEM_CIPHERTEXT_AT);
+    out.set(h.kem.newPublicKey, KEM_NEW_KEY_AT);
+  }
+  return out;
+}
+
+/**
+ * Splits and validates a ratchet message: every header field, then that an AES-GCM tag fits. The
+ * parts are views into `bytes`. Throws BAD_RATCHET_MESSAGE; derives no key.
+ */
+export function decodeRatchetMessage(bytes: Uint8Array): {
+  header: RatchetHeader;
+  headerBytes: Uint8Array;
+  ciphertext: Uint8Array;
+} {
+  if (!(bytes instanceof Uint8Array)) throw badArgument('A ratchet message must be bytes.');
+  if (bytes.length < RATCHET_HEADER_LENGTH) {
+    throw badMessage('A conversation message arrived shorter than its header.');
+  }
+  if (bytes[0] !== RATCHET_VERSION) {
+    throw badMessage(
+      `A conversation message uses ratchet version ${bytes[0]}, which this app does not speak (it speaks ${RATCHET_VERSION}).`,
+    );
+  }
+  const flags = bytes[1]!;
+  if ((flags & ~FLAG_KEM) !== 0)
+    throw badMessage('A conversation message has reserved header flag bits set.');
+  const hasKem = (flags & FLAG_KEM) !== 0;
+  const headerLength = RATCHET_HEADER_LENGTH + (hasKem ? RATCHET_KEM_BLOCK_LENGTH : 0);
+  if (bytes.length < headerLength) {
+    throw badMessage('A conversation message arrived shorter than its post-quantum key exchange.');
+  }
+  if (bytes.length < headerLength + TAG_LENGTH) {
+    throw badMessage('A conversation message arrived too short to hold its authentication tag.');
+  }
+  const dhPublicKey = bytes.subarray(2, 34);
+  if (!isRatchetDhKey(dhPublicKey)) {
+    throw badMessage('A conversation message carries an invalid X25519 ratchet key.');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, headerLength);
+  let kem: RatchetKemBlock | null = null;
+  if (hasKem) {
+    const targetId = bytes.subarray(KEM_TARGET_AT, KEM_CIPHERTEXT_AT);
+    const cipherText = bytes.subarray(KEM_CIPHERTEXT_AT, KEM_NEW_KEY_AT);
+    const newPublicKey = bytes.subarray(KEM_NEW_KEY_AT, KEM_NEW_KEY_AT + ML_KEM_1024_PUBLIC_KEY_LENGTH);
+    if (!isMlKem1024PublicKey(newPublicKey)) {
+      throw badMessage('A conversation message carries an invalid ML-KEM-1024 encapsulation key.');
+    }
+    kem = { targetId, cipherText, newPublicKey };
+  }
+  return {
+    header: { dhPublicKey, previousCount: view.getUint32(34), n: view.getUint32(38), kem },
+    headerBytes: bytes.subarray(0, headerLength),
+    ciphertext: bytes.subarray(headerLength),
+  };
+}
