@@ -170,50 +170,23 @@ export function capSkipped(s: RatchetState): void {
 
 // ── Copying ─────────────────────────────────────────────────────────────────────────────────────
 
-function cloneKem(block: RatchetKemBlock | null): RatchetKemBlock | null {
-  return block
-    ? {
-        targetId: copyBytes(block.targetId),
-        cipherText: copyBytes(block.cipherText),
-        newPublicKey: copyBytes(block.newPublicKey),
-      }
-    : null;
-}
-
-/** A deep copy: ratchet.ts changes only the copy. */
+/**
+ * A copy of the state's structure, for ratchet.ts to change: every object and array is new, the
+ * byte strings are shared. Nothing in the ratchet writes into a byte string of a state (a step
+ * replaces them: `chainKey = next`), so sharing them is safe, and it keeps a message from copying
+ * the ~10 KB of ML-KEM keys each time. Byte strings that come from outside (a message's header)
+ * are copied where they enter the state, so each stays on a buffer of its own.
+ */
 export function cloneState(s: RatchetState): RatchetState {
   return {
-    version: s.version,
-    ratchetId: copyBytes(s.ratchetId),
-    localIdentityKey: copyBytes(s.localIdentityKey),
-    remoteIdentityKey: copyBytes(s.remoteIdentityKey),
-    rootKey: copyBytes(s.rootKey),
-    sending: {
-      dh: { publicKey: copyBytes(s.sending.dh.publicKey), privateKey: copyBytes(s.sending.dh.privateKey) },
-      chainKey: s.sending.chainKey === null ? null : copyBytes(s.sending.chainKey),
-      index: s.sending.index,
-      previousCount: s.sending.previousCount,
-      kem: cloneKem(s.sending.kem),
-      startedAt: s.sending.startedAt,
-      stepDue: s.sending.stepDue,
-    },
-    remoteDhPublicKey: copyBytes(s.remoteDhPublicKey),
-    receiving: s.receiving.map((c) => ({
-      dhPublicKey: copyBytes(c.dhPublicKey),
-      chainKey: c.chainKey === null ? null : copyBytes(c.chainKey),
-      next: c.next,
-      skipped: c.skipped.map((k) => ({ n: k.n, seed: copyBytes(k.seed), storedAt: k.storedAt })),
-    })),
+    ...s,
+    sending: { ...s.sending, dh: { ...s.sending.dh } },
+    receiving: s.receiving.map((c) => ({ ...c, skipped: c.skipped.map((k) => ({ ...k })) })),
     kem: {
-      own: s.kem.own && {
-        publicKey: copyBytes(s.kem.own.publicKey),
-        secretKey: copyBytes(s.kem.own.secretKey),
-      },
-      peer: { publicKey: copyBytes(s.kem.peer.publicKey), used: s.kem.peer.used },
+      own: s.kem.own && { ...s.kem.own },
+      peer: { ...s.kem.peer },
       lastStepAt: s.kem.lastStepAt,
     },
-    dhSteps: s.dhSteps,
-    kemSteps: s.kemSteps,
   };
 }
 
