@@ -147,8 +147,11 @@ describe('createInspector over real sessions', () => {
     const { alice, bob, attacks } = await connectedPair();
     const bi = createInspector(bob);
     const send = async (attack: Attack) => {
+      const seen = bi.frames().filter((f) => f.direction === 'in').length;
       attacks.a.push(attack);
       await alice.session.send(text('x'));
+      // The changed copy and the genuine frame, both handled (however loaded the machine is).
+      await vi.waitFor(() => expect(bi.frames().filter((f) => f.direction === 'in').length).toBe(seen + 2));
       await flush();
     };
     // An attacker injects a changed copy ahead of each genuine frame.

@@ -115,7 +115,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     console.error('SecMsg:', e);
   };
 
-  const put = async (contact: Contact): Promise<void> => {
+  const put = async (contact: Contact, quiet = false): Promise<void> => {
     try {
       await stores.contacts.put(contact);
     } catch (e) {
@@ -126,7 +126,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       }
       throw e;
     }
-    emitter.emit('contacts');
+    if (!quiet) emitter.emit('contacts');
   };
 
   /** Whether this session speaks for the key pinned now, with no decision waiting. */
@@ -280,7 +280,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       // before the contact is stored, so that the session is attached as soon as the list shows it.
       const { createInspector } = await import('./inspector');
       return serial(id, async () => {
-        if (decision.contact) await put(decision.contact);
+        // The list hears of the contact once its session is attached (below), so that the reconnector
+        // does not start a second session for a contact that has one.
+        if (decision.contact) await put(decision.contact, true);
         const contact = decision.contact ?? (await mustGet(id));
         for (const [kind, detail] of decision.log) await log(id, kind, detail);
         if (decision.renamed) {
@@ -294,9 +296,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           await connected.session.close(
             decision.outcome === 'refused' ? 'identity key refused' : 'key change pending',
           );
+          if (decision.contact) emitter.emit('contacts');
           return { contact, outcome: decision.outcome };
         }
         const live = attach(id, connected, createInspector);
+        if (decision.contact) emitter.emit('contacts');
         if (decision.outcome !== 'key-changed') {
           await startRatchet(id, live);
           await flush(id);

@@ -120,6 +120,8 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
       set(id, { state: 'connecting' });
       const started = now();
       const ratchetId = await messenger.ratchetId(id);
+      // Connected by hand (a pairing) while the ratchet id was read: no second session.
+      if (isOpen(id)) return set(id, { state: 'connected' });
       const attempt = connect(
         messenger.identity,
         contact.rendezvous,
