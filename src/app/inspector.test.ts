@@ -87,9 +87,12 @@ describe('createInspector over real sessions', () => {
     const { alice, bob } = await connectedPair();
     const ai = createInspector(alice);
     const bi = createInspector(bob);
+    const inbound = (i: typeof ai) =>
+      i.frames().filter((f) => f.type === 'REGULAR_MESSAGE' && f.direction === 'in');
     await alice.session.send(text('hello'));
-    await flush();
+    await vi.waitFor(() => expect(inbound(bi)).toHaveLength(1));
     await bob.session.send(text('hi'));
+    await vi.waitFor(() => expect(inbound(ai)).toHaveLength(1));
     await flush();
 
     const sealedOut = {
@@ -220,11 +223,22 @@ describe('createInspector over real sessions', () => {
     });
     const bi = createInspector(bob);
     const marker = `MARKER-${toHex(randomBytes(12))}`;
+    const inbound = (i: typeof ai) =>
+      i
+        .frames()
+        .filter(
+          (f) =>
+            f.direction === 'in' &&
+            f.type !== 'HANDSHAKE_REQUEST' &&
+            f.type !== 'HANDSHAKE_RESPONSE' &&
+            f.type !== 'HANDSHAKE_FINISH',
+        );
     await alice.session.send(text(`${marker} from Alice`));
-    await flush();
+    await vi.waitFor(() => expect(inbound(bi)).toHaveLength(1));
     await bob.session.send(text(`${marker} from Bob`));
-    await flush();
+    await vi.waitFor(() => expect(inbound(ai)).toHaveLength(1));
     await alice.session.close(`${marker} bye`);
+    await vi.waitFor(() => expect(inbound(bi)).toHaveLength(2));
     await flush();
     expect(bi.frames().at(-1)).toMatchObject({ direction: 'in', type: 'CLOSE', hmac: 'ok', aead: 'ok' });
     expect(ai.frames().at(-1)).toMatchObject({ direction: 'out', type: 'CLOSE', hmac: 'sealed' });
