@@ -120,6 +120,15 @@ export function mlKem1024Decapsulate(cipherText: Uint8Array, secretKey: Uint8Arr
  * each 12-bit word modulo q (§4.2.1), so the bytes survive the round trip exactly when every word
  * is below q. The key is public, so stopping at the first bad word leaks nothing.
  */
+/**
+ * Whether `publicKey` is an ML-KEM-1024 encapsulation key that passes FIPS 203 §7.2's checks: 1568
+ * bytes, and every coefficient of ByteDecode12(ek[0 : 1536]) below q (for decoders that must
+ * refuse a key before any encapsulation).
+ */
+export function isMlKem1024PublicKey(publicKey: Uint8Array): boolean {
+  return publicKey.length === ML_KEM_1024_PUBLIC_KEY_LENGTH && passesModulusCheck(publicKey);
+}
+
 function passesModulusCheck(publicKey: Uint8Array): boolean {
   for (let i = 0; i < EK_T_HAT_LENGTH; i += 3) {
     const b0 = publicKey[i]!;

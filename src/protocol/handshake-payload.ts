@@ -29,12 +29,13 @@ import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { displayNameProblem } from './display-name';
 import { ProtocolError } from './errors';
 import { KEY_ROTATION_LENGTH, type KeyRotation, decodeKeyRotation, encodeKeyRotation } from './key-rotation';
+import { RATCHET_ID_LENGTH } from './ratchet-state';
 
 export const MAX_CAPABILITIES = 16;
 export { MAX_DISPLAY_NAME_BYTES, MAX_DISPLAY_NAME_CHARS, displayNameProblem } from './display-name';
 
 const CAPABILITY_PATTERN = /^[a-z0-9.-]{1,32}$/;
-export const RATCHET_ID_LENGTH = 16;
+export { RATCHET_ID_LENGTH };
 /** The latest key rotations an identity announces (key-rotation.ts), so a contact who missed some still follows. */
 export const MAX_ANNOUNCED_ROTATIONS = 3;
 /** The ML-DSA-87 context of the handshake signature (DESIGN.md, Transport session). */

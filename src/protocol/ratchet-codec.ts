@@ -10,6 +10,7 @@
  * encapsulation key passing FIPS 203 §7.2's modulus check.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { isMlKem1024PublicKey } from '../crypto/ml-kem';
 import { ML_KEM_1024_CIPHERTEXT_LENGTH, ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/pq-lengths';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { isLowOrderX25519PublicKey } from '../crypto/x25519-raw';
@@ -55,21 +56,8 @@ export function isRatchetDhKey(key: Uint8Array): boolean {
   return isCanonicalX25519PublicKey(key) && !isLowOrderX25519PublicKey(key);
 }
 
-/**
- * FIPS 203 §7.2 modulus check of an ML-KEM-1024 encapsulation key: every 12-bit coefficient of
- * ByteDecode12(ek[0 : 1536]) is below q = 3329. (ml-kem.ts makes the same check inside
- * `mlKem1024Encapsulate`; the decoder needs it before any key is derived.)
- */
-export function isMlKem1024PublicKey(key: Uint8Array): boolean {
-  if (key.length !== ML_KEM_1024_PUBLIC_KEY_LENGTH) return false;
-  for (let i = 0; i < 384 * 4; i += 3) {
-    const b0 = key[i]!;
-    const b1 = key[i + 1]!;
-    const b2 = key[i + 2]!;
-    if ((b0 | ((b1 & 0x0f) << 8)) >= 3329 || ((b1 >> 4) | (b2 << 4)) >= 3329) return false;
-  }
-  return true;
-}
+/** FIPS 203 §7.2's checks on a new encapsulation key, before any key is derived (ml-kem.ts). */
+export { isMlKem1024PublicKey };
 
 /** SHA-256(encapsulation key), first 8 bytes: how a KEM block names its target. */
 export function kemKeyId(publicKey: Uint8Array): Uint8Array {
