@@ -124,7 +124,7 @@ export function SettingsPage() {
                 .then(
                   () =>
                     setRotateNote(
-                      'Your keys were replaced. Your contacts are told the next time you connect.',
+                      'Your keys were replaced. Contacts you are connected to were told now; the others are told the next time you connect.',
                     ),
                   (err: unknown) => setRotateNote(errorText(err)),
                 )
