@@ -7,7 +7,8 @@
  *     session's payload sizes) and the hybrid handshake's three messages on the bare channel;
  *  2. ping-pong: 64-byte text records through session and conversation ratchet (each side
  *     encrypts, sends, the other decrypts and answers), divided by the bare channel's 64-byte round
- *     trip; and the session alone (one ratchet message echoed), to show the ratchet's share;
+ *     trip; and the session alone, echoing a 64 B record's ratchet message without a KEM block (as
+ *     before the ratchet) and one of the ratchet's own messages, to show the ratchet's share;
  *  3. bulk throughput: 64 MiB in 64 KiB messages through the session only (its frame keys, no
  *     ratchet), divided by a bare RTCDataChannel sending messages of the same size.
  * Each run opens fresh connections; the three paths take turns going first, and medians of 9 are
@@ -15,7 +16,8 @@
  *
  *   tsx bench/browser.bench.ts [--runs N] [--verbose] [--profile]
  * --verbose prints each run's figures; --profile also times the pieces in the page (the bulk
- * path's WebCrypto calls, the ratchet's steps) and a ladder of round trips.
+ * path's WebCrypto calls, the ratchet's steps, the hybrid handshake's primitives) and a ladder of
+ * round trips.
  */
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -49,7 +51,7 @@ function printProfile(p: ProfileResult): void {
     `  64 B text record's ratchet message: frame seal ${us(p.smallSealUs)}, open ${us(p.smallOpenUs)}; ` +
       `ratchet, one way: encode + encrypt ${us(p.ratchet.encryptUs)}, decrypt + decode ` +
       `${us(p.ratchet.decryptSameChainUs)}; A and B in turn: a message's encrypt + decrypt ` +
-      `${us(p.ratchet.alternatingUs)}, with a KEM step every message ${us(p.ratchet.alternatingKemEveryMessageUs)} (medians)`,
+      `${us(p.ratchet.alternatingUs)}, with a DH and a KEM step every message ${us(p.ratchet.alternatingEveryStepUs)} (medians)`,
   );
   const h = p.handshake;
   const parts: [string, number, number][] = [
