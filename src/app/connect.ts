@@ -13,6 +13,7 @@
  */
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
 import { ProtocolError } from '../protocol/errors';
+import { checkSigningKeyPair } from '../crypto/ml-dsa-key';
 import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
 import { generateDhKeyPair } from '../protocol/noise';
 import {
@@ -300,6 +301,7 @@ async function pairThroughWorker(
   register: (cancel: () => void) => void,
 ): Promise<Connected> {
   if (!config.signalingUrl) throw noWorker();
+  warmUp(identity);
   const cipher = await createSignalingCipher(invite.secret, role);
   return meetThroughWorker(
     {
@@ -311,6 +313,11 @@ async function pairThroughWorker(
     config,
     register,
   );
+}
+
+/** Expands the identity's signing key ahead of the handshake that needs it (errors show there). */
+function warmUp(identity: SessionIdentity): void {
+  checkSigningKeyPair(identity.signing).catch(() => undefined);
 }
 
 export interface KnownContactConnection {
@@ -329,10 +336,16 @@ export function connectKnownContact(
   config: AppConfig,
   at: number = Date.now(),
   onProgress?: (progress: 'waiting' | 'connecting') => void,
-  ratchetId?: Uint8Array,
+  ratchetId?: () => Promise<Uint8Array | undefined>,
 ): KnownContactConnection {
   let cancel = (): void => undefined;
   let cancelled = false;
+  // Both run while the worker room and WebRTC are set up, not after: the contact's ratchet id (it
+  // loads the ratchet code and reads storage) and the signing key's first expansion (it loads the
+  // ML-DSA code), which the handshake needs.
+  const id = ratchetId?.();
+  id?.catch(() => undefined);
+  warmUp(identity);
   const connected = (async () => {
     if (!config.signalingUrl) throw noWorker();
     const room = await rendezvousRoom(pair, at);
@@ -342,7 +355,7 @@ export function connectKnownContact(
         offerer: room.offerer,
         cipher: room.cipher,
         useUp: false,
-        secure: async (t) => secureSession(t, identity, undefined, ratchetId),
+        secure: async (t) => secureSession(t, identity, undefined, await id),
         peerLeft: () => new RtcError('SIGNAL_INVALID', 'They left before the connection was made.'),
         ...(onProgress ? { onProgress } : {}),
       },

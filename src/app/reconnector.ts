@@ -119,9 +119,6 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
       if (!config.signalingUrl || !contact.rendezvous) return set(id, { state: 'no-server' });
       set(id, { state: 'connecting' });
       const started = now();
-      const ratchetId = await messenger.ratchetId(id);
-      // Connected by hand (a pairing) while the ratchet id was read: no second session.
-      if (isOpen(id)) return set(id, { state: 'connected' });
       const attempt = connect(
         messenger.identity,
         contact.rendezvous,
@@ -130,7 +127,7 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
         (p) => {
           if (!disposed) set(id, { state: p });
         },
-        ratchetId,
+        async () => messenger.ratchetId(id),
       );
       attempts.set(id, attempt);
       try {
