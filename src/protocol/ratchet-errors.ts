@@ -39,6 +39,17 @@ export function skipLimit(limit: number): ProtocolError {
   );
 }
 
+/**
+ * A message whose chain began with a KEM step and whose block was left out, under a ratchet key no
+ * chain kept here has: docs/ratchet.md, Reading a message, step 7.
+ */
+export function chainNotHeld(): ProtocolError {
+  return new ProtocolError(
+    'RATCHET_DUPLICATE',
+    "A message could not be read: it continues a sending chain of the contact's that this device no longer holds. The chain is older than the keys this device keeps, or this device's conversation state was restored from an earlier copy.",
+  );
+}
+
 export function unknownKemKey(): ProtocolError {
   return new ProtocolError(
     'RATCHET_UNKNOWN_KEM_KEY',

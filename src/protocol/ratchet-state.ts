@@ -1,7 +1,8 @@
 /**
  * The conversation ratchet's state (docs/ratchet.md, State and its handling): its type, the limits
  * it keeps, a deep copy, and `readRatchetState`, which validates a stored state field by field
- * (never a cast) and reads version 1 states, written before the sending half was deferred.
+ * (never a cast) and reads versions 1 and 2, written before the sending half was deferred and before
+ * the chain ack.
  */
 import { constantTimeEqual, copyBytes } from '../crypto/bytes';
 import {
@@ -19,8 +20,11 @@ import {
 import { badState } from './ratchet-errors';
 import { chainStep } from './ratchet-kdf';
 
-/** The state's shape. 2 added `sending.startedAt` and `sending.stepDue`; 1 is still read. */
-export const RATCHET_STATE_VERSION = 2;
+/**
+ * The state's shape. 3 added `sending.kemDelivered`; 2 added `sending.startedAt` and
+ * `sending.stepDue`. 1 and 2 are still read.
+ */
+export const RATCHET_STATE_VERSION = 3;
 /** A header needing more skipped message keys than this is refused (docs/ratchet.md, Limits). */
 export const MAX_SKIP = 2000;
 /** Skipped message keys kept in all; beyond that the oldest are dropped. */
@@ -59,8 +63,16 @@ export interface RatchetSendingChain {
   index: number;
   /** PN. */
   previousCount: number;
-  /** The KEM block every message of this chain carries, when it began with a KEM step. */
+  /**
+   * The KEM block of this chain, when it began with a KEM step, until the peer acknowledges the
+   * chain: every message carries it until then, and it is dropped then.
+   */
   kem: RatchetKemBlock | null;
+  /**
+   * This chain began with a KEM step, and a message read from the peer acknowledged the chain: its
+   * block is no longer kept (`kem` is null), and messages say it is left out (flag bit 1).
+   */
+  kemDelivered: boolean;
   /** `now` at the sending half that made this chain; null for Alice's first chain, or none. */
   startedAt: number | null;
   /**
@@ -279,12 +291,14 @@ function readChain(value: unknown, name: string, current: boolean): RatchetRecei
 /**
  * The sending chain. A version 1 state has neither `startedAt` nor `stepDue`: it always had a chain
  * built on DHr (its sending half ran when the peer's key was read), so they read as null and false.
+ * Versions 1 and 2 have no `kemDelivered`: a block they keep has not been acknowledged (it travels
+ * until a chain ack arrives), so it reads as false.
  */
-function readSending(value: unknown, version: 1 | 2, receivingChains: number): RatchetSendingChain {
+function readSending(value: unknown, version: 1 | 2 | 3, receivingChains: number): RatchetSendingChain {
   const sending = readObject(value, 'sending');
   const dh = readObject(sending.dh, 'sending.dh');
   const chainKey =
-    version === 2 && sending.chainKey === null
+    version >= 2 && sending.chainKey === null
       ? null
       : readBytes(sending.chainKey, 'sending.chainKey', KEY_LENGTH);
   const out: RatchetSendingChain = {
@@ -299,13 +313,22 @@ function readSending(value: unknown, version: 1 | 2, receivingChains: number): R
     startedAt:
       version === 1 || sending.startedAt === null ? null : readTime(sending.startedAt, 'sending.startedAt'),
     stepDue: version === 1 ? false : readBoolean(sending.stepDue, 'sending.stepDue'),
+    kemDelivered: version < 3 ? false : readBoolean(sending.kemDelivered, 'sending.kemDelivered'),
   };
+  if (out.kemDelivered && out.kem !== null) {
+    throw badState('the KEM block of its sending chain is marked delivered, yet still kept.');
+  }
   if (out.stepDue && receivingChains === 0) {
     throw badState('a DH step is due, but no ratchet key of the peer was ever read.');
   }
   if (
     chainKey === null &&
-    (!out.stepDue || out.index !== 0 || out.previousCount !== 0 || out.kem !== null || out.startedAt !== null)
+    (!out.stepDue ||
+      out.index !== 0 ||
+      out.previousCount !== 0 ||
+      out.kem !== null ||
+      out.kemDelivered ||
+      out.startedAt !== null)
   ) {
     throw badState('it has no sending chain, yet its sending fields are not those of a new ratchet.');
   }
@@ -319,7 +342,8 @@ function readSending(value: unknown, version: 1 | 2, receivingChains: number): R
  */
 export function readRatchetState(value: unknown): RatchetState {
   const o = readObject(value, 'the state');
-  if (o.version !== 1 && o.version !== RATCHET_STATE_VERSION) {
+  const version = o.version;
+  if (version !== 1 && version !== 2 && version !== RATCHET_STATE_VERSION) {
     throw badState(
       `its version is ${String(o.version)}, and this app reads versions 1 to ${RATCHET_STATE_VERSION}.`,
     );
@@ -361,7 +385,7 @@ export function readRatchetState(value: unknown): RatchetState {
     localIdentityKey: readBytes(o.localIdentityKey, 'localIdentityKey', KEY_LENGTH),
     remoteIdentityKey: readBytes(o.remoteIdentityKey, 'remoteIdentityKey', KEY_LENGTH),
     rootKey: readBytes(o.rootKey, 'rootKey', KEY_LENGTH),
-    sending: readSending(o.sending, o.version, receiving.length),
+    sending: readSending(o.sending, version, receiving.length),
     remoteDhPublicKey,
     receiving,
     kem: {

@@ -24,6 +24,7 @@ import {
   MAX_SKIPPED_KEYS,
   RATCHET_HEADER_LENGTH,
   RATCHET_KEM_BLOCK_LENGTH,
+  RATCHET_STATE_VERSION,
   SKIPPED_KEY_TTL_MS,
   decodeRatchetMessage,
   defaultRatchetCrypto,
@@ -305,6 +306,31 @@ async function extractAndRead(
   return read;
 }
 
+/** Primitives that throw when called: a refusal that uses none of them derived no key. */
+const refusing: RatchetCrypto = {
+  generateDh: () => {
+    throw new Error('generateDh called');
+  },
+  dh: () => {
+    throw new Error('dh called');
+  },
+  kemKeyPair: () => {
+    throw new Error('kemKeyPair called');
+  },
+  kemEncapsulate: () => {
+    throw new Error('kemEncapsulate called');
+  },
+  kemDecapsulate: () => {
+    throw new Error('kemDecapsulate called');
+  },
+};
+
+/** A well-formed KEM block to no one's key, for states and headers built by hand. */
+function someKemBlock(): NonNullable<RatchetHeader['kem']> {
+  const { publicKey } = defaultRatchetCrypto.kemKeyPair();
+  return { targetId: random(8), cipherText: random(1568), newPublicKey: publicKey };
+}
+
 // ── KDFs ────────────────────────────────────────────────────────────────────────────────────────
 
 describe('KDFs', () => {
@@ -360,8 +386,8 @@ describe('KDFs', () => {
 // ── Wire format ─────────────────────────────────────────────────────────────────────────────────
 
 describe('wire format', () => {
-  // Breaks if a field moves, changes width or byte order, or the KEM flag is not written.
-  it('encodes headers of 42 and 3,186 bytes and decodes them back', async () => {
+  // Breaks if a field moves, changes width or byte order, or a flag is not written.
+  it('encodes headers of 50 and 3,194 bytes and decodes them back', async () => {
     const kem = defaultRatchetCrypto.kemKeyPair();
     const dh = (await generateRawX25519KeyPair()).publicKey;
     const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -369,23 +395,28 @@ describe('wire format', () => {
       fc.property(
         u32,
         u32,
-        fc.boolean(),
+        fc.constantFrom('block', 'left out', 'none'),
+        fc.uint8Array({ minLength: 8, maxLength: 8 }),
         fc.uint8Array({ minLength: 16, maxLength: 40 }),
-        (pn, n, withKem, ct) => {
+        (pn, n, kemState, ack, ct) => {
+          const withKem = kemState === 'block';
           const header: RatchetHeader = {
             dhPublicKey: dh,
             previousCount: pn,
             n,
+            chainAck: ack,
             kem: withKem
               ? { targetId: random(8), cipherText: random(1568), newPublicKey: kem.publicKey }
               : null,
+            kemLeftOut: kemState === 'left out',
           };
           const bytes = encodeRatchetHeader(header);
-          expect(bytes.length).toBe(withKem ? 3186 : 42);
-          expect(bytes[0]).toBe(1);
-          expect(bytes[1]).toBe(withKem ? 1 : 0);
+          expect(bytes.length).toBe(withKem ? 3194 : 50);
+          expect(bytes[0]).toBe(2);
+          expect(bytes[1]).toBe({ block: 1, 'left out': 2, none: 0 }[kemState]);
           expect(new DataView(bytes.buffer).getUint32(34)).toBe(pn);
           expect(new DataView(bytes.buffer).getUint32(38)).toBe(n);
+          expect(digest(bytes.subarray(42, 50))).toBe(digest(ack));
           const decoded = decodeRatchetMessage(concatBytes(bytes, ct));
           expect(digest(decoded.header)).toBe(digest(header));
           expect(digest(decoded.headerBytes)).toBe(digest(bytes));
@@ -394,7 +425,10 @@ describe('wire format', () => {
       ),
       { numRuns: 100 },
     );
-    expect(RATCHET_HEADER_LENGTH + RATCHET_KEM_BLOCK_LENGTH).toBe(3186);
+    expect(RATCHET_HEADER_LENGTH + RATCHET_KEM_BLOCK_LENGTH).toBe(3194);
+    // Left out, a chain ack is none (zero) and bit 1 clear.
+    const bare = encodeRatchetHeader({ dhPublicKey: dh, previousCount: 0, n: 0, kem: null });
+    expect(toHex(bare.subarray(1, 2)) + toHex(bare.subarray(42))).toBe('00' + '00'.repeat(8));
   });
 
   // Breaks if ratchetDecrypt reads the state or calls a primitive before the decoder has refused
@@ -416,11 +450,13 @@ describe('wire format', () => {
     });
     const cases: [string, Uint8Array][] = [
       ['empty', new Uint8Array(0)],
-      ['shorter than a header', plain.subarray(0, 41)],
-      ['no room for the tag', plain.subarray(0, 42 + 15)],
-      ['version 2', edit(plain, (b) => (b[0] = 2))],
+      ['shorter than a header', plain.subarray(0, RATCHET_HEADER_LENGTH - 1)],
+      ['no room for the tag', plain.subarray(0, RATCHET_HEADER_LENGTH + 15)],
+      ['version 1 (before the chain ack)', edit(plain, (b) => (b[0] = 1))],
+      ['version 3', edit(plain, (b) => (b[0] = 3))],
       ['version 0', edit(plain, (b) => (b[0] = 0))],
-      ['a reserved flag', edit(plain, (b) => (b[1] = 0x02))],
+      ['a reserved flag', edit(plain, (b) => (b[1] = 0x04))],
+      ['a KEM block both present and left out', edit(withKem, (b) => (b[1] = 0x03))],
       ['a KEM flag without its block', edit(plain, (b) => (b[1] = 0x01))],
       ['KEM block cut short', withKem.subarray(0, 3000)],
       ['bit 255 of the DH key', edit(plain, (b) => (b[33]! |= 0x80))],
@@ -429,23 +465,6 @@ describe('wire format', () => {
       ['DH key u = 1', edit(plain, (b) => b.set([1, ...new Array<number>(31).fill(0)], 2))],
       ['an unreduced ML-KEM key', qHigh],
     ];
-    const refusing: RatchetCrypto = {
-      generateDh: () => {
-        throw new Error('generateDh called');
-      },
-      dh: () => {
-        throw new Error('dh called');
-      },
-      kemKeyPair: () => {
-        throw new Error('kemKeyPair called');
-      },
-      kemEncapsulate: () => {
-        throw new Error('kemEncapsulate called');
-      },
-      kemDecapsulate: () => {
-        throw new Error('kemDecapsulate called');
-      },
-    };
     for (const [name, bytes] of cases) {
       expect(() => decodeRatchetMessage(bytes), name).toThrow(ProtocolError);
       let code = 'accepted';
@@ -504,9 +523,14 @@ describe('round trips', () => {
    * of that sender (counted here from what ratchetEncrypt reports, not read from the state).
    * After every operation the two root chains are one chain (`expectRootsInStep`); at the end,
    * after one message each way, the root keys are equal.
+   * The chain ack, played by the model: a message names the newest chain of the receiver's its
+   * sender has read; a side's message carries its chain's KEM block exactly while the chain began
+   * with a KEM step and the side has read no message naming it, and says the block is left out
+   * after that; and a block is left out only when the receiver has read the chain already.
    * Breaks if the sending half runs while it is not due (crossing steps fork the root chain), if
-   * it builds on a root key other than the one the receiving half left, or if a message of a
-   * chain kept is lost.
+   * it builds on a root key other than the one the receiving half left, if a message of a chain
+   * kept is lost, or if a KEM block travels longer than until the sender reads an acknowledgement,
+   * or is left out before.
    */
   it('long random conversations, random deferral, reloads anywhere: nothing lost, root chains agree', async () => {
     const side = fc.constantFrom<Side>('alice', 'bob');
@@ -541,6 +565,7 @@ describe('round trips', () => {
       },
     );
     const interval = fc.constantFrom<number | undefined>(undefined, 0, 300);
+    let leftOut = 0;
     await fc.assert(
       fc.asyncProperty(
         interval,
@@ -551,13 +576,30 @@ describe('round trips', () => {
           // the newest chain of the peer each side has seen.
           const chain: Record<Side, number> = { alice: 0, bob: -1 };
           const seen: Record<Side, number> = { alice: -1, bob: 0 };
-          type Flight = Sent & { chain: number };
+          // Whether each side's current chain began with a KEM step; the newest chain of each side
+          // named by a chain ack that side has read.
+          const kemChain: Record<Side, boolean> = { alice: false, bob: false };
+          const acked: Record<Side, number> = { alice: -1, bob: -1 };
+          type Flight = Sent & { chain: number; ack: number };
           const inFlight: Record<Side, Flight[]> = { alice: [], bob: [] }; // by receiver
           const delivered: Flight[] = [];
           const send = async (from: Side): Promise<Flight> => {
             const m = await duo.send(from);
-            if (m.step.dh) chain[from] += 1;
-            return { ...m, chain: chain[from] };
+            if (m.step.dh) {
+              chain[from] += 1;
+              kemChain[from] = m.step.kem;
+            }
+            const { kem, kemLeftOut } = decodeRatchetMessage(m.bytes).header;
+            const acknowledged = acked[from] >= chain[from];
+            expect({ block: kem !== null, leftOut: kemLeftOut }).toEqual({
+              block: kemChain[from] && !acknowledged,
+              leftOut: kemChain[from] && acknowledged,
+            });
+            if (kemLeftOut) {
+              expect(seen[other(from)]).toBeGreaterThanOrEqual(chain[from]);
+              leftOut += 1;
+            }
+            return { ...m, chain: chain[from], ack: seen[from] };
           };
           const deliver = async (m: Flight): Promise<void> => {
             const to = other(m.from);
@@ -568,6 +610,7 @@ describe('round trips', () => {
             const step = await duo.receive(m);
             expect(step.dh).toBe(m.chain > seen[to]);
             seen[to] = Math.max(seen[to], m.chain);
+            acked[to] = Math.max(acked[to], m.ack);
             delivered.push(m);
           };
           for (const o of ops) {
@@ -614,6 +657,7 @@ describe('round trips', () => {
       ),
       { numRuns: 40 },
     );
+    expect(leftOut, 'messages that left a delivered block out').toBeGreaterThan(0);
   }, 90_000);
 });
 
@@ -1428,6 +1472,204 @@ describe('the sending half and KEM steps', () => {
   });
 });
 
+// ── The chain ack and the KEM block ─────────────────────────────────────────────────────────────
+
+describe('the chain ack: a KEM block travels until the peer holds its chain', () => {
+  const headerOf = (m: Sent): RatchetHeader => decodeRatchetMessage(m.bytes).header;
+  const prefix = (key: Uint8Array): string => toHex(key.subarray(0, 8));
+
+  /**
+   * A ping-pong, each message read before the next is written, at paces from one instant to a
+   * second a message. Counted from the bytes: a message carries its chain's KEM block exactly
+   * when it is the first message of a chain that began with a KEM step (the peer's reply, read
+   * before the next message, acknowledges the chain), so it is 3,194 bytes of header; every other
+   * one has 50, and says so (flag bit 1) when its chain's block was left out.
+   * Breaks if the chain ack is not written or not taken (every message of a KEM chain then carries
+   * the block), or if a block-less message of a KEM chain does not set bit 1.
+   */
+  it('in a ping-pong, only the first message of each KEM chain carries the block', async () => {
+    const counts: Record<number, number> = {};
+    for (const tick of [0, 1, 10, 100, 1000]) {
+      const duo = await Duo.start();
+      const keys = new Set([toHex(duo.states.alice.sending.dh.publicKey)]); // her first chain: no step
+      const kemChains = new Set<string>();
+      let blocks = 0;
+      for (let i = 0; i < 240; i++) {
+        duo.now += tick;
+        const m = await duo.send(i % 2 ? 'bob' : 'alice');
+        const header = headerOf(m);
+        const key = toHex(header.dhPublicKey);
+        const first = !keys.has(key);
+        keys.add(key);
+        if (first && m.step.kem) kemChains.add(key);
+        const block = first && kemChains.has(key);
+        expect(
+          { block: header.kem !== null, leftOut: header.kemLeftOut },
+          `${tick} ms, message ${i}`,
+        ).toEqual({
+          block,
+          leftOut: !first && kemChains.has(key),
+        });
+        const headerLength = RATCHET_HEADER_LENGTH + (block ? RATCHET_KEM_BLOCK_LENGTH : 0);
+        expect(m.bytes.length).toBe(headerLength + utf8(m.text).length + 16);
+        if (block) blocks += 1;
+        await duo.receive(m);
+      }
+      expect(blocks).toBe(ratchetStats(duo.states.alice).kemSteps);
+      counts[tick] = blocks;
+    }
+    // At most one KEM step a side a second: each side's first only, at one instant and over
+    // 0.24 s; three a side over 2.4 s; 24 a side over 24 s; at a second a message, every message but
+    // Alice's first starts a KEM chain (the classic rhythm), and carries its block.
+    expect(counts).toEqual({ 0: 2, 1: 2, 10: 6, 100: 48, 1000: 239 });
+  }, 30_000);
+
+  /**
+   * Bob writes three messages on his first chain; Alice reads only the second (the first is late)
+   * and answers; Bob writes two more before her answer arrives: all five carry the block. Once he
+   * has read her answer (and reloaded), his messages on the same chain leave it out, and Alice
+   * reads them all, and the late ones.
+   * Breaks if the block goes before an acknowledgement is read (after the first message, or once
+   * the peer could have read it), or if the delivered mark does not survive a reload.
+   */
+  it('every message of a KEM chain carries the block until its sender has read an acknowledgement', async () => {
+    const duo = await Duo.start();
+    const early = await duo.sendMany('bob', 3);
+    await duo.receive(early[1]!);
+    const answer = await duo.send('alice');
+    expect(toHex(headerOf(answer).chainAck)).toBe(prefix(headerOf(early[0]!).dhPublicKey));
+    const waiting = await duo.sendMany('bob', 2);
+    for (const m of [...early, ...waiting]) expect(headerOf(m).kem).not.toBeNull();
+    await duo.receive(answer);
+    duo.reload('bob');
+    const after = await duo.sendMany('bob', 2);
+    for (const m of after) {
+      expect(m.step.dh).toBe(false); // the same chain (his next step waits for the interval)
+      expect({ kem: headerOf(m).kem, leftOut: headerOf(m).kemLeftOut }).toEqual({ kem: null, leftOut: true });
+      expect(m.bytes.length).toBe(RATCHET_HEADER_LENGTH + utf8(m.text).length + 16);
+    }
+    await duo.receiveAll([after[1]!, waiting[1]!, early[0]!, after[0]!, waiting[0]!, early[2]!]);
+  });
+
+  /**
+   * Alice's first chain, B1 (KEM) delivered to Alice and acknowledged, then B2 (KEM): a message of
+   * Alice's naming no chain (written before she read any), then one naming B1, both read by Bob
+   * while his current chain's block is still out, change nothing of his sending chain; the first
+   * message naming B2 drops B2's block.
+   */
+  async function ackScenario(): Promise<{ duo: Duo; noneAck: Sent; b1Ack: Sent; b2: Sent }> {
+    const duo = await Duo.start();
+    const noneAck = await duo.send('alice');
+    expect(toHex(headerOf(noneAck).chainAck)).toBe('00'.repeat(8));
+    const b1 = await duo.send('bob');
+    await duo.receive(b1);
+    const a1 = await duo.sendMany('alice', 2); // her first sending half; both name B1
+    await duo.receive(a1[0]!);
+    expect(duo.states.bob.sending.kemDelivered).toBe(true);
+    duo.now += DH_STEP_INTERVAL_MS;
+    const b2 = await duo.send('bob');
+    expect(b2.step).toEqual({ dh: true, kem: true });
+    return { duo, noneAck, b1Ack: a1[1]!, b2 };
+  }
+
+  // Breaks if reading a message drops the current chain's block whatever its ack names (or any
+  // chain the peer holds, or none).
+  it('an acknowledgement of a chain other than the current one changes nothing about the block', async () => {
+    const { duo, noneAck, b1Ack, b2 } = await ackScenario();
+    const before = duo.states.bob.sending;
+    for (const m of [b1Ack, noneAck]) {
+      await duo.receive(m); // late: names B1, then no chain at all
+      expect(digest(duo.states.bob.sending)).toBe(digest(before));
+    }
+    const more = await duo.send('bob');
+    expect(headerOf(more).kem).not.toBeNull();
+    await duo.receiveAll([b2, more]);
+    const ack = await duo.send('alice'); // names B2
+    expect(toHex(headerOf(ack).chainAck)).toBe(prefix(headerOf(b2).dhPublicKey));
+    await duo.receive(ack);
+    expect({ kem: duo.states.bob.sending.kem, delivered: duo.states.bob.sending.kemDelivered }).toEqual({
+      kem: null,
+      delivered: true,
+    });
+    const last = await duo.send('bob');
+    expect({ kem: headerOf(last).kem, leftOut: headerOf(last).kemLeftOut }).toEqual({
+      kem: null,
+      leftOut: true,
+    });
+    await duo.receive(last);
+  });
+
+  // Breaks if the chain ack is left out of the associated data: the forgeries below would then be
+  // read, and drop a block the peer may not hold.
+  it('a chain ack cannot be forged: a changed ack fails AES-GCM, and the block stays', async () => {
+    const { duo, b1Ack, b2 } = await ackScenario();
+    const b2Key = headerOf(b2).dhPublicKey;
+    // A genuine message of Alice's, its ack rewritten to name Bob's current chain (public: it is
+    // in his headers).
+    const forged = b1Ack.bytes.slice();
+    forged.set(b2Key.subarray(0, 8), 42);
+    expect(await duo.refuse('bob', forged)).toBe('DECRYPT_FAILED');
+    await duo.receive(b2);
+    const genuine = await duo.send('alice'); // names B2
+    for (let bit = 0; bit < 64; bit += 9) {
+      const flipped = genuine.bytes.slice();
+      flipped[42 + (bit >> 3)]! ^= 1 << (bit & 7);
+      expect(await duo.refuse('bob', flipped)).toBe('DECRYPT_FAILED');
+    }
+    expect(headerOf(await duo.send('bob')).kem).not.toBeNull(); // still out
+    await duo.receive(b1Ack);
+    await duo.receive(genuine);
+    expect(headerOf(await duo.send('bob')).kemLeftOut).toBe(true);
+  });
+
+  /**
+   * A message that leaves its block out was written after its receiver acknowledged the chain, so
+   * the receiver held it; if it does not now, the chain is older than the chains it keeps, or its
+   * state is older than the one that acknowledged. Both are refused as RATCHET_DUPLICATE, saying
+   * so, before any key is derived, and nothing changes. (The same state reads the chain's first
+   * message, which has its block.)
+   * Breaks if such a message is tried as a chain without a KEM step (a guess, refused only by
+   * AES-GCM, after a DH), or if anything is derived before the refusal.
+   */
+  it('a message whose block was left out, of a chain not held, is refused with a reason', async () => {
+    const duo = await Duo.start();
+    const b1 = await duo.send('bob');
+    const restored = duo.states.alice; // a copy of Alice's from before she read B1
+    await duo.receive(b1);
+    await duo.receive(await duo.send('alice')); // names B1
+    const late = await duo.send('bob'); // on B1 still, block left out
+    expect(headerOf(late).kemLeftOut).toBe(true);
+
+    const refusal = async (state: RatchetState): Promise<ProtocolError> => {
+      const snapshot = digest(state);
+      const e: unknown = await ratchetDecrypt(state, late.bytes, { now: duo.now, crypto: refusing }).then(
+        () => new Error('accepted'),
+        (error: unknown) => error,
+      );
+      expect(digest(state)).toBe(snapshot);
+      expect(codeOf(e)).toBe('RATCHET_DUPLICATE');
+      return e as ProtocolError;
+    };
+    expect((await refusal(restored)).message).toMatch(/no longer holds.*earlier copy/);
+    expect((await ratchetDecrypt(restored, b1.bytes, { now: duo.now })).step).toEqual({
+      dh: true,
+      kem: true,
+    });
+
+    // Five newer chains of Bob's later, B1 is no longer kept.
+    for (let round = 0; round < MAX_RECEIVING_CHAINS; round++) {
+      duo.now += DH_STEP_INTERVAL_MS;
+      await duo.receive(await duo.send('bob'));
+      await duo.receive(await duo.send('alice'));
+    }
+    expect(
+      duo.states.alice.receiving.some((c) => prefix(c.dhPublicKey) === toHex(headerOf(late).chainAck)),
+    ).toBe(false);
+    await refusal(duo.states.alice);
+    expect(await duo.refuse('alice', late.bytes)).toBe('RATCHET_DUPLICATE');
+  });
+});
+
 // ── Stored state ────────────────────────────────────────────────────────────────────────────────
 
 describe('readRatchetState', () => {
@@ -1439,22 +1681,33 @@ describe('readRatchetState', () => {
     await duo.receive(await duo.send('bob'));
     const b = await duo.sendMany('alice', 3);
     await duo.receive(b[2]!);
+    // Alice's chain acknowledges Bob's: reading it delivered his block, and made his step due.
+    expect(duo.states.bob.sending.kemDelivered).toBe(true);
+    return duo.states.bob; // two chains with skipped keys, a KEM block delivered, a step due
+  }
+
+  /** Bob after his first message: a sending chain with its KEM block, not yet acknowledged. */
+  async function blockState(): Promise<RatchetState> {
+    const duo = await Duo.start();
+    await duo.send('bob');
     expect(duo.states.bob.sending.kem).not.toBeNull();
-    return duo.states.bob; // two chains with skipped keys, a KEM block on its sending chain, a step due
+    return duo.states.bob;
   }
 
   // Breaks if a field is left out of the copy, or a byte string shares a larger buffer (which
   // would put, say, a whole message into storage).
   it('reads back what structuredClone kept, every byte string on its own buffer', async () => {
-    const state = await busyState();
-    expect(state.receiving.length).toBe(2);
-    expect(ratchetStats(state).skippedKeys).toBe(5);
-    const read = readRatchetState(structuredClone(state));
-    expect(read).toEqual(state);
-    for (const s of [state, read]) {
-      for (const bytes of byteStrings(s)) {
-        expect(bytes.byteOffset).toBe(0);
-        expect(bytes.buffer.byteLength).toBe(bytes.length);
+    const busy = await busyState();
+    expect(busy.receiving.length).toBe(2);
+    expect(ratchetStats(busy).skippedKeys).toBe(5);
+    for (const state of [busy, await blockState()]) {
+      const read = readRatchetState(structuredClone(state));
+      expect(read).toEqual(state);
+      for (const s of [state, read]) {
+        for (const bytes of byteStrings(s)) {
+          expect(bytes.byteOffset).toBe(0);
+          expect(bytes.buffer.byteLength).toBe(bytes.length);
+        }
       }
     }
   });
@@ -1462,7 +1715,10 @@ describe('readRatchetState', () => {
   // Breaks if readRatchetState hands back views of what it was given (a caller wiping or reusing
   // its buffers would change the state, and a view into a larger buffer stores that whole buffer).
   it('copies what it reads: nothing in the result is a view of the input', async () => {
-    const state = await busyState();
+    for (const state of [await busyState(), await blockState()]) expectCopied(state);
+  });
+
+  function expectCopied(state: RatchetState): void {
     const views = (v: unknown): unknown => {
       if (v instanceof Uint8Array) {
         const big = new Uint8Array(v.length + 64);
@@ -1480,7 +1736,7 @@ describe('readRatchetState', () => {
     for (const bytes of byteStrings(read)) expect(bytes.buffer.byteLength).toBe(bytes.length);
     for (const bytes of byteStrings(input)) bytes.fill(0);
     expect(digest(read)).toBe(digest(state));
-  });
+  }
 
   // Breaks if a version 1 state (written when the sending half ran on reading) is refused, or read
   // as due: its chain was built on the peer's latest key, and a step the peer does not expect
@@ -1495,8 +1751,9 @@ describe('readRatchetState', () => {
     v1.version = 1;
     delete v1.sending.startedAt;
     delete v1.sending.stepDue;
+    delete v1.sending.kemDelivered;
     const read = readRatchetState(v1);
-    expect(read.version).toBe(2);
+    expect(read.version).toBe(RATCHET_STATE_VERSION);
     expect({ startedAt: read.sending.startedAt, stepDue: read.sending.stepDue }).toEqual({
       startedAt: null,
       stepDue: false,
@@ -1520,15 +1777,47 @@ describe('readRatchetState', () => {
     expect(() => readRatchetState(noChain)).toThrow(/sending\.chainKey/);
   });
 
+  // Breaks if a version 2 state (written before the chain ack) is refused, or read as if its block
+  // had been acknowledged: the peer may not hold that chain yet, and could not read it without.
+  it('reads a version 2 state as its block not yet acknowledged; the block travels until an ack', async () => {
+    const duo = await Duo.start();
+    await duo.receive(await duo.send('bob'));
+    const a1 = await duo.send('alice'); // her first sending half: a KEM step
+    const v2 = structuredClone(duo.states.alice) as unknown as Record<string, unknown> & {
+      sending: Record<string, unknown>;
+    };
+    v2.version = 2;
+    delete v2.sending.kemDelivered;
+    const read = readRatchetState(v2);
+    expect(read.version).toBe(RATCHET_STATE_VERSION);
+    expect(read.sending.kemDelivered).toBe(false);
+    expect(digest(read)).toBe(digest(duo.states.alice));
+    duo.states.alice = read;
+    const again = await duo.send('alice');
+    expect(decodeRatchetMessage(again.bytes).header.kem).not.toBeNull();
+    await duo.receiveAll([again, a1]);
+    await duo.receive(await duo.send('bob')); // acknowledges A1
+    const after = decodeRatchetMessage((await duo.send('alice')).bytes).header;
+    expect({ kem: after.kem, leftOut: after.kemLeftOut }).toEqual({ kem: null, leftOut: true });
+  });
+
   // Breaks if any one of these checks goes.
   it('refuses malformed states with BAD_RATCHET_STATE', async () => {
     const good = await busyState();
-    const noChain = { chainKey: null, index: 0, previousCount: 0, kem: null, startedAt: null, stepDue: true };
+    const noChain = {
+      chainKey: null,
+      index: 0,
+      previousCount: 0,
+      kem: null,
+      kemDelivered: false,
+      startedAt: null,
+      stepDue: true,
+    };
     type Mutable = Record<string, unknown> & RatchetState;
     const cases: [string, (s: Mutable) => unknown][] = [
       ['not an object', () => 'state'],
       ['null', () => null],
-      ['version 3', (s) => ({ ...s, version: 3 })],
+      ['version 4', (s) => ({ ...s, version: 4 })],
       ['version 0', (s) => ({ ...s, version: 0 })],
       ['no version', (s) => ({ ...s, version: undefined })],
       ['ratchetId of 17 bytes', (s) => ({ ...s, ratchetId: new Uint8Array(17) })],
@@ -1549,10 +1838,27 @@ describe('readRatchetState', () => {
       ['no sending chain, yet a message number', (s) => void Object.assign(s.sending, noChain, { index: 1 })],
       [
         'no sending chain, yet a KEM block',
-        (s) => void Object.assign(s.sending, { ...noChain, kem: s.sending.kem }),
+        (s) => void Object.assign(s.sending, { ...noChain, kem: someKemBlock() }),
+      ],
+      [
+        'no sending chain, yet a block delivered',
+        (s) => void Object.assign(s.sending, { ...noChain, kemDelivered: true }),
       ],
       ['due without a peer key read', (s) => void (s.receiving = [])],
-      ['KEM block ciphertext short', (s) => void (s.sending.kem!.cipherText = new Uint8Array(100))],
+      [
+        'KEM block ciphertext short',
+        (s) =>
+          void Object.assign(s.sending, {
+            kem: { ...someKemBlock(), cipherText: new Uint8Array(100) },
+            kemDelivered: false,
+          }),
+      ],
+      [
+        'kemDelivered missing',
+        (s) => void delete (s.sending as Partial<RatchetState['sending']>).kemDelivered,
+      ],
+      ['kemDelivered a number', (s) => void ((s.sending as { kemDelivered: unknown }).kemDelivered = 1)],
+      ['a block delivered, yet kept', (s) => void (s.sending.kem = someKemBlock())],
       ['receiving not a list', (s) => ({ ...s, receiving: {} })],
       [
         'six receiving chains',

@@ -2,27 +2,29 @@
  * The conversation ratchet: one Double Ratchet per contact (Signal, _The Double Ratchet Algorithm_,
  * revision 3, "the spec"), with ML-KEM-1024 (FIPS 203) secrets mixed into the root chain as in
  * SimpleX's PQ double ratchet, and the sending half of each DH step deferred to the next message
- * written, at most one a second. docs/ratchet.md is the specification this file implements; the
- * wire format is in ratchet-codec.ts, the KDFs in ratchet-kdf.ts, the state in ratchet-state.ts
- * (all exported from here too).
+ * written, at most one a second; and a chain ack in every header, so that a chain's KEM block travels
+ * only until the peer holds the chain. docs/ratchet.md is the specification this file implements;
+ * the wire format is in ratchet-codec.ts, the KDFs in ratchet-kdf.ts, the state in ratchet-state.ts,
+ * the options and primitives in ratchet-options.ts (all exported from here too).
  *
  *   Alice (session initiator)                                    Bob (responder)
  *   handshake payload: A0, kA0  ───────────────────────────────►
  *                               ◄─────────────────────────────── handshake payload: B0, kB0
  *   rk0, id = deriveRatchetInit(ck, h)                           rk0, id = deriveRatchetInit(ck, h)
  *   RK, CKs = KDF_RK(rk0, DH(A0, B0))                            RK, CKr = KDF_RK(rk0, DH(B0, A0))
- *   [A0, pn, n] ciphertext      ───────────────────────────────► (same chain: no step)
+ *   [A0, pn, n, ack —] ct       ───────────────────────────────► (same chain: no step)
  *                                                                first message: sending half,
  *                                                                  new B1; RK, CKs =
  *                                                                  KDF_RK(RK, DH(B1, A0), ss → kA0)
- *                               ◄─────────────────────────────── [B1, pn, n, KEM: →kA0, kB1] ct
+ *                               ◄─────────────────────────────── [B1, pn, n, ack A0, KEM: →kA0, kB1]
  *   receiving half: KDF_RK(RK, DH(A0, B1), decaps(kA0)); a step is due
  *   her next message (her first sending half: no interval to wait):
  *   sending half:   new A1; KDF_RK(RK, DH(A1, B1), ss → kB1)
- *   [A1, pn, n, KEM: →kB1, kA1] ───────────────────────────────► receiving half; a step is due, and
- *                                                                his first message written 1 s or
- *                                                                more after B1 makes it; until then
- *                                                                he writes on B1
+ *   [A1, pn, n, ack B1, KEM: →kB1, kA1] ───────────────────────► receiving half; a step is due. The
+ *                                                                ack names B1: B1's block is dropped.
+ *                               ◄─────────────────────────────── [B1, pn, n, ack A1, block left out]
+ *                                                                (on B1 until 1 s after B1 began;
+ *                                                                his next message makes the step)
  *
  * Everything here is pure: no storage, no timers, the clock passed in as `now`. `ratchetEncrypt` and
  * `ratchetDecrypt` never change the state they are given; they return a new one, which the caller
@@ -35,13 +37,14 @@
  */
 import { aesGcmDecrypt, aesGcmEncrypt } from '../crypto/aead';
 import { concatBytes, constantTimeEqual, copyBytes } from '../crypto/bytes';
-import { mlKem1024Decapsulate, mlKem1024Encapsulate, mlKem1024KeyPair } from '../crypto/ml-kem';
 import { ML_KEM_1024_PUBLIC_KEY_LENGTH, ML_KEM_1024_SECRET_KEY_LENGTH } from '../crypto/pq-lengths';
 import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
-import { generateRawX25519KeyPair, rawX25519SharedSecret } from '../crypto/x25519-raw';
 import {
   MAX_U32,
+  type RatchetHeader,
   type RatchetKemBlock,
+  acknowledges,
+  chainAck,
   decodeRatchetMessage,
   encodeRatchetHeader,
   isMlKem1024PublicKey,
@@ -53,12 +56,22 @@ import {
   badMessage,
   badState,
   checkKey,
+  chainNotHeld,
   decryptFailed,
   duplicate,
   skipLimit,
   unknownKemKey,
 } from './ratchet-errors';
 import { associatedData, chainStep, kdfRoot, messageKeys } from './ratchet-kdf';
+import {
+  type RatchetCrypto,
+  type RatchetInitKeys,
+  type RatchetOptions,
+  type Settings,
+  defaultRatchetCrypto,
+  intervalPassed,
+  settings,
+} from './ratchet-options';
 import {
   MAX_RECEIVING_CHAINS,
   MAX_SKIP,
@@ -74,12 +87,15 @@ import {
 } from './ratchet-state';
 
 export {
+  CHAIN_ACK_LENGTH,
   KEM_KEY_ID_LENGTH,
   RATCHET_HEADER_LENGTH,
   RATCHET_KEM_BLOCK_LENGTH,
   RATCHET_VERSION,
   type RatchetHeader,
+  type RatchetHeaderInput,
   type RatchetKemBlock,
+  chainAck,
   decodeRatchetMessage,
   encodeRatchetHeader,
   kemKeyId,
@@ -99,89 +115,14 @@ export {
   ratchetStats,
   readRatchetState,
 } from './ratchet-state';
-
-/** A side makes at most one KEM step in this interval (docs/ratchet.md, The sending half). */
-export const KEM_STEP_INTERVAL_MS = 1000;
-/**
- * A side makes the sending half of a DH step at most once in this interval (docs/ratchet.md, The
- * sending half). The same as KEM_STEP_INTERVAL_MS, so every sending half can carry a KEM step.
- */
-export const DH_STEP_INTERVAL_MS = 1000;
-
-/** The primitives, injectable so tests can record keys and model attackers. */
-export interface RatchetCrypto {
-  generateDh(): Promise<{ publicKey: Uint8Array; privateKey: Uint8Array }>;
-  dh(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array>;
-  kemKeyPair(): { publicKey: Uint8Array; secretKey: Uint8Array };
-  kemEncapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
-  kemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
-}
-
-export const defaultRatchetCrypto: RatchetCrypto = {
-  generateDh: async () => generateRawX25519KeyPair(),
-  dh: async (privateKey, publicKey) => rawX25519SharedSecret(privateKey, publicKey),
-  kemKeyPair: () => mlKem1024KeyPair(),
-  kemEncapsulate: (publicKey) => mlKem1024Encapsulate(publicKey),
-  kemDecapsulate: mlKem1024Decapsulate,
-};
-
-/** What a side announces in its handshake payload (the public halves) and keeps for the start. */
-export interface RatchetInitKeys {
-  dh: { publicKey: Uint8Array; privateKey: Uint8Array };
-  kem: { publicKey: Uint8Array; secretKey: Uint8Array };
-}
-
-/**
- * The options of `initRatchet`, `ratchetEncrypt` and `ratchetDecrypt`. The two intervals decide the
- * sending half, which only `ratchetEncrypt` makes; the others check them and pass them by.
- */
-export interface RatchetOptions {
-  now: number;
-  crypto?: RatchetCrypto;
-  /**
-   * The least time between two KEM steps of this side; KEM_STEP_INTERVAL_MS unless given.
-   * `Infinity` turns KEM steps off (for tests and measurements; the app never passes it).
-   */
-  kemStepIntervalMs?: number;
-  /**
-   * The least time between two sending halves of this side; DH_STEP_INTERVAL_MS unless given. 0
-   * steps on every turn, as the classic algorithm does (for tests and measurements).
-   */
-  dhStepIntervalMs?: number;
-}
-
-interface Settings {
-  now: number;
-  crypto: RatchetCrypto;
-  kemInterval: number;
-  dhInterval: number;
-}
-
-// ── Checks ───────────────────────────────────────────────────────────────────────────
-
-function settings(o: RatchetOptions): Settings {
-  const { now, kemStepIntervalMs: kem, dhStepIntervalMs: dh } = o;
-  if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) {
-    throw badArgument('now must be a non-negative number of milliseconds.');
-  }
-  if (kem !== undefined && (typeof kem !== 'number' || Number.isNaN(kem) || kem < 0)) {
-    throw badArgument('kemStepIntervalMs must be a non-negative number of milliseconds, or Infinity.');
-  }
-  if (dh !== undefined && (typeof dh !== 'number' || !Number.isFinite(dh) || dh < 0)) {
-    throw badArgument('dhStepIntervalMs must be a non-negative, finite number of milliseconds.');
-  }
-  return {
-    now,
-    crypto: o.crypto ?? defaultRatchetCrypto,
-    kemInterval: kem ?? KEM_STEP_INTERVAL_MS,
-    dhInterval: dh ?? DH_STEP_INTERVAL_MS,
-  };
-}
-
-/** Never happened, `interval` has passed since `last`, or the clock now reads earlier than `last`. */
-function intervalPassed(last: number | null, now: number, interval: number): boolean {
-  return last === null || now - last >= interval || now < last;
-}
+export {
+  DH_STEP_INTERVAL_MS,
+  KEM_STEP_INTERVAL_MS,
+  type RatchetCrypto,
+  type RatchetInitKeys,
+  type RatchetOptions,
+  defaultRatchetCrypto,
+} from './ratchet-options';
 
 // ── Starting ────────────────────────────────────────────────────────────────────────────────────
 
@@ -246,6 +187,7 @@ export async function initRatchet(
       index: 0,
       previousCount: 0,
       kem: null,
+      kemDelivered: false,
       startedAt: null,
       stepDue: !o.initiator,
     },
@@ -297,7 +239,9 @@ export async function ratchetEncrypt(
     dhPublicKey: sending.dh.publicKey,
     previousCount: sending.previousCount,
     n: sending.index,
+    chainAck: chainAck(s.receiving[0]?.dhPublicKey),
     kem: sending.kem,
+    kemLeftOut: sending.kemDelivered,
   });
   sending.chainKey = nextChainKey;
   sending.index += 1;
@@ -340,6 +284,7 @@ async function sendingHalf(s: RatchetState, { crypto, now, kemInterval }: Settin
     index: 0,
     previousCount: s.sending.index,
     kem: block,
+    kemDelivered: false,
     startedAt: now,
     stepDue: false,
   };
@@ -361,12 +306,26 @@ export async function ratchetDecrypt(
   message: Uint8Array,
   o: RatchetOptions,
 ): Promise<{ state: RatchetState; plaintext: Uint8Array; step: { dh: boolean; kem: boolean } }> {
-  const { now, crypto } = settings(o);
+  const set = settings(o);
   const { header, headerBytes, ciphertext } = decodeRatchetMessage(message);
   const s = cloneState(state);
-  dropExpired(s, now);
+  dropExpired(s, set.now);
   const ad = associatedData(s.remoteIdentityKey, s.localIdentityKey, headerBytes);
+  const read = await readInto(s, header, ciphertext, ad, set);
+  // AES-GCM verified the header, its chain ack included: the peer wrote it.
+  takeChainAck(s, header.chainAck);
+  return { state: s, ...read };
+}
 
+/** docs/ratchet.md, Reading a message, steps 3 to 7: finds the message's key and opens it. Mutates `s`. */
+async function readInto(
+  s: RatchetState,
+  header: RatchetHeader,
+  ciphertext: Uint8Array,
+  ad: Uint8Array,
+  { now, crypto }: Settings,
+): Promise<{ plaintext: Uint8Array; step: { dh: boolean; kem: boolean } }> {
+  const same = { dh: false, kem: false };
   const chainIndex = s.receiving.findIndex((c) => constantTimeEqual(c.dhPublicKey, header.dhPublicKey));
   const chain = s.receiving[chainIndex];
   if (chain) {
@@ -374,8 +333,7 @@ export async function ratchetDecrypt(
     const at = chain.skipped.findIndex((k) => k.n === header.n);
     if (at >= 0) {
       const [skipped] = chain.skipped.splice(at, 1);
-      const plaintext = await open(skipped!.seed, ciphertext, ad);
-      return { state: s, plaintext, step: { dh: false, kem: false } };
+      return { plaintext: await open(skipped!.seed, ciphertext, ad), step: same };
     }
     if (header.n < chain.next) throw duplicate();
     if (chain.chainKey === null) {
@@ -384,13 +342,15 @@ export async function ratchetDecrypt(
     if (header.n - chain.next > MAX_SKIP) throw skipLimit(MAX_SKIP);
     const seed = advance(chain, header.n, now);
     capSkipped(s);
-    const plaintext = await open(seed, ciphertext, ad);
-    return { state: s, plaintext, step: { dh: false, kem: false } };
+    return { plaintext: await open(seed, ciphertext, ad), step: same };
   }
   if (constantTimeEqual(header.dhPublicKey, s.remoteDhPublicKey)) {
     // Only Alice before her first receiving chain: Bob never sends with B0.
     throw badMessage('A conversation message uses a ratchet key that starts no sending chain.');
   }
+  // The peer leaves a block out only once this side acknowledged the chain, so held it; a chain
+  // held and not kept is older than those kept, or this state older than the one that acknowledged.
+  if (header.kemLeftOut) throw chainNotHeld();
 
   // The receiving half of a DH ratchet step (spec §3.5 DHRatchet, docs/ratchet.md). Refusals
   // first, before any derivation.
@@ -435,8 +395,20 @@ export async function ratchetDecrypt(
   s.sending.stepDue = true;
   const seed = advance(fresh, header.n, now);
   capSkipped(s);
-  const plaintext = await open(seed, ciphertext, ad);
-  return { state: s, plaintext, step: { dh: true, kem: kemIn !== undefined } };
+  return { plaintext: await open(seed, ciphertext, ad), step: { dh: true, kem: kemIn !== undefined } };
+}
+
+/**
+ * docs/ratchet.md, The chain ack: a message read names this side's current sending chain, so the
+ * peer holds it and needs its KEM block no more. Only the current chain: an older chain's block is
+ * gone already, and the current one's is needed until the peer names it. Mutates `s`.
+ */
+function takeChainAck(s: RatchetState, ack: Uint8Array): void {
+  const sending = s.sending;
+  if (sending.kem !== null && acknowledges(ack, sending.dh.publicKey)) {
+    sending.kem = null;
+    sending.kemDelivered = true;
+  }
 }
 
 async function open(seed: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
