@@ -90,7 +90,7 @@ export function createRotationOps(ops: ContactOps): RotationOps {
       const valid =
         contact.signingKey !== undefined &&
         constantTimeEqual(contact.identityKey, rotation.old.identityKey) &&
-        verifyKeyRotation(rotation, contact.signingKey);
+        (await verifyKeyRotation(rotation, contact.signingKey));
       if (!valid) {
         await ops.log(contactId, 'rotation-refused', ROTATION_REFUSED_DETAIL);
         return;

@@ -239,22 +239,22 @@ async function rotatedContact(stores: Stores, peer: PeerInfo): Promise<Contact |
     const first = chain[start]!;
     const owner = await stores.contacts.byKey(first.old.identityKey);
     if (!owner?.signingKey) continue;
-    if (followsChain(chain.slice(start), owner.signingKey, peer)) return owner;
+    if (await followsChain(chain.slice(start), owner.signingKey, peer)) return owner;
   }
   return undefined;
 }
 
 /** Whether `chain` starts at `pinnedSigningKey`, each link signed by the one before, and ends at `peer`'s keys. */
-export function followsChain(
+export async function followsChain(
   chain: readonly KeyRotation[],
   pinnedSigningKey: Uint8Array,
   peer: { readonly staticKey: Uint8Array; readonly signingKey: Uint8Array },
-): boolean {
+): Promise<boolean> {
   let signing = pinnedSigningKey;
   let previous: KeyRotation | undefined;
   for (const r of chain) {
     if (previous && !constantTimeEqual(previous.next.identityKey, r.old.identityKey)) return false;
-    if (!verifyKeyRotation(r, signing)) return false;
+    if (!(await verifyKeyRotation(r, signing))) return false;
     signing = r.next.signingKey;
     previous = r;
   }

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHex, utf8 } from './bytes';
 import { CryptoError } from './errors';
-import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SEED_LENGTH, mlDsa87KeyPair, mlDsa87Verify } from './ml-dsa';
+import {
+  ML_DSA_87_PUBLIC_KEY_LENGTH,
+  ML_DSA_87_SEED_LENGTH,
+  mlDsa87Backend,
+  mlDsa87KeyPair,
+  mlDsa87Verify,
+} from './ml-dsa';
 import {
   type SigningKeyPair,
   SigningPrivateKey,
@@ -63,6 +69,71 @@ describe('ML-DSA-87 identity signing key', () => {
     expect(mlDsa87Verify(pair.publicKey, message, signature, utf8('another context'))).toBe(false);
     const other = await generateSigningKeyPair();
     expect(mlDsa87Verify(other.publicKey, message, signature, context)).toBe(false);
+  });
+
+  // Breaks if the identity key stops signing through WebCrypto where it has ML-DSA-87 (Node 24
+  // here), for a new key and for one read back from storage.
+  it('signs through a non-extractable WebCrypto key imported from the seed, new or read back', async () => {
+    expect(await mlDsa87Backend()).toBe('webcrypto'); // its self-check done before counting imports
+    const subtle = globalThis.crypto.subtle;
+    const importKey = vi.spyOn(subtle, 'importKey');
+    const sign = vi.spyOn(subtle, 'sign');
+    const isMlDsa = (algorithm: unknown) => (algorithm as { name?: unknown }).name === 'ML-DSA-87';
+    const seedImports = () =>
+      importKey.mock.calls.filter(([format]) => (format as string) === 'raw-seed').map((c) => c.slice(2));
+    const mlDsaSigns = () => sign.mock.calls.filter(([algorithm]) => isMlDsa(algorithm)).length;
+
+    const pair = await generateSigningKeyPair();
+    expect(seedImports()).toEqual([[{ name: 'ML-DSA-87' }, false, ['sign']]]);
+    const before = mlDsaSigns();
+    const signature = await signWithIdentityKey(pair.privateKey, message, context);
+    expect(mlDsaSigns()).toBe(before + 1);
+    expect(mlDsa87Verify(pair.publicKey, message, signature, context)).toBe(true);
+
+    const back = await importStorableSigningKey(
+      structuredClone(exportStorableSigningKey(pair.privateKey)),
+      pair.publicKey,
+    );
+    expect(seedImports()).toHaveLength(1); // a wrapped key is only unwrapped when read back
+    const again = await signWithIdentityKey(back.privateKey, message, context);
+    expect(seedImports()).toHaveLength(2);
+    expect(seedImports()[1]).toEqual([{ name: 'ML-DSA-87' }, false, ['sign']]);
+    expect(mlDsaSigns()).toBe(before + 2);
+    expect(mlDsa87Verify(pair.publicKey, message, again, context)).toBe(true);
+    await signWithIdentityKey(back.privateKey, message, context);
+    expect(seedImports()).toHaveLength(2); // the WebCrypto key is kept in the handle
+  });
+
+  // Breaks if a platform without ML-DSA-87 in WebCrypto (Firefox, WebKit) cannot make, store,
+  // read back or use an identity key.
+  it('signs with noble where WebCrypto has no ML-DSA-87', async () => {
+    const subtle = globalThis.crypto.subtle;
+    const importKey = subtle.importKey.bind(subtle);
+    vi.spyOn(subtle, 'importKey').mockImplementation(async (...args: Parameters<typeof importKey>) => {
+      if ((args[2] as { name?: unknown }).name === 'ML-DSA-87') {
+        throw new DOMException('An invalid or illegal string was specified', 'SyntaxError');
+      }
+      return importKey(...args);
+    });
+    const sign = vi.spyOn(subtle, 'sign');
+    vi.resetModules();
+    try {
+      const keys = await import('./ml-dsa-key');
+      const keygen = await import('./ml-dsa-keygen');
+      expect(await (await import('./ml-dsa')).mlDsa87Backend()).toBe('noble');
+      const pair = await keygen.generateSigningKeyPair();
+      const signature = await keys.signWithIdentityKey(pair.privateKey, message, context);
+      expect(mlDsa87Verify(pair.publicKey, message, signature, context)).toBe(true);
+      const stored = structuredClone(keys.exportStorableSigningKey(pair.privateKey));
+      expect(stored.form).toBe('wrapped');
+      const back = await keys.importStorableSigningKey(stored, pair.publicKey);
+      const again = await keys.signWithIdentityKey(back.privateKey, message, context);
+      expect(mlDsa87Verify(pair.publicKey, message, again, context)).toBe(true);
+      expect(sign.mock.calls.filter(([a]) => (a as { name?: unknown }).name === 'ML-DSA-87')).toEqual([]);
+    } finally {
+      vi.restoreAllMocks();
+      vi.resetModules();
+    }
   });
 
   it('keeps the seed wrapped under a non-extractable AES-GCM key, never in the clear', async () => {

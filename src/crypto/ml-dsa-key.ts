@@ -1,25 +1,29 @@
 /**
  * The identity's ML-DSA-87 (FIPS 204) signing key as an opaque handle, and the form it is kept in.
  *
- * No browser this app targets offers ML-DSA in WebCrypto (see ml-dsa.ts), so signing runs in
- * JavaScript (@noble/post-quantum) and the private key exists in the page's memory while the app
- * runs. What can still be protected is the copy at rest: the key is kept as its 32-byte FIPS 204
- * seed (ξ, §5.1 ML-DSA.KeyGen), encrypted with AES-256-GCM under a non-extractable WebCrypto AES
+ * Where the platform's WebCrypto has ML-DSA-87 and passes ml-dsa.ts's self-check (Chromium, Node
+ * 24), the key signs as a non-extractable WebCrypto key imported from its seed, so the expanded
+ * secret key never exists in the page's memory. Elsewhere (Firefox, WebKit) signing runs in
+ * JavaScript (@noble/post-quantum) and the expanded key lives in the page's memory while the app
+ * runs. Either way, what can be protected is the copy at rest: the key is kept as its 32-byte FIPS
+ * 204 seed (ξ, §5.1 ML-DSA.KeyGen), encrypted with AES-256-GCM under a non-extractable WebCrypto AES
  * key made for it (`wrapped`), so the stored record holds no key bytes that script could read; the
  * AES key can be used by the page but never exported. Only where WebCrypto cannot make or store such
  * a key is the seed kept raw (`raw`), and then whoever reads the page's storage reads the key.
  *
  * Callers hold `SigningKeyPair`s and pass the private handle back to `signWithIdentityKey`; they
- * never see the seed or the expanded secret key. New keys are ml-dsa-keygen.ts's (first run and
- * key rotation only, so that code stays out of the page's first load).
+ * never see the seed, the expanded secret key or the WebCrypto key. New keys are
+ * ml-dsa-keygen.ts's (first run and key rotation only, so that code stays out of the page's first
+ * load).
  *
  * The ML-DSA code itself (ml-dsa.ts, @noble/post-quantum) is loaded on first use, not with the page:
- * a key read back from storage is only unwrapped then (AES-GCM proves the seed intact); it is
- * expanded, and checked against the stored public key, the first time it signs (the first
- * handshake), or by `checkSigningKeyPair`.
+ * a key read back from storage is only unwrapped then (AES-GCM proves the seed intact); it is made
+ * into a signing key (imported into WebCrypto, or expanded for noble), and checked against the
+ * stored public key, the first time it signs (the first handshake), or by `checkSigningKeyPair`.
  */
 import { constantTimeEqual, copyBytes } from './bytes';
 import { CryptoError, assertBytes } from './errors';
+import type { MlDsa87PrivateKey, MlDsa87SigningKeyPair } from './ml-dsa';
 import { ML_DSA_87_PUBLIC_KEY_LENGTH, ML_DSA_87_SEED_LENGTH } from './pq-lengths';
 
 const mlDsa = async () => import('./ml-dsa');
@@ -28,8 +32,8 @@ const mlDsa = async () => import('./ml-dsa');
 export interface SigningSecret {
   readonly publicKey: Uint8Array;
   readonly stored: StorableSigningKey;
-  /** The expanded secret key, once made (from `seed`, which is then wiped). */
-  secretKey?: Promise<Uint8Array>;
+  /** The key that signs (WebCrypto or expanded), once made from `seed`, which is then wiped. */
+  signingKey?: Promise<MlDsa87PrivateKey>;
   seed?: Uint8Array;
 }
 
@@ -76,32 +80,37 @@ function secretOf(key: SigningPrivateKey): SigningSecret {
   return s;
 }
 
-/** The expanded secret key, made from the seed on first use and checked against the public key. */
-async function expanded(s: SigningSecret): Promise<Uint8Array> {
-  s.secretKey ??= (async () => {
+/** The signing key, made from the seed on first use and checked against the public key. */
+async function signingKeyOf(s: SigningSecret): Promise<MlDsa87PrivateKey> {
+  s.signingKey ??= (async () => {
     const seed = s.seed;
     if (!seed) throw new CryptoError('BAD_ARGUMENT', 'The signing key has no seed to expand.');
-    const pair = (await mlDsa()).mlDsa87KeyPair(seed);
-    seed.fill(0);
-    delete s.seed;
-    if (!constantTimeEqual(pair.publicKey, s.publicKey)) {
+    let made: MlDsa87SigningKeyPair;
+    try {
+      made = await (await mlDsa()).mlDsa87PrivateKeyFromSeed(seed);
+    } finally {
+      seed.fill(0);
+      delete s.seed;
+    }
+    if (!constantTimeEqual(made.publicKey, s.publicKey)) {
       throw badRecord('The stored signing key does not belong to the stored signing public key.');
     }
-    return pair.secretKey;
+    return made.privateKey;
   })();
-  return s.secretKey;
+  return s.signingKey;
 }
 
 /**
- * Whether the pair's private key makes its public key: expands a key read back from storage (the
- * first signature does the same). Rejects with `CryptoError('BAD_ARGUMENT')` when it does not.
+ * Whether the pair's private key makes its public key: makes the signing key of a key read back
+ * from storage (the first signature does the same). Rejects with `CryptoError('BAD_ARGUMENT')`
+ * when it does not.
  */
 export async function checkSigningKeyPair(pair: SigningKeyPair): Promise<void> {
   const s = secretOf(pair.privateKey);
   if (!constantTimeEqual(s.publicKey, pair.publicKey)) {
     throw badRecord('The signing key does not belong to this public key.');
   }
-  await expanded(s);
+  await signingKeyOf(s);
 }
 
 /** FIPS 204 ML-DSA.Sign with the identity key (hedged), under `context` (at most 255 bytes). */
@@ -110,8 +119,8 @@ export async function signWithIdentityKey(
   message: Uint8Array,
   context: Uint8Array,
 ): Promise<Uint8Array> {
-  const secretKey = await expanded(secretOf(privateKey));
-  return (await mlDsa()).mlDsa87Sign(secretKey, message, context);
+  const signingKey = await signingKeyOf(secretOf(privateKey));
+  return (await mlDsa()).mlDsa87SignAsync(signingKey, message, context);
 }
 
 /** The stored form of `key`, as it was made or read back (no key bytes copied out of a `wrapped`). */

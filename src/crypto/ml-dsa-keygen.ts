@@ -1,8 +1,9 @@
 /**
- * A new ML-DSA-87 identity signing key (FIPS 204 §5.1 ML-DSA.KeyGen from a fresh 32-byte seed) and
- * its stored form (ml-dsa-key.ts): the seed sealed with AES-256-GCM under a non-extractable
- * WebCrypto key, with the public key as associated data, wherever the platform can store such a
- * key; the raw seed only where it cannot. Used at first run and on a key rotation.
+ * A new ML-DSA-87 identity signing key (FIPS 204 §5.1 ML-DSA.KeyGen from a fresh 32-byte seed,
+ * made into a WebCrypto key where ml-dsa.ts's backend is WebCrypto) and its stored form
+ * (ml-dsa-key.ts): the seed sealed with AES-256-GCM under a non-extractable WebCrypto key, with
+ * the public key as associated data, wherever the platform can store such a key; the raw seed
+ * only where it cannot. Used at first run and on a key rotation.
  */
 import { constantTimeEqual, copyBytes } from './bytes';
 import {
@@ -12,7 +13,7 @@ import {
   type StorableSigningKey,
   unwrapSeed,
 } from './ml-dsa-key';
-import { mlDsa87KeyPair } from './ml-dsa';
+import { mlDsa87PrivateKeyFromSeed } from './ml-dsa';
 import { ML_DSA_87_SEED_LENGTH } from './pq-lengths';
 import { randomBytes } from './random';
 
@@ -75,18 +76,21 @@ export async function generateSigningKeyPair(
   canStore: CryptoKeyStorageProbe = survivesStructuredClone,
 ): Promise<SigningKeyPair> {
   const seed = randomBytes(ML_DSA_87_SEED_LENGTH);
-  const { publicKey, secretKey } = mlDsa87KeyPair(seed);
-  const stored = (await wrapSeed(seed, publicKey, canStore)) ?? {
-    form: 'raw' as const,
-    seed: copyBytes(seed),
-  };
-  seed.fill(0);
-  return {
-    publicKey,
-    privateKey: SigningPrivateKey.wrap({
-      publicKey: copyBytes(publicKey),
-      stored,
-      secretKey: Promise.resolve(secretKey),
-    }),
-  };
+  try {
+    const { publicKey, privateKey } = await mlDsa87PrivateKeyFromSeed(seed);
+    const stored = (await wrapSeed(seed, publicKey, canStore)) ?? {
+      form: 'raw' as const,
+      seed: copyBytes(seed),
+    };
+    return {
+      publicKey,
+      privateKey: SigningPrivateKey.wrap({
+        publicKey: copyBytes(publicKey),
+        stored,
+        signingKey: Promise.resolve(privateKey),
+      }),
+    };
+  } finally {
+    seed.fill(0);
+  }
 }

@@ -9,7 +9,7 @@
  *   clock within a day of ours. Its user id is derived from its two keys, never read.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import { mlDsa87Verify } from '../crypto/ml-dsa';
+import { mlDsa87VerifyAsync } from '../crypto/ml-dsa';
 import { signWithIdentityKey } from '../crypto/ml-dsa-key';
 import { ML_DSA_87_SIGNATURE_LENGTH, ML_KEM_1024_PUBLIC_KEY_LENGTH } from '../crypto/pq-lengths';
 import { ProtocolError } from './errors';
@@ -103,17 +103,22 @@ export interface CheckedIntroduction {
  * The peer's payload, checked: `signedHash` is the handshake hash before it (noise.ts
  * `lastPayloadHash`), `staticKey` the peer's X25519 key Noise authenticated, `at` our clock now.
  */
-export function checkPeerIntroduction(
+export async function checkPeerIntroduction(
   payloadBytes: Uint8Array,
   signedHash: Uint8Array | undefined,
   staticKey: Uint8Array,
   identity: SessionIdentity,
   at: number,
-): CheckedIntroduction {
+): Promise<CheckedIntroduction> {
   const payload = decodeHandshakePayload(payloadBytes);
   if (
     !signedHash ||
-    !mlDsa87Verify(payload.signingKey, signedHash, payload.signature, HANDSHAKE_SIGNATURE_CONTEXT)
+    !(await mlDsa87VerifyAsync(
+      payload.signingKey,
+      signedHash,
+      payload.signature,
+      HANDSHAKE_SIGNATURE_CONTEXT,
+    ))
   ) {
     throw new ProtocolError(
       'POSSIBLE_INTERCEPTION',

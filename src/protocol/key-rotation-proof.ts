@@ -4,7 +4,7 @@
  * reading a stored rotation does not load the ML-DSA code.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import { mlDsa87Verify } from '../crypto/ml-dsa';
+import { mlDsa87VerifyAsync } from '../crypto/ml-dsa';
 import { type SigningPrivateKey, signWithIdentityKey } from '../crypto/ml-dsa-key';
 import { type KeyRotation, ROTATION_CONTEXT, type RotationKeys, rotationStatement } from './key-rotation';
 
@@ -26,14 +26,17 @@ export async function signKeyRotation(
 /**
  * Whether `rotation` is a valid rotation away from `pinnedSigningKey` (the ML-DSA key this device
  * has pinned for the contact): the old key it names is that one and it signed the statement. False,
- * never a throw, for anything else.
+ * never a rejection, for anything else.
  */
-export function verifyKeyRotation(rotation: KeyRotation, pinnedSigningKey: Uint8Array): boolean {
+export async function verifyKeyRotation(
+  rotation: KeyRotation,
+  pinnedSigningKey: Uint8Array,
+): Promise<boolean> {
   try {
     if (!constantTimeEqual(rotation.old.signingKey, pinnedSigningKey)) return false;
     if (constantTimeEqual(rotation.old.identityKey, rotation.next.identityKey)) return false;
     const statement = rotationStatement(rotation.at, rotation.old, rotation.next);
-    return mlDsa87Verify(rotation.old.signingKey, statement, rotation.signature, ROTATION_CONTEXT);
+    return await mlDsa87VerifyAsync(rotation.old.signingKey, statement, rotation.signature, ROTATION_CONTEXT);
   } catch {
     return false;
   }

@@ -219,7 +219,7 @@ export function createSession(options: SessionOptions): Session {
     const staticKey = hs.remoteStaticKey;
     if (!staticKey)
       throw new ProtocolError('HANDSHAKE_STATE', 'The other side did not present an identity key.');
-    const checked = checkPeerIntroduction(payloadBytes, hs.lastPayloadHash, staticKey, identity, now());
+    const checked = await checkPeerIntroduction(payloadBytes, hs.lastPayloadHash, staticKey, identity, now());
     await options.verifyPeer?.({ staticKey, signingKey: checked.signingKey });
     peerRatchet = checked.ratchet;
     return {

@@ -520,7 +520,7 @@ describe.each(harnesses)('$name store', (harness) => {
         expect(renamed.displayName).toBe('Vera B');
         const rotated = await stores.identity.rotateKeys();
         expect(rotated.rotations).toHaveLength(1);
-        expect(verifyKeyRotation(rotated.rotations[0]!, renamed.signing.publicKey)).toBe(true);
+        expect(await verifyKeyRotation(rotated.rotations[0]!, renamed.signing.publicKey)).toBe(true);
       });
     });
 
@@ -555,8 +555,8 @@ describe.each(harnesses)('$name store', (harness) => {
           identityKey: next.keyPair.publicKey,
           signingKey: next.signing.publicKey,
         });
-        expect(verifyKeyRotation(rotation!, old.signing.publicKey)).toBe(true);
-        expect(verifyKeyRotation(rotation!, next.signing.publicKey)).toBe(false);
+        expect(await verifyKeyRotation(rotation!, old.signing.publicKey)).toBe(true);
+        expect(await verifyKeyRotation(rotation!, next.signing.publicKey)).toBe(false);
 
         const aside = (await fixture.readSetAside()) as IdentityRecord[];
         expect(aside).toHaveLength(1);
@@ -586,11 +586,11 @@ describe.each(harnesses)('$name store', (harness) => {
         for (let i = 0; i <= MAX_KEPT_ROTATIONS; i++) keys.push(await stores.identity.rotateKeys());
         const loaded = expectOk(await (await reopen()).identity.load());
         expect(loaded.rotations).toHaveLength(MAX_KEPT_ROTATIONS);
-        loaded.rotations.forEach((r, i) => {
+        for (const [i, r] of loaded.rotations.entries()) {
           const from = keys[i + 1]!; // the first rotation (from keys[0]) was dropped
           expect(r.old.signingKey).toEqual(from.signing.publicKey);
-          expect(verifyKeyRotation(r, from.signing.publicKey)).toBe(true);
-        });
+          expect(await verifyKeyRotation(r, from.signing.publicKey)).toBe(true);
+        }
         expect(loaded.rotations.at(-1)?.next.identityKey).toEqual(loaded.keyPair.publicKey);
         // Every replaced record is kept aside, even several at the same millisecond.
         expect(((await fixture.readSetAside()) as IdentityRecord[]).map((r) => toHex(r.publicKey))).toEqual(
