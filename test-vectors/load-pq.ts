@@ -9,7 +9,17 @@
  * against the parameter set's lengths, since wrong lengths are what many invalid cases test; only
  * the lengths a schema fixes (`m`, `rnd`, `mu`) are.
  */
-import { VectorFormatError, type WycheproofCase, type WycheproofFile } from './load';
+import {
+  VectorFormatError,
+  type WycheproofCase,
+  type WycheproofFile,
+  array,
+  field,
+  has,
+  integer,
+  object,
+  string,
+} from './load';
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
@@ -293,43 +303,6 @@ function wycheproofCase(t: object, at: string): WycheproofCase {
     : [];
   const comment = has(t, 'comment') ? string(t, 'comment', at) : '';
   return { tcId: integer(t, 'tcId', at), comment, flags, result };
-}
-
-function has(o: object, key: string): boolean {
-  return Object.hasOwn(o, key);
-}
-
-function field(o: object, key: string, at: string): unknown {
-  if (!has(o, key)) throw new VectorFormatError(`${at}.${key} is missing.`);
-  const value: unknown = Reflect.get(o, key);
-  return value;
-}
-
-function object(value: unknown, at: string): object {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new VectorFormatError(`${at} must be an object.`);
-  }
-  return value;
-}
-
-function array(o: object, key: string, at: string): readonly unknown[] {
-  const value = field(o, key, at);
-  if (!Array.isArray(value)) throw new VectorFormatError(`${at}.${key} must be an array.`);
-  return value;
-}
-
-function string(o: object, key: string, at: string): string {
-  const value = field(o, key, at);
-  if (typeof value !== 'string') throw new VectorFormatError(`${at}.${key} must be a string.`);
-  return value;
-}
-
-function integer(o: object, key: string, at: string): number {
-  const value = field(o, key, at);
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new VectorFormatError(`${at}.${key} must be an integer.`);
-  }
-  return value;
 }
 
 /** Hex bytes; with `length`, exactly that many. */

@@ -302,36 +302,36 @@ function wycheproofCase(t: object, at: string): WycheproofCase {
   return { tcId: integer(t, 'tcId', at), comment: string(t, 'comment', at), flags, result };
 }
 
-function has(o: object, key: string): boolean {
+export function has(o: object, key: string): boolean {
   return Object.hasOwn(o, key);
 }
 
-function field(o: object, key: string, at: string): unknown {
+export function field(o: object, key: string, at: string): unknown {
   if (!has(o, key)) throw new VectorFormatError(`${at}.${key} is missing.`);
   const value: unknown = Reflect.get(o, key);
   return value;
 }
 
-function object(value: unknown, at: string): object {
+export function object(value: unknown, at: string): object {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new VectorFormatError(`${at} must be an object.`);
   }
   return value;
 }
 
-function array(o: object, key: string, at: string): readonly unknown[] {
+export function array(o: object, key: string, at: string): readonly unknown[] {
   const value = field(o, key, at);
   if (!Array.isArray(value)) throw new VectorFormatError(`${at}.${key} must be an array.`);
   return value;
 }
 
-function string(o: object, key: string, at: string): string {
+export function string(o: object, key: string, at: string): string {
   const value = field(o, key, at);
   if (typeof value !== 'string') throw new VectorFormatError(`${at}.${key} must be a string.`);
   return value;
 }
 
-function integer(o: object, key: string, at: string): number {
+export function integer(o: object, key: string, at: string): number {
   const value = field(o, key, at);
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
     throw new VectorFormatError(`${at}.${key} must be an integer.`);

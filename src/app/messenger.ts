@@ -24,6 +24,7 @@ import type { Connected } from './connect';
 import type { Conversations, Opened, RatchetStartOutcome } from './conversation';
 import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
 import { AppError } from './errors';
+import { frameEventKind } from './security-events';
 import type { Inspector, createInspector } from './inspector';
 import type { ContactOps } from './contact-ops';
 import type { LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
@@ -47,12 +48,6 @@ interface Live extends DeliveryLive {
 
 const RESTART_DETAIL =
   'The message keys of this conversation started afresh with this connection, because the other device did not have the earlier ones (a reinstall or lost storage does that). Messages not yet delivered are sent again.';
-
-function frameEventKind(e: ProtocolError): SecurityEventKind {
-  if (e.code === 'BAD_MAC') return 'mac-failed';
-  if (e.code === 'DECRYPT_FAILED') return 'decrypt-failed';
-  return 'frame-refused';
-}
 
 const sameKey = constantTimeEqual;
 
@@ -447,7 +442,4 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   return messenger;
 }
 
-/** True when `e` says a handshake failed as it would under interception. */
-export function isInterception(e: unknown): boolean {
-  return ProtocolError.is(e, 'POSSIBLE_INTERCEPTION') || ProtocolError.is(e, 'WRONG_PEER_KEY');
-}
+export { isInterception } from './security-events';

@@ -16,23 +16,10 @@ import {
 import { mlDsa87PrivateKeyFromSeed } from './ml-dsa';
 import { ML_DSA_87_SEED_LENGTH } from './pq-lengths';
 import { randomBytes } from './random';
+import { survivesStructuredClone } from './x25519';
 
 /** Whether storage can keep `key` as it is (IndexedDB stores by structured clone). */
 export type CryptoKeyStorageProbe = (key: CryptoKey) => boolean;
-
-function survivesStructuredClone(key: CryptoKey): boolean {
-  try {
-    const copy: unknown = globalThis.structuredClone(key);
-    return (
-      copy instanceof CryptoKey &&
-      copy.type === key.type &&
-      copy.algorithm.name === key.algorithm.name &&
-      copy.extractable === key.extractable
-    );
-  } catch {
-    return false;
-  }
-}
 
 async function wrapSeed(
   seed: Uint8Array,
