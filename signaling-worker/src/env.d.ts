@@ -2,10 +2,11 @@
 declare namespace Cloudflare {
   interface Env {
     ROOMS: DurableObjectNamespace<import('./room').Room>;
+    MAILBOXES: DurableObjectNamespace<import('./mailbox').Mailbox>;
   }
   interface GlobalProps {
     mainModule: typeof import('./index');
-    durableNamespaces: 'Room';
+    durableNamespaces: 'Room' | 'Mailbox';
   }
 }
 

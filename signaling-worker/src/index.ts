@@ -1,16 +1,21 @@
 /**
  * The signaling worker's entry: a stateless router. `GET /rooms/<roomId>` with a WebSocket
- * upgrade goes to the Room Durable Object named by the room id; anything else gets a short
- * plain-text answer. Only the handler and the Room class are exported: workerd refuses any
- * other kind of value exported from the entry module.
+ * upgrade goes to the Room Durable Object named by the room id; `/mailboxes/…` to the Mailbox
+ * named by the mailbox id (mailbox-routes.ts); anything else gets a short plain-text answer. Only
+ * the handler and the Durable Object classes are exported: workerd refuses any other kind of value
+ * exported from the entry module.
  */
+import { MAILBOX_PATH_PREFIX } from '../../src/protocol/mailbox';
 import { ROOM_PATH_PREFIX, SignalingCloseCode, isRoomId } from '../../src/protocol/signaling';
+import { routeMailbox } from './mailbox-routes';
 import { refuseWebSocket, textResponse } from './responses';
 
+export { Mailbox } from './mailbox';
 export { Room } from './room';
 
 function route(request: Request, env: Env): Response | Promise<Response> {
   const { pathname } = new URL(request.url);
+  if (pathname.startsWith(MAILBOX_PATH_PREFIX)) return routeMailbox(request, env);
   if (!pathname.startsWith(ROOM_PATH_PREFIX)) return textResponse(404, 'Not found.');
   const roomId = pathname.slice(ROOM_PATH_PREFIX.length);
   if (request.method !== 'GET') {
