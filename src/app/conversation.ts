@@ -26,7 +26,7 @@ import {
 } from '../protocol/ratchet';
 import { type AppRecord, decodeRecord, encodeRecord } from '../protocol/records';
 import type { RatchetStart } from '../protocol/session';
-import type { RatchetCommitResult, StoredMessage, Stores } from '../store/types';
+import type { MessageRoute, RatchetCommitResult, StoredMessage, Stores } from '../store/types';
 
 export interface ConversationDeps {
   readonly stores: Stores;
@@ -67,8 +67,16 @@ export interface Conversations {
   ): Promise<RatchetStartOutcome>;
   /** The contact's ratchet id, to announce in a handshake; undefined when none is stored. */
   id(contactId: string): Promise<Uint8Array | undefined>;
-  /** Encrypts `record` for the contact; the new state is committed (with `sent`) before it returns. */
-  seal(contactId: string, record: AppRecord, sent?: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
+   * Encrypts `record` for the contact; the new state is committed (with `sent`, marked with the
+   * route they take) before it returns.
+   */
+  seal(
+    contactId: string,
+    record: AppRecord,
+    sent?: readonly Uint8Array[],
+    sentRoute?: MessageRoute,
+  ): Promise<Uint8Array>;
   /** Decrypts and decodes one ratchet message; throws a ProtocolError (code and sentence) if refused. */
   open(contactId: string, message: Uint8Array): Promise<Opened>;
   /** What the inspector shows; undefined before a ratchet exists or is read. */
@@ -174,14 +182,14 @@ export function createConversations(deps: ConversationDeps): Conversations {
       return entry.state && ratchetStats(entry.state).ratchetId.slice();
     },
 
-    async seal(contactId, record, sent) {
+    async seal(contactId, record, sent, sentRoute) {
       const entry = await mustHave(contactId);
       const { state, message } = await ratchetEncrypt(entry.state, encodeRecord(record), options());
       const result = await stores.ratchets.commit({
         contactId,
         expectedGeneration: entry.generation,
         state,
-        ...(sent && sent.length > 0 ? { sent } : {}),
+        ...(sent && sent.length > 0 ? { sent, ...(sentRoute ? { sentRoute } : {}) } : {}),
       });
       committed(contactId, result, state);
       return message;

@@ -13,9 +13,9 @@
  *   sender sends it again, unacknowledged, on the next one).
  */
 import type { AppRecord, TextRecord } from '../protocol/records';
-import { MESSAGE_ID_LENGTH } from '../protocol/records';
+import { MESSAGE_ID_LENGTH } from '../protocol/record-limits';
 import { boundPeerTime } from '../store/peer-time';
-import type { StoredMessage, Stores } from '../store/types';
+import type { MessageRoute, StoredMessage, Stores } from '../store/types';
 import { randomBytes } from '../crypto/random';
 import type { Opened } from './conversation';
 
@@ -28,6 +28,8 @@ export const HELD_OVERFLOW_DETAIL =
 /** What delivery needs of a live session. */
 export interface DeliveryLive {
   readonly open: () => boolean;
+  /** How this session's messages go: directly, or through a relay. */
+  readonly route: MessageRoute;
   /**
    * Encrypts `record` through the contact's ratchet (committing the state, and `sent` moved to
    * 'sent' with it) and sends it on the session.
@@ -103,6 +105,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         sentAt: boundPeerTime(r.sentAt, receivedAt),
         receivedAt,
         state: 'delivered',
+        route: live.route,
       },
     });
     if (added === 'added') changed(contactId);

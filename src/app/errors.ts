@@ -7,7 +7,8 @@ export type AppErrorCode =
   | 'SIGNALING_NOT_ALLOWED'
   | 'BAD_NAME'
   | 'NOTHING_TO_CONFIRM'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'NO_WORKER';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

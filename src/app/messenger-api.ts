@@ -3,6 +3,8 @@ import type { SecurityEvent, StoredIdentity, StoredMessage, Contact, Stores } fr
 import type { Connected } from './connect';
 import type { RatchetView } from './conversation';
 import type { Inspector } from './inspector';
+import type { MailboxClient } from './mailbox-client';
+import type { FetchReport } from './offline-delivery';
 import type { AdoptOutcome, Arrival } from './trust';
 import type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
 
@@ -40,8 +42,17 @@ export interface Messenger {
    * delivering. 'refused': a key the user refused for that contact; the session is closed.
    */
   adopt(connected: Connected, arrival: Arrival): Promise<{ contact: Contact; outcome: AdoptOutcome }>;
-  /** Stores the message, then sends it if the contact is connected. */
+  /**
+   * Stores the message, then sends it if the contact is connected, or else deposits it in the
+   * contact's mailbox when one is known.
+   */
   send(contactId: string, body: string): Promise<StoredMessage>;
+  /**
+   * Reads every inbound mailbox (stores, deletes, acknowledges what waited), then deposits what is
+   * queued for contacts with no session. Undefined without a worker. Throws `MailboxError` or
+   * `MailboxUnreachableError` when the worker refuses or cannot be reached.
+   */
+  checkMailboxes(): Promise<FetchReport | undefined>;
   /** Pins the key the contact presented (the pair secret rotates); the verified mark is cleared. */
   acceptKeyChange(contactId: string): Promise<void>;
   /** Refuses the new key: its session closes, the old key stays pinned and verified as it was. */
@@ -82,4 +93,9 @@ export interface MessengerDeps {
   stores: Stores;
   identity: StoredIdentity;
   now?: () => number;
+  /**
+   * The worker's mailboxes (offline delivery), loaded on first use; without it, messages wait for a
+   * live session.
+   */
+  mailbox?: () => Promise<MailboxClient>;
 }

@@ -6,6 +6,7 @@ import { createMemoryTransportPair, type Tap } from '../rtc/memory-transport';
 import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import type { StoredIdentity, Stores } from '../store/types';
 import { createIdentity, secureSession } from './connect';
+import type { MailboxClient } from './mailbox-client';
 import { createMessenger, type Arrival, type Messenger, type PairingMethod } from './messenger';
 
 export interface Device {
@@ -14,7 +15,11 @@ export interface Device {
   messenger: Messenger;
 }
 
-export async function device(name: string, backend = new MemoryBackend()): Promise<Device> {
+export async function device(
+  name: string,
+  backend = new MemoryBackend(),
+  options: { mailbox?: MailboxClient; now?: () => number } = {},
+): Promise<Device> {
   const stores = openMemoryStore({ backend });
   const loaded = await stores.identity.load();
   let identity: StoredIdentity;
@@ -24,7 +29,17 @@ export async function device(name: string, backend = new MemoryBackend()): Promi
     if (created.kind !== 'created') throw new Error('could not create an identity');
     identity = created.identity;
   }
-  return { stores, backend, messenger: createMessenger({ stores, identity }) };
+  const { mailbox, now } = options;
+  return {
+    stores,
+    backend,
+    messenger: createMessenger({
+      stores,
+      identity,
+      ...(mailbox ? { mailbox: async () => Promise.resolve(mailbox) } : {}),
+      ...(now ? { now } : {}),
+    }),
+  };
 }
 
 /** How each side's messenger is told the session arrived. */

@@ -8,8 +8,9 @@
  * - delivery.ts: the outbox, receiving, acks, held messages for an undecided key;
  * - verification.ts: safety numbers and what marks a contact verified;
  * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
- *   name (checked by names.ts).
- * The last two load on first use, with the code they bring.
+ *   name (checked by names.ts);
+ * - offline-delivery.ts: messages through the worker's mailboxes when no session is open.
+ * The last three load on first use, with the code they bring.
  * Every security-relevant event goes into the contact's log.
  *
  * No Solid, no DOM: the UI subscribes with `on(...)` and reads through the async getters.
@@ -17,7 +18,8 @@
 import { constantTimeEqual } from '../crypto/bytes';
 import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
-import { MAX_TEXT_BODY_BYTES, type AppRecord } from '../protocol/records';
+import { MAX_TEXT_BODY_BYTES } from '../protocol/record-limits';
+import type { AppRecord } from '../protocol/records';
 import type { RatchetStart, SessionClose } from '../protocol/session';
 import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
 import type { Connected } from './connect';
@@ -27,6 +29,7 @@ import { AppError } from './errors';
 import { frameEventKind } from './security-events';
 import type { Inspector, createInspector } from './inspector';
 import type { ContactOps } from './contact-ops';
+import type { OfflineDelivery } from './offline-delivery';
 import type { LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
 
 export type { AdoptOutcome, Arrival, PairingMethod } from './trust';
@@ -85,6 +88,33 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       return loadedConversations;
     }));
 
+  /** Offline delivery loads with its first use, and only when a worker is configured. */
+  let offlineLoading: Promise<OfflineDelivery> | undefined;
+  const offline = async (): Promise<OfflineDelivery | undefined> => {
+    const mailbox = deps.mailbox;
+    if (!mailbox) return undefined;
+    offlineLoading ??= Promise.all([import('./offline-delivery'), mailbox()]).then(([m, client]) =>
+      m.createOfflineDelivery({
+        stores,
+        now,
+        client,
+        conversations,
+        serial,
+        live: (contactId) => {
+          const l = lives.get(contactId);
+          return l?.state === 'open' ? l : undefined;
+        },
+        log,
+        changed: (contactId) => emitter.emit('messages', contactId),
+        rotation: async (contactId, opened) =>
+          receiveRotation(contactId, opened, async () =>
+            lives.get(contactId)?.connected.session.close('the contact replaced its keys'),
+          ),
+      }),
+    );
+    return offlineLoading;
+  };
+
   const serial = async <T>(contactId: string, task: () => Promise<T>): Promise<T> => {
     const run = (chains.get(contactId) ?? Promise.resolve()).then(task);
     chains.set(
@@ -108,6 +138,12 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const report = (e: unknown): void => {
     // Storage failing under a live session: nothing else to tell the person than the console.
     console.error('SecMsg:', e);
+  };
+
+  /** A mailbox request that failed: the worker unreachable or refusing; messages wait here. */
+  const mailboxTrouble = (e: unknown): void => {
+    if (e instanceof Error && (e.name === 'MailboxError' || e.name === 'MailboxUnreachableError')) return;
+    report(e);
   };
 
   const put = async (contact: Contact, quiet = false): Promise<void> => {
@@ -139,15 +175,30 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     if (outcome === 'restarted') await log(contactId, 'ratchet-restarted', RESTART_DETAIL);
   };
 
+  /** A key-rotation record, read live or from a mailbox: committed, then the rotation use case. */
+  const receiveRotation = async (
+    contactId: string,
+    opened: Opened,
+    closeSession: () => Promise<void>,
+  ): Promise<void> => {
+    const r = opened.record;
+    if (r.kind !== 'key-rotation') return;
+    await opened.commit({});
+    await (await rotations()).receivedRotation(contactId, r.rotation, closeSession);
+  };
+
   const handle = async (contactId: string, live: Live, opened: Opened): Promise<void> => {
     const r = opened.record;
     if (r.kind === 'key-rotation') {
-      await opened.commit({});
-      await (
-        await rotations()
-      ).receivedRotation(contactId, r.rotation, async () =>
+      await receiveRotation(contactId, opened, async () =>
         live.connected.session.close('the contact replaced its keys'),
       );
+      return;
+    }
+    if (r.kind === 'mailbox') {
+      const o = await offline();
+      if (o) await o.receivedAnnouncement(contactId, { ...opened, record: r });
+      else await opened.commit({});
       return;
     }
     await delivery.receive(contactId, live, { ...opened, record: r });
@@ -193,8 +244,10 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     const live: Live = {
       connected,
       open: () => live.state === 'open',
+      // Relayed routes (TURN, the worker's relay) are told apart with the route ladder (issue 12).
+      route: 'direct',
       send: async (record: AppRecord, sent?: readonly Uint8Array[]) => {
-        const bytes = await (await conversations()).seal(contactId, record, sent);
+        const bytes = await (await conversations()).seal(contactId, record, sent, live.route);
         await connected.session.send(bytes);
       },
       inspector,
@@ -299,6 +352,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         if (decision.outcome !== 'key-changed') {
           await startRatchet(id, live);
           await flush(id);
+          await (await offline())?.announce(id, live).catch(mailboxTrouble);
         }
         return { contact, outcome: decision.outcome };
       });
@@ -312,7 +366,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           `This message is too long: at most ${MAX_TEXT_BODY_BYTES / 1024} KiB of text fits in one message.`,
         );
       }
-      return serial(contactId, async () => {
+      const stored = await serial(contactId, async () => {
         const contact = await mustGet(contactId);
         if (contact.pendingKey) {
           throw new AppError(
@@ -323,6 +377,21 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         const live = lives.get(contactId);
         return delivery.send(contactId, body, live && trusted(contact, live) ? live : undefined);
       });
+      if (stored.state === 'queued') {
+        // No session took it: the contact's mailbox may (marked 'sent' by mailbox when it did).
+        void offline()
+          .then(async (o) => o?.depositOutbox(contactId))
+          .catch(mailboxTrouble);
+      }
+      return stored;
+    },
+
+    async checkMailboxes() {
+      const o = await offline();
+      if (!o) return undefined;
+      const report = await o.fetchAll();
+      await o.depositAll();
+      return report;
     },
 
     async acceptKeyChange(contactId) {

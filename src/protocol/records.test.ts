@@ -246,3 +246,19 @@ describe('encodeRecord argument checks', () => {
     expectCode(() => encodeRecord(record), 'BAD_ARGUMENT');
   });
 });
+
+describe('mailbox announcements', () => {
+  it('round-trip as 0x04 ‖ the 32-byte id', () => {
+    const mailboxId = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const bytes = encodeRecord({ kind: 'mailbox', id: mailboxId });
+    expect(bytes[0]).toBe(0x04);
+    expect(bytes.length).toBe(33);
+    expect(decodeRecord(bytes)).toEqual({ kind: 'mailbox', id: mailboxId });
+  });
+
+  it('refuse an id of another length, both ways', () => {
+    expectCode(() => encodeRecord({ kind: 'mailbox', id: new Uint8Array(31) }), 'BAD_ARGUMENT');
+    expectCode(() => decodeRecord(Uint8Array.of(0x04, ...new Uint8Array(31))), 'BAD_RECORD');
+    expectCode(() => decodeRecord(Uint8Array.of(0x04, ...new Uint8Array(33))), 'BAD_RECORD');
+  });
+});

@@ -5,19 +5,21 @@
  *   text:         0x01 ‖ id (16) ‖ sentAt (u64 ms) ‖ body length (u32) ‖ body (UTF-8)
  *   ack:          0x02 ‖ count (u16, 1 … 1024) ‖ ids (16 each)
  *   key-rotation: 0x03 ‖ the rotation's wire form (key-rotation.ts), signed by the old ML-DSA key
+ *   mailbox:      0x04 ‖ mailbox id (32): "deposit for me here" (src/protocol/mailbox.ts), replacing
+ *                 the one announced before
  */
 import { concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import { ProtocolError } from './errors';
 import { type KeyRotation, decodeKeyRotation, encodeKeyRotation } from './key-rotation';
+import { MAX_ACK_IDS, MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH } from './record-limits';
 
-export const MESSAGE_ID_LENGTH = 16;
-/** The longest text body in UTF-8 bytes (64 KiB): far below the frame limit. */
-export const MAX_TEXT_BODY_BYTES = 64 * 1024;
-export const MAX_ACK_IDS = 1024;
+export { MAX_ACK_IDS, MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH } from './record-limits';
 
 const RECORD_TEXT = 0x01;
 const RECORD_ACK = 0x02;
 const RECORD_KEY_ROTATION = 0x03;
+const RECORD_MAILBOX = 0x04;
+export const MAILBOX_ID_BYTES = 32;
 
 export interface TextRecord {
   kind: 'text';
@@ -33,7 +35,12 @@ export interface KeyRotationRecord {
   kind: 'key-rotation';
   rotation: KeyRotation;
 }
-export type AppRecord = TextRecord | AckRecord | KeyRotationRecord;
+/** The sender's inbound mailbox for this conversation, as raw id bytes (base64url on the wire to the worker). */
+export interface MailboxRecord {
+  kind: 'mailbox';
+  id: Uint8Array;
+}
+export type AppRecord = TextRecord | AckRecord | KeyRotationRecord | MailboxRecord;
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_RECORD', message);
@@ -84,8 +91,16 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
     }
     case 'key-rotation':
       return concatBytes(Uint8Array.of(RECORD_KEY_ROTATION), encodeKeyRotation(record.rotation));
+    case 'mailbox':
+      if (!(record.id instanceof Uint8Array) || record.id.length !== MAILBOX_ID_BYTES) {
+        throw new ProtocolError('BAD_ARGUMENT', `id must be ${MAILBOX_ID_BYTES} bytes.`);
+      }
+      return concatBytes(Uint8Array.of(RECORD_MAILBOX), record.id);
     default:
-      throw new ProtocolError('BAD_ARGUMENT', 'record.kind must be "text", "ack" or "key-rotation".');
+      throw new ProtocolError(
+        'BAD_ARGUMENT',
+        'record.kind must be "text", "ack", "key-rotation" or "mailbox".',
+      );
   }
 }
 
@@ -123,6 +138,10 @@ export function decodeRecord(bytes: Uint8Array): AppRecord {
     }
     case RECORD_KEY_ROTATION:
       return { kind: 'key-rotation', rotation: decodeKeyRotation(bytes.subarray(1)) };
+    case RECORD_MAILBOX:
+      if (bytes.length !== 1 + MAILBOX_ID_BYTES)
+        throw bad('A mailbox announcement arrived with the wrong length.');
+      return { kind: 'mailbox', id: bytes.slice(1) };
     default:
       throw bad(`A record of unknown type ${bytes[0]} arrived.`);
   }

@@ -51,7 +51,7 @@ export class IdbRatchetStore implements RatchetStore {
       const updated = new Map<string, Uint8Array>();
       for (const move of checked.moves) {
         const record = await messages.get([contactId, move.messageIdHex]);
-        const next = record && advancedMessage(record, move.state, undefined);
+        const next = record && advancedMessage(record, move.state, undefined, move.route);
         if (!next) continue;
         await messages.put(next);
         if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);

@@ -26,6 +26,7 @@ import {
   type IdentityLoad,
   type IdentityStore,
   type MessageState,
+  type MessageRoute,
   type MessageStore,
   type MessageUpdate,
   type SecurityEvent,
@@ -279,10 +280,11 @@ export class IdbMessageStore implements MessageStore {
     messageId: Uint8Array,
     state: MessageState,
     receivedAt?: number,
+    route?: MessageRoute,
   ): Promise<MessageUpdate> {
     const tx = observed(this.db.transaction('messages', 'readwrite'));
     const record = await tx.store.get([contactId, toHex(messageId)]);
-    const next = record && advancedMessage(record, state, receivedAt);
+    const next = record && advancedMessage(record, state, receivedAt, route);
     if (next) await tx.store.put(next);
     await tx.done;
     return !record ? 'missing' : next ? 'updated' : 'unchanged';

@@ -53,7 +53,7 @@ export class MemoryRatchetStore implements RatchetStore {
       for (const move of checked.moves) {
         const key = `${contactId} ${move.messageIdHex}`;
         const record = messages.get(key);
-        const next = record && advancedMessage(record, move.state, undefined);
+        const next = record && advancedMessage(record, move.state, undefined, move.route);
         if (!next) continue;
         write(messages, key, next);
         if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);

@@ -36,6 +36,7 @@ import {
   type IdentityLoad,
   type IdentityStore,
   type MessageState,
+  type MessageRoute,
   type MessageStore,
   type MessageUpdate,
   type SecurityEvent,
@@ -226,12 +227,13 @@ export class MemoryMessageStore implements MessageStore {
     messageId: Uint8Array,
     state: MessageState,
     receivedAt?: number,
+    route?: MessageRoute,
   ): Promise<MessageUpdate> {
     await Promise.resolve();
     const key = `${contactId} ${toHex(messageId)}`;
     const record = this.backend.messages.get(key);
     if (!record) return 'missing';
-    const next = advancedMessage(record, state, receivedAt);
+    const next = advancedMessage(record, state, receivedAt, route);
     if (!next) return 'unchanged';
     this.backend.messages.set(key, structuredClone(next));
     return 'updated';

@@ -4,8 +4,8 @@
  * page.
  */
 import { toHex } from '../crypto/bytes';
-import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, messageRecord } from './records';
-import { type RatchetCommit, StoreError } from './types';
+import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, isMessageRoute, messageRecord } from './records';
+import { type MessageRoute, type RatchetCommit, StoreError } from './types';
 
 /** A contact's ratchet, stored under its contact id. */
 export interface RatchetRecord {
@@ -20,6 +20,8 @@ export interface MessageMove {
   readonly messageId: Uint8Array;
   readonly messageIdHex: string;
   readonly state: 'sent' | 'delivered';
+  /** For a 'sent' move: the route it took. */
+  readonly route?: MessageRoute;
 }
 
 /** A ratchet commit checked and copied before any transaction starts (see `checkRatchetCommit`). */
@@ -63,6 +65,9 @@ export function checkRatchetCommit(c: RatchetCommit): CheckedCommit {
       throw new StoreError('BAD_ARGUMENT', 'A message committed with a ratchet must be of its contact.');
     }
   }
+  if (c.sentRoute !== undefined && !isMessageRoute(c.sentRoute)) {
+    throw new StoreError('BAD_ARGUMENT', 'A message route must be direct, relayed or mailbox.');
+  }
   const moves: MessageMove[] = [];
   for (const [ids, to] of [
     [c.sent, 'sent'],
@@ -73,7 +78,12 @@ export function checkRatchetCommit(c: RatchetCommit): CheckedCommit {
     for (const id of ids as readonly unknown[]) {
       if (!isBytes(id, MESSAGE_ID_LENGTH))
         throw new StoreError('BAD_ARGUMENT', 'A message id must be 16 bytes.');
-      moves.push({ messageId: Uint8Array.from(id), messageIdHex: toHex(id), state: to });
+      moves.push({
+        messageId: Uint8Array.from(id),
+        messageIdHex: toHex(id),
+        state: to,
+        ...(to === 'sent' && c.sentRoute !== undefined ? { route: c.sentRoute } : {}),
+      });
     }
   }
   return {

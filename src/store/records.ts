@@ -12,7 +12,11 @@ import { MAX_DISPLAY_NAME_BYTES } from '../protocol/display-name';
 import { deriveUserId } from '../protocol/user-id';
 import {
   type Contact,
+  type ContactMailboxes,
+  MAX_OWN_MAILBOXES,
   MAX_REFUSED_KEYS,
+  type MessageRoute,
+  type OwnMailbox,
   type PendingKey,
   type MessageState,
   type SecurityEvent,
@@ -118,7 +122,48 @@ export function contactRecord(contact: Contact): ContactRecord {
   if (paused !== undefined && (!Number.isFinite(paused.at) || typeof paused.reason !== 'string')) {
     throw new StoreError('BAD_ARGUMENT', 'A paused reconnect needs a time and a reason.');
   }
+  if (contact.mailboxes !== undefined) checkMailboxes(contact.mailboxes);
   return { ...copyContact(contact), identityKeyHex: toHex(contact.identityKey) };
+}
+
+// Unpadded base64url of 32 bytes (src/protocol/mailbox.ts, not imported: the store stays apart).
+const MAILBOX_ID_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+function checkMailboxes(m: ContactMailboxes): void {
+  const ok = (id: unknown) => typeof id === 'string' && MAILBOX_ID_PATTERN.test(id);
+  const time = (t: unknown) => t === undefined || Number.isFinite(t);
+  const list: unknown = m.own; // checked without narrowing `m.own` to any[]
+  if (!Array.isArray(list) || list.length > MAX_OWN_MAILBOXES) {
+    throw new StoreError('BAD_ARGUMENT', `A contact keeps at most ${MAX_OWN_MAILBOXES} mailboxes.`);
+  }
+  for (const own of m.own) {
+    if (!ok(own.id) || !ok(own.token) || !Number.isFinite(own.createdAt)) {
+      throw new StoreError('BAD_ARGUMENT', 'A mailbox needs an id, a token and a creation time.');
+    }
+    if (!time(own.claimedAt) || !time(own.retiredAt)) {
+      throw new StoreError('BAD_ARGUMENT', 'A mailbox’s times must be numbers.');
+    }
+  }
+  if (m.peer !== undefined && (!ok(m.peer.id) || !Number.isFinite(m.peer.at))) {
+    throw new StoreError('BAD_ARGUMENT', 'A contact’s mailbox needs an id and a time.');
+  }
+}
+
+function copyOwnMailbox(m: OwnMailbox): OwnMailbox {
+  return {
+    id: m.id,
+    token: m.token,
+    createdAt: m.createdAt,
+    ...(m.claimedAt === undefined ? {} : { claimedAt: m.claimedAt }),
+    ...(m.retiredAt === undefined ? {} : { retiredAt: m.retiredAt }),
+  };
+}
+
+function copyMailboxes(m: ContactMailboxes): ContactMailboxes {
+  return {
+    own: m.own.map(copyOwnMailbox),
+    ...(m.peer === undefined ? {} : { peer: { id: m.peer.id, at: m.peer.at } }),
+  };
 }
 
 function copyPendingKey(p: PendingKey): PendingKey {
@@ -157,6 +202,7 @@ export function copyContact(c: Contact): Contact {
     ...(c.reconnectPaused === undefined
       ? {}
       : { reconnectPaused: { at: c.reconnectPaused.at, reason: c.reconnectPaused.reason } }),
+    ...(c.mailboxes === undefined ? {} : { mailboxes: copyMailboxes(c.mailboxes) }),
   };
 }
 
@@ -185,6 +231,9 @@ export function messageRecord(message: StoredMessage): MessageRecord {
     throw new StoreError('BAD_ARGUMENT', 'A message state must be queued, sent or delivered.');
   }
   if (typeof message.body !== 'string') throw new StoreError('BAD_ARGUMENT', 'A message body must be text.');
+  if (message.route !== undefined && !isMessageRoute(message.route)) {
+    throw new StoreError('BAD_ARGUMENT', 'A message route must be direct, relayed or mailbox.');
+  }
   return { ...copyMessage(message), messageIdHex: toHex(message.messageId) };
 }
 
@@ -197,7 +246,14 @@ export function copyMessage(m: StoredMessage): StoredMessage {
     sentAt: m.sentAt,
     ...(m.receivedAt === undefined ? {} : { receivedAt: m.receivedAt }),
     state: m.state,
+    ...(m.route === undefined ? {} : { route: m.route }),
   };
+}
+
+const ROUTES: ReadonlySet<string> = new Set<MessageRoute>(['direct', 'relayed', 'mailbox']);
+
+export function isMessageRoute(route: unknown): route is MessageRoute {
+  return typeof route === 'string' && ROUTES.has(route);
 }
 
 /** By `sentAt`, then by message id: the order of the IndexedDB index. */
@@ -218,14 +274,21 @@ export function advancedMessage(
   record: MessageRecord,
   state: MessageState,
   receivedAt: number | undefined,
+  route?: MessageRoute,
 ): MessageRecord | undefined {
+  if (route !== undefined && !isMessageRoute(route)) {
+    throw new StoreError('BAD_ARGUMENT', 'A message route must be direct, relayed or mailbox.');
+  }
   const forward = STATE_RANK[state] > STATE_RANK[record.state];
   const newReceived = receivedAt !== undefined && receivedAt !== record.receivedAt;
-  if (!forward && !newReceived) return undefined;
+  // A route changes only while the message is not delivered: it says how it went last.
+  const newRoute = route !== undefined && route !== record.route && record.state !== 'delivered';
+  if (!forward && !newReceived && !newRoute) return undefined;
   return {
     ...record,
     ...(forward ? { state } : {}),
     ...(newReceived ? { receivedAt } : {}),
+    ...(newRoute ? { route } : {}),
   };
 }
 
@@ -242,6 +305,7 @@ const EVENT_KINDS: ReadonlySet<string> = new Set<SecurityEventKind>([
   'frame-refused',
   'possible-interception',
   'reconnect-resumed',
+  'mailbox-refused',
   'session-closed',
   'key-refused',
   'name-announced',

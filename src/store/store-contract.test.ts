@@ -8,7 +8,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../crypto/random';
-import { toHex, utf8 } from '../crypto/bytes';
+import { toBase64Url, toHex, utf8 } from '../crypto/bytes';
 import { mlDsa87Verify } from '../crypto/ml-dsa';
 import { signWithIdentityKey } from '../crypto/ml-dsa-key';
 import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
@@ -34,6 +34,7 @@ import {
   type Contact,
   type IdentityLoad,
   MAX_KEPT_ROTATIONS,
+  MAX_OWN_MAILBOXES,
   type PendingKey,
   type RatchetCommitResult,
   type StoredIdentity,
@@ -822,6 +823,34 @@ describe.each(harnesses)('$name store', (harness) => {
       ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'));
     });
 
+    it('keeps the contact’s mailboxes, and refuses malformed ones', async () => {
+      const id = () => toBase64Url(randomBytes(32));
+      const mailboxes = {
+        own: [
+          { id: id(), token: id(), createdAt: 1, claimedAt: 2, retiredAt: 3 },
+          { id: id(), token: id(), createdAt: 3, claimedAt: 4 },
+        ],
+        peer: { id: id(), at: 5 },
+      };
+      const bob = { ...contact(), mailboxes };
+      await stores.contacts.put(bob);
+      expect((await (await reopen()).contacts.get(bob.id))?.mailboxes).toEqual(mailboxes);
+      const own = mailboxes.own[1]!;
+      for (const bad of [
+        { own: [{ ...own, id: 'short' }] },
+        { own: [{ ...own, token: `${id().slice(0, 42)}B` }] },
+        { own: [{ ...own, createdAt: Number.NaN }] },
+        { own: [{ ...own, retiredAt: 'yesterday' as unknown as number }] },
+        { own: Array.from({ length: MAX_OWN_MAILBOXES + 1 }, () => own) },
+        { own: [], peer: { id: 'x', at: 1 } },
+        { own: 'none' as unknown as [] },
+      ]) {
+        await expect(stores.contacts.put({ ...bob, mailboxes: bad })).rejects.toSatisfy((e: unknown) =>
+          StoreError.is(e, 'BAD_ARGUMENT'),
+        );
+      }
+    });
+
     it('refuses a second contact with the same identity key', async () => {
       const bob = contact();
       await stores.contacts.put(bob);
@@ -904,8 +933,29 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(stored).toEqual({ ...m, state: 'delivered', receivedAt: 6000 });
     });
 
+    it('keeps how a message went, and moves it with the state until it is delivered', async () => {
+      const m = message('c1', { route: 'mailbox' });
+      await stores.messages.add(m);
+      expect((await (await reopen()).messages.list('c1'))[0]?.route).toBe('mailbox');
+      const id = Uint8Array.from(m.messageId);
+      expect(await stores.messages.updateState('c1', id, 'sent', undefined, 'direct')).toBe('updated');
+      expect(await stores.messages.updateState('c1', id, 'sent', undefined, 'direct')).toBe('unchanged');
+      expect(await stores.messages.updateState('c1', id, 'delivered')).toBe('updated');
+      expect(await stores.messages.updateState('c1', id, 'delivered', undefined, 'mailbox')).toBe(
+        'unchanged',
+      );
+      expect((await (await reopen()).messages.list('c1'))[0]).toMatchObject({
+        state: 'delivered',
+        route: 'direct',
+      });
+      await expect(
+        stores.messages.updateState('c1', id, 'sent', undefined, 'pigeon' as 'direct'),
+      ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'));
+    });
+
     it('refuses a message id that is not 16 bytes, and other malformed fields', async () => {
       for (const bad of [
+        message('c1', { route: 'pigeon' as 'direct' }),
         message('c1', { messageId: randomBytes(8) }),
         message('c1', { direction: 'sideways' as 'in' }),
         message('c1', { state: 'read' as 'sent' }),
@@ -1051,6 +1101,33 @@ describe.each(harnesses)('$name store', (harness) => {
         [toHex(m3.messageId)]: 'delivered',
       });
       expect(await states('c2')).toEqual([[toHex(m1.messageId), 'queued']]);
+    });
+
+    it('stores the route the handed-over messages took', async () => {
+      const m = message('c1');
+      await stores.messages.add(m);
+      committed(
+        await stores.ratchets.commit({
+          contactId: 'c1',
+          expectedGeneration: 0,
+          state: state(1),
+          sent: [m.messageId],
+          sentRoute: 'relayed',
+        }),
+      );
+      expect((await (await reopen()).messages.list('c1'))[0]).toMatchObject({
+        state: 'sent',
+        route: 'relayed',
+      });
+      await expect(
+        stores.ratchets.commit({
+          contactId: 'c1',
+          expectedGeneration: 1,
+          state: state(2),
+          sent: [m.messageId],
+          sentRoute: 'pigeon' as 'direct',
+        }),
+      ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'BAD_ARGUMENT'));
     });
 
     it('refuses a malformed commit before writing anything', async () => {

@@ -139,9 +139,38 @@ export interface Contact {
    * attempt until the user tries again. `reason` is our own sentence.
    */
   readonly reconnectPaused?: { readonly at: number; readonly reason: string };
+  /** Offline delivery through the worker's mailboxes (src/app/offline-delivery.ts). */
+  readonly mailboxes?: ContactMailboxes;
 }
 
 export const MAX_REFUSED_KEYS = 8;
+
+/**
+ * One of this device's inbound mailboxes for one contact (src/protocol/mailbox.ts): the id is the
+ * address the contact deposits to, the token reads and deletes. Kept on this device only.
+ */
+export interface OwnMailbox {
+  /** 43 base64url characters. */
+  readonly id: string;
+  /** 43 base64url characters; the worker keeps only its SHA-256. */
+  readonly token: string;
+  /** When it was made, ms since the epoch. */
+  readonly createdAt: number;
+  /** When the worker confirmed the claim; not announced to the contact before. */
+  readonly claimedAt?: number;
+  /** Set when a newer one replaced it: still read until drained, then dropped. */
+  readonly retiredAt?: number;
+}
+
+/** At most this many inbound mailboxes per contact: the current one and those being drained. */
+export const MAX_OWN_MAILBOXES = 4;
+
+export interface ContactMailboxes {
+  /** This device's inbound mailboxes for the contact, oldest first; the last one not retired is current. */
+  readonly own: readonly OwnMailbox[];
+  /** Where the contact last said to deposit for it, and when that arrived. */
+  readonly peer?: { readonly id: string; readonly at: number };
+}
 
 export interface ContactStore {
   get(id: string): Promise<Contact | undefined>;
@@ -157,6 +186,11 @@ export interface ContactStore {
 }
 
 export type MessageDirection = 'in' | 'out';
+/**
+ * How a message went: over a live session (directly, or through a relay: TURN or the worker's), or
+ * through the worker's mailbox.
+ */
+export type MessageRoute = 'direct' | 'relayed' | 'mailbox';
 /** Moves forward only: queued → sent → delivered. */
 export type MessageState = 'queued' | 'sent' | 'delivered';
 
@@ -170,6 +204,8 @@ export interface StoredMessage {
   readonly sentAt: number;
   readonly receivedAt?: number;
   readonly state: MessageState;
+  /** How it arrived ('in') or last went ('out'); absent for messages stored before routes were kept. */
+  readonly route?: MessageRoute;
 }
 
 export type MessageUpdate = 'updated' | 'unchanged' | 'missing';
@@ -181,13 +217,14 @@ export interface MessageStore {
   list(contactId: string): Promise<StoredMessage[]>;
   /**
    * Moves the message's state forward ('unchanged' if it is already there or further) and sets
-   * `receivedAt` when given.
+   * `receivedAt` and `route` when given.
    */
   updateState(
     contactId: string,
     messageId: Uint8Array,
     state: MessageState,
     receivedAt?: number,
+    route?: MessageRoute,
   ): Promise<MessageUpdate>;
 }
 
@@ -213,6 +250,8 @@ export type SecurityEventKind =
   | 'possible-interception'
   /** The user let reconnecting start again after it was paused. */
   | 'reconnect-resumed'
+  /** A message from the mailbox could not be read and was deleted there. */
+  | 'mailbox-refused'
   /** The session was closed (too many bad frames in a row, too much held for a decision). */
   | 'session-closed'
   /** The user refused a new key; the old one stays pinned. */
@@ -268,6 +307,8 @@ export interface RatchetCommit {
   readonly delivered?: readonly Uint8Array[];
   /** Outgoing message ids handed to the session: moved to 'sent' in the same transaction. */
   readonly sent?: readonly Uint8Array[];
+  /** The route the `sent` ones took, stored with them. */
+  readonly sentRoute?: MessageRoute;
 }
 
 export type RatchetCommitResult =

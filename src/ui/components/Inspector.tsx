@@ -35,6 +35,7 @@ const EVENT_LABELS: Record<SecurityEventKind, string> = {
   'signing-key-pinned': 'Post-quantum key pinned',
   'ratchet-restarted': 'Message keys started afresh',
   'ratchet-refused': 'Message refused',
+  'mailbox-refused': 'Mailbox message refused',
 };
 
 /** Kinds that mean something went wrong or trust went down; shown with a warning mark. */
@@ -50,6 +51,7 @@ const WARNING_KINDS: ReadonlySet<SecurityEventKind> = new Set<SecurityEventKind>
   'name-announced',
   'rotation-refused',
   'ratchet-refused',
+  'mailbox-refused',
 ]);
 
 /** How long the Blob URL of an export lives after its download starts. */

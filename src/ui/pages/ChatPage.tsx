@@ -1,5 +1,5 @@
 import { For, Show, Suspense, createMemo, createSignal, lazy, onCleanup, onMount } from 'solid-js';
-import type { MessageState } from '../../store/types';
+import type { MessageRoute, MessageState } from '../../store/types';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import { formatTime, timeAttribute } from '../format-time';
@@ -32,6 +32,13 @@ const STATE_TEXT: Record<MessageState, string> = {
   queued: 'Queued',
   sent: 'Sent',
   delivered: 'Delivered',
+};
+
+/** How a message went, in words: said beside the time. */
+const ROUTE_TEXT: Record<MessageRoute, string> = {
+  direct: 'direct',
+  relayed: 'relayed',
+  mailbox: 'via mailbox',
 };
 
 /**
@@ -185,6 +192,14 @@ export function ChatPage(props: { contactId: string }) {
                 <li classList={{ mine: m.direction === 'out' }}>
                   <span class="who">{m.direction === 'out' ? 'You' : c().name}</span>{' '}
                   <time dateTime={timeAttribute(m.sentAt)}>{formatTime(m.sentAt, 'time')}</time>
+                  <Show when={m.route}>
+                    {(route) => (
+                      <span class="route" data-route={route()}>
+                        {' '}
+                        {ROUTE_TEXT[route()]}
+                      </span>
+                    )}
+                  </Show>
                   <p class="body">{m.body}</p>
                   <Show when={m.direction === 'out'}>
                     <span class="state" data-state={m.state}>

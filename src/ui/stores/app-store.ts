@@ -8,9 +8,11 @@ import type { AppConfig } from '../../app/config';
 import type { Connected } from '../../app/connect';
 import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
 import { AppError } from '../../app/errors';
+import type { MailboxChecks } from '../../app/mailbox-checks';
+import type { MailboxClient } from '../../app/mailbox-client';
 import type { Reconnector } from '../../app/reconnector';
 import type { PersistenceStatus } from '../../store/persistence';
-import type { Stores } from '../../store/types';
+import type { StoredIdentity, Stores } from '../../store/types';
 import { errorText } from '../errors';
 import { type ContactView, contactViews } from './contact-views';
 
@@ -83,6 +85,7 @@ export function createAppStore(deps: AppDeps): AppStore {
   let holding: Promise<void> | undefined;
   let messenger: Messenger | undefined;
   let reconnector: Reconnector | undefined;
+  let mailboxChecks: MailboxChecks | undefined;
   const online = () => reconnector?.retryNow();
 
   const refreshContacts = async (): Promise<void> => {
@@ -106,6 +109,8 @@ export function createAppStore(deps: AppDeps): AppStore {
   const stop = (): void => {
     reconnector?.dispose();
     reconnector = undefined;
+    mailboxChecks?.dispose();
+    mailboxChecks = undefined;
     globalThis.removeEventListener?.('online', online);
     messenger?.dispose();
     messenger = undefined;
@@ -127,17 +132,35 @@ export function createAppStore(deps: AppDeps): AppStore {
         void refreshContacts();
       });
     }
+    if (deps.reconnect && mailboxClient) {
+      void import('../../app/mailbox-checks').then(({ startMailboxChecks }) => {
+        if (messenger !== m) return; // stopped meanwhile
+        mailboxChecks = startMailboxChecks(m);
+      });
+    }
     setState({ phase: 'ready', problem: '', myName: m.identity.displayName });
     void refreshContacts();
     void deps.requestPersistence().then((p) => setState('persistence', p));
   };
+
+  /** The worker's mailboxes, when a worker is configured: the client loads with its first use. */
+  const mailboxClient = deps.config.signalingUrl
+    ? async (): Promise<MailboxClient> => {
+        const { createMailboxClient, mailboxBaseUrl } = await import('../../app/mailbox-client');
+        const base = mailboxBaseUrl(deps.config.signalingUrl);
+        if (!base) throw new AppError('NO_WORKER', 'The signaling server address is not a web address.');
+        return createMailboxClient(base);
+      }
+    : undefined;
+  const messengerFor = (s: Stores, identity: StoredIdentity): Messenger =>
+    createMessenger({ stores: s, identity, ...(mailboxClient ? { mailbox: mailboxClient } : {}) });
 
   const failed = (e: unknown): void => setState({ phase: 'failed', problem: errorText(e) });
 
   /** Reads the stored identity: ready, first run, or unreadable (never replaced here). */
   const load = async (s: Stores): Promise<void> => {
     const loaded = await s.identity.load();
-    if (loaded.kind === 'ok') ready(createMessenger({ stores: s, identity: loaded.identity }));
+    if (loaded.kind === 'ok') ready(messengerFor(s, loaded.identity));
     else if (loaded.kind === 'none') setState({ phase: 'first-run' });
     else setState({ phase: 'unreadable', problem: loaded.reason });
   };
@@ -172,7 +195,7 @@ export function createAppStore(deps: AppDeps): AppStore {
         const problem = (await names()).localNameProblem(name.trim());
         if (problem !== undefined) throw new AppError('BAD_NAME', `This name cannot be used. ${problem}`);
         const created = await stores.identity.create(name.trim());
-        if (created.kind === 'created') ready(createMessenger({ stores, identity: created.identity }));
+        if (created.kind === 'created') ready(messengerFor(stores, created.identity));
         else await store.actions.start(); // one appeared meanwhile (another tab): load it
       },
       async resetIdentity(name) {
@@ -181,7 +204,7 @@ export function createAppStore(deps: AppDeps): AppStore {
         if (problem !== undefined) throw new AppError('BAD_NAME', `This name cannot be used. ${problem}`);
         stop();
         const identity = await stores.identity.resetIdentity(name.trim());
-        ready(createMessenger({ stores, identity }));
+        ready(messengerFor(stores, identity));
       },
       async rename(name) {
         await messenger?.rename(name.trim());

@@ -1,0 +1,172 @@
+/**
+ * Offline delivery through the mailboxes, two messengers over in-memory stores and the in-memory
+ * worker: what is sent while the other is away arrives once and in order, acks come back through
+ * the reverse mailbox, nothing is lost when the worker is away or a fetch is cut short, and the
+ * worker holds nothing readable.
+ */
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../crypto/bytes';
+import { MemoryBackend } from '../store/memory-store';
+import { FakeMailboxWorker } from './mailbox-fake.test-util';
+import { bodies, connect, device } from './messenger.test-util';
+import { MAILBOX_REPLACE_AFTER_MS, RETIRED_DROP_AFTER_MS } from './offline-delivery';
+
+/** Alice and Bob paired over a live session, each with a mailbox the other knows; then apart. */
+async function pairedThenApart(worker = new FakeMailboxWorker(), clock?: { now: number }) {
+  const now = clock ? () => clock.now : undefined;
+  const alice = await device('Alice', new MemoryBackend(), { mailbox: worker, ...(now ? { now } : {}) });
+  const bob = await device('Bob', new MemoryBackend(), { mailbox: worker, ...(now ? { now } : {}) });
+  const { ra, rb } = await connect(alice, bob);
+  const a = ra.contact.id;
+  const b = rb.contact.id;
+  // Each side announced its mailbox on the session; wait until both addresses arrived.
+  await expect
+    .poll(async () => [
+      typeof (await alice.stores.contacts.get(a))?.mailboxes?.peer?.id,
+      typeof (await bob.stores.contacts.get(b))?.mailboxes?.peer?.id,
+    ])
+    .toEqual(['string', 'string']);
+  await alice.messenger.disconnect(a);
+  await expect.poll(() => bob.messenger.live(b)?.state).toBe('closed');
+  return { worker, alice, bob, a, b };
+}
+
+describe('offline delivery', () => {
+  it('delivers what was written while the other was away, once and in order, and brings the acks back', async () => {
+    const { worker, alice, bob, a, b } = await pairedThenApart();
+    const texts = Array.from({ length: 20 }, (_, i) => `offline message ${i + 1}`);
+    for (const t of texts) await alice.messenger.send(a, t);
+    await expect
+      .poll(async () => (await alice.messenger.history(a)).map((m) => `${m.state}/${m.route}`))
+      .toEqual(texts.map(() => 'sent/mailbox'));
+    expect(worker.allBlobs()).toHaveLength(20);
+
+    // What the worker holds: no text, no name, no key.
+    const held = worker.allBlobs().map((blob) => new TextDecoder().decode(blob));
+    for (const h of held) {
+      expect(h).not.toContain('offline message');
+      expect(h).not.toContain('Alice');
+    }
+    const keys = [alice.messenger.identity.keyPair.publicKey, bob.messenger.identity.keyPair.publicKey].map(
+      toHex,
+    );
+    for (const blob of worker.allBlobs()) for (const k of keys) expect(toHex(blob)).not.toContain(k);
+
+    const report = await bob.messenger.checkMailboxes();
+    expect(report?.read).toBe(20);
+    const got = await bob.messenger.history(b);
+    expect(got.map((m) => m.body)).toEqual(texts);
+    expect(got.every((m) => m.route === 'mailbox' && m.direction === 'in')).toBe(true);
+    // Bob's mailbox is empty again; his ack waits in Alice's.
+    const bobBox = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;
+    expect(worker.boxes.get(bobBox.id)!.blobs).toEqual([]);
+    expect(worker.allBlobs()).toHaveLength(1);
+
+    await alice.messenger.checkMailboxes();
+    expect(await bodies(alice, a)).toEqual(texts.map((t) => `out:${t}:delivered`));
+    expect(worker.allBlobs()).toHaveLength(0);
+  });
+
+  it('shows a message once when it arrives both through the mailbox and live', async () => {
+    const { alice, bob, a, b } = await pairedThenApart();
+    await alice.messenger.send(a, 'twice?');
+    await expect.poll(async () => (await alice.messenger.history(a))[0]?.route).toBe('mailbox');
+    // They meet live before Bob read his mailbox: the outbox sends it again there.
+    await connect(alice, bob, { via: { kind: 'rendezvous', a, b } });
+    await expect.poll(async () => bodies(alice, a)).toEqual(['out:twice?:delivered']);
+    await bob.messenger.checkMailboxes();
+    expect(await bodies(bob, b)).toEqual(['in:twice?:delivered']);
+    expect((await bob.messenger.history(b))[0]!.route).toBe('direct');
+  });
+
+  it('reads again, without showing twice or complaining, what a cut-short fetch left in the mailbox', async () => {
+    const { worker, alice, bob, a, b } = await pairedThenApart();
+    for (const t of ['one', 'two', 'three']) await alice.messenger.send(a, t);
+    await expect.poll(() => worker.allBlobs().length).toBe(3);
+    worker.beforeRequest = (kind) => {
+      if (kind === 'remove') throw new Error('the page closed');
+    };
+    await expect(bob.messenger.checkMailboxes()).rejects.toThrow('the page closed');
+    expect(await bodies(bob, b)).toEqual(['in:one:delivered', 'in:two:delivered', 'in:three:delivered']);
+    worker.beforeRequest = () => undefined;
+    await bob.messenger.checkMailboxes();
+    expect(await bodies(bob, b)).toEqual(['in:one:delivered', 'in:two:delivered', 'in:three:delivered']);
+    expect((await bob.messenger.securityLog(b)).map((e) => e.kind)).not.toContain('mailbox-refused');
+    const bobBox = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;
+    expect(worker.boxes.get(bobBox.id)!.blobs).toEqual([]);
+  });
+
+  it('keeps a message queued while the worker cannot be reached, and deposits it at the next check', async () => {
+    const { worker, alice, bob, a, b } = await pairedThenApart();
+    worker.reachable = false;
+    await alice.messenger.send(a, 'patience');
+    await expect(alice.messenger.checkMailboxes()).rejects.toThrow(/could not be reached/);
+    expect(await bodies(alice, a)).toEqual(['out:patience:queued']);
+    worker.reachable = true;
+    await alice.messenger.checkMailboxes();
+    expect((await alice.messenger.history(a))[0]).toMatchObject({ state: 'sent', route: 'mailbox' });
+    await bob.messenger.checkMailboxes();
+    expect(await bodies(bob, b)).toEqual(['in:patience:delivered']);
+  });
+
+  it('refuses and deletes a blob that is no ratchet message of the contact, logging why', async () => {
+    const { worker, alice, bob, b } = await pairedThenApart();
+    const bobBox = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;
+    // Alice knows the address; so would anyone she gave it to.
+    await worker.deposit(bobBox.id, new TextEncoder().encode('not a ratchet message at all'));
+    const report = await bob.messenger.checkMailboxes();
+    expect(report).toMatchObject({ read: 0, refused: 1 });
+    expect(await bob.messenger.history(b)).toEqual([]);
+    expect((await bob.messenger.securityLog(b)).map((e) => e.kind)).toContain('mailbox-refused');
+    expect(worker.boxes.get(bobBox.id)!.blobs).toEqual([]);
+    alice.messenger.dispose();
+  });
+
+  it('replaces a mailbox after a week, reads the old one until it is empty, then drops it', async () => {
+    const clock = { now: Date.now() };
+    const { worker, alice, bob, a, b } = await pairedThenApart(new FakeMailboxWorker(), clock);
+    const first = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;
+    await alice.messenger.send(a, 'into the first one');
+    await expect.poll(() => worker.boxes.get(first.id)?.blobs.length).toBe(1);
+
+    clock.now += MAILBOX_REPLACE_AFTER_MS + 1;
+    await connect(alice, bob, { via: { kind: 'rendezvous', a, b } });
+    await expect.poll(async () => (await bob.stores.contacts.get(b))!.mailboxes!.own.length).toBe(2);
+    const own = (await bob.stores.contacts.get(b))!.mailboxes!.own;
+    expect(own[0]).toMatchObject({ id: first.id, retiredAt: clock.now });
+    expect(own[1]!.id).not.toBe(first.id);
+    await expect.poll(async () => (await alice.stores.contacts.get(a))!.mailboxes!.peer?.id).toBe(own[1]!.id);
+
+    // The old mailbox is still read, then kept while it may still get deposits ...
+    await bob.messenger.checkMailboxes();
+    expect((await bob.messenger.history(b)).map((m) => m.body)).toEqual(['into the first one']);
+    expect(worker.boxes.has(first.id)).toBe(true);
+    // ... and dropped once it has been replaced for a day and is empty.
+    clock.now += RETIRED_DROP_AFTER_MS;
+    await bob.messenger.checkMailboxes();
+    expect(worker.boxes.has(first.id)).toBe(false);
+    expect((await bob.stores.contacts.get(b))!.mailboxes!.own.map((m) => m.id)).toEqual([own[1]!.id]);
+  });
+
+  it('replaces a mailbox the worker no longer has, and tells the contact through its mailbox', async () => {
+    const { worker, alice, bob, a, b } = await pairedThenApart();
+    const gone = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;
+    worker.boxes.delete(gone.id); // expired after a long idle time
+    await bob.messenger.checkMailboxes();
+    const own = (await bob.stores.contacts.get(b))!.mailboxes!.own;
+    expect(own.map((m) => m.id)).not.toContain(gone.id);
+    expect(own).toHaveLength(1);
+    // Alice's deposit to the old address fails: her message waits, queued, and the address goes.
+    await alice.messenger.send(a, 'lost address');
+    await expect.poll(async () => (await alice.stores.contacts.get(a))!.mailboxes?.peer).toBeUndefined();
+    expect(await bodies(alice, a)).toEqual(['out:lost address:queued']);
+    // Her next check reads Bob's announcement of the new one, and deposits there.
+    await alice.messenger.checkMailboxes();
+    expect((await alice.stores.contacts.get(a))!.mailboxes?.peer?.id).toBe(own[0]!.id);
+    expect((await alice.messenger.history(a))[0]).toMatchObject({ state: 'sent', route: 'mailbox' });
+    await bob.messenger.checkMailboxes();
+    expect(await bodies(bob, b)).toEqual(['in:lost address:delivered']);
+    await alice.messenger.checkMailboxes();
+    expect(await bodies(alice, a)).toEqual(['out:lost address:delivered']);
+  });
+});

@@ -1,0 +1,366 @@
+/**
+ * Delivery through the worker's mailboxes when a contact has no live session (DESIGN.md, Routes
+ * and delivery, item 4; the wire contract is src/protocol/mailbox.ts).
+ *
+ * - Each side keeps an inbound mailbox per contact: a random id (the address) and a random read
+ *   token, claimed at the worker, the id announced to the contact inside the ratchet (a `mailbox`
+ *   record) on every live session and through the contact's own mailbox when there is none. After
+ *   MAILBOX_REPLACE_AFTER_MS a new one replaces it; the old one is still read until it is empty,
+ *   then dropped, so the worker cannot link one mailbox to the next.
+ * - Sending: a message that no live session carried goes, as a ratchet message, into the mailbox
+ *   the contact announced; it is 'sent' (by mailbox) once the worker took it, 'delivered' when the
+ *   contact's ack comes back, live or through this side's mailbox. A deposit that fails leaves it
+ *   queued: nothing is lost, and it goes again later or on the next live session.
+ * - Receiving: `fetchAll` lists every inbound mailbox in as few requests as the worker allows,
+ *   reads each mailbox's blobs in deposit order through the ratchet (gaps and reordering are the
+ *   ratchet's), stores each message with the ratchet state in one transaction, deletes what was
+ *   stored (or can never be read) from the mailbox, and acknowledges the texts: live when a
+ *   session is open, else through the contact's mailbox. A message that also came live shows once
+ *   (stored by id).
+ * - Every ratchet step for a contact runs in the messenger's per-contact chain (`serial`).
+ */
+import { fromBase64Url, toBase64Url } from '../crypto/bytes';
+import { randomBytes } from '../crypto/random';
+import { ProtocolError } from '../protocol/errors';
+import { type FetchedBlob, MailboxError } from '../protocol/mailbox';
+import { type AppRecord, MAX_ACK_IDS, type MailboxRecord } from '../protocol/records';
+import { boundPeerTime } from '../store/peer-time';
+import {
+  type Contact,
+  type ContactMailboxes,
+  MAX_OWN_MAILBOXES,
+  type OwnMailbox,
+  type SecurityEventKind,
+  type Stores,
+} from '../store/types';
+import type { Conversations, Opened } from './conversation';
+import type { DeliveryLive } from './delivery';
+import { type MailboxAccess, type MailboxClient, MailboxUnreachableError } from './mailbox-client';
+
+/** A new inbound mailbox replaces the current one after this long. */
+export const MAILBOX_REPLACE_AFTER_MS = 7 * 24 * 60 * 60_000;
+/** A replaced mailbox found empty is dropped once it has been replaced for this long. */
+export const RETIRED_DROP_AFTER_MS = 24 * 60 * 60_000;
+
+export interface OfflineDeps {
+  readonly stores: Stores;
+  readonly now: () => number;
+  readonly client: MailboxClient;
+  readonly conversations: () => Promise<Conversations>;
+  /** The messenger's per-contact chain: read-modify-write of a contact and its ratchet never interleave. */
+  readonly serial: <T>(contactId: string, task: () => Promise<T>) => Promise<T>;
+  /** The contact's live session when one is open and trusted now. */
+  readonly live: (contactId: string) => DeliveryLive | undefined;
+  readonly log: (contactId: string, kind: SecurityEventKind, detail: string) => Promise<void>;
+  /** The contact's history changed. */
+  readonly changed: (contactId: string) => void;
+  /** A key-rotation record read from a mailbox: the messenger's rotation use case commits it. */
+  readonly rotation: (contactId: string, opened: Opened) => Promise<void>;
+}
+
+export interface FetchReport {
+  /** Ratchet messages read and stored (texts, acks, announcements). */
+  readonly read: number;
+  /** Messages refused (never readable) and deleted. */
+  readonly refused: number;
+  /** Mailboxes listed. */
+  readonly mailboxes: number;
+}
+
+export interface OfflineDelivery {
+  /**
+   * On a trusted live session (in the contact's chain): makes sure this side has a claimed inbound
+   * mailbox for the contact and announces it on the session.
+   */
+  announce(contactId: string, live: DeliveryLive): Promise<void>;
+  /** A `mailbox` record arrived live (in the contact's chain): commits it and keeps the address. */
+  receivedAnnouncement(contactId: string, opened: Opened & { record: MailboxRecord }): Promise<void>;
+  /** Deposits the contact's undelivered messages no mailbox holds yet, when no session is open. */
+  depositOutbox(contactId: string): Promise<number>;
+  /** depositOutbox for every contact. */
+  depositAll(): Promise<void>;
+  /** Reads every inbound mailbox; calls made while one runs share it, and one more follows. */
+  fetchAll(): Promise<FetchReport>;
+}
+
+const current = (own: readonly OwnMailbox[]): OwnMailbox | undefined =>
+  own.findLast((m) => m.retiredAt === undefined);
+
+const access = (m: OwnMailbox): MailboxAccess => ({ id: m.id, token: m.token });
+
+export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
+  const { stores, now, client, serial, log, changed } = deps;
+
+  const contactOf = async (contactId: string): Promise<Contact | undefined> => stores.contacts.get(contactId);
+
+  const saveMailboxes = async (contact: Contact, mailboxes: ContactMailboxes): Promise<Contact> => {
+    const next = { ...contact, mailboxes };
+    await stores.contacts.put(next);
+    return next;
+  };
+
+  /**
+   * The contact's current inbound mailbox, claimed at the worker; a new one when there is none or
+   * it is due for replacement (the one it replaces is retired, read until empty). Throws when the
+   * worker cannot be reached or refuses.
+   */
+  const ensureCurrent = async (
+    contact: Contact,
+  ): Promise<{ contact: Contact; box: OwnMailbox; fresh: boolean }> => {
+    const own = contact.mailboxes?.own ?? [];
+    const at = now();
+    const existing = current(own);
+    if (existing && at - existing.createdAt < MAILBOX_REPLACE_AFTER_MS && existing.createdAt <= at) {
+      return { contact, box: existing, fresh: false };
+    }
+    const box: OwnMailbox = {
+      id: toBase64Url(randomBytes(32)),
+      token: toBase64Url(randomBytes(32)),
+      createdAt: at,
+    };
+    await client.claim(access(box));
+    let kept = own.map((m) => (m === existing ? { ...m, retiredAt: at } : m));
+    // Keep at most MAX_OWN_MAILBOXES: the oldest replaced ones go (dropped at the worker if it can).
+    while (kept.length + 1 > MAX_OWN_MAILBOXES) {
+      const [oldest, ...rest] = kept;
+      kept = rest;
+      if (oldest) await client.drop(access(oldest)).catch(() => undefined);
+    }
+    const claimed = { ...box, claimedAt: at };
+    const next = await saveMailboxes(contact, {
+      ...(contact.mailboxes ?? {}),
+      own: [...kept, claimed],
+    });
+    return { contact: next, box: claimed, fresh: true };
+  };
+
+  const announcement = (box: OwnMailbox): AppRecord => ({ kind: 'mailbox', id: fromBase64Url(box.id) });
+
+  /** The contact's mailbox refused a deposit for good: forget the address until a new one is announced. */
+  const forgetPeer = async (contactId: string, id: string): Promise<void> => {
+    const contact = await contactOf(contactId);
+    const mailboxes = contact?.mailboxes;
+    if (!contact || mailboxes?.peer?.id !== id) return;
+    const { peer: _, ...rest } = mailboxes;
+    await saveMailboxes(contact, rest);
+  };
+
+  /** Seals `record` and deposits it in the contact's mailbox; false when that cannot be done now. */
+  const depositRecord = async (contactId: string, peerId: string, record: AppRecord): Promise<boolean> => {
+    const bytes = await (await deps.conversations()).seal(contactId, record);
+    try {
+      await client.deposit(peerId, bytes);
+      return true;
+    } catch (e) {
+      if (e instanceof MailboxError && e.code === 'NO_MAILBOX') await forgetPeer(contactId, peerId);
+      if (e instanceof MailboxError || e instanceof MailboxUnreachableError) return false;
+      throw e;
+    }
+  };
+
+  /** Acknowledges texts read from a mailbox: live when a session is open, else by mailbox. */
+  const acknowledge = async (contactId: string, ids: readonly Uint8Array[]): Promise<void> => {
+    for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+      const record: AppRecord = { kind: 'ack', ids: ids.slice(i, i + MAX_ACK_IDS) };
+      const live = deps.live(contactId);
+      if (live?.open()) {
+        await live.send(record);
+        continue;
+      }
+      const peer = (await contactOf(contactId))?.mailboxes?.peer;
+      // No address: the sender keeps the messages and sends them again; they are stored once.
+      if (!peer || !(await depositRecord(contactId, peer.id, record))) return;
+    }
+  };
+
+  const keepPeerAddress = async (contactId: string, id: Uint8Array): Promise<void> => {
+    const contact = await contactOf(contactId);
+    if (!contact) return;
+    const address = toBase64Url(id);
+    if (contact.mailboxes?.peer?.id === address) return;
+    await saveMailboxes(contact, { own: contact.mailboxes?.own ?? [], peer: { id: address, at: now() } });
+  };
+
+  /** Reads one mailbox's blobs in the contact's chain; returns the ids done with (read or unreadable). */
+  const readBlobs = async (
+    contactId: string,
+    blobs: readonly FetchedBlob[],
+  ): Promise<{ done: string[]; read: number; refused: number }> => {
+    const conversations = await deps.conversations();
+    const done: string[] = [];
+    const acks: Uint8Array[] = [];
+    let read = 0;
+    let refused = 0;
+    for (const blob of blobs) {
+      let opened: Opened;
+      try {
+        opened = await conversations.open(contactId, blob.data);
+      } catch (e) {
+        if (!ProtocolError.is(e)) throw e;
+        // Read before (a fetch cut short before its delete) or never readable: either way it goes.
+        done.push(blob.id);
+        if (e.code !== 'RATCHET_DUPLICATE') {
+          refused++;
+          await log(contactId, 'mailbox-refused', `${e.message} It was deleted from the mailbox.`);
+        }
+        continue;
+      }
+      const r = opened.record;
+      if (r.kind === 'text') {
+        const receivedAt = now();
+        const { added } = await opened.commit({
+          addMessage: {
+            contactId,
+            messageId: r.id,
+            direction: 'in',
+            body: r.body,
+            sentAt: boundPeerTime(r.sentAt, receivedAt),
+            receivedAt,
+            state: 'delivered',
+            route: 'mailbox',
+          },
+        });
+        if (added === 'added') changed(contactId);
+        acks.push(r.id);
+      } else if (r.kind === 'ack') {
+        const { updated } = await opened.commit({ delivered: r.ids });
+        if (updated.length > 0) changed(contactId);
+      } else if (r.kind === 'mailbox') {
+        await opened.commit({});
+        await keepPeerAddress(contactId, r.id);
+      } else {
+        await deps.rotation(contactId, opened);
+      }
+      read++;
+      done.push(blob.id);
+    }
+    if (acks.length > 0) await acknowledge(contactId, acks);
+    return { done, read, refused };
+  };
+
+  /** Announces this side's current mailbox through the contact's one, when due (no live session). */
+  const announceByMailbox = async (contactId: string): Promise<void> => {
+    const contact = await contactOf(contactId);
+    const peer = contact?.mailboxes?.peer;
+    if (!contact || !peer || contact.pendingKey) return;
+    const { box, fresh } = await ensureCurrent(contact);
+    if (fresh) await depositRecord(contactId, peer.id, announcement(box));
+  };
+
+  const depositOutbox = async (contactId: string): Promise<number> =>
+    serial(contactId, async () => {
+      const contact = await contactOf(contactId);
+      const peer = contact?.mailboxes?.peer;
+      if (!contact || !peer || contact.pendingKey || deps.live(contactId)?.open()) return 0;
+      const pending = (await stores.messages.list(contactId)).filter(
+        (m) => m.direction === 'out' && m.state !== 'delivered' && m.route !== 'mailbox',
+      );
+      let deposited = 0;
+      for (const m of pending) {
+        const record: AppRecord = { kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body };
+        if (!(await depositRecord(contactId, peer.id, record))) break;
+        await stores.messages.updateState(contactId, m.messageId, 'sent', undefined, 'mailbox');
+        deposited++;
+        changed(contactId);
+      }
+      await announceByMailbox(contactId).catch(() => undefined);
+      return deposited;
+    });
+
+  /** One pass over every inbound mailbox. */
+  const fetchOnce = async (): Promise<FetchReport> => {
+    const boxes: { contactId: string; box: OwnMailbox }[] = [];
+    for (const c of await stores.contacts.list()) {
+      if (c.pendingKey) continue; // read once the user decided about the new key
+      for (const box of c.mailboxes?.own ?? []) {
+        if (box.claimedAt !== undefined) boxes.push({ contactId: c.id, box });
+      }
+    }
+    let read = 0;
+    let refused = 0;
+    if (boxes.length === 0) return { read, refused, mailboxes: 0 };
+    const listed = await client.list(boxes.map((b) => access(b.box)));
+    for (const [i, result] of listed.entries()) {
+      const { contactId, box } = boxes[i]!;
+      if ('error' in result) {
+        if (result.error.code === 'NO_MAILBOX')
+          await serial(contactId, async () => dropOwn(contactId, box.id));
+        continue;
+      }
+      if (result.blobs.length === 0) {
+        if (box.retiredAt !== undefined && now() - box.retiredAt >= RETIRED_DROP_AFTER_MS) {
+          await client.drop(access(box)).catch(() => undefined);
+          await serial(contactId, async () => dropOwn(contactId, box.id));
+        }
+        continue;
+      }
+      const fetched = await client.fetch(
+        access(box),
+        result.blobs.map((b) => b.id),
+      );
+      const outcome = await serial(contactId, async () => readBlobs(contactId, fetched));
+      read += outcome.read;
+      refused += outcome.refused;
+      if (outcome.done.length > 0) await client.remove(access(box), outcome.done);
+    }
+    return { read, refused, mailboxes: boxes.length };
+  };
+
+  /** Forgets an inbound mailbox the worker no longer has (expired, or dropped). */
+  const dropOwn = async (contactId: string, id: string): Promise<void> => {
+    const contact = await contactOf(contactId);
+    const mailboxes = contact?.mailboxes;
+    if (!contact || !mailboxes?.own.some((m) => m.id === id)) return;
+    await saveMailboxes(contact, { ...mailboxes, own: mailboxes.own.filter((m) => m.id !== id) });
+  };
+
+  let running: Promise<FetchReport> | undefined;
+  let again = false;
+
+  return {
+    async announce(contactId, live) {
+      const contact = await contactOf(contactId);
+      if (!contact || contact.pendingKey) return;
+      const { box } = await ensureCurrent(contact);
+      await live.send(announcement(box));
+    },
+
+    async receivedAnnouncement(contactId, opened) {
+      await opened.commit({});
+      await keepPeerAddress(contactId, opened.record.id);
+    },
+
+    depositOutbox,
+
+    async depositAll() {
+      for (const c of await stores.contacts.list()) {
+        if (c.mailboxes?.peer) await depositOutbox(c.id);
+      }
+    },
+
+    async fetchAll() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        try {
+          let report = await fetchOnce();
+          while (again) {
+            again = false;
+            const next = await fetchOnce();
+            report = {
+              read: report.read + next.read,
+              refused: report.refused + next.refused,
+              mailboxes: next.mailboxes,
+            };
+          }
+          return report;
+        } finally {
+          running = undefined;
+        }
+      })();
+      return running;
+    },
+  };
+}
