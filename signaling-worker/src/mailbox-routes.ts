@@ -9,12 +9,14 @@
 import {
   MAILBOX_LIST_PATH,
   MAILBOX_PATH_PREFIX,
+  MAX_DEPOSIT_BATCH_BODY,
   MAX_JSON_BODY_BYTES,
   MAX_MAILBOX_BLOB_BYTES,
   MailboxError,
   type MailboxErrorCode,
   type ListResult,
   decodeBlobIdsRequest,
+  decodeDepositBatch,
   decodeListRequest,
   encodeError,
   encodeFetchResponse,
@@ -146,12 +148,17 @@ async function one(
     const outcome = await stub.deposit(data, client);
     return outcome.ok ? json(201, { id: outcome.id, size: outcome.size, at: outcome.at }) : refused(outcome);
   }
+  if (action === 'batch' && method === 'POST') {
+    const blobs = decodeDepositBatch(await readBody(request, MAX_DEPOSIT_BATCH_BODY));
+    const outcome = await stub.depositMany(blobs, client);
+    return outcome.ok ? json(201, { blobs: outcome.blobs }) : refused(outcome);
+  }
   const known =
     (action === '' && (method === 'PUT' || method === 'DELETE')) ||
     (action === 'blobs' && method === 'GET') ||
     ((action === 'fetch' || action === 'delete') && method === 'POST');
   if (!known) {
-    return ['', 'blobs', 'fetch', 'delete'].includes(action)
+    return ['', 'blobs', 'batch', 'fetch', 'delete'].includes(action)
       ? errorResponse('METHOD_NOT_ALLOWED')
       : errorResponse('BAD_REQUEST', 'There is no such mailbox request.');
   }

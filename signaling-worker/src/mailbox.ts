@@ -21,8 +21,10 @@ import {
   MAX_MAILBOX_BLOB_BYTES,
   MAX_MAILBOX_BYTES,
   type MailboxErrorCode,
+  MAX_DEPOSIT_BATCH_BYTES,
   RATE_LIMIT_DEPOSITS,
   RATE_LIMIT_OWNER_REQUESTS,
+  RATE_LIMIT_WRONG_TOKEN,
   RATE_WINDOW_MS,
   encodeId16,
 } from '../../src/protocol/mailbox';
@@ -36,10 +38,11 @@ type Refusal = Extract<MailboxOutcome<object>, { ok: false }>;
 const refuse = (code: MailboxErrorCode, retryAfterS?: number): Refusal =>
   retryAfterS === undefined ? { ok: false, code } : { ok: false, code, retryAfterS };
 
-type RateKind = 'deposit' | 'owner';
+type RateKind = 'deposit' | 'owner' | 'wrong-token';
 const RATE_LIMITS: Record<RateKind, number> = {
   deposit: RATE_LIMIT_DEPOSITS,
   owner: RATE_LIMIT_OWNER_REQUESTS,
+  'wrong-token': RATE_LIMIT_WRONG_TOKEN,
 };
 
 const SCHEMA = `
@@ -94,8 +97,8 @@ export class Mailbox extends DurableObject<Env> {
     return row ? { tokenHash: row.token_hash, lastCall: row.last_call } : null;
   }
 
-  /** Counts a request in the client's window; a refusal when the window is full. */
-  #rate(client: string, kind: RateKind, now: number): Refusal | null {
+  /** Counts `n` requests in the client's window; a refusal (counting nothing) when they do not fit. */
+  #rate(client: string, kind: RateKind, now: number, n = 1): Refusal | null {
     const rows = this.ctx.storage.sql
       .exec<{ start: number; count: number }>(
         'SELECT start, count FROM rate WHERE client = ? AND kind = ?',
@@ -105,19 +108,22 @@ export class Mailbox extends DurableObject<Env> {
       .toArray();
     const row = rows[0];
     if (!row || now - row.start >= RATE_WINDOW_MS || now < row.start) {
+      if (n > RATE_LIMITS[kind]) return refuse('RATE_LIMITED', Math.ceil(RATE_WINDOW_MS / 1000));
       this.ctx.storage.sql.exec(
-        'INSERT OR REPLACE INTO rate (client, kind, start, count) VALUES (?, ?, ?, 1)',
+        'INSERT OR REPLACE INTO rate (client, kind, start, count) VALUES (?, ?, ?, ?)',
         client,
         kind,
         now,
+        n,
       );
       return null;
     }
-    if (row.count >= RATE_LIMITS[kind]) {
+    if (row.count + n > RATE_LIMITS[kind]) {
       return refuse('RATE_LIMITED', Math.max(1, Math.ceil((row.start + RATE_WINDOW_MS - now) / 1000)));
     }
     this.ctx.storage.sql.exec(
-      'UPDATE rate SET count = count + 1 WHERE client = ? AND kind = ?',
+      'UPDATE rate SET count = count + ? WHERE client = ? AND kind = ?',
+      n,
       client,
       kind,
     );
@@ -125,16 +131,19 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   /**
-   * The owner's calls: the mailbox must exist, the client be within its window, and the token
-   * match, before anything is read or changed. Marks the owner's call (the idle deadline).
+   * The owner's calls: the mailbox must exist, the token match and the client be within its window
+   * (wrong tokens count in a window of their own, so that others behind the same address cannot use
+   * up the owner's), before anything is read or changed. Marks the owner's call (the idle deadline).
    */
   async #asOwner(token: string, client: string): Promise<Refusal | null> {
     const owner = this.#owner();
     if (!owner) return refuse('NO_MAILBOX');
     const now = Date.now();
+    if (!crypto.subtle.timingSafeEqual(await sha256(token), owner.tokenHash)) {
+      return this.#rate(client, 'wrong-token', now) ?? refuse('WRONG_TOKEN');
+    }
     const limited = this.#rate(client, 'owner', now);
     if (limited) return limited;
-    if (!crypto.subtle.timingSafeEqual(await sha256(token), owner.tokenHash)) return refuse('WRONG_TOKEN');
     this.ctx.storage.sql.exec('UPDATE owner SET last_call = ?', now);
     await this.#scheduleAlarm();
     return null;
@@ -175,28 +184,52 @@ export class Mailbox extends DurableObject<Env> {
 
   /** Stores one blob, within the mailbox's quotas. */
   async deposit(data: Uint8Array, client: string): Promise<MailboxOutcome<BlobListing>> {
-    if (!(data instanceof Uint8Array) || data.length === 0) return refuse('BAD_REQUEST');
-    if (data.length > MAX_MAILBOX_BLOB_BYTES) return refuse('TOO_LARGE');
+    const outcome = await this.depositMany([data], client);
+    return outcome.ok ? { ok: true, ...outcome.blobs[0]! } : outcome;
+  }
+
+  /**
+   * Stores several blobs, all or none: each counts as a deposit in the client's window, and all of
+   * them must fit the mailbox's quotas.
+   */
+  async depositMany(
+    blobs: readonly Uint8Array[],
+    client: string,
+  ): Promise<MailboxOutcome<{ blobs: BlobListing[] }>> {
+    const list: unknown = blobs; // checked without narrowing `blobs` to any[]
+    if (!Array.isArray(list) || list.length === 0) return refuse('BAD_REQUEST');
+    let total = 0;
+    for (const data of blobs) {
+      if (!(data instanceof Uint8Array) || data.length === 0) return refuse('BAD_REQUEST');
+      if (data.length > MAX_MAILBOX_BLOB_BYTES) return refuse('TOO_LARGE');
+      total += data.length;
+    }
+    if (total > MAX_DEPOSIT_BATCH_BYTES) return refuse('TOO_LARGE');
     if (!this.#owner()) return refuse('NO_MAILBOX');
     const now = Date.now();
-    const limited = this.#rate(client, 'deposit', now);
+    const limited = this.#rate(client, 'deposit', now, blobs.length);
     if (limited) return limited;
     const held = this.ctx.storage.sql
       .exec<{ n: number; bytes: number | null }>('SELECT count(*) AS n, sum(size) AS bytes FROM blobs')
       .one();
-    if (held.n >= MAX_MAILBOX_BLOBS || (held.bytes ?? 0) + data.length > MAX_MAILBOX_BYTES) {
+    if (held.n + blobs.length > MAX_MAILBOX_BLOBS || (held.bytes ?? 0) + total > MAX_MAILBOX_BYTES) {
       return refuse('MAILBOX_FULL');
     }
-    const id = randomBlobId();
-    this.ctx.storage.sql.exec(
-      'INSERT INTO blobs (id, at, size, data) VALUES (?, ?, ?, ?)',
-      id,
-      now,
-      data.length,
-      data.buffer.slice(data.byteOffset, data.byteOffset + data.length),
+    const stored = this.ctx.storage.transactionSync(() =>
+      blobs.map((data) => {
+        const id = randomBlobId();
+        this.ctx.storage.sql.exec(
+          'INSERT INTO blobs (id, at, size, data) VALUES (?, ?, ?, ?)',
+          id,
+          now,
+          data.length,
+          data.buffer.slice(data.byteOffset, data.byteOffset + data.length),
+        );
+        return { id, size: data.length, at: now };
+      }),
     );
     await this.#scheduleAlarm();
-    return { ok: true, id, size: data.length, at: now };
+    return { ok: true, blobs: stored };
   }
 
   /** The blobs held, oldest first: ids, sizes and times, no content. */

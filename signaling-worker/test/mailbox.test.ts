@@ -15,6 +15,9 @@ import {
   MAX_MAILBOX_BLOB_BYTES,
   MAX_MAILBOX_BYTES,
   RATE_LIMIT_DEPOSITS,
+  RATE_LIMIT_OWNER_REQUESTS,
+  RATE_LIMIT_WRONG_TOKEN,
+  encodeDepositBatch,
   authorization,
   decodeFetchResponse,
   decodeListResponse,
@@ -173,7 +176,89 @@ describe('mailbox: deposit, list, fetch, delete', () => {
   });
 });
 
+describe('mailbox: batch deposits', () => {
+  it('stores several blobs in one request, in order, all or none', async () => {
+    const { id, token } = await claim();
+    const sent = [bytes(5, 1), bytes(700, 2), bytes(MAX_MAILBOX_BLOB_BYTES, 3)];
+    const response = await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(sent) });
+    expect(response.status).toBe(201);
+    const { blobs } = await response.json<{ blobs: { id: string; size: number }[] }>();
+    expect(blobs.map((b) => b.size)).toEqual([5, 700, MAX_MAILBOX_BLOB_BYTES]);
+    expect((await listing(id, token)).map((b) => b.id)).toEqual(blobs.map((b) => b.id));
+    const fetched = await fetchBlobs(
+      id,
+      token,
+      blobs.map((b) => b.id),
+    );
+    fetched.forEach((b, i) => expect(b.data).toEqual(sent[i]));
+    // A batch that would pass the quota stores nothing of it.
+    const big = Array.from({ length: 16 }, () => bytes(MAX_MAILBOX_BLOB_BYTES));
+    await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(big) });
+    await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(big) });
+    await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(big) });
+    const before = await stored(id);
+    await expectError(
+      await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(big) }),
+      507,
+      'MAILBOX_FULL',
+    );
+    expect(await stored(id)).toEqual(before);
+  });
+
+  it.each([
+    ['an empty body', new Uint8Array(0), 400, 'BAD_REQUEST'],
+    ['a cut length', Uint8Array.of(0, 0, 1), 400, 'BAD_REQUEST'],
+    ['a message shorter than its length', Uint8Array.of(0, 0, 0, 9, 1, 2), 400, 'BAD_REQUEST'],
+    ['an empty message', Uint8Array.of(0, 0, 0, 0), 400, 'BAD_REQUEST'],
+    ['a message over 256 KiB', Uint8Array.of(0, 4, 0, 1, 7), 413, 'TOO_LARGE'],
+    ['101 messages', new Uint8Array(101 * 5).map((_, i) => (i % 5 === 3 ? 1 : 0)), 400, 'BAD_REQUEST'],
+  ])('refuses a batch with %s, storing nothing', async (_what, body, status, code) => {
+    const { id } = await claim();
+    await expectError(await call('POST', `/mailboxes/${id}/batch`, { body }), status, code);
+    expect(await stored(id)).toMatchObject({ blobs: 0 });
+  });
+
+  it('counts each blob of a batch in the deposit window', async () => {
+    const { id } = await claim();
+    const hundred = Array.from({ length: 100 }, () => bytes(1));
+    expect((await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(hundred) })).status).toBe(
+      201,
+    );
+    const rest = Array.from({ length: RATE_LIMIT_DEPOSITS - 100 + 1 }, () => bytes(1));
+    await expectError(
+      await call('POST', `/mailboxes/${id}/batch`, { body: encodeDepositBatch(rest) }),
+      429,
+      'RATE_LIMITED',
+    );
+    expect(await stored(id)).toMatchObject({ blobs: 100 });
+  });
+});
+
 describe('mailbox: a wrong token', () => {
+  it('is counted apart: wrong tokens from an address do not use up the owner’s window', async () => {
+    const { id, token } = await claim();
+    for (let i = 0; i < RATE_LIMIT_WRONG_TOKEN; i++) {
+      await expectError(
+        await call('GET', `/mailboxes/${id}/blobs`, { token: newToken() }),
+        403,
+        'WRONG_TOKEN',
+      );
+    }
+    await expectError(
+      await call('GET', `/mailboxes/${id}/blobs`, { token: newToken() }),
+      429,
+      'RATE_LIMITED',
+    );
+    expect((await call('GET', `/mailboxes/${id}/blobs`, { token })).status).toBe(200);
+    const windows = await runInDurableObject(stub(id), (_m, state) =>
+      state.storage.sql
+        .exec<{ kind: string; count: number }>('SELECT kind, count FROM rate ORDER BY kind')
+        .toArray(),
+    );
+    expect(windows.find((w) => w.kind === 'owner')?.count).toBeLessThan(RATE_LIMIT_OWNER_REQUESTS);
+    expect(windows.find((w) => w.kind === 'wrong-token')?.count).toBe(RATE_LIMIT_WRONG_TOKEN);
+  });
+
   it('reads nothing, deletes nothing, drops nothing', async () => {
     const { id, token } = await claim();
     const blobId = await depositOk(id, bytes(40));

@@ -6,11 +6,13 @@ import {
   MailboxError,
   authorization,
   decodeBlobIdsRequest,
+  decodeDepositBatch,
   decodeError,
   decodeFetchResponse,
   decodeListRequest,
   decodeListResponse,
   decodeMailboxListing,
+  encodeDepositBatch,
   encodeError,
   encodeFetchResponse,
   encodeId16,
@@ -134,5 +136,21 @@ describe('mailbox answers, as the app checks them', () => {
     expect(decodeError('<html>').code).toBe('INTERNAL');
     expect(decodeError(JSON.stringify({ error: { code: 'NOPE' } })).code).toBe('INTERNAL');
     expect(mailboxErrorStatus('WRONG_TOKEN')).toBe(403);
+  });
+});
+
+describe('batch deposits', () => {
+  it('round-trip, and refuse what the worker would refuse', () => {
+    const blobs = [Uint8Array.of(1), new Uint8Array(MAX_MAILBOX_BLOB_BYTES).fill(2)];
+    expect(decodeDepositBatch(encodeDepositBatch(blobs))).toEqual(blobs);
+    refused(() => encodeDepositBatch([]));
+    refused(() => encodeDepositBatch([new Uint8Array(0)]), 'TOO_LARGE');
+    refused(() => encodeDepositBatch([new Uint8Array(MAX_MAILBOX_BLOB_BYTES + 1)]), 'TOO_LARGE');
+    refused(
+      () => encodeDepositBatch(Array.from({ length: 17 }, () => new Uint8Array(MAX_MAILBOX_BLOB_BYTES))),
+      'TOO_LARGE',
+    );
+    refused(() => decodeDepositBatch(new Uint8Array(0)));
+    refused(() => decodeDepositBatch(Uint8Array.of(0, 0, 0, 2, 1)));
   });
 });

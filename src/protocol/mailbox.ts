@@ -15,6 +15,7 @@
  *     │── PUT /mailboxes/<id>  (token) ──────▶│ claims the id: stores SHA-256(token)         │
  *     │   ... announces <id> to the contact through the ratchet ...                          │
  *     │                                       │◀── POST /mailboxes/<id>/blobs  (ciphertext) ─│
+ *     │                                       │◀── POST /mailboxes/<id>/batch  (several) ────│
  *     │── POST /mailboxes/list {[id, token]} ▶│ one request for every mailbox the owner has  │
  *     │── POST /mailboxes/<id>/fetch {ids} ──▶│ the blobs, in one binary answer              │
  *     │── POST /mailboxes/<id>/delete {ids} ─▶│ after the owner stored them                  │
@@ -53,6 +54,8 @@ export const MAX_LIST_MAILBOXES = 100;
 export const MAX_BATCH_BLOBS = 100;
 /** A fetch answers with at most this many bytes of blobs; the rest wait for the next fetch. */
 export const MAX_FETCH_BYTES = 4 * 1024 * 1024;
+/** The most bytes of blobs one batch deposit carries (besides their 4-byte lengths). */
+export const MAX_DEPOSIT_BATCH_BYTES = 4 * 1024 * 1024;
 /** The longest JSON request body the worker reads. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024;
 
@@ -63,6 +66,11 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024;
 export const RATE_WINDOW_MS = 60_000;
 export const RATE_LIMIT_DEPOSITS = 120;
 export const RATE_LIMIT_OWNER_REQUESTS = 600;
+/**
+ * Requests with a wrong token, per client per mailbox per window: counted apart from the owner's,
+ * so that others behind the same address cannot use up the owner's window.
+ */
+export const RATE_LIMIT_WRONG_TOKEN = 60;
 
 export const MailboxErrorCode = {
   /** The request is not one the worker knows, or a field is missing or malformed. */
@@ -334,6 +342,57 @@ export function decodeError(text: string): MailboxError {
   }
   return new MailboxError('INTERNAL');
 }
+
+// ── A batch deposit: several blobs in one binary body ──────────────────────────────────────────
+
+/** Each blob: its length (4, big-endian) ‖ bytes; 1 to MAX_BATCH_BLOBS of them. */
+export function encodeDepositBatch(blobs: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  if (blobs.length === 0 || blobs.length > MAX_BATCH_BLOBS) {
+    throw new MailboxError('BAD_REQUEST', `A batch holds 1 to ${MAX_BATCH_BLOBS} messages.`);
+  }
+  let length = 0;
+  for (const b of blobs) {
+    if (b.length === 0 || b.length > MAX_MAILBOX_BLOB_BYTES) throw new MailboxError('TOO_LARGE');
+    length += 4 + b.length;
+  }
+  if (length - 4 * blobs.length > MAX_DEPOSIT_BATCH_BYTES) throw new MailboxError('TOO_LARGE');
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const b of blobs) {
+    view.setUint32(at, b.length);
+    out.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
+}
+
+/** The worker's reading of a batch deposit: every length in bounds, nothing left over. */
+export function decodeDepositBatch(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (out.length === MAX_BATCH_BLOBS) {
+      throw new MailboxError('BAD_REQUEST', `A batch holds 1 to ${MAX_BATCH_BLOBS} messages.`);
+    }
+    if (bytes.length - at < 4)
+      throw new MailboxError('BAD_REQUEST', 'A batch ends in the middle of a length.');
+    const length = view.getUint32(at);
+    if (length === 0) throw new MailboxError('BAD_REQUEST', 'A batch holds an empty message.');
+    if (length > MAX_MAILBOX_BLOB_BYTES) throw new MailboxError('TOO_LARGE');
+    if (length > bytes.length - at - 4)
+      throw new MailboxError('BAD_REQUEST', 'A batch ends in the middle of a message.');
+    out.push(bytes.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  if (out.length === 0)
+    throw new MailboxError('BAD_REQUEST', `A batch holds 1 to ${MAX_BATCH_BLOBS} messages.`);
+  return out;
+}
+
+/** The longest batch body: MAX_DEPOSIT_BATCH_BYTES of blobs and their lengths. */
+export const MAX_DEPOSIT_BATCH_BODY = MAX_DEPOSIT_BATCH_BYTES + 4 * MAX_BATCH_BLOBS;
 
 // ── The fetch answer: blobs in one binary body ─────────────────────────────────────────────────
 
