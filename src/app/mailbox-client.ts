@@ -13,6 +13,7 @@ import {
   MailboxError,
   authorization,
   decodeError,
+  encodeDepositBatch,
   decodeFetchResponse,
   decodeListResponse,
 } from '../protocol/mailbox';
@@ -35,6 +36,8 @@ export interface MailboxClient {
   claim(box: MailboxAccess): Promise<void>;
   /** Deposits one ratchet message into the contact's mailbox. */
   deposit(id: string, blob: Uint8Array): Promise<void>;
+  /** Deposits several, in order, all or none (at most MAX_BATCH_BLOBS and MAX_DEPOSIT_BATCH_BYTES). */
+  depositMany(id: string, blobs: readonly Uint8Array[]): Promise<void>;
   /** Lists many mailboxes, as few requests as the worker allows (MAX_LIST_MAILBOXES a request). */
   list(boxes: readonly MailboxAccess[]): Promise<ListResult[]>;
   /** The named blobs still held, oldest first: several requests when they pass MAX_FETCH_BYTES. */
@@ -111,6 +114,10 @@ export function createMailboxClient(baseUrl: string, fetchImpl: typeof fetch = f
 
     async deposit(id, blob) {
       await request('POST', boxPath(id, 'blobs'), { body: Uint8Array.from(blob) });
+    },
+
+    async depositMany(id, blobs) {
+      await request('POST', boxPath(id, 'batch'), { body: encodeDepositBatch(blobs) });
     },
 
     async list(boxes) {

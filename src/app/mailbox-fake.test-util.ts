@@ -7,6 +7,8 @@
 import {
   type FetchedBlob,
   type ListResult,
+  MAX_BATCH_BLOBS,
+  MAX_DEPOSIT_BATCH_BYTES,
   MAX_FETCH_BYTES,
   MAX_MAILBOX_BLOBS,
   MAX_MAILBOX_BLOB_BYTES,
@@ -71,6 +73,32 @@ export class FakeMailboxWorker implements MailboxClient {
       at: Date.now(),
       data: blob.slice(),
     });
+  }
+
+  async depositMany(id: string, blobs: readonly Uint8Array[]): Promise<void> {
+    await Promise.resolve();
+    this.#enter('depositMany');
+    const box = this.boxes.get(id);
+    if (!box) throw new MailboxError('NO_MAILBOX');
+    if (blobs.length === 0 || blobs.length > MAX_BATCH_BLOBS) throw new MailboxError('BAD_REQUEST');
+    const total = blobs.reduce((n, b) => n + b.length, 0);
+    if (
+      blobs.some((b) => b.length === 0 || b.length > MAX_MAILBOX_BLOB_BYTES) ||
+      total > MAX_DEPOSIT_BATCH_BYTES
+    ) {
+      throw new MailboxError('TOO_LARGE');
+    }
+    const bytes = box.blobs.reduce((n, b) => n + b.data.length, 0);
+    if (box.blobs.length + blobs.length > MAX_MAILBOX_BLOBS || bytes + total > MAX_MAILBOX_BYTES) {
+      throw new MailboxError('MAILBOX_FULL');
+    }
+    for (const blob of blobs) {
+      box.blobs.push({
+        id: encodeId16(crypto.getRandomValues(new Uint8Array(16))),
+        at: Date.now(),
+        data: blob.slice(),
+      });
+    }
   }
 
   async list(boxes: readonly MailboxAccess[]): Promise<ListResult[]> {

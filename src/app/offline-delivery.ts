@@ -22,7 +22,12 @@
 import { fromBase64Url, toBase64Url } from '../crypto/bytes';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
-import { type FetchedBlob, MailboxError } from '../protocol/mailbox';
+import {
+  type FetchedBlob,
+  MAX_BATCH_BLOBS,
+  MAX_DEPOSIT_BATCH_BYTES,
+  MailboxError,
+} from '../protocol/mailbox';
 import { type AppRecord, MAX_ACK_IDS, type MailboxRecord } from '../protocol/records';
 import { boundPeerTime } from '../store/peer-time';
 import {
@@ -255,12 +260,35 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
       const pending = (await stores.messages.list(contactId)).filter(
         (m) => m.direction === 'out' && m.state !== 'delivered' && m.route !== 'mailbox',
       );
+      const conversations = await deps.conversations();
       let deposited = 0;
-      for (const m of pending) {
-        const record: AppRecord = { kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body };
-        if (!(await depositRecord(contactId, peer.id, record))) break;
-        await stores.messages.updateState(contactId, m.messageId, 'sent', undefined, 'mailbox');
-        deposited++;
+      // In batches (one request each), oldest first; a batch the worker does not take stays queued.
+      for (let i = 0; i < pending.length;) {
+        const batch: { id: Uint8Array; bytes: Uint8Array }[] = [];
+        let size = 0;
+        while (i < pending.length && batch.length < MAX_BATCH_BLOBS) {
+          const m = pending[i]!;
+          const record: AppRecord = { kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body };
+          const bytes = await conversations.seal(contactId, record);
+          if (batch.length > 0 && size + bytes.length > MAX_DEPOSIT_BATCH_BYTES) break; // its key is spent: a gap the ratchet skips
+          batch.push({ id: m.messageId, bytes });
+          size += bytes.length;
+          i++;
+        }
+        try {
+          await client.depositMany(
+            peer.id,
+            batch.map((b) => b.bytes),
+          );
+        } catch (e) {
+          if (e instanceof MailboxError && e.code === 'NO_MAILBOX') await forgetPeer(contactId, peer.id);
+          if (e instanceof MailboxError || e instanceof MailboxUnreachableError) break;
+          throw e;
+        }
+        for (const b of batch) {
+          await stores.messages.updateState(contactId, b.id, 'sent', undefined, 'mailbox');
+        }
+        deposited += batch.length;
         changed(contactId);
       }
       await announceByMailbox(contactId).catch(() => undefined);
