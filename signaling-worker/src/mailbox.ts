@@ -149,15 +149,23 @@ export class Mailbox extends DurableObject<Env> {
     return null;
   }
 
-  /** The storage alarm goes off at the next blob's expiry or the idle deadline, whichever is first. */
+  /**
+   * The storage alarm goes off at the next blob's expiry, the end of the oldest rate window or the
+   * idle deadline, whichever is first.
+   */
   async #scheduleAlarm(): Promise<void> {
     const owner = this.#owner();
     if (!owner) return;
     const oldest = this.ctx.storage.sql
       .exec<{ at: number | null }>('SELECT min(at) AS at FROM blobs')
       .one().at;
+    const window = this.ctx.storage.sql
+      .exec<{ start: number | null }>('SELECT min(start) AS start FROM rate')
+      .one().start;
     let next = owner.lastCall + MAILBOX_IDLE_MS;
     if (oldest !== null) next = Math.min(next, oldest + BLOB_TTL_MS);
+    // A client's (hashed) address is kept no longer than its rate window.
+    if (window !== null) next = Math.min(next, window + RATE_WINDOW_MS);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current !== next) await this.ctx.storage.setAlarm(next);
   }

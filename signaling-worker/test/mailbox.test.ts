@@ -17,6 +17,7 @@ import {
   RATE_LIMIT_DEPOSITS,
   RATE_LIMIT_OWNER_REQUESTS,
   RATE_LIMIT_WRONG_TOKEN,
+  RATE_WINDOW_MS,
   encodeDepositBatch,
   authorization,
   decodeFetchResponse,
@@ -352,8 +353,17 @@ describe('mailbox: quotas and limits', () => {
   it('limits deposits per client and says when to try again, other clients unaffected', async () => {
     const { id } = await claim();
     const one = bytes(1);
-    for (let i = 0; i < RATE_LIMIT_DEPOSITS; i++) {
-      expect((await deposit(id, one, '192.0.2.1')).status).toBe(201);
+    expect((await deposit(id, one, '192.0.2.1')).status).toBe(201);
+    // The rest of the window in batches (each blob counts), to keep the test short.
+    for (const n of [100, RATE_LIMIT_DEPOSITS - 101]) {
+      const batch = await exports.default.fetch(
+        new Request(`${ORIGIN}/mailboxes/${id}/batch`, {
+          method: 'POST',
+          body: encodeDepositBatch(Array.from({ length: n }, () => one)),
+          headers: { 'cf-connecting-ip': '192.0.2.1' },
+        }),
+      );
+      expect(batch.status).toBe(201);
     }
     const limited = await deposit(id, one, '192.0.2.1');
     await expectError(limited, 429, 'RATE_LIMITED');
@@ -447,17 +457,40 @@ describe('mailbox: expiry and eviction', () => {
     const old = await depositOk(id, bytes(11));
     const fresh = await depositOk(id, bytes(12));
     const alarm = await runInDurableObject(stub(id), async (_m, state) => {
-      // Age the first blob past its time to live.
+      // Age the first blob past its time to live (and end the clients' rate windows).
       state.storage.sql.exec('UPDATE blobs SET at = at - ? WHERE id = ?', BLOB_TTL_MS + 1, old);
+      state.storage.sql.exec('UPDATE rate SET start = start - ?', RATE_WINDOW_MS);
       return state.storage.getAlarm();
     });
     expect(alarm).not.toBeNull();
     expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    // The next alarm is set for the remaining blob's expiry (read before any request opens a window).
+    const after = await runInDurableObject(stub(id), async (_m, state) => ({
+      next: await state.storage.getAlarm(),
+      at: state.storage.sql.exec<{ at: number }>('SELECT at FROM blobs').toArray(),
+    }));
+    expect(after.at).toHaveLength(1);
+    expect(after.next).toBe(after.at[0]!.at + BLOB_TTL_MS);
     expect((await listing(id, token)).map((b) => b.id)).toEqual([fresh]);
-    // The next alarm is set for the remaining blob's expiry.
-    const next = await runInDurableObject(stub(id), async (_m, state) => state.storage.getAlarm());
-    const [remaining] = await listing(id, token);
-    expect(next).toBe(remaining!.at + BLOB_TTL_MS);
+  });
+
+  it('forgets a client’s rate window (a hash of its address) when the window ends', async () => {
+    const { id } = await claim();
+    await depositOk(id, bytes(1));
+    const alarm = await runInDurableObject(stub(id), async (_m, state) => {
+      const start = state.storage.sql.exec<{ s: number }>('SELECT min(start) AS s FROM rate').one().s;
+      return { start, alarm: await state.storage.getAlarm() };
+    });
+    expect(alarm.alarm).toBe(alarm.start + RATE_WINDOW_MS);
+    await runInDurableObject(stub(id), (_m, state) => {
+      state.storage.sql.exec('UPDATE rate SET start = start - ?', RATE_WINDOW_MS);
+    });
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    const left = await runInDurableObject(stub(id), (_m, state) =>
+      state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM rate').one(),
+    );
+    expect(left.n).toBe(0);
+    expect(await stored(id)).toMatchObject({ blobs: 1 });
   });
 
   it('deletes a mailbox whose owner has not called for the idle time', async () => {
