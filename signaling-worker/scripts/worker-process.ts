@@ -52,7 +52,12 @@ function urlsOf(base: string): { httpUrl: string; wsUrl: string } {
 }
 
 /** Uses `url` when given, else starts `wrangler dev` and waits until the router answers. */
-export async function startWorker(url: string | undefined, readyTimeoutMs = 60_000): Promise<WorkerTarget> {
+export async function startWorker(
+  url: string | undefined,
+  readyTimeoutMs = 60_000,
+  /** More `wrangler dev` arguments (e.g. `--env-file` with a VAPID key). */
+  extraArgs: readonly string[] = [],
+): Promise<WorkerTarget> {
   if (url !== undefined) {
     return {
       ...urlsOf(url),
@@ -81,6 +86,7 @@ export async function startWorker(url: string | undefined, readyTimeoutMs = 60_0
       '--persist-to',
       stateDir,
       '--show-interactive-dev-session=false',
+      ...extraArgs,
     ],
     {
       detached: true, // its own process group: workerd is its child and must stop with it

@@ -5,9 +5,9 @@
  * the handler and the Durable Object classes are exported: workerd refuses any other kind of value
  * exported from the entry module.
  */
-import { MAILBOX_PATH_PREFIX } from '../../src/protocol/mailbox';
+import { MAILBOX_PATH_PREFIX, PUSH_KEY_PATH } from '../../src/protocol/mailbox';
 import { ROOM_PATH_PREFIX, SignalingCloseCode, isRoomId } from '../../src/protocol/signaling';
-import { routeMailbox } from './mailbox-routes';
+import { routeMailbox, routePushKey } from './mailbox-routes';
 import { refuseWebSocket, textResponse } from './responses';
 
 export { Mailbox } from './mailbox';
@@ -16,6 +16,7 @@ export { Room } from './room';
 function route(request: Request, env: Env): Response | Promise<Response> {
   const { pathname } = new URL(request.url);
   if (pathname.startsWith(MAILBOX_PATH_PREFIX)) return routeMailbox(request, env);
+  if (pathname === PUSH_KEY_PATH) return routePushKey(request, env);
   if (!pathname.startsWith(ROOM_PATH_PREFIX)) return textResponse(404, 'Not found.');
   const roomId = pathname.slice(ROOM_PATH_PREFIX.length);
   if (request.method !== 'GET') {

@@ -17,6 +17,7 @@ import {
   type ListResult,
   decodeBlobIdsRequest,
   decodeDepositBatch,
+  decodePushSubscription,
   decodeListRequest,
   encodeError,
   encodeFetchResponse,
@@ -26,6 +27,7 @@ import {
   readAuthorization,
 } from '../../src/protocol/mailbox';
 import type { MailboxOutcome } from './mailbox';
+import { vapidKey } from './push';
 
 const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
@@ -154,16 +156,29 @@ async function one(
     return outcome.ok ? json(201, { blobs: outcome.blobs }) : refused(outcome);
   }
   const known =
+    (action === 'push' && (method === 'PUT' || method === 'DELETE')) ||
     (action === '' && (method === 'PUT' || method === 'DELETE')) ||
     (action === 'blobs' && method === 'GET') ||
     ((action === 'fetch' || action === 'delete') && method === 'POST');
   if (!known) {
-    return ['', 'blobs', 'batch', 'fetch', 'delete'].includes(action)
+    return ['', 'blobs', 'batch', 'fetch', 'delete', 'push'].includes(action)
       ? errorResponse('METHOD_NOT_ALLOWED')
       : errorResponse('BAD_REQUEST', 'There is no such mailbox request.');
   }
   const token = readAuthorization(request.headers.get('authorization'));
   if (token === null) return errorResponse('WRONG_TOKEN');
+  if (action === 'push') {
+    const outcome =
+      method === 'PUT'
+        ? await stub.setPush(
+            token,
+            id,
+            decodePushSubscription(await readJson(request), env.PUSH_ALLOW_LOCAL === '1'),
+            client,
+          )
+        : await stub.clearPush(token, client);
+    return outcome.ok ? new Response(null, { status: 204, headers: BASE_HEADERS }) : refused(outcome);
+  }
   if (action === '' && method === 'PUT') {
     const outcome = await stub.claim(token, client);
     return outcome.ok ? json(outcome.created ? 201 : 200, { created: outcome.created }) : refused(outcome);
@@ -206,4 +221,12 @@ export async function routeMailbox(request: Request, env: Env): Promise<Response
     console.error('mailbox router: unexpected error', e);
     return errorResponse('INTERNAL');
   }
+}
+
+/** `GET /push/key`: the worker's VAPID public key, for the browser's push subscription. */
+export function routePushKey(request: Request, env: Env): Response {
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: BASE_HEADERS });
+  if (request.method !== 'GET') return errorResponse('METHOD_NOT_ALLOWED');
+  const key = vapidKey(env);
+  return key ? json(200, { publicKey: key.publicKey }) : errorResponse('PUSH_UNAVAILABLE');
 }

@@ -26,8 +26,11 @@ import {
   RATE_LIMIT_OWNER_REQUESTS,
   RATE_LIMIT_WRONG_TOKEN,
   RATE_WINDOW_MS,
+  MIN_PUSH_INTERVAL_MS,
+  type PushSubscriptionJson,
   encodeId16,
 } from '../../src/protocol/mailbox';
+import { sendWakeUp, vapidKey } from './push';
 
 /** What every call returns: the result, or a refusal the router turns into its HTTP answer. */
 export type MailboxOutcome<T> =
@@ -57,6 +60,14 @@ const SCHEMA = `
     at INTEGER NOT NULL,
     size INTEGER NOT NULL,
     data BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS push (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    mailbox TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    last_push INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS rate (
     client TEXT NOT NULL,
@@ -237,7 +248,58 @@ export class Mailbox extends DurableObject<Env> {
       }),
     );
     await this.#scheduleAlarm();
+    this.#wakeOwner(now);
     return { ok: true, blobs: stored };
+  }
+
+  /**
+   * After a deposit: a push to the owner's device, when it asked for them and the last one is
+   * MIN_PUSH_INTERVAL_MS old. Sent after the answer (waitUntil); a subscription the push service
+   * says is gone is forgotten.
+   */
+  #wakeOwner(now: number): void {
+    const row = this.ctx.storage.sql
+      .exec<{ mailbox: string; endpoint: string; p256dh: string; auth: string; last_push: number }>(
+        'SELECT mailbox, endpoint, p256dh, auth, last_push FROM push',
+      )
+      .toArray()[0];
+    if (!row || (now - row.last_push < MIN_PUSH_INTERVAL_MS && now >= row.last_push)) return;
+    this.ctx.storage.sql.exec('UPDATE push SET last_push = ?', now);
+    const subscription = { endpoint: row.endpoint, keys: { p256dh: row.p256dh, auth: row.auth } };
+    this.ctx.waitUntil(
+      sendWakeUp(this.env, subscription, row.mailbox).then((outcome) => {
+        if (outcome === 'gone')
+          this.ctx.storage.sql.exec('DELETE FROM push WHERE endpoint = ?', row.endpoint);
+      }),
+    );
+  }
+
+  /** The owner asks to be woken by a push on each deposit (at most one per interval). */
+  async setPush(
+    token: string,
+    mailboxId: string,
+    subscription: PushSubscriptionJson,
+    client: string,
+  ): Promise<MailboxOutcome<object>> {
+    if (!vapidKey(this.env)) return refuse('PUSH_UNAVAILABLE');
+    const refused = await this.#asOwner(token, client);
+    if (refused) return refused;
+    this.ctx.storage.sql.exec(
+      'INSERT OR REPLACE INTO push (one, mailbox, endpoint, p256dh, auth, last_push) VALUES (1, ?, ?, ?, ?, 0)',
+      mailboxId,
+      subscription.endpoint,
+      subscription.keys.p256dh,
+      subscription.keys.auth,
+    );
+    return { ok: true };
+  }
+
+  /** No more pushes for this mailbox. */
+  async clearPush(token: string, client: string): Promise<MailboxOutcome<object>> {
+    const refused = await this.#asOwner(token, client);
+    if (refused) return refused;
+    this.ctx.storage.sql.exec('DELETE FROM push');
+    return { ok: true };
   }
 
   /** The blobs held, oldest first: ids, sizes and times, no content. */

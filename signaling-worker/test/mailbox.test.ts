@@ -539,3 +539,34 @@ describe('mailbox: expiry and eviction', () => {
     expect(storedIds.size).toBe(results.filter((r) => r !== null).length);
   });
 });
+
+describe('mailbox: wake-ups', () => {
+  const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) };
+
+  it('says in a sentence that this worker has no VAPID key, and takes no subscription', async () => {
+    await expectError(await call('GET', '/push/key'), 503, 'PUSH_UNAVAILABLE');
+    const { id, token } = await claim();
+    await expectError(
+      await call('PUT', `/mailboxes/${id}/push`, {
+        token,
+        json: { endpoint: 'https://push.example/x', keys },
+      }),
+      503,
+      'PUSH_UNAVAILABLE',
+    );
+  });
+
+  it.each([
+    ['no keys', { endpoint: 'https://push.example/x' }],
+    ['a plain-http endpoint', { endpoint: 'http://push.example/x', keys }],
+    ['a local plain-http endpoint (only with PUSH_ALLOW_LOCAL)', { endpoint: 'http://127.0.0.1:9/x', keys }],
+    ['credentials in the endpoint', { endpoint: 'https://u:p@push.example/x', keys }],
+    ['a short key', { endpoint: 'https://push.example/x', keys: { ...keys, p256dh: 'AAAA' } }],
+    ['a long auth secret', { endpoint: 'https://push.example/x', keys: { ...keys, auth: 'A'.repeat(40) } }],
+    ['an extra field', { endpoint: 'https://push.example/x', keys, more: 1 }],
+    ['an endpoint of 3,000 characters', { endpoint: `https://push.example/${'x'.repeat(3000)}`, keys }],
+  ])('refuses a subscription with %s', async (_what, json) => {
+    const { id, token } = await claim();
+    await expectError(await call('PUT', `/mailboxes/${id}/push`, { token, json }), 400, 'BAD_REQUEST');
+  });
+});

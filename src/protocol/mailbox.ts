@@ -20,6 +20,7 @@
  *     │── POST /mailboxes/<id>/fetch {ids} ──▶│ the blobs, in one binary answer              │
  *     │── POST /mailboxes/<id>/delete {ids} ─▶│ after the owner stored them                  │
  *     │── DELETE /mailboxes/<id> ────────────▶│ a replaced mailbox, once drained             │
+ *     │── PUT /mailboxes/<id>/push {sub} ────▶│ a deposit then wakes the owner's device      │
  *
  * Every refusal is an HTTP status with a JSON body `{"error":{"code","message"}}`: a code from
  * `MailboxErrorCode` and a sentence a person can read. The worker keeps no list of mailboxes and
@@ -72,6 +73,68 @@ export const RATE_LIMIT_OWNER_REQUESTS = 600;
  */
 export const RATE_LIMIT_WRONG_TOKEN = 60;
 
+// ── Wake-up (Web Push, RFC 8030 with VAPID, RFC 8292) ───────────────────────────────────────────
+
+/** `GET` here: the worker's VAPID public key, `{"publicKey": base64url of the 65-byte point}`. */
+export const PUSH_KEY_PATH = '/push/key';
+/** A mailbox wakes its owner at most once per this interval, however many deposits arrive. */
+export const MIN_PUSH_INTERVAL_MS = 10_000;
+/** How long the push service may hold a wake-up for an offline device, in seconds. */
+export const PUSH_TTL_S = 24 * 60 * 60;
+export const MAX_PUSH_ENDPOINT_LENGTH = 2048;
+
+/** What a mailbox keeps of its owner's push subscription (the browser's PushSubscription). */
+export interface PushSubscriptionJson {
+  readonly endpoint: string;
+  readonly keys: { readonly p256dh: string; readonly auth: string };
+}
+
+function base64UrlLength(text: unknown, bytes: number): boolean {
+  return (
+    typeof text === 'string' && /^[A-Za-z0-9_-]+$/.test(text) && Math.floor((text.length * 3) / 4) === bytes
+  );
+}
+
+/**
+ * Validates a push subscription field by field: an `https:` endpoint (or `http:` to this machine
+ * when `allowLocal`, for development and tests), with no credentials, of bounded length; a P-256
+ * public key (65 bytes, uncompressed) and a 16-byte auth secret, base64url.
+ */
+export function decodePushSubscription(text: string, allowLocal = false): PushSubscriptionJson {
+  const value = parseJson(text);
+  if (!isPlainObject(value) || !exactKeys(value, ['endpoint', 'keys']) || !isPlainObject(value.keys)) {
+    throw new MailboxError('BAD_REQUEST', 'The body must be a push subscription: {"endpoint", "keys"}.');
+  }
+  const { endpoint, keys } = value;
+  if (typeof endpoint !== 'string' || endpoint.length > MAX_PUSH_ENDPOINT_LENGTH) {
+    throw new MailboxError('BAD_REQUEST', 'The push endpoint must be a web address of bounded length.');
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (cause) {
+    throw new MailboxError('BAD_REQUEST', 'The push endpoint is not a web address.', { cause });
+  }
+  const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (!(url.protocol === 'https:' || (allowLocal && url.protocol === 'http:' && local))) {
+    throw new MailboxError('BAD_REQUEST', 'The push endpoint must be an https address.');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new MailboxError('BAD_REQUEST', 'The push endpoint must not carry credentials.');
+  }
+  if (
+    !exactKeys(keys, ['p256dh', 'auth']) ||
+    !base64UrlLength(keys.p256dh, 65) ||
+    !base64UrlLength(keys.auth, 16)
+  ) {
+    throw new MailboxError(
+      'BAD_REQUEST',
+      'The push keys must be a 65-byte P-256 key and a 16-byte secret, base64url.',
+    );
+  }
+  return { endpoint: url.href, keys: { p256dh: keys.p256dh as string, auth: keys.auth as string } };
+}
+
 export const MailboxErrorCode = {
   /** The request is not one the worker knows, or a field is missing or malformed. */
   BAD_REQUEST: 'BAD_REQUEST',
@@ -91,6 +154,8 @@ export const MailboxErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** The worker failed unexpectedly. */
   INTERNAL: 'INTERNAL',
+  /** This worker has no VAPID key: it cannot wake devices (messages still wait in mailboxes). */
+  PUSH_UNAVAILABLE: 'PUSH_UNAVAILABLE',
 } as const;
 export type MailboxErrorCode = (typeof MailboxErrorCode)[keyof typeof MailboxErrorCode];
 
@@ -104,6 +169,7 @@ const STATUS: Record<MailboxErrorCode, number> = {
   RATE_LIMITED: 429,
   METHOD_NOT_ALLOWED: 405,
   INTERNAL: 500,
+  PUSH_UNAVAILABLE: 503,
 };
 
 const MESSAGES: Record<MailboxErrorCode, string> = {
@@ -116,6 +182,7 @@ const MESSAGES: Record<MailboxErrorCode, string> = {
   RATE_LIMITED: 'Too many mailbox requests; try again in a minute.',
   METHOD_NOT_ALLOWED: 'This mailbox request is not allowed here.',
   INTERNAL: 'The mailbox server had a problem. Try again in a moment.',
+  PUSH_UNAVAILABLE: 'This server cannot send notifications; messages still wait in the mailbox.',
 };
 
 /** The HTTP status the worker answers `code` with. */
