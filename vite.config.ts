@@ -192,6 +192,8 @@ export default defineConfig(({ command }) => {
           // The first install controls the open page at once (offline right after the first
           // visit); an update still waits for "Reload to update" (no skipWaiting).
           clientsClaim: true,
+          // The wake-up's push and notification handlers (public/push-sw.js).
+          importScripts: ['push-sw.js'],
         },
       }),
     ],

@@ -4,7 +4,21 @@
 // HTTPS with self-signed certificates on all interfaces, so a phone on the same network can
 // use the camera and WebCrypto (which need a secure context).
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { webcrypto } from 'node:crypto';
+
+// The worker's VAPID key for wake-ups (README, Offline delivery): a local one, made once and kept
+// in signaling-worker/.dev.vars (not committed), which `wrangler dev` reads. A deploy sets its
+// own with `wrangler secret put VAPID_PRIVATE_JWK`.
+const devVars = new URL('../signaling-worker/.dev.vars', import.meta.url);
+const vars = existsSync(devVars) ? readFileSync(devVars, 'utf8') : '';
+if (!/^VAPID_PRIVATE_JWK=/m.test(vars)) {
+  const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+  const jwk = JSON.stringify(await webcrypto.subtle.exportKey('jwk', pair.privateKey));
+  writeFileSync(devVars, `${vars}${vars && !vars.endsWith('\n') ? '\n' : ''}VAPID_PRIVATE_JWK='${jwk}'\n`);
+  console.log('Made a local VAPID key for wake-ups (signaling-worker/.dev.vars).');
+}
 
 const https = process.argv.includes('--https');
 const host = https ? '0.0.0.0' : '127.0.0.1';

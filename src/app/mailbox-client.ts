@@ -7,6 +7,8 @@ import {
   type FetchedBlob,
   type ListResult,
   MAILBOX_LIST_PATH,
+  PUSH_KEY_PATH,
+  type PushSubscriptionJson,
   MAILBOX_PATH_PREFIX,
   MAX_BATCH_BLOBS,
   MAX_LIST_MAILBOXES,
@@ -46,6 +48,12 @@ export interface MailboxClient {
   remove(box: MailboxAccess, ids: readonly string[]): Promise<void>;
   /** Deletes the mailbox with everything in it. */
   drop(box: MailboxAccess): Promise<void>;
+  /** Asks the worker to wake this browser (a Web Push) when something is deposited in `box`. */
+  setPush(box: MailboxAccess, subscription: PushSubscriptionJson): Promise<void>;
+  /** No more wake-ups for `box`. */
+  clearPush(box: MailboxAccess): Promise<void>;
+  /** The worker's VAPID public key (base64url), for the browser's push subscription. */
+  pushKey(): Promise<string>;
   /** HTTP requests made so far (the benchmark counts what opening the app costs). */
   readonly requests: number;
 }
@@ -168,6 +176,28 @@ export function createMailboxClient(baseUrl: string, fetchImpl: typeof fetch = f
 
     async drop(box) {
       await request('DELETE', boxPath(box.id), { token: box.token });
+    },
+
+    async setPush(box, subscription) {
+      await request('PUT', boxPath(box.id, 'push'), {
+        token: box.token,
+        body: JSON.stringify({ endpoint: subscription.endpoint, keys: subscription.keys }),
+      });
+    },
+
+    async clearPush(box) {
+      await request('DELETE', boxPath(box.id, 'push'), { token: box.token });
+    },
+
+    async pushKey() {
+      const response = await request('GET', PUSH_KEY_PATH);
+      const value: unknown = await response.json().catch(() => null);
+      const key =
+        typeof value === 'object' && value !== null ? (value as { publicKey?: unknown }).publicKey : null;
+      if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{87}$/.test(key)) {
+        throw new MailboxError('INTERNAL', 'The server’s notification key is malformed.');
+      }
+      return key;
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   MAX_MAILBOX_BLOB_BYTES,
   MAX_MAILBOX_BYTES,
   MailboxError,
+  type PushSubscriptionJson,
   encodeId16,
   mailboxErrorMessage,
 } from '../protocol/mailbox';
@@ -137,10 +138,34 @@ export class FakeMailboxWorker implements MailboxClient {
     found.blobs = found.blobs.filter((b) => !ids.includes(b.id));
   }
 
+  /** Push subscriptions by mailbox id. */
+  readonly pushes = new Map<string, PushSubscriptionJson>();
+
+  async setPush(box: MailboxAccess, subscription: PushSubscriptionJson): Promise<void> {
+    await Promise.resolve();
+    this.#enter('setPush');
+    this.#owned(box);
+    this.pushes.set(box.id, subscription);
+  }
+
+  async clearPush(box: MailboxAccess): Promise<void> {
+    await Promise.resolve();
+    this.#enter('clearPush');
+    this.#owned(box);
+    this.pushes.delete(box.id);
+  }
+
+  async pushKey(): Promise<string> {
+    await Promise.resolve();
+    this.#enter('pushKey');
+    return `B${'A'.repeat(86)}`;
+  }
+
   async drop(box: MailboxAccess): Promise<void> {
     await Promise.resolve();
     this.#enter('drop');
     this.#owned(box);
     this.boxes.delete(box.id);
+    this.pushes.delete(box.id);
   }
 }

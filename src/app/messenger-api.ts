@@ -5,6 +5,7 @@ import type { RatchetView } from './conversation';
 import type { Inspector } from './inspector';
 import type { MailboxClient } from './mailbox-client';
 import type { FetchReport } from './offline-delivery';
+import type { PushSubscriptionJson } from '../protocol/mailbox';
 import type { AdoptOutcome, Arrival } from './trust';
 import type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
 
@@ -53,6 +54,10 @@ export interface Messenger {
    * `MailboxUnreachableError` when the worker refuses or cannot be reached.
    */
   checkMailboxes(): Promise<FetchReport | undefined>;
+  /** Registers this browser's push subscription with every inbound mailbox, or takes it off them. */
+  setWakeUps(subscription: PushSubscriptionJson | undefined): Promise<void>;
+  /** The contact an inbound mailbox belongs to (a wake-up names only the mailbox). */
+  contactForMailbox(mailboxId: string): Promise<string | undefined>;
   /** Pins the key the contact presented (the pair secret rotates); the verified mark is cleared. */
   acceptKeyChange(contactId: string): Promise<void>;
   /** Refuses the new key: its session closes, the old key stays pinned and verified as it was. */
@@ -98,4 +103,6 @@ export interface MessengerDeps {
    * live session.
    */
   mailbox?: () => Promise<MailboxClient>;
+  /** This browser's push subscription, when the person turned wake-ups on. */
+  pushSubscription?: () => PushSubscriptionJson | undefined;
 }

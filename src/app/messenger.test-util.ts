@@ -7,6 +7,7 @@ import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import type { StoredIdentity, Stores } from '../store/types';
 import { createIdentity, secureSession } from './connect';
 import type { MailboxClient } from './mailbox-client';
+import type { PushSubscriptionJson } from '../protocol/mailbox';
 import { createMessenger, type Arrival, type Messenger, type PairingMethod } from './messenger';
 
 export interface Device {
@@ -18,7 +19,11 @@ export interface Device {
 export async function device(
   name: string,
   backend = new MemoryBackend(),
-  options: { mailbox?: MailboxClient; now?: () => number } = {},
+  options: {
+    mailbox?: MailboxClient;
+    now?: () => number;
+    pushSubscription?: () => PushSubscriptionJson | undefined;
+  } = {},
 ): Promise<Device> {
   const stores = openMemoryStore({ backend });
   const loaded = await stores.identity.load();
@@ -29,7 +34,7 @@ export async function device(
     if (created.kind !== 'created') throw new Error('could not create an identity');
     identity = created.identity;
   }
-  const { mailbox, now } = options;
+  const { mailbox, now, pushSubscription } = options;
   return {
     stores,
     backend,
@@ -38,6 +43,7 @@ export async function device(
       identity,
       ...(mailbox ? { mailbox: async () => Promise.resolve(mailbox) } : {}),
       ...(now ? { now } : {}),
+      ...(pushSubscription ? { pushSubscription } : {}),
     }),
   };
 }

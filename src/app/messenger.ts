@@ -106,6 +106,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         },
         log,
         changed: (contactId) => emitter.emit('messages', contactId),
+        ...(deps.pushSubscription ? { pushSubscription: deps.pushSubscription } : {}),
         rotation: async (contactId, opened) =>
           receiveRotation(contactId, opened, async () =>
             lives.get(contactId)?.connected.session.close('the contact replaced its keys'),
@@ -384,6 +385,17 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           .catch(mailboxTrouble);
       }
       return stored;
+    },
+
+    async setWakeUps(subscription) {
+      const o = await offline();
+      if (!o) throw new AppError('NO_WORKER', 'Notifications need a signaling server; none is set.');
+      await o.setWakeUps(subscription);
+    },
+
+    async contactForMailbox(mailboxId) {
+      const contacts = await stores.contacts.list();
+      return contacts.find((c) => c.mailboxes?.own.some((m) => m.id === mailboxId))?.id;
     },
 
     async checkMailboxes() {

@@ -10,6 +10,7 @@ import { MemoryBackend } from '../store/memory-store';
 import { FakeMailboxWorker } from './mailbox-fake.test-util';
 import { bodies, connect, device } from './messenger.test-util';
 import { MAILBOX_REPLACE_AFTER_MS, RETIRED_DROP_AFTER_MS } from './offline-delivery';
+import type { PushSubscriptionJson } from '../protocol/mailbox';
 
 /** Alice and Bob paired over a live session, each with a mailbox the other knows; then apart. */
 async function pairedThenApart(worker = new FakeMailboxWorker(), clock?: { now: number }) {
@@ -168,5 +169,38 @@ describe('offline delivery', () => {
     expect(await bodies(bob, b)).toEqual(['in:lost address:delivered']);
     await alice.messenger.checkMailboxes();
     expect(await bodies(alice, a)).toEqual(['out:lost address:delivered']);
+  });
+
+  it('registers the wake-up subscription with every inbound mailbox, new ones included, and takes it off', async () => {
+    const worker = new FakeMailboxWorker();
+    const clock = { now: Date.now() };
+    let subscription: PushSubscriptionJson | undefined;
+    const alice = await device('Alice', new MemoryBackend(), {
+      mailbox: worker,
+      now: () => clock.now,
+      pushSubscription: () => subscription,
+    });
+    const bob = await device('Bob', new MemoryBackend(), { mailbox: worker, now: () => clock.now });
+    const { ra, rb } = await connect(alice, bob);
+    const a = ra.contact.id;
+    const b = rb.contact.id;
+    await expect.poll(async () => (await alice.stores.contacts.get(a))?.mailboxes?.own.length).toBe(1);
+    const first = (await alice.stores.contacts.get(a))!.mailboxes!.own[0]!;
+    expect(worker.pushes.size).toBe(0);
+    subscription = { endpoint: 'https://push.example/x', keys: { p256dh: 'p', auth: 'a' } };
+    await alice.messenger.setWakeUps(subscription);
+    expect(worker.pushes.get(first.id)).toEqual(subscription);
+    // A mailbox made later is registered when it is made.
+    await alice.messenger.disconnect(a);
+    clock.now += MAILBOX_REPLACE_AFTER_MS + 1;
+    await connect(alice, bob, { via: { kind: 'rendezvous', a, b } });
+    await expect.poll(async () => (await alice.stores.contacts.get(a))!.mailboxes!.own.length).toBe(2);
+    const second = (await alice.stores.contacts.get(a))!.mailboxes!.own[1]!;
+    expect(worker.pushes.get(second.id)).toEqual(subscription);
+    expect(await alice.messenger.contactForMailbox(second.id)).toBe(a);
+    expect(await alice.messenger.contactForMailbox('nope')).toBeUndefined();
+    subscription = undefined;
+    await alice.messenger.setWakeUps(undefined);
+    expect(worker.pushes.size).toBe(0);
   });
 });

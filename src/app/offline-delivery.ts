@@ -27,6 +27,7 @@ import {
   MAX_BATCH_BLOBS,
   MAX_DEPOSIT_BATCH_BYTES,
   MailboxError,
+  type PushSubscriptionJson,
 } from '../protocol/mailbox';
 import { type AppRecord, MAX_ACK_IDS, type MailboxRecord } from '../protocol/records';
 import { boundPeerTime } from '../store/peer-time';
@@ -61,6 +62,8 @@ export interface OfflineDeps {
   readonly changed: (contactId: string) => void;
   /** A key-rotation record read from a mailbox: the messenger's rotation use case commits it. */
   readonly rotation: (contactId: string, opened: Opened) => Promise<void>;
+  /** This browser's push subscription when the person turned wake-ups on (wake-ups.ts). */
+  readonly pushSubscription?: () => PushSubscriptionJson | undefined;
 }
 
 export interface FetchReport {
@@ -86,6 +89,11 @@ export interface OfflineDelivery {
   depositAll(): Promise<void>;
   /** Reads every inbound mailbox; calls made while one runs share it, and one more follows. */
   fetchAll(): Promise<FetchReport>;
+  /**
+   * Registers `subscription` with every inbound mailbox (or, undefined, takes it off them all), so
+   * that a deposit wakes this browser. New mailboxes get the current one when they are made.
+   */
+  setWakeUps(subscription: PushSubscriptionJson | undefined): Promise<void>;
 }
 
 const current = (own: readonly OwnMailbox[]): OwnMailbox | undefined =>
@@ -131,6 +139,8 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
       kept = rest;
       if (oldest) await client.drop(access(oldest)).catch(() => undefined);
     }
+    const wake = deps.pushSubscription?.();
+    if (wake) await client.setPush(access(box), wake).catch(() => undefined); // best effort: the next setWakeUps retries
     const claimed = { ...box, claimedAt: at };
     const next = await saveMailboxes(contact, {
       ...(contact.mailboxes ?? {}),
@@ -359,6 +369,16 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
     },
 
     depositOutbox,
+
+    async setWakeUps(subscription) {
+      for (const c of await stores.contacts.list()) {
+        for (const box of c.mailboxes?.own ?? []) {
+          if (box.claimedAt === undefined) continue;
+          if (subscription) await client.setPush(access(box), subscription);
+          else await client.clearPush(access(box)).catch(() => undefined);
+        }
+      }
+    },
 
     async depositAll() {
       for (const c of await stores.contacts.list()) {

@@ -10,6 +10,7 @@ import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod 
 import { AppError } from '../../app/errors';
 import type { MailboxChecks } from '../../app/mailbox-checks';
 import type { MailboxClient } from '../../app/mailbox-client';
+import { storedPushSubscription } from '../../app/push-subscription-store';
 import type { Reconnector } from '../../app/reconnector';
 import type { PersistenceStatus } from '../../store/persistence';
 import type { StoredIdentity, Stores } from '../../store/types';
@@ -56,6 +57,8 @@ export interface AppStore {
   config: AppConfig;
   /** The messenger once the identity is ready. */
   messenger: () => Messenger | undefined;
+  /** The worker's mailbox client, when a worker is configured. */
+  mailbox: (() => Promise<MailboxClient>) | undefined;
   actions: {
     start(): Promise<void>;
     /** Reads the stored identity again (after it could not be read), without replacing anything. */
@@ -139,6 +142,7 @@ export function createAppStore(deps: AppDeps): AppStore {
       });
     }
     setState({ phase: 'ready', problem: '', myName: m.identity.displayName });
+    void openFromWakeUp(m);
     void refreshContacts();
     void deps.requestPersistence().then((p) => setState('persistence', p));
   };
@@ -153,7 +157,38 @@ export function createAppStore(deps: AppDeps): AppStore {
       }
     : undefined;
   const messengerFor = (s: Stores, identity: StoredIdentity): Messenger =>
-    createMessenger({ stores: s, identity, ...(mailboxClient ? { mailbox: mailboxClient } : {}) });
+    createMessenger({
+      stores: s,
+      identity,
+      ...(mailboxClient ? { mailbox: mailboxClient, pushSubscription: () => storedPushSubscription() } : {}),
+    });
+
+  /**
+   * A tapped notification names a mailbox (public/push-sw.js): in the address of a new window
+   * (`?mailbox=`), or in a message to an open one. Shows that conversation.
+   */
+  const showMailbox = async (m: Messenger, mailbox: unknown): Promise<void> => {
+    if (typeof mailbox !== 'string' || mailbox === '') return;
+    const contactId = await m.contactForMailbox(mailbox);
+    if (contactId && messenger === m) setState('view', { name: 'chat', contactId });
+  };
+  let listening = false;
+  const openFromWakeUp = async (m: Messenger): Promise<void> => {
+    const url = new URL(location.href);
+    const mailbox = url.searchParams.get('mailbox');
+    if (mailbox !== null) {
+      url.searchParams.delete('mailbox');
+      history.replaceState(null, '', url);
+      await showMailbox(m, mailbox);
+    }
+    if (!listening && 'serviceWorker' in navigator) {
+      listening = true;
+      navigator.serviceWorker.addEventListener('message', (e: MessageEvent<unknown>) => {
+        const data = e.data as { type?: unknown; mailbox?: unknown } | null;
+        if (data?.type === 'secmsg-open-mailbox' && messenger) void showMailbox(messenger, data.mailbox);
+      });
+    }
+  };
 
   const failed = (e: unknown): void => setState({ phase: 'failed', problem: errorText(e) });
 
@@ -169,6 +204,7 @@ export function createAppStore(deps: AppDeps): AppStore {
     state,
     config: deps.config,
     messenger: () => messenger,
+    mailbox: mailboxClient,
     actions: {
       async start() {
         try {
