@@ -2,7 +2,9 @@
  * Nothing lost: while Alice and Bob both keep writing, their connection is torn down again and
  * again at random points (the RTCPeerConnection closed under the app), and once each a page is
  * reloaded mid-send, the signaling worker is restarted mid-reconnect, and one side goes offline
- * for a while. At the end both histories are identical and complete.
+ * for a while. Then the mailbox: Bob's page is closed while Alice writes, the worker (and with it
+ * every mailbox) restarts in the middle of her deposits, and Bob's next page is closed as soon as
+ * it starts reading his mailbox. At the end both histories are identical and complete.
  *
  * The test runs its own signaling worker (port 8788, allowed by the test build's CSP) so that it
  * can stop and restart it by PID.
@@ -100,7 +102,7 @@ test('torn down 20 times and more while both write: nothing lost, nothing double
     await pairByCodes(alice.page, bob.page);
     await expectChatWith(alice.page, 'Bob');
     await expectChatWith(bob.page, 'Alice');
-    const pages = { a: alice.page, b: bob.page };
+    const pages: Record<'a' | 'b', Page> = { a: alice.page, b: bob.page };
     const names = { a: 'Bob', b: 'Alice' } as const;
     let attempted = 0;
     let seq = 0;
@@ -161,6 +163,37 @@ test('torn down 20 times and more while both write: nothing lost, nothing double
       }
     }
 
+    // The mailbox: Bob's app closed while Alice writes; the worker restarts during her deposits.
+    await pages.b.close();
+    await openChat(pages.a, 'Bob');
+    await expect(pages.a.getByTestId('connection-state')).not.toHaveText(/Connected securely/, {
+      timeout: 15_000,
+    });
+    const aliceWrites = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await write(pages.a, `a-${seq++}`);
+        attempted++;
+      }
+    };
+    await aliceWrites(3);
+    stopWorker(worker);
+    await aliceWrites(3); // the worker is down: these wait, queued
+    await new Promise((r) => setTimeout(r, 1_000));
+    worker = await startWorker();
+    await aliceWrites(2); // deposited with the ones that waited
+    const mine = messages(pages.a).locator('li.mine');
+    await expect(mine.filter({ hasText: 'via mailbox' })).toHaveCount(8, { timeout: 30_000 });
+    // Bob opens, and his page is closed as soon as it starts reading his mailbox.
+    const cut = await bob.context.newPage();
+    const fetching = cut.waitForRequest((r) => /\/mailboxes\/[^/]+\/fetch$/.test(r.url()), {
+      timeout: 30_000,
+    });
+    await cut.goto('/');
+    await fetching;
+    await cut.close();
+    pages.b = await bob.context.newPage();
+    await pages.b.goto('/');
+
     // Everything settles: both chats connected, every message of each side delivered.
     for (const side of ['a', 'b'] as const) {
       await openChat(pages[side], names[side]);
@@ -202,7 +235,7 @@ test('torn down 20 times and more while both write: nothing lost, nothing double
       `fault injection: reconnected after each teardown in median ${reconnectMs[reconnectMs.length >> 1]} ms, max ${reconnectMs.at(-1)} ms`,
     );
     console.log(
-      `fault injection: ${TEARDOWNS} teardowns + reload, worker restart, offline; Alice's connections ${connections}; attempted ${attempted}; sent ${sent}, delivered ${delivered}, lost ${lost}, duplicated ${duplicated}`,
+      `fault injection: ${TEARDOWNS} teardowns + reload, worker restart, offline, mailbox (Bob's app closed, worker restart mid-deposit, page closed mid-fetch); Alice's connections ${connections}; attempted ${attempted}; sent ${sent}, delivered ${delivered}, lost ${lost}, duplicated ${duplicated}`,
     );
     expect(connections).toBeGreaterThan(TEARDOWNS);
     expect(sent).toBeGreaterThan(TEARDOWNS * 2);
