@@ -203,4 +203,47 @@ describe('offline delivery', () => {
     await alice.messenger.setWakeUps(undefined);
     expect(worker.pushes.size).toBe(0);
   });
+
+  it('costs one request to open with 50 contacts and nothing waiting, and a bounded few per contact who wrote', async () => {
+    const worker = new FakeMailboxWorker();
+    const bob = await device('Bob', new MemoryBackend(), { mailbox: worker });
+    const others: { d: Awaited<ReturnType<typeof device>>; id: string }[] = [];
+    for (let i = 0; i < 50; i++) {
+      const d = await device(`Friend ${i}`, new MemoryBackend(), { mailbox: worker });
+      const { ra } = await connect(d, bob);
+      others.push({ d, id: ra.contact.id });
+    }
+    await expect
+      .poll(
+        async () =>
+          (await bob.stores.contacts.list()).filter((c) => c.mailboxes?.peer && c.mailboxes.own.length)
+            .length,
+      )
+      .toBe(50);
+    for (const o of others) await o.d.messenger.disconnect(o.id);
+    for (const c of await bob.stores.contacts.list()) {
+      await expect.poll(() => bob.messenger.live(c.id)?.state).toBe('closed');
+    }
+
+    let before = worker.requests;
+    await bob.messenger.checkMailboxes();
+    const idle = worker.requests - before;
+    expect(idle).toBe(1); // one list request for all 50 mailboxes
+
+    // Five of them wrote two messages each while Bob was away.
+    for (const o of others.slice(0, 5)) {
+      await o.d.messenger.send(o.id, 'one');
+      await o.d.messenger.send(o.id, 'two');
+    }
+    await expect.poll(() => worker.allBlobs().length).toBe(10);
+    before = worker.requests;
+    const report = await bob.messenger.checkMailboxes();
+    const busy = worker.requests - before;
+    expect(report?.read).toBe(10);
+    // One list; per contact who wrote: one fetch, one delete, one ack deposit.
+    expect(busy).toBe(1 + 5 * 3);
+    console.log(
+      `opening with 50 contacts: ${idle} request with nothing waiting, ${busy} with 10 messages from 5 of them`,
+    );
+  }, 60_000);
 });
