@@ -110,6 +110,24 @@ describe('offline delivery', () => {
     expect(await bodies(bob, b)).toEqual(['in:patience:delivered']);
   });
 
+  it('spends no message keys on deposits the worker refused: 70 written while it was away all arrive', async () => {
+    const { worker, alice, bob, a, b } = await pairedThenApart();
+    worker.reachable = false;
+    const texts = Array.from({ length: 70 }, (_, i) => `while away ${i}`);
+    // Each send tries a deposit of everything waiting; each try fails. Sealing afresh every time
+    // would spend 70·71/2 keys, past the 2,000 the contact accepts to skip.
+    for (const t of texts) {
+      await alice.messenger.send(a, t);
+      await alice.messenger.checkMailboxes().catch(() => undefined);
+    }
+    worker.reachable = true;
+    await alice.messenger.checkMailboxes();
+    expect(worker.allBlobs()).toHaveLength(70);
+    await bob.messenger.checkMailboxes();
+    expect((await bob.messenger.history(b)).map((m) => m.body)).toEqual(texts);
+    expect((await bob.messenger.securityLog(b)).map((e) => e.kind)).not.toContain('mailbox-refused');
+  });
+
   it('refuses and deletes a blob that is no ratchet message of the contact, logging why', async () => {
     const { worker, alice, bob, b } = await pairedThenApart();
     const bobBox = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;

@@ -19,7 +19,7 @@
  *   (stored by id).
  * - Every ratchet step for a contact runs in the messenger's per-contact chain (`serial`).
  */
-import { fromBase64Url, toBase64Url } from '../crypto/bytes';
+import { fromBase64Url, toBase64Url, toHex } from '../crypto/bytes';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import {
@@ -37,6 +37,7 @@ import {
   MAX_OWN_MAILBOXES,
   type OwnMailbox,
   type SecurityEventKind,
+  type StoredMessage,
   type Stores,
 } from '../store/types';
 import type { Conversations, Opened } from './conversation';
@@ -45,6 +46,8 @@ import { type MailboxAccess, type MailboxClient, MailboxUnreachableError } from 
 
 /** A new inbound mailbox replaces the current one after this long. */
 export const MAILBOX_REPLACE_AFTER_MS = 7 * 24 * 60 * 60_000;
+/** A sealed text's size beyond its body: record, ratchet header and KEM block, tag (an estimate). */
+const SEALED_OVERHEAD_BYTES = 4096;
 /** A replaced mailbox found empty is dropped once it has been replaced for this long. */
 export const RETIRED_DROP_AFTER_MS = 24 * 60 * 60_000;
 
@@ -206,6 +209,7 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
     const acks: Uint8Array[] = [];
     let read = 0;
     let refused = 0;
+    let anyChange = false;
     for (const blob of blobs) {
       let opened: Opened;
       try {
@@ -235,11 +239,11 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
             route: 'mailbox',
           },
         });
-        if (added === 'added') changed(contactId);
+        if (added === 'added') anyChange = true;
         acks.push(r.id);
       } else if (r.kind === 'ack') {
         const { updated } = await opened.commit({ delivered: r.ids });
-        if (updated.length > 0) changed(contactId);
+        if (updated.length > 0) anyChange = true;
       } else if (r.kind === 'mailbox') {
         await opened.commit({});
         await keepPeerAddress(contactId, r.id);
@@ -249,6 +253,8 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
       read++;
       done.push(blob.id);
     }
+    // One change for the whole mailbox: the open chat reloads once, not once per message.
+    if (anyChange) changed(contactId);
     if (acks.length > 0) await acknowledge(contactId, acks);
     return { done, read, refused };
   };
@@ -262,6 +268,29 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
     if (fresh) await depositRecord(contactId, peer.id, announcement(box));
   };
 
+  /**
+   * Ratchet messages sealed for deposits the worker has not taken yet, per contact and ratchet: a
+   * failed try (the worker away, a full mailbox, the rate limit) keeps them, and the next try sends
+   * the same bytes. Sealing afresh on every try would spend a message key each time, and past
+   * MAX_SKIP spent keys the contact would refuse the chain. Kept in memory only: a reload seals
+   * each waiting message once more.
+   */
+  const sealedByContact = new Map<string, { ratchet: string; sealed: Map<string, Uint8Array> }>();
+  const sealedCache = async (
+    contactId: string,
+    pending: readonly StoredMessage[],
+  ): Promise<Map<string, Uint8Array>> => {
+    const ratchet = toHex((await (await deps.conversations()).id(contactId)) ?? new Uint8Array(0));
+    let entry = sealedByContact.get(contactId);
+    if (!entry || entry.ratchet !== ratchet) {
+      entry = { ratchet, sealed: new Map() };
+      sealedByContact.set(contactId, entry);
+    }
+    const waiting = new Set(pending.map((m) => toHex(m.messageId)));
+    for (const hex of entry.sealed.keys()) if (!waiting.has(hex)) entry.sealed.delete(hex);
+    return entry.sealed;
+  };
+
   const depositOutbox = async (contactId: string): Promise<number> =>
     serial(contactId, async () => {
       const contact = await contactOf(contactId);
@@ -271,17 +300,26 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
         (m) => m.direction === 'out' && m.state !== 'delivered' && m.route !== 'mailbox',
       );
       const conversations = await deps.conversations();
+      const sealed = await sealedCache(contactId, pending);
       let deposited = 0;
-      // In batches (one request each), oldest first; a batch the worker does not take stays queued.
+      // In batches (one request each), oldest first; a batch the worker does not take stays queued,
+      // and its sealed messages are kept for the next try, so no try spends message keys.
       for (let i = 0; i < pending.length;) {
-        const batch: { id: Uint8Array; bytes: Uint8Array }[] = [];
+        const batch: { id: Uint8Array; hex: string; bytes: Uint8Array }[] = [];
         let size = 0;
         while (i < pending.length && batch.length < MAX_BATCH_BLOBS) {
           const m = pending[i]!;
-          const record: AppRecord = { kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body };
-          const bytes = await conversations.seal(contactId, record);
-          if (batch.length > 0 && size + bytes.length > MAX_DEPOSIT_BATCH_BYTES) break; // its key is spent: a gap the ratchet skips
-          batch.push({ id: m.messageId, bytes });
+          const hex = toHex(m.messageId);
+          const kept = sealed.get(hex);
+          const estimate = kept?.length ?? new TextEncoder().encode(m.body).length + SEALED_OVERHEAD_BYTES;
+          if (batch.length > 0 && size + estimate > MAX_DEPOSIT_BATCH_BYTES) break;
+          let bytes = kept;
+          if (!bytes) {
+            const record: AppRecord = { kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body };
+            bytes = await conversations.seal(contactId, record);
+            sealed.set(hex, bytes);
+          }
+          batch.push({ id: m.messageId, hex, bytes });
           size += bytes.length;
           i++;
         }
@@ -297,6 +335,7 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
         }
         for (const b of batch) {
           await stores.messages.updateState(contactId, b.id, 'sent', undefined, 'mailbox');
+          sealed.delete(b.hex);
         }
         deposited += batch.length;
         changed(contactId);
