@@ -87,6 +87,13 @@ function randomBlobId(): string {
 }
 
 export class Mailbox extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // A mailbox claimed by an earlier version of this class gets the tables added since (all
+    // CREATE … IF NOT EXISTS); an unclaimed one still stores nothing.
+    if (this.#hasTables()) this.#ensureSchema();
+  }
+
   /** The tables exist once anything was written; reading an unclaimed mailbox writes nothing. */
   #ensureSchema(): void {
     this.ctx.storage.sql.exec(SCHEMA);
@@ -151,7 +158,9 @@ export class Mailbox extends DurableObject<Env> {
     if (!owner) return refuse('NO_MAILBOX');
     const now = Date.now();
     if (!crypto.subtle.timingSafeEqual(await sha256(token), owner.tokenHash)) {
-      return this.#rate(client, 'wrong-token', now) ?? refuse('WRONG_TOKEN');
+      const refusal = this.#rate(client, 'wrong-token', now) ?? refuse('WRONG_TOKEN');
+      await this.#scheduleAlarm(); // the window's (hashed) address goes when it ends
+      return refusal;
     }
     const limited = this.#rate(client, 'owner', now);
     if (limited) return limited;
@@ -232,6 +241,7 @@ export class Mailbox extends DurableObject<Env> {
       .exec<{ n: number; bytes: number | null }>('SELECT count(*) AS n, sum(size) AS bytes FROM blobs')
       .one();
     if (held.n + blobs.length > MAX_MAILBOX_BLOBS || (held.bytes ?? 0) + total > MAX_MAILBOX_BYTES) {
+      await this.#scheduleAlarm(); // the window's (hashed) address goes when it ends
       return refuse('MAILBOX_FULL');
     }
     const stored = this.ctx.storage.transactionSync(() =>

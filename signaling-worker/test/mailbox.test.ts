@@ -493,6 +493,30 @@ describe('mailbox: expiry and eviction', () => {
     expect(await stored(id)).toMatchObject({ blobs: 1 });
   });
 
+  it('sets the alarm for a window opened by a wrong token or a refused deposit too', async () => {
+    const { id } = await claim();
+    await runInDurableObject(stub(id), async (_m, state) => {
+      state.storage.sql.exec('DELETE FROM rate');
+      await state.storage.setAlarm(Date.now() + BLOB_TTL_MS);
+    });
+    await expectError(await call('GET', `/mailboxes/${id}/blobs`, { token: newToken() }), 403, 'WRONG_TOKEN');
+    const after = await runInDurableObject(stub(id), async (_m, state) => ({
+      alarm: await state.storage.getAlarm(),
+      start: state.storage.sql.exec<{ s: number }>('SELECT min(start) AS s FROM rate').one().s,
+    }));
+    expect(after.alarm).toBe(after.start + RATE_WINDOW_MS);
+  });
+
+  it('gives a mailbox claimed by an earlier version the tables added since', async () => {
+    const { id, token } = await claim();
+    await runInDurableObject(stub(id), (_m, state) => {
+      state.storage.sql.exec('DROP TABLE push');
+    });
+    await evictDurableObject(stub(id));
+    await depositOk(id, bytes(3));
+    expect((await listing(id, token)).length).toBe(1);
+  });
+
   it('deletes a mailbox whose owner has not called for the idle time', async () => {
     const { id } = await claim();
     await depositOk(id, bytes(5));
