@@ -3,8 +3,9 @@
  * again at random points (the RTCPeerConnection closed under the app), and once each a page is
  * reloaded mid-send, the signaling worker is restarted mid-reconnect, and one side goes offline
  * for a while. Then the mailbox: Bob's page is closed while Alice writes, the worker (and with it
- * every mailbox) restarts in the middle of her deposits, and Bob's next page is closed as soon as
- * it starts reading his mailbox. At the end both histories are identical and complete.
+ * every mailbox) restarts in the middle of her deposits, and again as soon as Bob's next page
+ * starts reading his mailbox, which is then closed. At the end both histories are identical and
+ * complete.
  *
  * The test runs its own signaling worker (port 8788, allowed by the test build's CSP) so that it
  * can stop and restart it by PID.
@@ -183,14 +184,17 @@ test('torn down 20 times and more while both write: nothing lost, nothing double
     await aliceWrites(2); // deposited with the ones that waited
     const mine = messages(pages.a).locator('li.mine');
     await expect(mine.filter({ hasText: 'via mailbox' })).toHaveCount(8, { timeout: 30_000 });
-    // Bob opens, and his page is closed as soon as it starts reading his mailbox.
+    // Bob opens; as soon as his page starts reading his mailbox the worker restarts (every mailbox
+    // evicted in the middle of the fetch) and the page is closed.
     const cut = await bob.context.newPage();
     const fetching = cut.waitForRequest((r) => /\/mailboxes\/[^/]+\/fetch$/.test(r.url()), {
       timeout: 30_000,
     });
     await cut.goto('/');
     await fetching;
+    stopWorker(worker);
     await cut.close();
+    worker = await startWorker();
     pages.b = await bob.context.newPage();
     await pages.b.goto('/');
 
@@ -235,7 +239,7 @@ test('torn down 20 times and more while both write: nothing lost, nothing double
       `fault injection: reconnected after each teardown in median ${reconnectMs[reconnectMs.length >> 1]} ms, max ${reconnectMs.at(-1)} ms`,
     );
     console.log(
-      `fault injection: ${TEARDOWNS} teardowns + reload, worker restart, offline, mailbox (Bob's app closed, worker restart mid-deposit, page closed mid-fetch); Alice's connections ${connections}; attempted ${attempted}; sent ${sent}, delivered ${delivered}, lost ${lost}, duplicated ${duplicated}`,
+      `fault injection: ${TEARDOWNS} teardowns + reload, worker restart, offline, mailbox (Bob's app closed, worker restarts mid-deposit and mid-fetch, page closed mid-fetch); Alice's connections ${connections}; attempted ${attempted}; sent ${sent}, delivered ${delivered}, lost ${lost}, duplicated ${duplicated}`,
     );
     expect(connections).toBeGreaterThan(TEARDOWNS);
     expect(sent).toBeGreaterThan(TEARDOWNS * 2);
