@@ -55,21 +55,21 @@ import {
   MAX_MAILBOX_BLOBS,
   MAX_MAILBOX_BLOB_BYTES,
   MAX_MAILBOX_BYTES,
-  type BlobListing,
-  type FetchedBlob,
   type MailboxErrorCode,
   RATE_LIMIT_DEPOSITS,
   authorization,
-  decodeError,
-  decodeFetchResponse,
-  decodeListResponse,
-  decodeMailboxListing,
-  encodeDepositBatch,
   isBlobId,
   isMailboxId,
   isMailboxToken,
   mailboxErrorStatus,
 } from '../../src/protocol/mailbox';
+import {
+  type BlobListing,
+  decodeError,
+  decodeListResponse,
+  decodeMailboxListing,
+} from '../../src/protocol/mailbox-json';
+import { type FetchedBlob, decodeFetchResponse, encodeDepositBatch } from '../../src/protocol/mailbox-binary';
 import { type WorkerTarget, startWorker } from './worker-process';
 
 /** One request's own deadline (the whole run has `--timeout`). */

@@ -20,13 +20,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  MIN_PUSH_INTERVAL_MS,
-  PUSH_KEY_PATH,
-  PUSH_TTL_S,
-  authorization,
-  encodeId16,
-} from '../../src/protocol/mailbox';
+import { MIN_PUSH_INTERVAL_MS, PUSH_KEY_PATH, PUSH_TTL_S, authorization } from '../../src/protocol/mailbox';
+import { encodeId16 } from '../../src/protocol/mailbox-binary';
 import { startWorker } from './worker-process';
 
 const subtle = webcrypto.subtle;

@@ -14,18 +14,19 @@ import {
   MAX_MAILBOX_BLOB_BYTES,
   MailboxError,
   type MailboxErrorCode,
-  type ListResult,
-  decodeBlobIdsRequest,
-  decodeDepositBatch,
-  decodePushSubscription,
-  decodeListRequest,
-  encodeError,
-  encodeFetchResponse,
   isMailboxId,
   mailboxErrorMessage,
   mailboxErrorStatus,
   readAuthorization,
 } from '../../src/protocol/mailbox';
+import {
+  type ListResult,
+  decodeBlobIdsRequest,
+  decodePushSubscription,
+  decodeListRequest,
+  encodeError,
+} from '../../src/protocol/mailbox-json';
+import { decodeDepositBatch, encodeFetchResponse } from '../../src/protocol/mailbox-binary';
 import type { MailboxOutcome } from './mailbox';
 import { vapidKey } from './push';
 

@@ -13,8 +13,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   BLOB_TTL_MS,
-  type BlobListing,
-  type FetchedBlob,
   MAILBOX_IDLE_MS,
   MAX_FETCH_BYTES,
   MAX_MAILBOX_BLOBS,
@@ -28,8 +26,9 @@ import {
   RATE_WINDOW_MS,
   MIN_PUSH_INTERVAL_MS,
   type PushSubscriptionJson,
-  encodeId16,
 } from '../../src/protocol/mailbox';
+import { type BlobListing } from '../../src/protocol/mailbox-json';
+import { type FetchedBlob, encodeId16 } from '../../src/protocol/mailbox-binary';
 import { sendWakeUp, vapidKey } from './push';
 
 /** What every call returns: the result, or a refusal the router turns into its HTTP answer. */

@@ -18,14 +18,11 @@ import {
   RATE_LIMIT_OWNER_REQUESTS,
   RATE_LIMIT_WRONG_TOKEN,
   RATE_WINDOW_MS,
-  encodeDepositBatch,
   authorization,
-  decodeFetchResponse,
-  decodeListResponse,
-  decodeMailboxListing,
-  encodeId16,
   isMailboxErrorCode,
 } from '../../src/protocol/mailbox';
+import { decodeListResponse, decodeMailboxListing } from '../../src/protocol/mailbox-json';
+import { encodeDepositBatch, decodeFetchResponse, encodeId16 } from '../../src/protocol/mailbox-binary';
 import { ORIGIN, newRoomId } from './helpers';
 
 const newId = newRoomId; // the same shape: base64url of 32 random bytes

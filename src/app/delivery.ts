@@ -70,6 +70,32 @@ export interface Delivery {
 
 type AckRecordLike = Extract<AppRecord, { kind: 'ack' }>;
 
+/**
+ * Stores a received text with the ratchet state that read it (one transaction), its sender's time
+ * bounded, marked with the route it came by; 'duplicate' when it was stored before.
+ */
+export async function storeReceivedText(
+  contactId: string,
+  opened: Opened,
+  r: TextRecord,
+  route: MessageRoute,
+  receivedAt: number,
+): Promise<'added' | 'duplicate' | undefined> {
+  const { added } = await opened.commit({
+    addMessage: {
+      contactId,
+      messageId: r.id,
+      direction: 'in',
+      body: r.body,
+      sentAt: boundPeerTime(r.sentAt, receivedAt),
+      receivedAt,
+      state: 'delivered',
+      route,
+    },
+  });
+  return added;
+}
+
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const { stores, now, changed } = deps;
 
@@ -95,19 +121,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     opened: Opened,
     r: TextRecord,
   ): Promise<void> => {
-    const receivedAt = now();
-    const { added } = await opened.commit({
-      addMessage: {
-        contactId,
-        messageId: r.id,
-        direction: 'in',
-        body: r.body,
-        sentAt: boundPeerTime(r.sentAt, receivedAt),
-        receivedAt,
-        state: 'delivered',
-        route: live.route,
-      },
-    });
+    const added = await storeReceivedText(contactId, opened, r, live.route, now());
     if (added === 'added') changed(contactId);
     // Stored (or already stored): now it may be acknowledged.
     if (live.open()) await live.send({ kind: 'ack', ids: [r.id] });

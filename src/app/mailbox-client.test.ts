@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../crypto/bytes';
-import { MAX_LIST_MAILBOXES, encodeError, encodeFetchResponse, encodeId16 } from '../protocol/mailbox';
+import { MAX_LIST_MAILBOXES } from '../protocol/mailbox';
+import { encodeError } from '../protocol/mailbox-json';
+import { encodeFetchResponse, encodeId16 } from '../protocol/mailbox-binary';
 import { MailboxError, MailboxUnreachableError, createMailboxClient, mailboxBaseUrl } from './mailbox-client';
 
 const id32 = (n: number) => toBase64Url(new Uint8Array(32).fill(n));

@@ -4,8 +4,6 @@
  * worker's code worded by us, and an unreachable worker a `MailboxUnreachableError`.
  */
 import {
-  type FetchedBlob,
-  type ListResult,
   MAILBOX_LIST_PATH,
   PUSH_KEY_PATH,
   type PushSubscriptionJson,
@@ -14,11 +12,9 @@ import {
   MAX_LIST_MAILBOXES,
   MailboxError,
   authorization,
-  decodeError,
-  encodeDepositBatch,
-  decodeFetchResponse,
-  decodeListResponse,
 } from '../protocol/mailbox';
+import { type ListResult, decodeError, decodeListResponse } from '../protocol/mailbox-json';
+import { type FetchedBlob, encodeDepositBatch, decodeFetchResponse } from '../protocol/mailbox-binary';
 
 /** The worker could not be reached at all (offline, a proxy, the worker down). */
 export class MailboxUnreachableError extends Error {

@@ -5,8 +5,6 @@
  * (signaling-worker/test/mailbox.test.ts) and end to end in e2e/offline-delivery.spec.ts.
  */
 import {
-  type FetchedBlob,
-  type ListResult,
   MAX_BATCH_BLOBS,
   MAX_DEPOSIT_BATCH_BYTES,
   MAX_FETCH_BYTES,
@@ -15,9 +13,10 @@ import {
   MAX_MAILBOX_BYTES,
   MailboxError,
   type PushSubscriptionJson,
-  encodeId16,
   mailboxErrorMessage,
 } from '../protocol/mailbox';
+import { type ListResult } from '../protocol/mailbox-json';
+import { type FetchedBlob, encodeId16 } from '../protocol/mailbox-binary';
 import { type MailboxAccess, type MailboxClient, MailboxUnreachableError } from './mailbox-client';
 
 interface Box {

@@ -89,32 +89,30 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     }));
 
   /** Offline delivery loads with its first use, and only when a worker is configured. */
-  let offlineLoading: Promise<OfflineDelivery> | undefined;
-  const offline = async (): Promise<OfflineDelivery | undefined> => {
-    const mailbox = deps.mailbox;
-    if (!mailbox) return undefined;
-    offlineLoading ??= Promise.all([import('./offline-delivery'), mailbox()]).then(([m, client]) =>
-      m.createOfflineDelivery({
-        stores,
-        now,
-        client,
-        conversations,
-        serial,
-        live: (contactId) => {
-          const l = lives.get(contactId);
-          return l?.state === 'open' ? l : undefined;
-        },
-        log,
-        changed: (contactId) => emitter.emit('messages', contactId),
-        ...(deps.pushSubscription ? { pushSubscription: deps.pushSubscription } : {}),
-        rotation: async (contactId, opened) =>
-          receiveRotation(contactId, opened, async () =>
-            lives.get(contactId)?.connected.session.close('the contact replaced its keys'),
-          ),
-      }),
-    );
-    return offlineLoading;
-  };
+  const mailbox = deps.mailbox;
+  const offline: () => Promise<OfflineDelivery | undefined> = !mailbox
+    ? async () => Promise.resolve(undefined)
+    : once(async () => {
+        const [m, client] = await Promise.all([import('./offline-delivery'), mailbox()]);
+        return m.createOfflineDelivery({
+          stores,
+          now,
+          client,
+          conversations,
+          serial,
+          live: (contactId) => {
+            const l = lives.get(contactId);
+            return l?.state === 'open' ? l : undefined;
+          },
+          log,
+          changed: (contactId) => emitter.emit('messages', contactId),
+          ...(deps.pushSubscription ? { pushSubscription: deps.pushSubscription } : {}),
+          rotation: async (contactId, opened) =>
+            receiveRotation(contactId, opened, async () =>
+              lives.get(contactId)?.connected.session.close('the contact replaced its keys'),
+            ),
+        });
+      });
 
   const serial = async <T>(contactId: string, task: () => Promise<T>): Promise<T> => {
     const run = (chains.get(contactId) ?? Promise.resolve()).then(task);

@@ -23,14 +23,13 @@ import { fromBase64Url, toBase64Url, toHex } from '../crypto/bytes';
 import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import {
-  type FetchedBlob,
   MAX_BATCH_BLOBS,
   MAX_DEPOSIT_BATCH_BYTES,
   MailboxError,
   type PushSubscriptionJson,
 } from '../protocol/mailbox';
+import { type FetchedBlob } from '../protocol/mailbox-binary';
 import { type AppRecord, MAX_ACK_IDS, type MailboxRecord } from '../protocol/records';
-import { boundPeerTime } from '../store/peer-time';
 import {
   type Contact,
   type ContactMailboxes,
@@ -41,7 +40,7 @@ import {
   type Stores,
 } from '../store/types';
 import type { Conversations, Opened } from './conversation';
-import type { DeliveryLive } from './delivery';
+import { type DeliveryLive, storeReceivedText } from './delivery';
 import { type MailboxAccess, type MailboxClient, MailboxUnreachableError } from './mailbox-client';
 
 /** A new inbound mailbox replaces the current one after this long. */
@@ -226,20 +225,7 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
       }
       const r = opened.record;
       if (r.kind === 'text') {
-        const receivedAt = now();
-        const { added } = await opened.commit({
-          addMessage: {
-            contactId,
-            messageId: r.id,
-            direction: 'in',
-            body: r.body,
-            sentAt: boundPeerTime(r.sentAt, receivedAt),
-            receivedAt,
-            state: 'delivered',
-            route: 'mailbox',
-          },
-        });
-        if (added === 'added') anyChange = true;
+        if ((await storeReceivedText(contactId, opened, r, 'mailbox', now())) === 'added') anyChange = true;
         acks.push(r.id);
       } else if (r.kind === 'ack') {
         const { updated } = await opened.commit({ delivered: r.ids });

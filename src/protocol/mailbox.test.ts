@@ -5,23 +5,27 @@ import {
   MAX_MAILBOX_BLOB_BYTES,
   MailboxError,
   authorization,
-  decodeBlobIdsRequest,
-  decodeDepositBatch,
-  decodeError,
-  decodeFetchResponse,
-  decodeListRequest,
-  decodeListResponse,
-  decodeMailboxListing,
-  encodeDepositBatch,
-  encodeError,
-  encodeFetchResponse,
-  encodeId16,
   isBlobId,
   isMailboxId,
   mailboxErrorMessage,
   mailboxErrorStatus,
   readAuthorization,
 } from './mailbox';
+import {
+  decodeBlobIdsRequest,
+  decodeError,
+  decodeListRequest,
+  decodeListResponse,
+  decodeMailboxListing,
+  encodeError,
+} from './mailbox-json';
+import {
+  decodeDepositBatch,
+  decodeFetchResponse,
+  encodeDepositBatch,
+  encodeFetchResponse,
+  encodeId16,
+} from './mailbox-binary';
 import { toBase64Url } from '../crypto/bytes';
 
 const id32 = (fill: number) => toBase64Url(new Uint8Array(32).fill(fill));
