@@ -77,7 +77,10 @@ export function SettingsPage() {
           Signaling server
           <input value={signalingUrl()} onInput={(e) => setSignalingUrl(e.currentTarget.value)} />
         </label>
-        <p class="note">Relays only encrypted pairing messages. Leave empty to pair with codes only.</p>
+        <p class="note">
+          Relays encrypted pairing messages and keeps encrypted messages for contacts whose app is closed.
+          Leave empty to pair with codes only (messages then wait until both are online).
+        </p>
         <label>
           ICE servers (JSON)
           <input value={iceText()} onInput={(e) => setIceText(e.currentTarget.value)} />
