@@ -56,6 +56,37 @@ export interface Opened {
   commit(effects: ReceiveEffects): Promise<RatchetCommitResult & { kind: 'committed' }>;
 }
 
+/**
+ * Several messages of one contact opened one after the other (a mailbox read at once), each on the
+ * state the ones before it left, and committed together: one transaction for all of them.
+ */
+export interface OpenBatch {
+  /**
+   * Decrypts and decodes the next message; throws a ProtocolError (code and sentence) if refused,
+   * and a refused message leaves the batch's state as it was.
+   */
+  open(message: Uint8Array): Promise<AppRecord>;
+  /** What a message opened in this batch changes, committed with the batch. */
+  add(effects: ReceiveEffects): void;
+  /**
+   * Commits the state after every message opened so far, with every effect added and `last`, in
+   * one transaction; the batch goes on from the committed state. undefined (nothing written) when
+   * nothing was opened since the last commit.
+   */
+  commit(last?: ReceiveEffects): Promise<BatchCommitted | undefined>;
+  /**
+   * The last message opened, as `open` gives it, for a use case that commits one message itself:
+   * its commit commits the batch so far.
+   */
+  last(record: AppRecord): Opened;
+}
+
+export type BatchCommitted = RatchetCommitResult & {
+  readonly kind: 'committed';
+  /** How many of the messages added were new (not stored before). */
+  readonly newMessages: number;
+};
+
 export type RatchetView = ReturnType<typeof ratchetStats>;
 
 export interface Conversations {
@@ -79,6 +110,8 @@ export interface Conversations {
   ): Promise<Uint8Array>;
   /** Decrypts and decodes one ratchet message; throws a ProtocolError (code and sentence) if refused. */
   open(contactId: string, message: Uint8Array): Promise<Opened>;
+  /** Opens several messages of the contact in a row, to commit them in one transaction. */
+  openBatch(contactId: string): Promise<OpenBatch>;
   /** What the inspector shows; undefined before a ratchet exists or is read. */
   view(contactId: string): RatchetView | undefined;
   /** Forgets the contact's cached state (after a commit by someone else). */
@@ -212,6 +245,59 @@ export function createConversations(deps: ConversationDeps): Conversations {
             ...(effects.delivered && effects.delivered.length > 0 ? { delivered: effects.delivered } : {}),
           });
           return committed(contactId, result, state);
+        },
+      };
+    },
+
+    async openBatch(contactId) {
+      let base = await mustHave(contactId);
+      let state = base.state;
+      let opened = 0;
+      let messages: StoredMessage[] = [];
+      let delivered: Uint8Array[] = [];
+      const collect = (e: ReceiveEffects): void => {
+        if (e.addMessage) messages.push(e.addMessage);
+        if (e.delivered) delivered.push(...e.delivered);
+      };
+      const commit = async (last?: ReceiveEffects): Promise<BatchCommitted | undefined> => {
+        if (last) collect(last);
+        if (opened === 0) return undefined;
+        const result = committed(
+          contactId,
+          await stores.ratchets.commit({
+            contactId,
+            expectedGeneration: base.generation,
+            state,
+            ...(messages.length > 0 ? { addMessages: messages } : {}),
+            ...(delivered.length > 0 ? { delivered } : {}),
+          }),
+          state,
+        );
+        base = { generation: result.generation, state };
+        opened = 0;
+        messages = [];
+        delivered = [];
+        return { ...result, newMessages: (result.addedEach ?? []).filter((a) => a === 'added').length };
+      };
+      return {
+        async open(message) {
+          const next = await ratchetDecrypt(state, message, options());
+          const record = decodeRecord(next.plaintext); // as in `open`: undecodable is refused
+          state = next.state;
+          opened++;
+          return record;
+        },
+        add: collect,
+        commit,
+        last(record) {
+          return {
+            record,
+            async commit(effects) {
+              const result = await commit(effects);
+              if (!result) throw new Error('A batch commits its last message once.');
+              return result;
+            },
+          };
         },
       };
     },

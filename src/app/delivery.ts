@@ -70,30 +70,23 @@ export interface Delivery {
 
 type AckRecordLike = Extract<AppRecord, { kind: 'ack' }>;
 
-/**
- * Stores a received text with the ratchet state that read it (one transaction), its sender's time
- * bounded, marked with the route it came by; 'duplicate' when it was stored before.
- */
-export async function storeReceivedText(
+/** A received text as stored: its sender's time bounded, marked with the route it came by. */
+export function receivedText(
   contactId: string,
-  opened: Opened,
   r: TextRecord,
   route: MessageRoute,
   receivedAt: number,
-): Promise<'added' | 'duplicate' | undefined> {
-  const { added } = await opened.commit({
-    addMessage: {
-      contactId,
-      messageId: r.id,
-      direction: 'in',
-      body: r.body,
-      sentAt: boundPeerTime(r.sentAt, receivedAt),
-      receivedAt,
-      state: 'delivered',
-      route,
-    },
-  });
-  return added;
+): StoredMessage {
+  return {
+    contactId,
+    messageId: r.id,
+    direction: 'in',
+    body: r.body,
+    sentAt: boundPeerTime(r.sentAt, receivedAt),
+    receivedAt,
+    state: 'delivered',
+    route,
+  };
 }
 
 export function createDelivery(deps: DeliveryDeps): Delivery {
@@ -121,7 +114,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     opened: Opened,
     r: TextRecord,
   ): Promise<void> => {
-    const added = await storeReceivedText(contactId, opened, r, live.route, now());
+    const { added } = await opened.commit({ addMessage: receivedText(contactId, r, live.route, now()) });
     if (added === 'added') changed(contactId);
     // Stored (or already stored): now it may be acknowledged.
     if (live.open()) await live.send({ kind: 'ack', ids: [r.id] });

@@ -68,6 +68,40 @@ describe('offline delivery', () => {
     expect(worker.allBlobs()).toHaveLength(0);
   });
 
+  it('stores a whole mailbox in one commit with the ratchet state, out of order and with a stranger’s blob among them', async () => {
+    const { worker, alice, bob, a, b } = await pairedThenApart();
+    const texts = Array.from({ length: 20 }, (_, i) => `batched ${i + 1}`);
+    for (const t of texts) await alice.messenger.send(a, t);
+    await expect
+      .poll(async () => (await alice.messenger.history(a)).map((m) => m.state))
+      .toEqual(texts.map(() => 'sent'));
+    const bobBox = (await bob.stores.contacts.get(b))!.mailboxes!.own.at(-1)!;
+    const blobs = worker.boxes.get(bobBox.id)!.blobs;
+    // The worker hands them back in another order, one not from Alice in the middle.
+    [blobs[3], blobs[12]] = [blobs[12]!, blobs[3]!];
+    blobs.reverse();
+    await worker.deposit(bobBox.id, new TextEncoder().encode('not a ratchet message'));
+    const last = blobs.pop()!;
+    blobs.splice(10, 0, last);
+
+    const commits: { added: number; generation: number }[] = [];
+    const commit = bob.stores.ratchets.commit.bind(bob.stores.ratchets);
+    bob.stores.ratchets.commit = async (c) => {
+      commits.push({ added: c.addMessages?.length ?? (c.addMessage ? 1 : 0), generation: c.expectedGeneration });
+      return commit(c);
+    };
+    const report = await bob.messenger.checkMailboxes();
+    expect(report).toMatchObject({ read: 20, refused: 1 });
+    // One commit stores all 20 (the next seals the ack for Alice's mailbox).
+    expect(commits.filter((c) => c.added > 0)).toEqual([{ added: 20, generation: commits[0]!.generation }]);
+    expect(commits).toHaveLength(2);
+    const got = await bob.messenger.history(b);
+    expect(got.map((m) => m.body)).toEqual(texts);
+    expect(worker.boxes.get(bobBox.id)!.blobs).toEqual([]);
+    await alice.messenger.checkMailboxes();
+    expect(await bodies(alice, a)).toEqual(texts.map((t) => `out:${t}:delivered`));
+  });
+
   it('shows a message once when it arrives both through the mailbox and live', async () => {
     const { alice, bob, a, b } = await pairedThenApart();
     await alice.messenger.send(a, 'twice?');

@@ -39,8 +39,8 @@ import {
   type StoredMessage,
   type Stores,
 } from '../store/types';
-import type { Conversations, Opened } from './conversation';
-import { type DeliveryLive, storeReceivedText } from './delivery';
+import type { Conversations, Opened, ReceiveEffects } from './conversation';
+import { type DeliveryLive, receivedText } from './delivery';
 import { type MailboxAccess, type MailboxClient, MailboxUnreachableError } from './mailbox-client';
 
 /** A new inbound mailbox replaces the current one after this long. */
@@ -198,51 +198,63 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
     await saveMailboxes(contact, { own: contact.mailboxes?.own ?? [], peer: { id: address, at: now() } });
   };
 
-  /** Reads one mailbox's blobs in the contact's chain; returns the ids done with (read or unreadable). */
+  /**
+   * Reads one mailbox's blobs in the contact's chain, all in one transaction (texts, acks and
+   * announcements; a key rotation commits what came before it, then goes to the rotation use case);
+   * returns the ids done with (read or unreadable).
+   */
   const readBlobs = async (
     contactId: string,
     blobs: readonly FetchedBlob[],
   ): Promise<{ done: string[]; read: number; refused: number }> => {
     const conversations = await deps.conversations();
+    let batch = await conversations.openBatch(contactId);
     const done: string[] = [];
     const acks: Uint8Array[] = [];
+    const refusals: string[] = [];
+    let announced: Uint8Array | undefined;
     let read = 0;
-    let refused = 0;
     let anyChange = false;
+    const commit = async (last?: ReceiveEffects): Promise<void> => {
+      const result = await batch.commit(last);
+      if (result && (result.newMessages > 0 || result.updated.length > 0)) anyChange = true;
+    };
     for (const blob of blobs) {
-      let opened: Opened;
+      let r: AppRecord;
       try {
-        opened = await conversations.open(contactId, blob.data);
+        r = await batch.open(blob.data);
       } catch (e) {
         if (!ProtocolError.is(e)) throw e;
         // Read before (a fetch cut short before its delete) or never readable: either way it goes.
         done.push(blob.id);
-        if (e.code !== 'RATCHET_DUPLICATE') {
-          refused++;
-          await log(contactId, 'mailbox-refused', `${e.message} It was deleted from the mailbox.`);
-        }
+        if (e.code !== 'RATCHET_DUPLICATE') refusals.push(e.message);
         continue;
       }
-      const r = opened.record;
       if (r.kind === 'text') {
-        if ((await storeReceivedText(contactId, opened, r, 'mailbox', now())) === 'added') anyChange = true;
+        batch.add({ addMessage: receivedText(contactId, r, 'mailbox', now()) });
         acks.push(r.id);
       } else if (r.kind === 'ack') {
-        const { updated } = await opened.commit({ delivered: r.ids });
-        if (updated.length > 0) anyChange = true;
+        batch.add({ delivered: r.ids });
       } else if (r.kind === 'mailbox') {
-        await opened.commit({});
-        await keepPeerAddress(contactId, r.id);
+        announced = r.id;
       } else {
-        await deps.rotation(contactId, opened);
+        await commit(); // what came before it, so that the rotation commits only its own
+        await deps.rotation(contactId, batch.last(r));
+        // The rotation may have changed what this contact's ratchet is: read it again.
+        batch = await conversations.openBatch(contactId);
       }
       read++;
       done.push(blob.id);
     }
+    await commit();
+    for (const message of refusals) {
+      await log(contactId, 'mailbox-refused', `${message} It was deleted from the mailbox.`);
+    }
+    if (announced) await keepPeerAddress(contactId, announced);
     // One change for the whole mailbox: the open chat reloads once, not once per message.
     if (anyChange) changed(contactId);
     if (acks.length > 0) await acknowledge(contactId, acks);
-    return { done, read, refused };
+    return { done, read, refused: refusals.length };
   };
 
   /** Announces this side's current mailbox through the contact's one, when due (no live session). */

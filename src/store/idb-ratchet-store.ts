@@ -48,6 +48,15 @@ export class IdbRatchetStore implements RatchetStore {
           added = 'added';
         }
       }
+      let addedEach: ('added' | 'duplicate')[] | undefined;
+      if (checked.messages) {
+        addedEach = [];
+        for (const m of checked.messages) {
+          const had = (await messages.getKey([contactId, m.messageIdHex])) !== undefined;
+          if (!had) await messages.add(m);
+          addedEach.push(had ? 'duplicate' : 'added');
+        }
+      }
       const updated = new Map<string, Uint8Array>();
       for (const move of checked.moves) {
         const record = await messages.get([contactId, move.messageIdHex]);
@@ -57,7 +66,13 @@ export class IdbRatchetStore implements RatchetStore {
         if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);
       }
       await tx.done;
-      return { kind: 'committed', generation, ...(added ? { added } : {}), updated: [...updated.values()] };
+      return {
+        kind: 'committed',
+        generation,
+        ...(added ? { added } : {}),
+        ...(addedEach ? { addedEach } : {}),
+        updated: [...updated.values()],
+      };
     } catch (cause) {
       abortQuietly(tx);
       throw new StoreError(

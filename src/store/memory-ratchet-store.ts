@@ -49,6 +49,16 @@ export class MemoryRatchetStore implements RatchetStore {
         added = messages.has(key) ? 'duplicate' : 'added';
         if (added === 'added') write(messages, key, checked.message);
       }
+      let addedEach: ('added' | 'duplicate')[] | undefined;
+      if (checked.messages) {
+        addedEach = [];
+        for (const m of checked.messages) {
+          const key = `${contactId} ${m.messageIdHex}`;
+          const had = messages.has(key);
+          if (!had) write(messages, key, m);
+          addedEach.push(had ? 'duplicate' : 'added');
+        }
+      }
       const updated = new Map<string, Uint8Array>();
       for (const move of checked.moves) {
         const key = `${contactId} ${move.messageIdHex}`;
@@ -58,7 +68,13 @@ export class MemoryRatchetStore implements RatchetStore {
         write(messages, key, next);
         if (!updated.has(move.messageIdHex)) updated.set(move.messageIdHex, move.messageId);
       }
-      return { kind: 'committed', generation, ...(added ? { added } : {}), updated: [...updated.values()] };
+      return {
+        kind: 'committed',
+        generation,
+        ...(added ? { added } : {}),
+        ...(addedEach ? { addedEach } : {}),
+        updated: [...updated.values()],
+      };
     } catch (cause) {
       for (const u of undo.reverse()) u();
       throw new StoreError(

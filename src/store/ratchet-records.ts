@@ -5,7 +5,7 @@
  */
 import { toHex } from '../crypto/bytes';
 import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, isMessageRoute, messageRecord } from './records';
-import { type MessageRoute, type RatchetCommit, StoreError } from './types';
+import { type MessageRoute, type RatchetCommit, StoreError, type StoredMessage } from './types';
 
 /** A contact's ratchet, stored under its contact id. */
 export interface RatchetRecord {
@@ -31,6 +31,8 @@ export interface CheckedCommit {
   /** A structured clone of the caller's state: later changes by the caller do not reach storage. */
   readonly state: unknown;
   readonly message?: MessageRecord;
+  /** `addMessages`, when the commit carried it. */
+  readonly messages?: readonly MessageRecord[];
   /** 'sent' moves first, then 'delivered' ones, as the commit listed them. */
   readonly moves: readonly MessageMove[];
 }
@@ -58,12 +60,19 @@ export function checkRatchetCommit(c: RatchetCommit): CheckedCommit {
       cause,
     });
   }
-  let message: MessageRecord | undefined;
-  if (c.addMessage !== undefined) {
-    message = messageRecord(c.addMessage);
-    if (message.contactId !== c.contactId) {
+  const ofContact = (m: StoredMessage): MessageRecord => {
+    const record = messageRecord(m);
+    if (record.contactId !== c.contactId) {
       throw new StoreError('BAD_ARGUMENT', 'A message committed with a ratchet must be of its contact.');
     }
+    return record;
+  };
+  const message = c.addMessage === undefined ? undefined : ofContact(c.addMessage);
+  let messages: MessageRecord[] | undefined;
+  if (c.addMessages !== undefined) {
+    if (!Array.isArray(c.addMessages))
+      throw new StoreError('BAD_ARGUMENT', 'The messages of a ratchet commit must be a list.');
+    messages = (c.addMessages as readonly StoredMessage[]).map(ofContact);
   }
   if (c.sentRoute !== undefined && !isMessageRoute(c.sentRoute)) {
     throw new StoreError('BAD_ARGUMENT', 'A message route must be direct, relayed or mailbox.');
@@ -91,6 +100,7 @@ export function checkRatchetCommit(c: RatchetCommit): CheckedCommit {
     expectedGeneration: expected,
     state,
     ...(message === undefined ? {} : { message }),
+    ...(messages === undefined ? {} : { messages }),
     moves,
   };
 }

@@ -1066,6 +1066,58 @@ describe.each(harnesses)('$name store', (harness) => {
       expect(await (await reopen()).messages.list('c1')).toEqual([m]);
     });
 
+    it('stores several received messages with the state in one commit, each once', async () => {
+      const before = message('c1', { direction: 'in', state: 'delivered', receivedAt: 5000 });
+      await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: state(1), addMessage: before });
+      const read = [1, 2, 3].map((i) =>
+        message('c1', { direction: 'in', state: 'delivered', sentAt: 6000 + i, receivedAt: 7000 }),
+      );
+      const result = committed(
+        await stores.ratchets.commit({
+          contactId: 'c1',
+          expectedGeneration: 1,
+          state: state(2),
+          // one stored before, one twice in the list
+          addMessages: [read[0]!, { ...before, body: 'a replay' }, read[1]!, read[2]!, { ...read[1]!, body: 'again' }],
+        }),
+      );
+      expect(result).toEqual({
+        kind: 'committed',
+        generation: 2,
+        addedEach: ['added', 'duplicate', 'added', 'added', 'duplicate'],
+        updated: [],
+      });
+      const stored = await (await reopen()).messages.list('c1');
+      expect(stored).toHaveLength(4);
+      expect(stored).toEqual(expect.arrayContaining([before, ...read]));
+      for (const bad of [[message('c2')], [read[0]!, message('c1', { messageId: randomBytes(8) })], 'x']) {
+        await expect(
+          stores.ratchets.commit({
+            contactId: 'c1',
+            expectedGeneration: 2,
+            state: state(3),
+            addMessages: bad as never,
+          }),
+        ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'BAD_ARGUMENT') && isSentence(e.message));
+      }
+      expect(await stores.ratchets.load('c1')).toEqual({ generation: 2, state: state(2) });
+    });
+
+    it('writes none of several received messages when one of them fails inside the transaction', async () => {
+      await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: state(1) });
+      const read = [1, 2, 3].map((i) => message('c1', { direction: 'in', state: 'delivered', sentAt: 6000 + i }));
+      const stop = fixture.failMessageWrite(2);
+      try {
+        await expect(
+          stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 1, state: state(2), addMessages: read }),
+        ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'UNAVAILABLE') && isSentence(e.message));
+      } finally {
+        stop();
+      }
+      expect((await (await reopen()).ratchets.load('c1')).generation).toBe(1);
+      expect(await stores.messages.list('c1')).toEqual([]);
+    });
+
     it('moves acknowledged and handed-over messages forward, and says which moved', async () => {
       const m1 = message('c1');
       const m2 = message('c1');

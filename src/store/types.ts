@@ -303,6 +303,12 @@ export interface RatchetCommit {
    * MessageStore.add does. Its `contactId` must be the commit's.
    */
   readonly addMessage?: StoredMessage;
+  /**
+   * Several received messages (a mailbox read at once), stored in the same transaction in order
+   * (after `addMessage`), each dropped as duplicate by id like `addMessage` (also when an earlier one
+   * of the list has its id). Each `contactId` must be the commit's.
+   */
+  readonly addMessages?: readonly StoredMessage[];
   /** Outgoing message ids the peer acknowledged: moved to 'delivered' in the same transaction. */
   readonly delivered?: readonly Uint8Array[];
   /** Outgoing message ids handed to the session: moved to 'sent' in the same transaction. */
@@ -318,6 +324,8 @@ export type RatchetCommitResult =
       readonly generation: number;
       /** Set when the commit carried `addMessage`. */
       readonly added?: 'added' | 'duplicate';
+      /** Set when the commit carried `addMessages`: what became of each, in their order. */
+      readonly addedEach?: readonly ('added' | 'duplicate')[];
       /** ids whose state actually moved */
       readonly updated: readonly Uint8Array[];
     }
