@@ -87,7 +87,10 @@ describe('offline delivery', () => {
     const commits: { added: number; generation: number }[] = [];
     const commit = bob.stores.ratchets.commit.bind(bob.stores.ratchets);
     bob.stores.ratchets.commit = async (c) => {
-      commits.push({ added: c.addMessages?.length ?? (c.addMessage ? 1 : 0), generation: c.expectedGeneration });
+      commits.push({
+        added: c.addMessages?.length ?? (c.addMessage ? 1 : 0),
+        generation: c.expectedGeneration,
+      });
       return commit(c);
     };
     const report = await bob.messenger.checkMailboxes();

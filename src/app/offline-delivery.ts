@@ -354,6 +354,8 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
     let read = 0;
     let refused = 0;
     if (boxes.length === 0) return { read, refused, mailboxes: 0 };
+    // The ratchet's code loads while the worker answers: a mailbox with messages needs it next.
+    deps.conversations().catch(() => undefined);
     const listed = await client.list(boxes.map((b) => access(b.box)));
     for (const [i, result] of listed.entries()) {
       const { contactId, box } = boxes[i]!;

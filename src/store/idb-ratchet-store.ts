@@ -50,12 +50,18 @@ export class IdbRatchetStore implements RatchetStore {
       }
       let addedEach: ('added' | 'duplicate')[] | undefined;
       if (checked.messages) {
-        addedEach = [];
-        for (const m of checked.messages) {
-          const had = (await messages.getKey([contactId, m.messageIdHex])) !== undefined;
-          if (!had) await messages.add(m);
-          addedEach.push(had ? 'duplicate' : 'added');
-        }
+        // All the requests at once, not one round trip to storage each (a transaction runs its
+        // requests in the order they were made).
+        const list = checked.messages;
+        const stored = await Promise.all(list.map(async (m) => messages.getKey([contactId, m.messageIdHex])));
+        const seen = new Set<string>();
+        const each = list.map((m, i): 'added' | 'duplicate' => {
+          if (stored[i] !== undefined || seen.has(m.messageIdHex)) return 'duplicate';
+          seen.add(m.messageIdHex);
+          return 'added';
+        });
+        await Promise.all(list.filter((_, i) => each[i] === 'added').map(async (m) => messages.add(m)));
+        addedEach = each;
       }
       const updated = new Map<string, Uint8Array>();
       for (const move of checked.moves) {

@@ -1068,7 +1068,12 @@ describe.each(harnesses)('$name store', (harness) => {
 
     it('stores several received messages with the state in one commit, each once', async () => {
       const before = message('c1', { direction: 'in', state: 'delivered', receivedAt: 5000 });
-      await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: state(1), addMessage: before });
+      await stores.ratchets.commit({
+        contactId: 'c1',
+        expectedGeneration: 0,
+        state: state(1),
+        addMessage: before,
+      });
       const read = [1, 2, 3].map((i) =>
         message('c1', { direction: 'in', state: 'delivered', sentAt: 6000 + i, receivedAt: 7000 }),
       );
@@ -1078,7 +1083,13 @@ describe.each(harnesses)('$name store', (harness) => {
           expectedGeneration: 1,
           state: state(2),
           // one stored before, one twice in the list
-          addMessages: [read[0]!, { ...before, body: 'a replay' }, read[1]!, read[2]!, { ...read[1]!, body: 'again' }],
+          addMessages: [
+            read[0]!,
+            { ...before, body: 'a replay' },
+            read[1]!,
+            read[2]!,
+            { ...read[1]!, body: 'again' },
+          ],
         }),
       );
       expect(result).toEqual({
@@ -1105,11 +1116,18 @@ describe.each(harnesses)('$name store', (harness) => {
 
     it('writes none of several received messages when one of them fails inside the transaction', async () => {
       await stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 0, state: state(1) });
-      const read = [1, 2, 3].map((i) => message('c1', { direction: 'in', state: 'delivered', sentAt: 6000 + i }));
+      const read = [1, 2, 3].map((i) =>
+        message('c1', { direction: 'in', state: 'delivered', sentAt: 6000 + i }),
+      );
       const stop = fixture.failMessageWrite(2);
       try {
         await expect(
-          stores.ratchets.commit({ contactId: 'c1', expectedGeneration: 1, state: state(2), addMessages: read }),
+          stores.ratchets.commit({
+            contactId: 'c1',
+            expectedGeneration: 1,
+            state: state(2),
+            addMessages: read,
+          }),
         ).rejects.toSatisfy((e: unknown) => StoreError.is(e, 'UNAVAILABLE') && isSentence(e.message));
       } finally {
         stop();
