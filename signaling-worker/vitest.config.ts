@@ -11,8 +11,17 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: './wrangler.jsonc' },
       // The tests run without a VAPID key, whatever a local .dev.vars (npm start) holds:
-      // signaling-worker/scripts/push.ts checks the wake-ups with a key of its own.
-      miniflare: { bindings: { VAPID_PRIVATE_JWK: '' } },
+      // signaling-worker/scripts/push.ts checks the wake-ups with a key of its own. TURN: the
+      // coturn provider with a test secret (test/turn.test.ts checks the credentials against it).
+      miniflare: {
+        bindings: {
+          VAPID_PRIVATE_JWK: '',
+          TURN_SHARED_SECRET: 'turn-test-secret',
+          TURN_URLS: 'turn:turn.test:3478?transport=udp turn:turn.test:53?transport=udp',
+          TURN_KEY_ID: '',
+          TURN_KEY_API_TOKEN: '',
+        },
+      },
     }),
   ],
   test: {

@@ -1,22 +1,31 @@
 /**
  * The signaling worker's entry: a stateless router. `GET /rooms/<roomId>` with a WebSocket
  * upgrade goes to the Room Durable Object named by the room id; `/mailboxes/…` to the Mailbox
- * named by the mailbox id (mailbox-routes.ts); anything else gets a short plain-text answer. Only
- * the handler and the Durable Object classes are exported: workerd refuses any other kind of value
- * exported from the entry module.
+ * named by the mailbox id (mailbox-routes.ts); `/turn` is refused (TURN credentials come only
+ * through a room); anything else gets a short plain-text answer. Only the handler and the Durable
+ * Object classes are exported: workerd refuses any other kind of value exported from the entry
+ * module.
  */
 import { MAILBOX_PATH_PREFIX, PUSH_KEY_PATH } from '../../src/protocol/mailbox';
+import { RELAY_PATH_PREFIX, RelayCloseCode, isRelayRoomId, relayCloseReason } from '../../src/protocol/relay';
 import { ROOM_PATH_PREFIX, SignalingCloseCode, isRoomId } from '../../src/protocol/signaling';
+import { TURN_HTTP_REFUSAL, TURN_PATH } from '../../src/protocol/turn';
 import { routeMailbox, routePushKey } from './mailbox-routes';
 import { refuseWebSocket, textResponse } from './responses';
 
 export { Mailbox } from './mailbox';
+export { Relay } from './relay';
 export { Room } from './room';
 
 function route(request: Request, env: Env): Response | Promise<Response> {
   const { pathname } = new URL(request.url);
   if (pathname.startsWith(MAILBOX_PATH_PREFIX)) return routeMailbox(request, env);
   if (pathname === PUSH_KEY_PATH) return routePushKey(request, env);
+  // TURN credentials come only through a room's WebSocket (src/protocol/turn.ts), never over HTTP.
+  if (pathname === TURN_PATH)
+    return textResponse(403, TURN_HTTP_REFUSAL, { 'access-control-allow-origin': '*' });
+  if (pathname.startsWith(RELAY_PATH_PREFIX))
+    return routeRelay(request, env, pathname.slice(RELAY_PATH_PREFIX.length));
   if (!pathname.startsWith(ROOM_PATH_PREFIX)) return textResponse(404, 'Not found.');
   const roomId = pathname.slice(ROOM_PATH_PREFIX.length);
   if (request.method !== 'GET') {
@@ -30,6 +39,23 @@ function route(request: Request, env: Env): Response | Promise<Response> {
   }
   if (!upgrade) return textResponse(426, 'Expected a WebSocket upgrade.', { upgrade: 'websocket' });
   return env.ROOMS.get(env.ROOMS.idFromName(roomId)).fetch(request);
+}
+
+/** `GET /relay/<relayRoomId>` with a WebSocket upgrade: to the Relay Durable Object of that id. */
+function routeRelay(request: Request, env: Env, id: string): Response | Promise<Response> {
+  if (request.method !== 'GET') {
+    return textResponse(405, 'Only GET, with a WebSocket upgrade, is allowed here.', { allow: 'GET' });
+  }
+  const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+  if (!isRelayRoomId(id)) {
+    if (!upgrade) return textResponse(400, 'Bad relay room id: expected 43 base64url characters.');
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.accept();
+    server.close(RelayCloseCode.BAD_REQUEST, relayCloseReason(RelayCloseCode.BAD_REQUEST));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  if (!upgrade) return textResponse(426, 'Expected a WebSocket upgrade.', { upgrade: 'websocket' });
+  return env.RELAYS.get(env.RELAYS.idFromName(id)).fetch(request);
 }
 
 // eslint-disable-next-line no-restricted-syntax -- workerd calls the entry module's default export

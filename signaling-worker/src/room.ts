@@ -17,6 +17,9 @@
  * later); a `done` from a peer alone in a room where nobody else has said it is ignored. That is
  * enough: one WebSocket alone can never burn a room. Two sockets of one party that knows the room
  * id could, but such a party can already take both places of an invite room and spoil it anyway.
+ *
+ * A peer may also ask for TURN credentials (`turn`): answered only while another peer is in the
+ * room, within a per-room budget kept in storage (src/protocol/turn.ts says why that is the check).
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
@@ -37,12 +40,16 @@ import {
   encodeServerMessage,
   isSignalingCloseCode,
 } from '../../src/protocol/signaling';
+import { TURN_ROOM_REQUESTS, TURN_ROOM_WINDOW_MS } from '../../src/protocol/turn';
 import { refuseWebSocket, textResponse } from './responses';
+import { mintTurnCredentials } from './turn';
 
 /** Storage key: present (true) once two distinct peers' `done`s have counted. */
 const USED_KEY = 'used';
 /** Storage key: the ids of the peers whose `done` counted, while the room is not yet used. */
 const DONE_KEY = 'done';
+/** Storage key: this room's TURN requests in the current window, `{ windowStart, count }`. */
+const TURN_KEY = 'turn';
 
 /** A peer's bookkeeping, kept in its WebSocket's attachment so that it survives hibernation. */
 interface Peer {
@@ -150,6 +157,9 @@ export class Room extends DurableObject<Env> {
         case 'done':
           await this.done(peer.id);
           return;
+        case 'turn':
+          await this.turn(ws, peer.id);
+          return;
       }
     } catch (e) {
       this.fail(ws, e);
@@ -208,6 +218,35 @@ export class Room extends DurableObject<Env> {
     }
     await this.ctx.storage.put(DONE_KEY, [...counted, id]);
     await this.keepAlive();
+  }
+
+  /**
+   * TURN credentials (src/protocol/turn.ts), answered to the asker only: only while another peer
+   * is in the room, and at most TURN_ROOM_REQUESTS times a room in each TURN_ROOM_WINDOW_MS.
+   */
+  private async turn(ws: WebSocket, id: string): Promise<void> {
+    if (this.peers(id).length === 0) {
+      ws.send(encodeServerMessage({ t: 'no-turn', reason: 'alone' }));
+      return;
+    }
+    const now = Date.now();
+    const stored: unknown = await this.ctx.storage.get(TURN_KEY);
+    const start: unknown =
+      typeof stored === 'object' && stored !== null ? Reflect.get(stored, 'windowStart') : 0;
+    const count: unknown = typeof stored === 'object' && stored !== null ? Reflect.get(stored, 'count') : 0;
+    const fresh =
+      typeof start !== 'number' ||
+      typeof count !== 'number' ||
+      now - start >= TURN_ROOM_WINDOW_MS ||
+      now < start;
+    const window = fresh ? { windowStart: now, count: 1 } : { windowStart: start, count: count + 1 };
+    if (window.count > TURN_ROOM_REQUESTS) {
+      ws.send(encodeServerMessage({ t: 'no-turn', reason: 'rate-limited' }));
+      return;
+    }
+    await this.ctx.storage.put(TURN_KEY, window);
+    // The provider may take a moment (Cloudflare's API): the asker may be gone by then.
+    safeSend(ws, encodeServerMessage(await mintTurnCredentials(this.env)));
   }
 
   /** The ids of the peers whose `done` counted, as stored (at most MAX_PEERS - 1 of them). */

@@ -31,7 +31,18 @@
  * - `{"t":"ping"}` (exactly those bytes) is answered `{"t":"pong"}` by the runtime without waking
  *   the room; it keeps proxies from dropping an idle connection and does not count as activity.
  * - The worker closes with the codes in `SignalingCloseCode`; `closeCodeMessage` words them.
+ * - `{"t":"turn"}` asks for TURN credentials, answered `{"t":"turn",…}` or `{"t":"no-turn",…}`
+ *   to the asker only (the contract is `turn.ts`).
  */
+import {
+  type TurnAnswer,
+  type TurnRefusal,
+  type TurnServer,
+  MAX_TURN_SERVERS,
+  checkTurnServers,
+  isTurnRefusal,
+  isTurnTtl,
+} from './turn';
 
 /** Bumped when this contract changes incompatibly; a new version gets a new path prefix. */
 export const SIGNALING_VERSION = 1;
@@ -61,14 +72,18 @@ export const PING_FRAME = '{"t":"ping"}';
 export const PONG_FRAME = '{"t":"pong"}';
 
 export type ClientMessage =
-  { readonly t: 'blob'; readonly d: string } | { readonly t: 'done' } | { readonly t: 'ping' };
+  | { readonly t: 'blob'; readonly d: string }
+  | { readonly t: 'done' }
+  | { readonly t: 'ping' }
+  | { readonly t: 'turn' };
 
 export type ServerMessage =
   | { readonly t: 'hello'; readonly peers: number }
   | { readonly t: 'peer-joined' }
   | { readonly t: 'peer-left' }
   | { readonly t: 'blob'; readonly d: string }
-  | { readonly t: 'pong' };
+  | { readonly t: 'pong' }
+  | TurnAnswer;
 
 /**
  * WebSocket close codes the worker uses. 1000 means the room closed because both peers sent `done`;
@@ -254,6 +269,8 @@ export function encodeClientMessage(msg: ClientMessage): string {
       return '{"t":"done"}';
     case 'ping':
       return PING_FRAME;
+    case 'turn':
+      return '{"t":"turn"}';
   }
 }
 
@@ -267,6 +284,7 @@ export function decodeClientMessage(frame: string | ArrayBuffer): ClientMessage 
       return { t, d: checkBlob(obj['d']) };
     case 'done':
     case 'ping':
+    case 'turn':
       checkKeys(obj, t, ['t']);
       return { t };
     default:
@@ -281,6 +299,25 @@ function checkPeers(peers: unknown): number {
   return peers;
 }
 
+function checkServers(value: unknown): TurnServer[] {
+  const servers = checkTurnServers(value);
+  if (!servers)
+    throw malformed(
+      `"servers" must be 1 to ${MAX_TURN_SERVERS} ICE servers with valid URLs and credentials.`,
+    );
+  return servers;
+}
+
+function checkTtl(value: unknown): number {
+  if (!isTurnTtl(value)) throw malformed('"ttl" must be a whole number of seconds, at most two days.');
+  return value;
+}
+
+function checkRefusal(value: unknown): TurnRefusal {
+  if (!isTurnRefusal(value)) throw malformed('"reason" must name a known refusal.');
+  return value;
+}
+
 export function encodeServerMessage(msg: ServerMessage): string {
   switch (msg.t) {
     case 'hello':
@@ -291,6 +328,10 @@ export function encodeServerMessage(msg: ServerMessage): string {
     case 'peer-left':
     case 'pong':
       return JSON.stringify({ t: msg.t });
+    case 'turn':
+      return JSON.stringify({ t: 'turn', servers: checkServers(msg.servers), ttl: checkTtl(msg.ttl) });
+    case 'no-turn':
+      return JSON.stringify({ t: 'no-turn', reason: checkRefusal(msg.reason) });
   }
 }
 
@@ -310,6 +351,12 @@ export function decodeServerMessage(frame: string | ArrayBuffer): ServerMessage 
     case 'pong':
       checkKeys(obj, t, ['t']);
       return { t };
+    case 'turn':
+      checkKeys(obj, t, ['t', 'servers', 'ttl']);
+      return { t, servers: checkServers(obj['servers']), ttl: checkTtl(obj['ttl']) };
+    case 'no-turn':
+      checkKeys(obj, t, ['t', 'reason']);
+      return { t, reason: checkRefusal(obj['reason']) };
     default:
       throw malformed(`Unknown server message type "${t.slice(0, 32)}".`);
   }
