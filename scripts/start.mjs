@@ -3,10 +3,11 @@
 // Prints the URL, and stops both cleanly on Ctrl-C. `npm start -- --https` serves both over
 // HTTPS with self-signed certificates on all interfaces, so a phone on the same network can
 // use the camera and WebCrypto (which need a secure context).
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
-import { webcrypto } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, webcrypto } from 'node:crypto';
 
 // The worker's VAPID key for wake-ups (README, Offline delivery): a local one, made once and kept
 // in signaling-worker/.dev.vars (not committed), which `wrangler dev` reads. A deploy sets its
@@ -19,6 +20,19 @@ if (!/^VAPID_PRIVATE_JWK=/m.test(vars)) {
   writeFileSync(devVars, `${vars}${vars && !vars.endsWith('\n') ? '\n' : ''}VAPID_PRIVATE_JWK='${jwk}'\n`);
   console.log('Made a local VAPID key for wake-ups (signaling-worker/.dev.vars).');
 }
+
+// TURN (README, Routes): a local coturn REST secret, made once and kept in .dev.vars beside the
+// VAPID key. When Debian's coturn (`turnserver`) is installed, it runs on 127.0.0.1:3478 with that
+// secret and the worker hands out credentials for it (TURN_URLS); without it, no TURN.
+if (!/^TURN_SHARED_SECRET=/m.test(readFileSync(devVars, 'utf8'))) {
+  const text = readFileSync(devVars, 'utf8');
+  appendFileSync(
+    devVars,
+    `${text && !text.endsWith('\n') ? '\n' : ''}TURN_SHARED_SECRET=${randomBytes(24).toString('base64url')}\n`,
+  );
+  console.log('Made a local TURN secret (signaling-worker/.dev.vars).');
+}
+const turnSecret = /^TURN_SHARED_SECRET=(\S+)$/m.exec(readFileSync(devVars, 'utf8'))?.[1];
 
 const https = process.argv.includes('--https');
 const host = https ? '0.0.0.0' : '127.0.0.1';
@@ -65,6 +79,43 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 const bin = (pkg, file) => new URL(`../node_modules/${pkg}/${file}`, import.meta.url).pathname;
+
+// Only on loopback: with --https a phone would need the TURN server on the network, which is left
+// to whoever sets that up (TURN_URLS in .dev.vars).
+const turnserver = spawnSync('sh', ['-c', 'command -v turnserver'], { encoding: 'utf8' }).stdout.trim();
+const localTurn = !https && turnserver !== '' && turnSecret !== undefined;
+if (localTurn) {
+  const dir = mkdtempSync(join(tmpdir(), 'secmsg-start-coturn-'));
+  const turn = spawn(
+    turnserver,
+    [
+      '-n',
+      '--listening-ip=127.0.0.1',
+      '--relay-ip=127.0.0.1',
+      '--listening-port=3478',
+      '--min-port=49160',
+      '--max-port=49200',
+      '--allow-loopback-peers', // both browsers on this machine: their relay addresses are loopback
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--use-auth-secret',
+      `--static-auth-secret=${turnSecret}`,
+      '--realm=secmsg.local',
+      `--pidfile=${join(dir, 'turnserver.pid')}`,
+      `--db=${join(dir, 'turndb')}`,
+      `--log-file=${join(dir, 'turnserver.log')}`,
+      '--simple-log',
+    ],
+    { stdio: 'ignore' },
+  );
+  // Optional: if it cannot start (port 3478 taken), the app still runs, without TURN.
+  turn.on('exit', (code, signal) => {
+    if (!stopping)
+      console.log(`[turn] stopped (${signal ?? `exit code ${code}`}); connections go without TURN.`);
+  });
+  children.push(turn);
+}
 run('worker', [
   bin('wrangler', 'bin/wrangler.js'),
   'dev',
@@ -75,6 +126,7 @@ run('worker', [
   '--port',
   '8787',
   ...(https ? ['--local-protocol', 'https'] : []),
+  ...(localTurn ? ['--var', 'TURN_URLS:turn:127.0.0.1:3478?transport=udp'] : []),
 ]);
 run('app', [bin('vite', 'bin/vite.js'), '--host', host, '--port', '5173', '--strictPort']);
 
@@ -95,6 +147,7 @@ setTimeout(() => {
     console.log(
       '  The certificates are self-signed: accept the browser warning for both ports (5173 and 8787).',
     );
+  if (localTurn) console.log('  TURN: coturn on 127.0.0.1:3478 (its credentials come from the worker).');
   console.log('Press Ctrl-C to stop both.');
   console.log('');
 }, 2500).unref();

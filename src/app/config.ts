@@ -9,10 +9,22 @@ export interface AppConfig {
   /** Base URL of the signaling worker, or '' when none is configured. */
   signalingUrl: string;
   iceServers: RTCIceServer[];
+  /**
+   * "Always relay (hide my IP address)": live connections go through the worker relay only, so no
+   * address of this device reaches a contact (DESIGN.md, Routes and delivery). Off when absent.
+   */
+  alwaysRelay?: boolean;
+  /**
+   * 'relay': WebRTC connections use TURN-relayed candidates only (RTCConfiguration's
+   * iceTransportPolicy), from the user's servers and the worker's. Tests set it; 'all' when absent.
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
 
 const SIGNALING_KEY = 'secmsg.signalingUrl';
 const ICE_KEY = 'secmsg.iceServers';
+const ALWAYS_RELAY_KEY = 'secmsg.alwaysRelay';
+const ICE_POLICY_KEY = 'secmsg.iceTransportPolicy';
 
 function defaultSignalingUrl(): string {
   const fromBuild = import.meta.env['VITE_SIGNALING_URL'] as string | undefined;
@@ -54,17 +66,23 @@ export function loadConfig(storage: Pick<Storage, 'getItem'> = localStorage): Ap
   return {
     signalingUrl,
     iceServers: (ice !== null ? parseIceServers(ice) : undefined) ?? defaultIceServers(),
+    ...(storage.getItem(ALWAYS_RELAY_KEY) === '1' ? { alwaysRelay: true } : {}),
+    ...(storage.getItem(ICE_POLICY_KEY) === 'relay' ? { iceTransportPolicy: 'relay' as const } : {}),
   };
 }
 
 export function saveConfig(config: AppConfig, storage: Pick<Storage, 'setItem'> = localStorage): void {
   storage.setItem(SIGNALING_KEY, config.signalingUrl);
   storage.setItem(ICE_KEY, JSON.stringify(config.iceServers));
+  storage.setItem(ALWAYS_RELAY_KEY, config.alwaysRelay ? '1' : '0');
+  storage.setItem(ICE_POLICY_KEY, config.iceTransportPolicy ?? 'all');
 }
 
 export function clearConfig(storage: Pick<Storage, 'removeItem'> = localStorage): void {
   storage.removeItem(SIGNALING_KEY);
   storage.removeItem(ICE_KEY);
+  storage.removeItem(ALWAYS_RELAY_KEY);
+  storage.removeItem(ICE_POLICY_KEY);
 }
 
 /**

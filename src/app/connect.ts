@@ -11,7 +11,9 @@
  * Either way the WebRTC offerer is the Noise initiator, and the session binds both DTLS
  * fingerprints into its prologue.
  */
+import { fromBase64Url, toBase64Url } from '../crypto/bytes';
 import { identityKeyBytes, safetyNumber } from '../crypto/fingerprint';
+import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import { checkSigningKeyPair } from '../crypto/ml-dsa-key';
 import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
@@ -26,6 +28,7 @@ import {
   type Invite,
   type SignalingCipher,
 } from '../protocol/pairing';
+import { isRelayRoomId } from '../protocol/relay';
 import { rendezvousRoom, type RendezvousPair } from '../protocol/rendezvous';
 import { deriveUserId } from '../protocol/user-id';
 import { createSession, type PeerInfo, type Session, type SessionIdentity } from '../protocol/session';
@@ -33,12 +36,17 @@ import { RtcError } from '../rtc/errors';
 import { decodeInviteCode, encodeInviteCode } from '../rtc/invite-code';
 import type { SessionDescription } from '../rtc/sdp';
 import { connectSignaling, type SignalingClient } from '../rtc/signaling-client';
+import { connectRelay, type RelayConnection } from '../rtc/relay-transport';
 import { createSimplePeerTransport, type SimplePeerConnection } from '../rtc/simple-peer-transport';
 import type { Transport } from '../rtc/transport';
 import { CAPABILITIES } from './capabilities';
 import type { AppConfig } from './config';
+import { askRoomForTurn, ownIceOptions } from './turn-servers';
 
 export { CAPABILITIES };
+
+/** How long the DataChannel may take to open before the offerer moves both sides to the worker relay. */
+export const RELAY_FALLBACK_MS = 6_000;
 
 export interface Connected {
   session: Session;
@@ -75,6 +83,7 @@ export async function secureSession(
     initiator: transport.info.initiator,
     localFingerprint: transport.info.localFingerprint,
     remoteFingerprint: transport.info.remoteFingerprint,
+    ...(transport.info.relayRoomId ? { relayRoomId: transport.info.relayRoomId } : {}),
     maxMessageSize: transport.info.maxMessageSize,
     identity,
     capabilities: CAPABILITIES,
@@ -117,7 +126,7 @@ export interface ManualInvite {
 }
 
 export function startManualInvite(identity: SessionIdentity, config: AppConfig): ManualInvite {
-  const conn = createSimplePeerTransport({ initiator: true, iceServers: config.iceServers });
+  const conn = createSimplePeerTransport({ initiator: true, ...ownIceOptions(config) });
   const code = conn.localSignal().then(encodeInviteCode);
   return {
     code,
@@ -151,7 +160,7 @@ export function joinManual(inviteCode: string, identity: SessionIdentity, config
       'This is an answer code: paste it on the device that made the invite.',
     );
   }
-  const conn = createSimplePeerTransport({ initiator: false, iceServers: config.iceServers });
+  const conn = createSimplePeerTransport({ initiator: false, ...ownIceOptions(config) });
   conn.acceptRemote(desc);
   return {
     answerCode: conn.localSignal().then(encodeInviteCode),
@@ -160,10 +169,19 @@ export function joinManual(inviteCode: string, identity: SessionIdentity, config
   };
 }
 
-/** What travels, sealed, through the worker. */
-function isDescription(value: unknown): value is SessionDescription {
+/** What travels, sealed, through the worker: a session description, or the relay room to use. */
+type MeetingSignal =
+  | SessionDescription
+  /** The offerer chose the worker relay: both sides go to this relay room (32 bytes, base64url). */
+  | { type: 'relay'; room: string }
+  /** The answerer asks for the worker relay ("Always relay"): it will not answer an offer. */
+  | { type: 'relay-please' };
+
+function isMeetingSignal(value: unknown): value is MeetingSignal {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as { type?: unknown; sdp?: unknown };
+  const v = value as { type?: unknown; sdp?: unknown; room?: unknown };
+  if (v.type === 'relay') return isRelayRoomId(v.room);
+  if (v.type === 'relay-please') return Object.keys(v).length === 1;
   return (v.type === 'offer' || v.type === 'answer') && typeof v.sdp === 'string' && v.sdp.length < 16_000;
 }
 
@@ -197,7 +215,10 @@ interface WorkerMeeting {
 /**
  * Runs one side of a meeting through the signaling worker until the session is ready: the offer
  * and the answer travel as sealed blobs; whatever arrives that is not what this side waits for is
- * refused.
+ * refused. The route ladder (DESIGN.md, Routes and delivery): a DataChannel (direct, or through
+ * TURN) first; when its channel has not opened within RELAY_FALLBACK_MS, or when either side has
+ * "Always relay" on, the offerer chooses a worker relay room, sends its id sealed, and both sides
+ * run the same session over the relay instead (bound to that room).
  */
 async function meetThroughWorker(
   meeting: WorkerMeeting,
@@ -205,30 +226,40 @@ async function meetThroughWorker(
   register: (cancel: () => void) => void,
 ): Promise<Connected> {
   if (!config.signalingUrl) throw noWorker();
+  const signalingUrl = config.signalingUrl;
   const { offerer, cipher } = meeting;
-  const signaling: SignalingClient = connectSignaling({ url: config.signalingUrl, roomId: cipher.roomId });
+  const signaling: SignalingClient = connectSignaling({ url: signalingUrl, roomId: cipher.roomId });
+  // TURN credentials from the room, merged with the user's servers (turn-servers.ts).
+  const turn = askRoomForTurn(signaling, config);
   let conn: SimplePeerConnection | undefined;
+  let relay: RelayConnection | undefined;
+  let fallback: ReturnType<typeof setTimeout> | undefined;
   let settled = false;
-  /** The data channel is open: the room has done its part, whoever leaves it now. */
+  /** A channel is open: the room has done its part, whoever leaves it now. */
   let channelOpen = false;
   return new Promise<Connected>((resolve, reject) => {
+    const stop = (): void => {
+      clearTimeout(fallback);
+      signaling.close();
+      conn?.close();
+      relay?.close();
+    };
     // Cancelling settles the meeting too (rejected), so that whoever waits on it moves on.
     register(() => {
       if (settled) return;
       settled = true;
-      signaling.close();
-      conn?.close();
+      stop();
       reject(new RtcError('SIGNAL_INVALID', 'Cancelled.'));
     });
     const fail = (e: unknown): void => {
       if (settled) return;
       settled = true;
-      signaling.close();
-      conn?.close();
+      stop();
       reject(e instanceof Error ? e : new Error(String(e)));
     };
     const secure = async (t: Transport): Promise<Connected> => {
       channelOpen = true;
+      clearTimeout(fallback);
       return meeting.secure(t);
     };
     const succeed = (connected: Connected): void => {
@@ -237,18 +268,54 @@ async function meetThroughWorker(
         return;
       }
       settled = true;
+      clearTimeout(fallback);
       if (meeting.useUp) signaling.done();
       signaling.close();
       resolve(connected);
     };
-    const sendSignal = async (c: SimplePeerConnection) => {
-      signaling.sendBlob(await cipher.seal(await c.localSignal()));
+    const send = async (signal: MeetingSignal): Promise<void> => {
+      signaling.sendBlob(await cipher.seal(signal));
+    };
+    /**
+     * A DataChannel attempt. When it finds no path, the relay is next (the offerer chooses it; the
+     * answerer waits for its id); a session that fails on an open channel fails the meeting (a
+     * failed handshake is never retried silently).
+     */
+    const watch = (c: SimplePeerConnection): void => {
+      c.transport.then(secure).then(succeed, (e: unknown) => {
+        if (relay || settled) return;
+        if (channelOpen) fail(e);
+        else if (offerer) offerRelay();
+      });
+    };
+    /** Both sides go to the relay room; the DataChannel attempt, if any, is dropped. */
+    const useRelay = (room: Uint8Array): void => {
+      if (relay || channelOpen) return;
+      clearTimeout(fallback);
+      relay = connectRelay({ url: signalingUrl, roomId: room, initiator: offerer });
+      conn?.close();
+      relay.transport.then(secure).then(succeed, fail);
+    };
+    const offerRelay = (): void => {
+      if (!offerer || relay || channelOpen) return;
+      const room = randomBytes(32);
+      send({ type: 'relay', room: toBase64Url(room) })
+        .then(() => useRelay(room))
+        .catch(fail);
     };
     const startOffer = (): void => {
-      if (!offerer || conn) return;
-      conn = createSimplePeerTransport({ initiator: true, iceServers: config.iceServers });
-      sendSignal(conn).catch(fail);
-      conn.transport.then(secure).then(succeed, fail);
+      if (!offerer || conn || relay) return;
+      if (config.alwaysRelay) {
+        offerRelay();
+        return;
+      }
+      conn = turn.connection(true);
+      const c = conn;
+      c.localSignal()
+        .then(async (d) => send(d))
+        .catch(fail);
+      watch(c);
+      fallback = setTimeout(offerRelay, RELAY_FALLBACK_MS);
     };
     signaling.on('hello', (peers) => {
       meeting.onProgress?.(peers > 0 ? 'connecting' : 'waiting');
@@ -265,26 +332,48 @@ async function meetThroughWorker(
       cipher
         .open(blob)
         .then((msg) => {
-          if (!isDescription(msg))
+          if (!isMeetingSignal(msg))
             throw new ProtocolError('BAD_SIGNAL', 'A pairing message had the wrong shape.');
+          const unexpected = (): ProtocolError =>
+            new ProtocolError('BAD_SIGNAL', 'An unexpected pairing message arrived.');
+          if (msg.type === 'relay') {
+            if (offerer) throw unexpected();
+            useRelay(fromBase64Url(msg.room));
+            return;
+          }
+          if (msg.type === 'relay-please') {
+            if (!offerer) throw unexpected();
+            offerRelay();
+            return;
+          }
           if (offerer) {
-            if (msg.type !== 'answer' || !conn)
-              throw new ProtocolError('BAD_SIGNAL', 'An unexpected pairing message arrived.');
+            if (msg.type !== 'answer' || !conn || relay) throw unexpected();
             conn.acceptRemote(msg);
             return;
           }
-          if (msg.type !== 'offer' || conn)
-            throw new ProtocolError('BAD_SIGNAL', 'An unexpected pairing message arrived.');
-          conn = createSimplePeerTransport({ initiator: false, iceServers: config.iceServers });
-          conn.acceptRemote(msg);
-          sendSignal(conn).catch(fail);
-          conn.transport.then(secure).then(succeed, fail);
+          if (msg.type !== 'offer' || conn) throw unexpected();
+          if (config.alwaysRelay) {
+            // No answer, so none of this device's addresses reaches the other side.
+            if (!relay) send({ type: 'relay-please' }).catch(fail);
+            return;
+          }
+          if (relay) return; // the relay came first
+          conn = turn.connection(false);
+          const c = conn;
+          c.acceptRemote(msg);
+          c.localSignal()
+            .then(async (d) => send(d))
+            .catch(fail);
+          watch(c);
         })
         .catch(fail);
     });
     signaling.on('close', (info) => {
       // A normal close comes after `done` (the connection is made, or being secured): not a failure.
-      if (!info.normal) fail(new RtcError('SIGNAL_INVALID', info.message));
+      // Nor is losing the worker once a channel is open: the room has done its part (as for
+      // `peer-left`), and the handshake on that channel decides (an invite room then stays unused
+      // until its idle expiry).
+      if (!info.normal && !channelOpen) fail(new RtcError('SIGNAL_INVALID', info.message));
     });
   });
 }

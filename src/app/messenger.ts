@@ -243,8 +243,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     const live: Live = {
       connected,
       open: () => live.state === 'open',
-      // Relayed routes (TURN, the worker's relay) are told apart with the route ladder (issue 12).
-      route: 'direct',
+      // The worker relay is known from the transport; a TURN-relayed DataChannel from its stats
+      // (the route shown in the chat's header reads them).
+      route: connected.transport.info.relayRoomId ? 'relayed' : 'direct',
       send: async (record: AppRecord, sent?: readonly Uint8Array[]) => {
         const bytes = await (await conversations()).seal(contactId, record, sent, live.route);
         await connected.session.send(bytes);

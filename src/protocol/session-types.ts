@@ -44,6 +44,11 @@ export interface SessionOptions {
   /** SHA-256 DTLS certificate fingerprints (32 bytes each) from the local and remote SDP. */
   localFingerprint: Uint8Array;
   remoteFingerprint: Uint8Array;
+  /**
+   * On the worker relay route (no DTLS): the relay room's 32-byte id, which the prologue binds
+   * instead of the fingerprints (DESIGN.md, Transport session).
+   */
+  relayRoomId?: Uint8Array;
   identity: SessionIdentity;
   capabilities?: string[];
   /** The channel's largest message in bytes (the peer's SDP max-message-size). */

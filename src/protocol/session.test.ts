@@ -8,7 +8,7 @@ import { FRAME_HEADER_LENGTH, FrameType, decodeFrame, encodeFrame } from './fram
 import { createHandshake } from './noise';
 import type { Session } from './session';
 import { CLOCK_WINDOW_MS } from './secure-frames';
-import { MAX_CLOCK_OFFSET_MS } from './session';
+import { MAX_CLOCK_OFFSET_MS, buildPrologue, buildRelayPrologue } from './session';
 import { deriveUserId } from './user-id';
 import {
   flush,
@@ -160,6 +160,30 @@ describe('session: attacks on the handshake', () => {
     for (const r of [a, b]) expect(!r.ok && (r.error as Error).message).toMatch(/may be intercepted/);
     expect(alice.closes[0]?.code).toBe('POSSIBLE_INTERCEPTION');
     expect(bob.closes[0]?.message).toMatch(/may be intercepted/);
+  });
+
+  it('binds a session on the worker relay to its relay room: the same room connects, another one is interception', async () => {
+    const room = randomBytes(32);
+    // No DTLS on the relay: the fingerprints differ (here, at random) and do not matter.
+    const same = await sessionPair({
+      fingerprints: { aSeesB: randomBytes(32), bSeesA: randomBytes(32) },
+      aliceOptions: { relayRoomId: room },
+      bobOptions: { relayRoomId: room.slice() },
+    });
+    await Promise.all([same.alice.session.ready, same.bob.session.ready]);
+    await same.alice.session.send(text('through the relay'));
+    await expect.poll(() => same.bob.records).toEqual(['through the relay']);
+
+    const other = await sessionPair({
+      aliceOptions: { relayRoomId: room },
+      bobOptions: { relayRoomId: randomBytes(32) },
+    });
+    const [a, b] = await Promise.all([settle(other.alice.session.ready), settle(other.bob.session.ready)]);
+    expect(!a.ok && ProtocolError.is(a.error, 'POSSIBLE_INTERCEPTION')).toBe(true);
+    expect(!b.ok).toBe(true);
+    // A relay session is not a DTLS session with the same bytes.
+    expect(buildRelayPrologue(room)).not.toEqual(buildPrologue(true, room, room));
+    expect(() => buildRelayPrologue(randomBytes(31))).toThrow(/32-byte/);
   });
 
   it("derives the peer's user id from its static key, whatever user id the peer holds", async () => {

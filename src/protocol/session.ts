@@ -88,6 +88,28 @@ export function buildPrologue(
   return concatBytes(utf8(PROLOGUE_LABEL), offerer, answerer);
 }
 
+/** The relay room's id, 32 bytes. */
+export const RELAY_ROOM_ID_LENGTH = 32;
+/** The role byte of the relay prologue: the offerer, which chose the relay room, is the initiator. */
+const RELAY_ROLE_OFFERER_INITIATES = 0x01;
+
+/**
+ * The prologue on the worker relay route, where there is no DTLS to bind:
+ * `SecMsg/0.1 relay` ‖ relay room id ‖ role (DESIGN.md, Transport session). Both sides build the
+ * same bytes; a session through another relay room (a worker that joined two different meetings)
+ * fails its handshake.
+ */
+export function buildRelayPrologue(relayRoomId: Uint8Array): Uint8Array {
+  if (!(relayRoomId instanceof Uint8Array) || relayRoomId.length !== RELAY_ROOM_ID_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', 'relayRoomId must be the 32-byte id of a relay room.');
+  }
+  return concatBytes(
+    utf8(`${PROLOGUE_LABEL} relay`),
+    relayRoomId,
+    Uint8Array.of(RELAY_ROLE_OFFERER_INITIATES),
+  );
+}
+
 function interception(cause: unknown): ProtocolError {
   return new ProtocolError(
     'POSSIBLE_INTERCEPTION',
@@ -127,7 +149,9 @@ function createQueue(): (task: () => Promise<void> | void) => Promise<void> {
 export function createSession(options: SessionOptions): Session {
   const { channel, initiator, identity } = options;
   const now = options.now ?? Date.now;
-  const prologue = buildPrologue(initiator, options.localFingerprint, options.remoteFingerprint);
+  const prologue = options.relayRoomId
+    ? buildRelayPrologue(options.relayRoomId)
+    : buildPrologue(initiator, options.localFingerprint, options.remoteFingerprint);
   const maxPayload = Math.min(
     MAX_FRAME_PAYLOAD,
     (options.maxMessageSize ?? MAX_FRAME_PAYLOAD + FRAME_HEADER_LENGTH + FRAME_MAC_LENGTH) -

@@ -14,6 +14,7 @@ import {
   isRoomId,
   roomPath,
 } from '../protocol/signaling';
+import type { TurnAnswer } from '../protocol/turn';
 
 export type SignalingClientEvents = {
   /** Connected; `peers` were already in the room. */
@@ -21,6 +22,8 @@ export type SignalingClientEvents = {
   'peer-joined': () => void;
   'peer-left': () => void;
   blob: (data: string) => void;
+  /** The answer to requestTurn(): credentials, or why there are none (src/protocol/turn.ts). */
+  turn: (answer: TurnAnswer) => void;
   /** The connection ended; `message` is a sentence for a person. */
   close: (info: { code: number; message: string; normal: boolean }) => void;
 };
@@ -29,6 +32,8 @@ export interface SignalingClient {
   sendBlob(data: string): void;
   /** Tells the worker pairing is finished: the invite is used up. */
   done(): void;
+  /** Asks the room for TURN credentials; the answer is a `turn` event. */
+  requestTurn(): void;
   close(): void;
   on<K extends keyof SignalingClientEvents>(event: K, fn: SignalingClientEvents[K]): () => void;
 }
@@ -94,6 +99,10 @@ export function connectSignaling(options: SignalingClientOptions): SignalingClie
         break;
       case 'pong':
         break;
+      case 'turn':
+      case 'no-turn':
+        events.emit('turn', msg);
+        break;
     }
   });
   ws.addEventListener('close', (event: CloseEvent) => finish(event.code, closeCodeMessage(event.code)));
@@ -113,6 +122,7 @@ export function connectSignaling(options: SignalingClientOptions): SignalingClie
   return {
     sendBlob: (d) => send(encodeClientMessage({ t: 'blob', d })),
     done: () => send(encodeClientMessage({ t: 'done' })),
+    requestTurn: () => send(encodeClientMessage({ t: 'turn' })),
     close: () => {
       clearInterval(ping);
       if (ws.readyState === Impl.OPEN || ws.readyState === Impl.CONNECTING) ws.close(NORMAL_CLOSURE);

@@ -10,6 +10,7 @@ import { fixture } from './fixtures/load';
 import { dtlsFingerprint } from './sdp';
 import {
   DEFAULT_GATHER_TIMEOUT_MS,
+  DISCONNECTED_GRACE_MS,
   DEFAULT_ICE_SERVERS,
   createSimplePeerTransport,
   pathFromStats,
@@ -208,6 +209,44 @@ describe('createSimplePeerTransport: bounds in time', () => {
     vi.advanceTimersByTime(1);
     const error = await rejection(conn.transport);
     expect(error).toMatchObject({ code: 'TIMEOUT', message: 'The other device did not connect in time.' });
+  });
+});
+
+describe('createSimplePeerTransport: staying connected', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives an open connection up when its ICE stays disconnected for the grace period, so the contact is met again', async () => {
+    const { transport, peer } = await openOfferer();
+    vi.useFakeTimers();
+    const closed = vi.fn();
+    const errors: Error[] = [];
+    transport.on('close', closed);
+    transport.on('error', (e) => errors.push(e));
+    peer.emit('iceStateChange', 'disconnected', 'complete');
+    vi.advanceTimersByTime(DISCONNECTED_GRACE_MS - 1);
+    expect(peer.destroyed).toBeUndefined();
+    vi.advanceTimersByTime(1);
+    expect(peer.destroyed).toMatchObject({ code: 'ICE_FAILED' });
+    vi.useRealTimers();
+    await tick();
+    expect(closed).toHaveBeenCalledOnce();
+    expect(errors[0]?.message).toBe('The connection to the other device was lost; connecting again.');
+  });
+
+  it('keeps a connection whose ICE comes back within the grace period', async () => {
+    const { peer } = await openOfferer();
+    vi.useFakeTimers();
+    peer.emit('iceStateChange', 'disconnected', 'complete');
+    vi.advanceTimersByTime(DISCONNECTED_GRACE_MS - 100);
+    peer.emit('iceStateChange', 'connected', 'complete');
+    vi.advanceTimersByTime(10 * DISCONNECTED_GRACE_MS);
+    expect(peer.destroyed).toBeUndefined();
+    // A second spell starts its own grace period.
+    peer.emit('iceStateChange', 'disconnected', 'complete');
+    vi.advanceTimersByTime(DISCONNECTED_GRACE_MS);
+    expect(peer.destroyed).toMatchObject({ code: 'ICE_FAILED' });
   });
 });
 

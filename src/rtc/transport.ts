@@ -17,12 +17,18 @@ export type TransportEvents = {
   error: (error: Error) => void;
 };
 
-/** What the session binds to: both DTLS fingerprints, the role, and the size limit. */
+/**
+ * What the session binds to: both DTLS fingerprints (or, on the worker relay, its room id), the
+ * role, and the size limit.
+ */
 export interface TransportInfo {
   initiator: boolean;
+  /** All zero on the worker relay, which has no DTLS (the session binds `relayRoomId` instead). */
   localFingerprint: Uint8Array;
   remoteFingerprint: Uint8Array;
   maxMessageSize: number;
+  /** Set on the worker relay route: the relay room's 32-byte id. */
+  relayRoomId?: Uint8Array;
 }
 
 /** One end of the ICE candidate pair in use (W3C webrtc-stats, RTCIceCandidateStats). */

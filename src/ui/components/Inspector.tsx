@@ -6,6 +6,7 @@ import {
   type InspectorFrame,
   type PathInfo,
 } from '../../app/inspector';
+import { ROUTE_NAMES, routeOfPath } from '../../rtc/route-kind';
 import type { SecurityEvent, SecurityEventKind } from '../../store/types';
 import { formatTime, timeAttribute } from '../format-time';
 import './Inspector.css';
@@ -234,6 +235,15 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
         <dt>Handshake hash</dt>
         <dd>
           <code class="inspector-hex">{facts().handshakeHash}</code>
+        </dd>
+        <dt>Route</dt>
+        <dd data-testid="inspector-route">
+          <Show
+            when={path()}
+            fallback={<span>{checkingPath() ? 'Checking…' : 'Not known on this connection.'}</span>}
+          >
+            {(p) => <span>{ROUTE_NAMES[routeOfPath(p())]}</span>}
+          </Show>
         </dd>
         <dt>Path</dt>
         <dd>

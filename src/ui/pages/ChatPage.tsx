@@ -1,4 +1,15 @@
-import { For, Show, Suspense, createMemo, createSignal, lazy, onCleanup, onMount } from 'solid-js';
+import {
+  For,
+  Show,
+  Suspense,
+  createEffect,
+  createMemo,
+  createSignal,
+  lazy,
+  onCleanup,
+  onMount,
+} from 'solid-js';
+import { ROUTE_EXPLANATIONS, ROUTE_NAMES, routeOfTransport, type RouteKind } from '../../rtc/route-kind';
 import type { MessageRoute, MessageState } from '../../store/types';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
@@ -34,6 +45,9 @@ const STATE_TEXT: Record<MessageState, string> = {
   delivered: 'Delivered',
 };
 
+/** How often the route of an open connection is read again (ICE may move to another pair). */
+const ROUTE_REFRESH_MS = 5_000;
+
 /** How a message went, in words: said beside the time. */
 const ROUTE_TEXT: Record<MessageRoute, string> = {
   direct: 'direct',
@@ -63,13 +77,34 @@ export function ChatPage(props: { contactId: string }) {
   onCleanup(messenger.on('events', (id) => id === props.contactId && events.reload()));
   onCleanup(messenger.on('connection', (id) => id === props.contactId && setLiveVersion((v) => v + 1)));
 
+  // The route the open connection takes (Direct, Relayed (TURN), Relayed (SecMsg)), from its stats.
+  const [route, setRoute] = createSignal<RouteKind | undefined>();
+  createEffect(() => {
+    const l = live();
+    setRoute(undefined);
+    if (l?.state !== 'open') return;
+    let current = true;
+    const read = (): void => {
+      routeOfTransport(l.connected.transport).then(
+        (r) => current && r !== undefined && setRoute(r),
+        () => undefined, // not known this time; the next read may know
+      );
+    };
+    read();
+    const timer = setInterval(read, ROUTE_REFRESH_MS);
+    onCleanup(() => {
+      current = false;
+      clearInterval(timer);
+    });
+  });
+
   const [draft, setDraft] = createSignal('');
   const [problem, setProblem] = createSignal('');
   const [showInspector, setShowInspector] = createSignal(false);
 
   const connectionText = () => {
     const l = live();
-    if (l?.state === 'open') return 'Connected securely, directly to their device.';
+    if (l?.state === 'open') return 'Connected securely.';
     const reach = contact()?.reach;
     switch (reach?.state) {
       case 'connecting':
@@ -145,6 +180,16 @@ export function ChatPage(props: { contactId: string }) {
           </p>
           <p role="status" data-testid="connection-state" class="connection">
             {connectionText()}
+            <Show when={live()?.state === 'open' && route()}>
+              {(r) => (
+                <>
+                  {' '}
+                  <span class="route-kind" data-testid="route" data-route={r()}>
+                    <strong>{ROUTE_NAMES[r()]}</strong>: {ROUTE_EXPLANATIONS[r()]}
+                  </span>
+                </>
+              )}
+            </Show>
           </p>
           <Show when={c().keyChangePending}>
             <div class="key-change" role="alert" aria-labelledby="key-change-heading">

@@ -13,6 +13,7 @@ export function SettingsPage() {
   const [nameNote, setNameNote] = createSignal('');
   const [signalingUrl, setSignalingUrl] = createSignal(app.config.signalingUrl);
   const [iceText, setIceText] = createSignal(JSON.stringify(app.config.iceServers));
+  const [alwaysRelay, setAlwaysRelay] = createSignal(app.config.alwaysRelay === true);
   const [note, setNote] = createSignal('');
   const [problem, setProblem] = createSignal('');
   const [confirmReset, setConfirmReset] = createSignal(false);
@@ -46,7 +47,7 @@ export function SettingsPage() {
       setProblem(bad);
       return;
     }
-    saveConfig({ signalingUrl: url, iceServers: ice });
+    saveConfig({ ...app.config, signalingUrl: url, iceServers: ice, alwaysRelay: alwaysRelay() });
     setNote('Saved. Reload the page to use the new settings.');
   };
 
@@ -86,6 +87,19 @@ export function SettingsPage() {
           <input value={iceText()} onInput={(e) => setIceText(e.currentTarget.value)} />
         </label>
         <p class="note">STUN or TURN servers that help devices on different networks find each other.</p>
+        <label>
+          <input
+            type="checkbox"
+            checked={alwaysRelay()}
+            onChange={(e) => setAlwaysRelay(e.currentTarget.checked)}
+          />
+          Always relay (hide my IP address)
+        </label>
+        <p class="note">
+          Live messages then always go through the signaling server’s relay, so contacts never learn this
+          device’s network address. The server passes on encrypted frames it cannot read, and sees when and
+          how much you send. Connections can be a little slower.
+        </p>
         <button type="submit">Save settings</button>
         <Show when={note()}>
           <p role="status">{note()}</p>

@@ -90,6 +90,11 @@ export function createAppStore(deps: AppDeps): AppStore {
   let reconnector: Reconnector | undefined;
   let mailboxChecks: MailboxChecks | undefined;
   const online = () => reconnector?.retryNow();
+  // Back in view (a phone unlocked, a tab brought forward): contacts whose connection dropped
+  // meanwhile are tried at once, not after their back-off.
+  const visible = () => {
+    if (globalThis.document?.visibilityState === 'visible') reconnector?.retryNow();
+  };
 
   const refreshContacts = async (): Promise<void> => {
     if (!messenger) return;
@@ -115,6 +120,7 @@ export function createAppStore(deps: AppDeps): AppStore {
     mailboxChecks?.dispose();
     mailboxChecks = undefined;
     globalThis.removeEventListener?.('online', online);
+    globalThis.document?.removeEventListener('visibilitychange', visible);
     messenger?.dispose();
     messenger = undefined;
   };
@@ -132,6 +138,7 @@ export function createAppStore(deps: AppDeps): AppStore {
         r.on('status', () => void refreshContacts());
         r.start();
         globalThis.addEventListener?.('online', online);
+        globalThis.document?.addEventListener('visibilitychange', visible);
         void refreshContacts();
       });
     }
