@@ -31,124 +31,26 @@
  *
  *   tsx bench/reconnect.bench.ts [--runs N] [--settle MS] [--timeout S] [--verbose]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { build } from 'vite';
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import { expectChatWith, firstRun, pairByCodes } from '../e2e/people';
 import { DB_NAME } from '../src/store/idb-store';
+import { LocalApp, epochNow } from './local-app';
 
 const TARGET_MS = 1_500;
 /** Ports for this bench's servers on these shared machines (Playwright's runs have 4173 and 8787). */
-const PREVIEW_PORTS = { first: 4400, last: 4499 };
-const WORKER_PORTS = { first: 8800, last: 8899 };
+const PREVIEW_PORTS = { first: 4400, last: 4449 };
+const WORKER_PORTS = { first: 8800, last: 8849 };
 /** How long one reopen may take before the run counts as failed. */
 const RUN_TIMEOUT_MS = 30_000;
-
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-
-/** Epoch milliseconds with sub-millisecond precision; the same clock as the page's timeOrigin + now(). */
-const epochNow = (): number => performance.timeOrigin + performance.now();
-
-async function isFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
-  });
-}
-
-async function freePort(range: { first: number; last: number }, except: number[] = []): Promise<number> {
-  for (let port = range.first; port <= range.last; port++) {
-    if (!except.includes(port) && (await isFree(port))) return port;
-  }
-  throw new Error(`no free port in ${range.first}–${range.last}`);
-}
-
-/** A child process in a process group of its own (wrangler starts workerd), stopped by its PID. */
-class Child {
-  private readonly output: string[] = [];
-  readonly process: ChildProcess;
-
-  constructor(
-    readonly name: string,
-    args: string[],
-    env: NodeJS.ProcessEnv = {},
-    verbose = false,
-  ) {
-    this.process = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const keep = (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (verbose) process.stderr.write(`[${name}] ${text}`);
-      this.output.push(text);
-      if (this.output.length > 200) this.output.shift();
-    };
-    this.process.stdout?.on('data', keep);
-    this.process.stderr?.on('data', keep);
-  }
-
-  get exited(): boolean {
-    return this.process.exitCode !== null || this.process.signalCode !== null;
-  }
-
-  tail(): string {
-    return this.output.join('').split('\n').slice(-20).join('\n');
-  }
-
-  /** SIGTERM to the group, then SIGKILL if it has not exited within 5 s. */
-  async stop(): Promise<void> {
-    const pid = this.process.pid;
-    if (pid === undefined || this.exited) return;
-    const gone = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
-    const signal = (s: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        // the group is already gone
-      }
-    };
-    signal('SIGTERM');
-    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000));
-    if (!(await Promise.race([gone.then(() => true), timer]))) {
-      signal('SIGKILL');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 2_000))]);
-    }
-  }
-}
-
-/** Polls `url` until any HTTP answer comes (the worker answers 400 to a non-room path). */
-async function waitForHttp(url: string, child: Child, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exited) throw new Error(`${child.name} exited early:\n${child.tail()}`);
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${child.name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${child.tail()}`);
-}
 
 /** What the init scripts note in each page, in its performance.now() milliseconds. */
 interface PageMarks {
@@ -327,6 +229,9 @@ function barePageScript([workerUrl, dbName, barePath]: string[]): void {
   })().catch((e: unknown) => (marks.failed = String(e)));
 }
 
+/** The last lines each page logged (console and errors), shown when a run misses. */
+const pageLogs = new WeakMap<Page, string[]>();
+
 async function newContext(
   browser: Browser,
   appUrl: string,
@@ -334,12 +239,17 @@ async function newContext(
   log?: (line: string) => void,
 ): Promise<BrowserContext> {
   const context = await browser.newContext({ baseURL: appUrl });
-  if (log) {
-    context.on('page', (page) => {
-      page.on('console', (m) => log(m.text()));
-      page.on('pageerror', (e) => log(`page error: ${e.message}`));
-    });
-  }
+  context.on('page', (page) => {
+    const lines: string[] = [];
+    pageLogs.set(page, lines);
+    const keep = (line: string) => {
+      lines.push(`${(performance.now() / 1000).toFixed(1)} s: ${line}`);
+      if (lines.length > 40) lines.shift();
+      log?.(line);
+    };
+    page.on('console', (m) => keep(m.text()));
+    page.on('pageerror', (e) => keep(`page error: ${e.message}`));
+  });
   await context.addInitScript(appPageScript, [workerUrl]);
   await context.addInitScript(barePageScript, [workerUrl, DB_NAME, BARE_PATH]);
   return context;
@@ -387,6 +297,30 @@ async function milestones(page: Page, t0: number, names: (keyof PageMarks)[]): P
   return out;
 }
 
+/** For a miss: each page's marks so far, what its conversation list says, and what it logged. */
+async function whatEachShows(sides: Side[], t0: number): Promise<string> {
+  const out: string[] = [];
+  for (const s of sides) {
+    if (!s.page) continue;
+    const shown = await s.page
+      .evaluate(() => ({
+        origin: performance.timeOrigin,
+        marks: (window as MarkedWindow).__reconnectBench ?? {},
+        list: document.querySelector('ul[aria-label="Conversations"]')?.textContent ?? '(no list)',
+      }))
+      .catch((e: unknown) => ({ origin: t0, marks: {}, list: `(page not readable: ${String(e)})` }));
+    const marks = Object.entries(shown.marks)
+      .map(([k, v]) => {
+        if (typeof v !== 'number') return `${k} ${String(v)}`;
+        return `${k} ${(k === 'longTaskMs' ? v : shown.origin + v - t0).toFixed(0)}`; // a duration, or a moment
+      })
+      .join(', ');
+    out.push(`  ${s.name}: list "${shown.list}"; marks (ms from the start): ${marks}`);
+    for (const line of pageLogs.get(s.page) ?? []) out.push(`    ${line}`);
+  }
+  return out.join('\n');
+}
+
 /**
  * Closes both pages, waits (the worker sees both leave), opens new ones, starts both gotos at the
  * same moment and waits until the mark `done` is set on both; returns each page's milestones.
@@ -405,14 +339,18 @@ async function bothOpen(
   await Promise.all(sides.map(async (s, i) => s.page!.goto(urls[i]!)));
   const pages = await Promise.all(
     sides.map(async (s) => {
-      const ended = await s.page!.waitForFunction(
-        (mark) => {
-          const m = (window as MarkedWindow).__reconnectBench;
-          return m?.[mark] !== undefined || m?.failed !== undefined ? { failed: m.failed } : undefined;
-        },
-        done,
-        { timeout: RUN_TIMEOUT_MS, polling: 50 },
-      );
+      const ended = await s
+        .page!.waitForFunction(
+          (mark) => {
+            const m = (window as MarkedWindow).__reconnectBench;
+            return m?.[mark] !== undefined || m?.failed !== undefined ? { failed: m.failed } : undefined;
+          },
+          done,
+          { timeout: RUN_TIMEOUT_MS, polling: 50 },
+        )
+        .catch(async (e: unknown) => {
+          throw new Error(`${s.name} missed: ${String(e)}\n${await whatEachShows(sides, t0)}`);
+        });
       const { failed } = (await ended.jsonValue())!;
       if (failed !== undefined) throw new Error(`${s.name}: ${failed}`);
       return milestones(s.page!, t0, names);
@@ -556,13 +494,20 @@ async function main(): Promise<void> {
   });
   const runs = Math.max(1, Number(args.runs) || 5);
   const settleMs = Math.max(0, Number(args.settle) || 0);
-  const children: Child[] = [];
-  let outDir: string | undefined;
+  // The app and the worker as they are now (bench/local-app.ts): the worker served from a bundle
+  // made at the start. Under `wrangler dev` on the sources, an edit during the run made it rebuild,
+  // and a rebuild that crashed (esbuild's "all goroutines are asleep") left both pages retrying
+  // against a dead port: the 30 s misses issue 12 reported.
+  const local = new LocalApp({
+    tmpPrefix: 'secmsg-reconnect-bench-',
+    previewPorts: PREVIEW_PORTS,
+    workerPorts: WORKER_PORTS,
+    verbose: args.verbose,
+  });
   let browser: Browser | undefined;
   const cleanUp = async () => {
     await browser?.close().catch(() => undefined);
-    await Promise.all(children.map(async (c) => c.stop()));
-    if (outDir) await rm(outDir, { recursive: true, force: true });
+    await local.stop();
   };
   // Bounded: past the deadline (or on Ctrl-C) everything started here is stopped, and it exits.
   const abort = (why: string) => {
@@ -574,63 +519,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => abort('interrupted'));
   process.once('SIGTERM', () => abort('terminated'));
   try {
-    outDir = await mkdtemp(join(tmpdir(), 'secmsg-reconnect-bench-'));
-    const workerPort = await freePort(WORKER_PORTS);
-    const inspectorPort = await freePort(WORKER_PORTS, [workerPort]);
-    const workerUrl = `http://127.0.0.1:${workerPort}`;
-    const worker = new Child(
-      'wrangler dev',
-      [
-        join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
-        'dev',
-        '--cwd',
-        'signaling-worker',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(workerPort),
-        '--inspector-port',
-        String(inspectorPort),
-        '--persist-to',
-        join(outDir, 'worker-state'),
-        '--show-interactive-dev-session=false',
-      ],
-      { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-      args.verbose,
-    );
-    children.push(worker);
-
-    // The build's CSP lets it connect to exactly this worker (vite.config.ts reads the variable).
-    process.env['VITE_SIGNALING_URL'] = `ws://127.0.0.1:${workerPort}`;
-    const appDir = join(outDir, 'app');
-    await build({
-      root,
-      configFile: join(root, 'vite.config.ts'),
-      logLevel: 'error', // the PWA plugin's timing notes are not this bench's business
-      build: { outDir: appDir, emptyOutDir: true },
-    });
-    const previewPort = await freePort(PREVIEW_PORTS);
-    const appUrl = `http://127.0.0.1:${previewPort}`;
-    const preview = new Child(
-      'vite preview',
-      [
-        join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
-        'preview',
-        '--outDir',
-        appDir,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(previewPort),
-        '--strictPort',
-      ],
-      {},
-      args.verbose,
-    );
-    children.push(preview);
-    await waitForHttp(`${appUrl}/`, preview, 30_000);
-    await waitForHttp(`${workerUrl}/rooms/health`, worker, 90_000);
-
+    await local.start();
+    const appUrl = local.appUrl;
+    const workerUrl = local.workerUrl;
     browser = await chromium.launch(chromiumLaunchOptions());
     await measure(browser, appUrl, workerUrl, { runs, settleMs, verbose: args.verbose });
   } finally {
