@@ -51,12 +51,38 @@ function urlsOf(base: string): { httpUrl: string; wsUrl: string } {
   return { httpUrl: `${secure ? 'https' : 'http'}://${host}`, wsUrl: `${secure ? 'wss' : 'ws'}://${host}` };
 }
 
-/** Uses `url` when given, else starts `wrangler dev` and waits until the router answers. */
+/** How often a start that lost its port to another process is tried again. */
+const PORT_TAKEN_ATTEMPTS = 3;
+
+/**
+ * Uses `url` when given, else starts `wrangler dev` and waits until the router answers. The free
+ * ports are found by binding and releasing them, so another process may take one in between (or
+ * one wrangler picks for itself): such a start ("Address already in use") is tried again on new
+ * ports.
+ */
 export async function startWorker(
   url: string | undefined,
   readyTimeoutMs = 60_000,
   /** More `wrangler dev` arguments (e.g. `--env-file` with a VAPID key). */
   extraArgs: readonly string[] = [],
+): Promise<WorkerTarget> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(url, readyTimeoutMs, extraArgs);
+    } catch (e) {
+      const taken = e instanceof Error && /Address already in use/.test(e.message);
+      if (!taken || attempt >= PORT_TAKEN_ATTEMPTS) throw e;
+      console.error(
+        `wrangler dev lost a port to another process; starting it again (attempt ${attempt + 1}).`,
+      );
+    }
+  }
+}
+
+async function startWorkerOnce(
+  url: string | undefined,
+  readyTimeoutMs: number,
+  extraArgs: readonly string[],
 ): Promise<WorkerTarget> {
   if (url !== undefined) {
     return {
