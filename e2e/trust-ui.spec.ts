@@ -110,6 +110,28 @@ test('a reconnect paused as possible interception is shown in the chat, and star
   const bob = await person(browser, 'Bob');
   await pairByCodes(alice.page, bob.page);
   await expectChatWith(alice.page, 'Bob');
+  // The app's own writes to the contact after a session opens (the mailbox addresses each side
+  // announces) are done first, so that none of them lands on top of the patch.
+  await expect
+    .poll(async () =>
+      alice.page.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const r = indexedDB.open('secmsg');
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(new Error('IndexedDB open failed'));
+        });
+        const all = await new Promise<unknown[]>((resolve, reject) => {
+          const r = db.transaction('contacts').objectStore('contacts').getAll();
+          r.onsuccess = () => resolve(r.result as unknown[]);
+          r.onerror = () => reject(new Error('IndexedDB read failed'));
+        });
+        db.close();
+        const mailboxes = (all[0] as { mailboxes?: { own?: { claimedAt?: number }[]; peer?: unknown } })
+          ?.mailboxes;
+        return Boolean(mailboxes?.peer) && mailboxes?.own?.some((m) => m.claimedAt !== undefined) === true;
+      }),
+    )
+    .toBe(true);
   await patchFirst(alice.page, 'contacts', {
     reconnectPaused: {
       at: Date.now(),
