@@ -13,7 +13,7 @@ import { RtcError } from '../rtc/errors';
 import { connectRelay, type RelayConnection } from '../rtc/relay-transport';
 import type { SessionDescription } from '../rtc/sdp';
 import { connectSignaling, type SignalingClient } from '../rtc/signaling-client';
-import type { SimplePeerConnection } from '../rtc/simple-peer-transport';
+import type { SimplePeerConnection, SimplePeerTransportOptions } from '../rtc/simple-peer-transport';
 import type { Transport } from '../rtc/transport';
 import type { AppConfig } from './config';
 import type { Connected } from './connect';
@@ -58,6 +58,24 @@ export interface WorkerMeeting {
   peerLeft?: () => RtcError;
   /** Told whether the other side is in the room ('connecting') or not yet ('waiting'). */
   onProgress?: (progress: 'waiting' | 'connecting') => void;
+  /**
+   * An attempt at a better route while a relayed session still works (route-climber.ts): this
+   * side never proposes the worker relay, and the meeting fails when no DataChannel opens within
+   * RELAY_FALLBACK_MS or when the other side asks for the relay.
+   */
+  climbing?: boolean;
+}
+
+/** Why a climbing meeting ended without a DataChannel (route-climber.ts backs off and tries later). */
+export const NO_BETTER_ROUTE = 'No direct or TURN path opened; the conversation stays on the relay.';
+
+/** What a meeting is made of; tests pass fakes. */
+export interface MeetingDeps {
+  connectSignaling?: typeof connectSignaling;
+  connectRelay?: typeof connectRelay;
+  /** Makes the WebRTC connection (simple-peer's by default). */
+  createConnection?: (options: SimplePeerTransportOptions) => SimplePeerConnection;
+  relayFallbackMs?: number;
 }
 
 /**
@@ -72,13 +90,22 @@ export async function meetThroughWorker(
   meeting: WorkerMeeting,
   config: AppConfig,
   register: (cancel: () => void) => void,
+  deps: MeetingDeps = {},
 ): Promise<Connected> {
   if (!config.signalingUrl) throw noWorker();
   const signalingUrl = config.signalingUrl;
   const { offerer, cipher } = meeting;
-  const signaling: SignalingClient = connectSignaling({ url: signalingUrl, roomId: cipher.roomId });
+  const relayTo = deps.connectRelay ?? connectRelay;
+  const signaling: SignalingClient = (deps.connectSignaling ?? connectSignaling)({
+    url: signalingUrl,
+    roomId: cipher.roomId,
+  });
   // TURN credentials from the room, merged with the user's servers (turn-servers.ts).
-  const turn = askRoomForTurn(signaling, config);
+  const turn = askRoomForTurn(
+    signaling,
+    config,
+    deps.createConnection ? { create: deps.createConnection } : {},
+  );
   let conn: SimplePeerConnection | undefined;
   let relay: RelayConnection | undefined;
   let fallback: ReturnType<typeof setTimeout> | undefined;
@@ -133,6 +160,7 @@ export async function meetThroughWorker(
       c.transport.then(secure).then(succeed, (e: unknown) => {
         if (relay || settled) return;
         if (channelOpen) fail(e);
+        else if (meeting.climbing) fail(new RtcError('ICE_FAILED', NO_BETTER_ROUTE));
         else if (offerer) offerRelay();
       });
     };
@@ -140,12 +168,16 @@ export async function meetThroughWorker(
     const useRelay = (room: Uint8Array): void => {
       if (relay || channelOpen) return;
       clearTimeout(fallback);
-      relay = connectRelay({ url: signalingUrl, roomId: room, initiator: offerer });
+      relay = relayTo({ url: signalingUrl, roomId: room, initiator: offerer });
       conn?.close();
       relay.transport.then(secure).then(succeed, fail);
     };
     const offerRelay = (): void => {
       if (!offerer || relay || channelOpen) return;
+      if (meeting.climbing) {
+        fail(new RtcError('ICE_FAILED', NO_BETTER_ROUTE));
+        return;
+      }
       const room = randomBytes(32);
       send({ type: 'relay', room: toBase64Url(room) })
         .then(() => useRelay(room))
@@ -163,7 +195,7 @@ export async function meetThroughWorker(
         .then(async (d) => send(d))
         .catch(fail);
       watch(c);
-      fallback = setTimeout(offerRelay, RELAY_FALLBACK_MS);
+      fallback = setTimeout(offerRelay, deps.relayFallbackMs ?? RELAY_FALLBACK_MS);
     };
     signaling.on('hello', (peers) => {
       meeting.onProgress?.(peers > 0 ? 'connecting' : 'waiting');
