@@ -1,7 +1,8 @@
 /**
  * Staying connected (DESIGN.md, Routes and delivery): a device that goes offline for 10 s in the
  * middle of a conversation comes back to it; and a conversation whose direct path disappears
- * carries on over the worker relay. Every message written meanwhile, on either side, arrives once.
+ * carries on over the worker relay, then climbs back to a direct path when one works again
+ * (src/app/route-climber.ts). Every message written meanwhile, on either side, arrives once.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { chatBothWays, messages, openChat, pairByCodes, person, say } from './people';
@@ -64,10 +65,10 @@ test('one side offline for 10 s mid-conversation: both carry on, and what each w
   await Promise.all([alice.context.close(), bob.context.close()]);
 });
 
-test('a conversation whose direct path disappears goes on over the worker relay, nothing lost or doubled', async ({
+test('a conversation whose direct path disappears goes on over the worker relay and climbs back when it returns, nothing lost or doubled', async ({
   browser,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   const alice = await person(browser, 'Alice');
   const bob = await person(browser, 'Bob');
   await pairByCodes(alice.page, bob.page);
@@ -78,6 +79,7 @@ test('a conversation whose direct path disappears goes on over the worker relay,
   for (const p of [alice.page, bob.page]) {
     await p.evaluate(() => {
       const Native = window.RTCPeerConnection;
+      (window as unknown as { __openPc: typeof RTCPeerConnection }).__openPc = Native;
       window.RTCPeerConnection = class extends Native {
         constructor(config?: RTCConfiguration) {
           super({ ...config, iceServers: [], iceTransportPolicy: 'relay' });
@@ -97,5 +99,34 @@ test('a conversation whose direct path disappears goes on over the worker relay,
   await onceEach(alice.page, ['and from Bob meanwhile']);
   await say(bob.page, 'over the relay now');
   await onceEach(alice.page, ['over the relay now']);
+
+  // Direct paths work again. The climber tries at wall-clock slots, and at once when the network
+  // comes back: both pages hear it at the same moment here.
+  for (const p of [alice.page, bob.page]) {
+    await p.evaluate(() => {
+      window.RTCPeerConnection = (window as unknown as { __openPc: typeof RTCPeerConnection }).__openPc;
+    });
+  }
+  await Promise.all(
+    [alice.page, bob.page].map(async (p) => p.evaluate(() => window.dispatchEvent(new Event('online')))),
+  );
+  const climbing = ['written while climbing 1', 'written while climbing 2', 'written while climbing 3'];
+  for (const t of climbing) {
+    await say(alice.page, t);
+    await alice.page.waitForTimeout(400);
+  }
+  await say(bob.page, 'and Bob while climbing');
+  for (const p of [alice.page, bob.page]) {
+    await expect(p.getByTestId('route')).toHaveText(/^Direct/, { timeout: 45_000 });
+  }
+  await say(bob.page, 'direct again');
+  await say(alice.page, 'so it is');
+  await onceEach(bob.page, [...during, ...climbing, 'so it is']);
+  await onceEach(alice.page, [
+    'and from Bob meanwhile',
+    'over the relay now',
+    'and Bob while climbing',
+    'direct again',
+  ]);
   await Promise.all([alice.context.close(), bob.context.close()]);
 });

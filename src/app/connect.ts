@@ -215,6 +215,8 @@ export function connectKnownContact(
   at: number = Date.now(),
   onProgress?: (progress: 'waiting' | 'connecting') => void,
   ratchetId?: () => Promise<Uint8Array | undefined>,
+  /** An attempt at a better route beside a working relayed session (worker-meeting.ts, `climbing`). */
+  climbing = false,
 ): KnownContactConnection {
   let cancel = (): void => undefined;
   let cancelled = false;
@@ -236,6 +238,7 @@ export function connectKnownContact(
         secure: async (t) => secureSession(t, identity, undefined, await id),
         peerLeft: () => new RtcError('SIGNAL_INVALID', 'They left before the connection was made.'),
         ...(onProgress ? { onProgress } : {}),
+        climbing,
       },
       config,
       (c) => (cancel = c),

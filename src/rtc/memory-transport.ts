@@ -19,6 +19,8 @@ export interface MemoryTransportOptions {
   /** The DTLS fingerprints each side sees; by default both sides agree on random ones. */
   fingerprints?: { a?: Uint8Array; b?: Uint8Array; aSeesB?: Uint8Array; bSeesA?: Uint8Array };
   maxMessageSize?: number;
+  /** Both sides run as over the worker relay, bound to this relay room (32 bytes). */
+  relayRoomId?: Uint8Array;
 }
 
 export interface MemoryTransportPair {
@@ -75,12 +77,14 @@ export function createMemoryTransportPair(options: MemoryTransportOptions = {}):
     localFingerprint: fpA,
     remoteFingerprint: options.fingerprints?.aSeesB ?? fpB,
     maxMessageSize,
+    ...(options.relayRoomId ? { relayRoomId: options.relayRoomId } : {}),
   });
   const b = make('b', {
     initiator: false,
     localFingerprint: fpB,
     remoteFingerprint: options.fingerprints?.bSeesA ?? fpA,
     maxMessageSize,
+    ...(options.relayRoomId ? { relayRoomId: options.relayRoomId } : {}),
   });
   emitters.a.emit('open');
   emitters.b.emit('open');

@@ -12,6 +12,7 @@ import type { MailboxChecks } from '../../app/mailbox-checks';
 import type { MailboxClient } from '../../app/mailbox-client';
 import { storedPushSubscription } from '../../app/push-subscription-store';
 import type { Reconnector } from '../../app/reconnector';
+import type { RouteClimber } from '../../app/route-climber';
 import type { PersistenceStatus } from '../../store/persistence';
 import type { StoredIdentity, Stores } from '../../store/types';
 import { errorText } from '../errors';
@@ -88,12 +89,16 @@ export function createAppStore(deps: AppDeps): AppStore {
   let holding: Promise<void> | undefined;
   let messenger: Messenger | undefined;
   let reconnector: Reconnector | undefined;
+  let climber: RouteClimber | undefined;
   let mailboxChecks: MailboxChecks | undefined;
-  const online = () => reconnector?.retryNow();
+  const online = () => {
+    reconnector?.retryNow();
+    climber?.now();
+  };
   // Back in view (a phone unlocked, a tab brought forward): contacts whose connection dropped
-  // meanwhile are tried at once, not after their back-off.
+  // meanwhile are tried at once, not after their back-off; relayed ones try for a direct path.
   const visible = () => {
-    if (globalThis.document?.visibilityState === 'visible') reconnector?.retryNow();
+    if (globalThis.document?.visibilityState === 'visible') online();
   };
 
   const refreshContacts = async (): Promise<void> => {
@@ -117,6 +122,8 @@ export function createAppStore(deps: AppDeps): AppStore {
   const stop = (): void => {
     reconnector?.dispose();
     reconnector = undefined;
+    climber?.dispose();
+    climber = undefined;
     mailboxChecks?.dispose();
     mailboxChecks = undefined;
     globalThis.removeEventListener?.('online', online);
@@ -131,16 +138,19 @@ export function createAppStore(deps: AppDeps): AppStore {
     m.on('connection', () => void refreshContacts());
     if (deps.reconnect) {
       // Its code loads after the list is up (it brings the connection code with its first attempt).
-      void import('../../app/reconnector').then(({ createReconnector }) => {
-        if (messenger !== m) return; // stopped meanwhile
-        const r = createReconnector({ messenger: m, config: deps.config });
-        reconnector = r;
-        r.on('status', () => void refreshContacts());
-        r.start();
-        globalThis.addEventListener?.('online', online);
-        globalThis.document?.addEventListener('visibilitychange', visible);
-        void refreshContacts();
-      });
+      void Promise.all([import('../../app/reconnector'), import('../../app/route-climber')]).then(
+        ([{ createReconnector }, { createRouteClimber }]) => {
+          if (messenger !== m) return; // stopped meanwhile
+          const r = createReconnector({ messenger: m, config: deps.config });
+          reconnector = r;
+          climber = createRouteClimber({ messenger: m, config: deps.config });
+          r.on('status', () => void refreshContacts());
+          r.start();
+          globalThis.addEventListener?.('online', online);
+          globalThis.document?.addEventListener('visibilitychange', visible);
+          void refreshContacts();
+        },
+      );
     }
     if (deps.reconnect && mailboxClient) {
       void import('../../app/mailbox-checks').then(({ startMailboxChecks }) => {
