@@ -216,7 +216,7 @@ export default defineConfig(({ command }) => {
     test: {
       // Crypto and protocol code must run unchanged under Node: unit tests use the Node environment.
       environment: 'node',
-      include: ['src/**/*.test.ts'],
+      include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
       testTimeout: 20_000,
       // Node 24 marks WebCrypto's ML-DSA as experimental; the tests use it on purpose (ml-dsa.ts),
       // and its warning on every file would bury the output.

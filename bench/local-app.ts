@@ -149,14 +149,50 @@ export class LocalApp {
   constructor(private readonly options: LocalAppOptions) {}
 
   async start(): Promise<void> {
+    const { worker, outDir } = await this.spawnWorker();
+    // The build's CSP lets it connect to exactly this worker (vite.config.ts reads the variable).
+    process.env['VITE_SIGNALING_URL'] = this.workerUrl.replace(/^http:/, 'ws:');
+    const appDir = join(outDir, 'app');
+    await build({
+      root,
+      configFile: join(root, 'vite.config.ts'),
+      logLevel: 'error', // the PWA plugin's timing notes are not a bench's business
+      build: { outDir: appDir, emptyOutDir: true },
+    });
+    const previewPort = await freePort(this.options.previewPorts);
+    this.appUrl = `http://127.0.0.1:${previewPort}`;
+    const preview = this.spawn('vite preview', [
+      join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'preview',
+      '--outDir',
+      appDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(previewPort),
+      '--strictPort',
+    ]);
+    await waitForHttp(`${this.appUrl}/`, preview, 30_000);
+    await waitForHttp(`${this.workerUrl}/rooms/health`, worker, 90_000);
+  }
+
+  /** The worker alone, without building the app (`appUrl` stays empty): for the harness's own test. */
+  async startWorker(): Promise<void> {
+    const { worker } = await this.spawnWorker();
+    await waitForHttp(`${this.workerUrl}/rooms/health`, worker, 90_000);
+  }
+
+  /** Makes the temporary directory, bundles the worker and starts `wrangler dev` on the bundle. */
+  private async spawnWorker(): Promise<{ worker: Child; outDir: string }> {
     const { options } = this;
-    this.outDir = await mkdtemp(join(tmpdir(), options.tmpPrefix));
+    const outDir = await mkdtemp(join(tmpdir(), options.tmpPrefix));
+    this.outDir = outDir;
     const wranglerEnv = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
     const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
     // The worker as it is now, bundled once (as `npm run worker:check`), and served from that
     // bundle: `wrangler dev` on the sources would rebuild and restart it, losing its state, whenever
     // someone edits them during the run.
-    const bundleDir = join(this.outDir, 'worker-bundle');
+    const bundleDir = join(outDir, 'worker-bundle');
     const bundler = this.spawn(
       'wrangler deploy --dry-run',
       [wrangler, 'deploy', '--dry-run', '--cwd', 'signaling-worker', '--outdir', bundleDir],
@@ -184,36 +220,13 @@ export class LocalApp {
         '--inspector-port',
         String(inspectorPort),
         '--persist-to',
-        join(this.outDir, 'worker-state'),
+        join(outDir, 'worker-state'),
         '--show-interactive-dev-session=false',
       ],
       wranglerEnv,
     );
 
-    // The build's CSP lets it connect to exactly this worker (vite.config.ts reads the variable).
-    process.env['VITE_SIGNALING_URL'] = `ws://127.0.0.1:${workerPort}`;
-    const appDir = join(this.outDir, 'app');
-    await build({
-      root,
-      configFile: join(root, 'vite.config.ts'),
-      logLevel: 'error', // the PWA plugin's timing notes are not a bench's business
-      build: { outDir: appDir, emptyOutDir: true },
-    });
-    const previewPort = await freePort(options.previewPorts);
-    this.appUrl = `http://127.0.0.1:${previewPort}`;
-    const preview = this.spawn('vite preview', [
-      join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
-      'preview',
-      '--outDir',
-      appDir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(previewPort),
-      '--strictPort',
-    ]);
-    await waitForHttp(`${this.appUrl}/`, preview, 30_000);
-    await waitForHttp(`${this.workerUrl}/rooms/health`, worker, 90_000);
+    return { worker, outDir };
   }
 
   private spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
