@@ -67,6 +67,7 @@ import {
   generateDhKeyPair,
   type NoiseHandshake,
 } from '../src/protocol/noise';
+import { buildPrologue } from '../src/protocol/prologue';
 import {
   decodeRatchetMessage,
   encodeRatchetHeader,
@@ -78,13 +79,7 @@ import {
 } from '../src/protocol/ratchet';
 import { decodeRecord, encodeRecord, MAX_TEXT_BODY_BYTES, type TextRecord } from '../src/protocol/records';
 import { AEAD_TAG_LENGTH, FrameProtector, deriveFrameMacKeys } from '../src/protocol/secure-frames';
-import {
-  buildPrologue,
-  createSession,
-  type PeerInfo,
-  type Session,
-  type SessionIdentity,
-} from '../src/protocol/session';
+import { createSession, type PeerInfo, type Session, type SessionIdentity } from '../src/protocol/session';
 import {
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_LOW_WATER_MARK,

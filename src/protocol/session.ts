@@ -5,7 +5,8 @@
  * reliable duplex byte channel.
  *
  *   initiator (WebRTC offerer)                          responder (answerer)
- *   prologue = "SecMsg/0.1" ‖ offerer DTLS fp ‖ answerer DTLS fp   (each side from its own SDP)
+ *   prologue = "SecMsg/0.1" ‖ offerer DTLS fp ‖ answerer DTLS fp   (each side from its own SDP;
+ *              on the worker relay, the relay room instead: prologue.ts)
  *     HANDSHAKE_REQUEST  [-> e, e1]                    ─────────►
  *               ◄─────────   HANDSHAKE_RESPONSE [<- e, ee, ekem1, s, es] + payload(responder)
  *     HANDSHAKE_FINISH   [-> s, se] + payload(initiator) ─────────►
@@ -32,7 +33,7 @@
  * message 3 carries our static key (so a worker-invite joiner, which initiates, checks the inviter
  * first).
  */
-import { bufferView, concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { bufferView, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import { ProtocolError } from './errors';
 import { createEmitter } from './events';
 import {
@@ -47,6 +48,7 @@ import {
 import type { RatchetAnnouncement } from './handshake-payload';
 import { checkPeerIntroduction, createIntroduction } from './introduction';
 import { createHandshake, type NoiseHandshake } from './noise';
+import { buildPrologue, buildRelayPrologue } from './prologue';
 import { decodeRatchetMessage, deriveRatchetInit } from './ratchet';
 import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
 import type {
@@ -58,57 +60,14 @@ import type {
   SessionOptions,
   SessionState,
 } from './session-types';
-import { PROLOGUE_LABEL } from './version';
 
 export type * from './session-types';
 export { MAX_CLOCK_OFFSET_MS } from './introduction';
 
-export const DTLS_FINGERPRINT_LENGTH = 32;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Consecutive bad frames after which the session closes. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
 const MAX_CLOSE_REASON_BYTES = 256;
-
-export function buildPrologue(
-  initiator: boolean,
-  localFingerprint: Uint8Array,
-  remoteFingerprint: Uint8Array,
-): Uint8Array {
-  for (const [name, fp] of [
-    ['localFingerprint', localFingerprint],
-    ['remoteFingerprint', remoteFingerprint],
-  ] as const) {
-    if (!(fp instanceof Uint8Array) || fp.length !== DTLS_FINGERPRINT_LENGTH) {
-      throw new ProtocolError('BAD_ARGUMENT', `${name} must be a 32-byte SHA-256 DTLS fingerprint.`);
-    }
-  }
-  const [offerer, answerer] = initiator
-    ? [localFingerprint, remoteFingerprint]
-    : [remoteFingerprint, localFingerprint];
-  return concatBytes(utf8(PROLOGUE_LABEL), offerer, answerer);
-}
-
-/** The relay room's id, 32 bytes. */
-export const RELAY_ROOM_ID_LENGTH = 32;
-/** The role byte of the relay prologue: the offerer, which chose the relay room, is the initiator. */
-const RELAY_ROLE_OFFERER_INITIATES = 0x01;
-
-/**
- * The prologue on the worker relay route, where there is no DTLS to bind:
- * `SecMsg/0.1 relay` ‖ relay room id ‖ role (DESIGN.md, Transport session). Both sides build the
- * same bytes; a session through another relay room (a worker that joined two different meetings)
- * fails its handshake.
- */
-export function buildRelayPrologue(relayRoomId: Uint8Array): Uint8Array {
-  if (!(relayRoomId instanceof Uint8Array) || relayRoomId.length !== RELAY_ROOM_ID_LENGTH) {
-    throw new ProtocolError('BAD_ARGUMENT', 'relayRoomId must be the 32-byte id of a relay room.');
-  }
-  return concatBytes(
-    utf8(`${PROLOGUE_LABEL} relay`),
-    relayRoomId,
-    Uint8Array.of(RELAY_ROLE_OFFERER_INITIATES),
-  );
-}
 
 function interception(cause: unknown): ProtocolError {
   return new ProtocolError(
