@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ROUTE_NAMES, routeName, routeOfPath, routeOfTransport, type RouteKind } from './route-kind';
-import { pathFromStats } from './simple-peer-transport';
+import { pathFromStats } from './path-stats';
 import type { PathInfo, Transport, TransportInfo } from './transport';
 
 type Entry = Record<string, unknown>;

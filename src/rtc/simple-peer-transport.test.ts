@@ -1,6 +1,8 @@
 /**
- * The transport's own logic (signaling checks, info, flow control, close, error mapping) over a
- * fake simple-peer in Node. The real thing, between two browsers, is e2e/transport.spec.ts.
+ * The transport's own logic (signaling checks, info, flow control, close, failures, staying
+ * connected, path()) over a fake simple-peer in Node. The error mapping alone is
+ * simple-peer-errors.test.ts's, reading getStats() path-stats.test.ts's. The real thing, between two
+ * browsers, is e2e/transport.spec.ts.
  */
 import { EventEmitter } from 'node:events';
 import type SimplePeer from 'simple-peer';
@@ -8,16 +10,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RtcError } from './errors';
 import { fixture } from './fixtures/load';
 import { dtlsFingerprint } from './sdp';
+import { DISCONNECTED_GRACE_MS } from './disconnected-grace';
 import {
   DEFAULT_GATHER_TIMEOUT_MS,
-  DISCONNECTED_GRACE_MS,
   DEFAULT_ICE_SERVERS,
   createSimplePeerTransport,
-  pathFromStats,
-  toRtcError,
   type PeerLike,
   type SimplePeerTransportOptions,
 } from './simple-peer-transport';
+import { hostLocal, prflxRemote, statsReport } from './stats-report.test-util';
 
 const offer = fixture('chromium-mdns-offer');
 const answer = fixture('chromium-mdns-answer');
@@ -395,30 +396,6 @@ describe('createSimplePeerTransport: failures', () => {
     expect((await rejection(conn.transport)).code).toBe('CHANNEL_CLOSED');
   });
 
-  it('maps every simple-peer error code to an RtcError with a sentence', () => {
-    const cases: [string | undefined, RtcError['code']][] = [
-      ['ERR_ICE_CONNECTION_FAILURE', 'ICE_FAILED'],
-      ['ERR_CONNECTION_FAILURE', 'ICE_FAILED'],
-      ['ERR_ICE_CONNECTION_CLOSED', 'CHANNEL_CLOSED'],
-      ['ERR_DATA_CHANNEL', 'CHANNEL_FAILED'],
-      ['ERR_SET_REMOTE_DESCRIPTION', 'SIGNAL_INVALID'],
-      ['ERR_ADD_ICE_CANDIDATE', 'SIGNAL_INVALID'],
-      ['ERR_SIGNALING', 'SIGNAL_INVALID'],
-      ['ERR_WEBRTC_SUPPORT', 'NO_WEBRTC'],
-      ['ERR_CREATE_OFFER', 'SETUP_FAILED'],
-      ['ERR_PC_CONSTRUCTOR', 'SETUP_FAILED'],
-      [undefined, 'SETUP_FAILED'],
-    ];
-    for (const [code, expected] of cases) {
-      const e = toRtcError(Object.assign(new Error('x'), code ? { code } : {}));
-      expect(e.code, code).toBe(expected);
-      expect(e.message).toMatch(/^[A-Z].*\.$/);
-    }
-    const same = new RtcError('TIMEOUT', 'Late.');
-    expect(toRtcError(same)).toBe(same);
-    expect(toRtcError('a string').code).toBe('SETUP_FAILED');
-  });
-
   it('a constructor that throws (no WebRTC here) throws NO_WEBRTC at once', () => {
     class NoWebRtc extends FakePeer {
       constructor(opts: SimplePeer.Options) {
@@ -431,167 +408,6 @@ describe('createSimplePeerTransport: failures', () => {
     );
     // And the real simple-peer under Node, which has no RTCPeerConnection:
     expect(thrown(() => createSimplePeerTransport({ initiator: true })).code).toBe('NO_WEBRTC');
-  });
-});
-
-/** A getStats() report as Chromium builds one: objects keyed by id, linked by id. */
-function statsReport(...entries: Record<string, unknown>[]): Map<string, unknown> {
-  return new Map(entries.map((e) => [e['id'] as string, e]));
-}
-
-const hostLocal = {
-  id: 'L1',
-  type: 'local-candidate',
-  candidateType: 'host',
-  protocol: 'udp',
-  address: '192.168.1.20',
-  port: 54_321,
-};
-const prflxRemote = {
-  id: 'R1',
-  type: 'remote-candidate',
-  candidateType: 'prflx',
-  protocol: 'udp',
-  address: '192.168.1.30',
-  port: 61_000,
-};
-const relayLocal = {
-  id: 'L2',
-  type: 'local-candidate',
-  candidateType: 'relay',
-  protocol: 'udp',
-  relayProtocol: 'tls',
-  address: '203.0.113.7',
-  port: 3478,
-};
-const srflxRemote = {
-  id: 'R2',
-  type: 'remote-candidate',
-  candidateType: 'srflx',
-  protocol: 'udp',
-  ip: '198.51.100.9', // the older name of `address`
-  port: 40_000,
-};
-
-describe('pathFromStats: the candidate pair in use', () => {
-  it("follows the transport's selectedCandidatePairId, even past another nominated pair", () => {
-    const report = statsReport(
-      hostLocal,
-      prflxRemote,
-      relayLocal,
-      srflxRemote,
-      {
-        id: 'P1',
-        type: 'candidate-pair',
-        localCandidateId: 'L1',
-        remoteCandidateId: 'R1',
-        state: 'succeeded',
-        nominated: true,
-      },
-      {
-        id: 'P2',
-        type: 'candidate-pair',
-        localCandidateId: 'L2',
-        remoteCandidateId: 'R2',
-        state: 'succeeded',
-        nominated: true,
-      },
-      { id: 'T1', type: 'transport', selectedCandidatePairId: 'P2', dtlsState: 'connected' },
-    );
-    expect(pathFromStats(report)).toEqual({
-      local: { type: 'relay', protocol: 'udp', relayProtocol: 'tls', address: '203.0.113.7', port: 3478 },
-      remote: { type: 'srflx', protocol: 'udp', address: '198.51.100.9', port: 40_000 },
-    });
-  });
-
-  it('without a transport report, takes the succeeded and nominated pair', () => {
-    const report = statsReport(
-      hostLocal,
-      prflxRemote,
-      relayLocal,
-      srflxRemote,
-      {
-        id: 'P2',
-        type: 'candidate-pair',
-        localCandidateId: 'L2',
-        remoteCandidateId: 'R2',
-        state: 'in-progress',
-        nominated: true,
-      },
-      {
-        id: 'P3',
-        type: 'candidate-pair',
-        localCandidateId: 'L2',
-        remoteCandidateId: 'R1',
-        state: 'succeeded',
-        nominated: false,
-      },
-      {
-        id: 'P1',
-        type: 'candidate-pair',
-        localCandidateId: 'L1',
-        remoteCandidateId: 'R1',
-        state: 'succeeded',
-        nominated: true,
-      },
-    );
-    expect(pathFromStats(report)).toEqual({
-      local: { type: 'host', protocol: 'udp', address: '192.168.1.20', port: 54_321 },
-      remote: { type: 'prflx', protocol: 'udp', address: '192.168.1.30', port: 61_000 },
-    });
-  });
-
-  it('takes the pair Firefox marks selected, and reports what the browser hides as unknown', () => {
-    const report = statsReport(
-      { id: 'L3', type: 'local-candidate', candidateType: 'host', protocol: 'tcp', address: 'a1b2.local' },
-      { id: 'R3', type: 'remote-candidate', candidateType: 'weird', port: 99_999 },
-      {
-        id: 'P1',
-        type: 'candidate-pair',
-        localCandidateId: 'L1',
-        remoteCandidateId: 'R1',
-        state: 'succeeded',
-        nominated: true,
-      },
-      { id: 'P3', type: 'candidate-pair', localCandidateId: 'L3', remoteCandidateId: 'R3', selected: true },
-      hostLocal,
-      prflxRemote,
-    );
-    expect(pathFromStats(report)).toEqual({
-      local: { type: 'host', protocol: 'tcp', address: 'a1b2.local' },
-      remote: { type: 'unknown', protocol: 'unknown' },
-    });
-  });
-
-  it('is undefined without a usable pair or its candidates', () => {
-    expect(pathFromStats(new Map())).toBeUndefined();
-    expect(
-      pathFromStats(
-        statsReport(hostLocal, prflxRemote, {
-          id: 'P1',
-          type: 'candidate-pair',
-          localCandidateId: 'L1',
-          remoteCandidateId: 'R1',
-          state: 'in-progress',
-          nominated: false,
-        }),
-      ),
-    ).toBeUndefined();
-    expect(
-      pathFromStats(
-        statsReport(
-          hostLocal,
-          {
-            id: 'P1',
-            type: 'candidate-pair',
-            localCandidateId: 'L1',
-            remoteCandidateId: 'R9',
-            selected: true,
-          },
-          { id: 'T1', type: 'transport', selectedCandidatePairId: 'L1' }, // not a pair: ignored
-        ),
-      ),
-    ).toBeUndefined();
   });
 });
 

@@ -24,21 +24,26 @@
  * low-water event, which simple-peer only exposes through its stream API) and `_pc` (the
  * RTCPeerConnection, for the description gathered so far when gathering overruns its bound,
  * and for the SCTP transport's maxMessageSize, and its getStats() for the candidate pair in use).
+ *
+ * In modules of their own: simple-peer's error codes in our words (simple-peer-errors.ts), the
+ * candidate pair read from getStats() (path-stats.ts), and giving up a path that stays
+ * 'disconnected' (disconnected-grace.ts).
  */
 import { DEFAULT_ICE_SERVERS } from './ice-servers';
 import './node-shims';
 import SimplePeer from 'simple-peer';
 import { bufferView } from '../crypto/bytes';
 import { createEmitter } from '../protocol/events';
+import { DISCONNECTED_GRACE_MS, watchDisconnected } from './disconnected-grace';
 import { RtcError } from './errors';
+import { pathFromStats } from './path-stats';
 import { checkDescription, dtlsFingerprint, maxMessageSize, type SessionDescription } from './sdp';
-import type { CandidateInfo, PathInfo, Transport, TransportEvents, TransportInfo } from './transport';
+import { toRtcError } from './simple-peer-errors';
+import type { Transport, TransportEvents, TransportInfo } from './transport';
 
 export { DEFAULT_ICE_SERVERS };
 export const DEFAULT_GATHER_TIMEOUT_MS = 3_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
-/** An open connection whose ICE stays 'disconnected' this long is given up (see 'Staying connected'). */
-export const DISCONNECTED_GRACE_MS = 3_000;
 /** Far below Chromium's 16 MiB send-queue limit, and enough in flight to fill a fast path. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 export const DEFAULT_LOW_WATER_MARK = 256 * 1024;
@@ -102,104 +107,6 @@ export type PeerConstructor = new (opts: SimplePeer.Options) => PeerLike;
 interface PeerInternals {
   _channel?: RTCDataChannel | null;
   _pc?: RTCPeerConnection | null;
-}
-
-/** Maps simple-peer's error codes (`err.code`) to what a person is told. */
-export function toRtcError(error: unknown): RtcError {
-  if (error instanceof RtcError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const options = { cause: error };
-  switch (code) {
-    case 'ERR_ICE_CONNECTION_FAILURE':
-    case 'ERR_CONNECTION_FAILURE':
-      return new RtcError(
-        'ICE_FAILED',
-        'No network path to the other device was found; a firewall may be in the way, or the devices may need a relay server.',
-        options,
-      );
-    case 'ERR_ICE_CONNECTION_CLOSED':
-      return new RtcError('CHANNEL_CLOSED', 'The connection to the other device was closed.', options);
-    case 'ERR_DATA_CHANNEL':
-      return new RtcError('CHANNEL_FAILED', 'The connection to the other device broke down.', options);
-    case 'ERR_SET_REMOTE_DESCRIPTION':
-    case 'ERR_ADD_ICE_CANDIDATE':
-    case 'ERR_SIGNALING':
-      return new RtcError(
-        'SIGNAL_INVALID',
-        "The browser refused the other device's connection details.",
-        options,
-      );
-    case 'ERR_WEBRTC_SUPPORT':
-      return new RtcError(
-        'NO_WEBRTC',
-        'This browser cannot make direct connections (WebRTC is missing or turned off).',
-        options,
-      );
-    default:
-      return new RtcError('SETUP_FAILED', 'The browser could not set up the connection.', options);
-  }
-}
-
-type StatsEntry = Readonly<Record<string, unknown>>;
-
-function statsEntry(value: unknown): StatsEntry | undefined {
-  return typeof value === 'object' && value !== null ? (value as StatsEntry) : undefined;
-}
-
-function statsString(entry: StatsEntry, key: string): string | undefined {
-  const value = entry[key];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-const CANDIDATE_TYPES: readonly CandidateInfo['type'][] = ['host', 'srflx', 'prflx', 'relay'];
-
-function candidateInfo(entry: StatsEntry): CandidateInfo {
-  const type = statsString(entry, 'candidateType');
-  const info: CandidateInfo = {
-    type: CANDIDATE_TYPES.find((t) => t === type) ?? 'unknown',
-    protocol: statsString(entry, 'protocol') ?? 'unknown',
-  };
-  // `ip` is the older name of `address` (Chromium before 2021).
-  const address = statsString(entry, 'address') ?? statsString(entry, 'ip');
-  if (address !== undefined) info.address = address;
-  const port = entry['port'];
-  if (typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 0xffff) info.port = port;
-  const relayProtocol = statsString(entry, 'relayProtocol');
-  if (relayProtocol !== undefined) info.relayProtocol = relayProtocol;
-  return info;
-}
-
-/**
- * The candidate pair in use, read from an `RTCPeerConnection.getStats()` report (W3C
- * webrtc-stats): the transport's `selectedCandidatePairId`; else a pair Firefox marks `selected`;
- * else a succeeded, nominated pair. Then that pair's local-candidate and remote-candidate reports.
- */
-export function pathFromStats(report: ReadonlyMap<string, unknown>): PathInfo | undefined {
-  const entries: StatsEntry[] = [];
-  for (const value of report.values()) {
-    const entry = statsEntry(value);
-    if (entry) entries.push(entry);
-  }
-  const isPair = (e: StatsEntry | undefined): e is StatsEntry => e?.['type'] === 'candidate-pair';
-  let pair: StatsEntry | undefined;
-  for (const e of entries) {
-    const id = e['type'] === 'transport' ? statsString(e, 'selectedCandidatePairId') : undefined;
-    const candidate = id === undefined ? undefined : statsEntry(report.get(id));
-    if (isPair(candidate)) {
-      pair = candidate;
-      break;
-    }
-  }
-  pair ??=
-    entries.find((e) => isPair(e) && e['selected'] === true) ??
-    entries.find((e) => isPair(e) && e['state'] === 'succeeded' && e['nominated'] === true);
-  if (!pair) return undefined;
-  const localId = statsString(pair, 'localCandidateId');
-  const remoteId = statsString(pair, 'remoteCandidateId');
-  const local = localId === undefined ? undefined : statsEntry(report.get(localId));
-  const remote = remoteId === undefined ? undefined : statsEntry(report.get(remoteId));
-  if (!local || !remote) return undefined;
-  return { local: candidateInfo(local), remote: candidateInfo(remote) };
 }
 
 const closedError = (): RtcError => new RtcError('CHANNEL_CLOSED', 'The connection is closed.');
@@ -299,29 +206,12 @@ export function createSimplePeerTransport(options: SimplePeerTransportOptions): 
     if (data.type === 'offer' || data.type === 'answer') takeLocal(data);
   });
 
-  // --- staying connected ----------------------------------------------------------------------
-  // DESIGN.md asks for an ICE restart when the path is 'disconnected' for a few seconds. simple-peer 9
-  // cannot do one here: it renegotiates only by emitting new 'signal' data for the other side, and
-  // the meeting room that carried the first offer is closed once the session is up (it is not kept
-  // open for every contact all day). What is done instead: a path that stays 'disconnected' for
-  // DISCONNECTED_GRACE_MS is given up at once (rather than after the browser's ~30 s consent
-  // timeout), the session closes, and the reconnector meets the contact again in the rendezvous
-  // room: a fresh negotiation that goes down the route ladder (TURN, then the worker relay) when the
-  // direct path is gone. The outbox sends again what was not acknowledged; the ratchet stores each
-  // message once.
-  let disconnectedSince: number | undefined;
-  peer.on('iceStateChange', (ice) => {
-    if (ice !== 'disconnected') {
-      disconnectedSince = undefined;
-      return;
-    }
-    if (state !== 'open' || disconnectedSince !== undefined) return;
-    const since = Date.now();
-    disconnectedSince = since;
-    after(options.disconnectedGraceMs ?? DISCONNECTED_GRACE_MS, () => {
-      if (disconnectedSince !== since || state !== 'open') return;
-      fail(new RtcError('ICE_FAILED', 'The connection to the other device was lost; connecting again.'));
-    });
+  // --- staying connected (disconnected-grace.ts) ------------------------------------------------
+  watchDisconnected(peer, {
+    graceMs: options.disconnectedGraceMs ?? DISCONNECTED_GRACE_MS,
+    isOpen: () => state === 'open',
+    after,
+    giveUp: fail,
   });
 
   // --- the open channel ---------------------------------------------------------------------
