@@ -9,7 +9,8 @@ import { toHex } from '../crypto/bytes';
 import { MemoryBackend } from '../store/memory-store';
 import { FakeMailboxWorker } from './mailbox-fake.test-util';
 import { bodies, connect, device } from './messenger.test-util';
-import { MAILBOX_REPLACE_AFTER_MS, RETIRED_DROP_AFTER_MS } from './offline-delivery';
+import { RETIRED_DROP_AFTER_MS } from './mailbox-read';
+import { MAILBOX_REPLACE_AFTER_MS } from './offline-delivery';
 import type { PushSubscriptionJson } from '../protocol/mailbox';
 
 /** Alice and Bob paired over a live session, each with a mailbox the other knows; then apart. */
