@@ -5,6 +5,8 @@
  * - trust.ts: which contact a session belongs to (a contact is its keys), key changes and the
  *   user's decisions about them;
  * - conversation.ts: the contact's Double Ratchet, through which every record passes;
+ * - live-sessions.ts: each contact's live session, what it carries read through the ratchet, or
+ *   held while a key change waits;
  * - delivery.ts: the outbox, receiving, acks, held messages for an undecided key;
  * - verification.ts: safety numbers and what marks a contact verified;
  * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
@@ -16,41 +18,21 @@
  * No Solid, no DOM: the UI subscribes with `on(...)` and reads through the async getters.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import { ProtocolError } from '../protocol/errors';
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES } from '../protocol/record-limits';
-import type { AppRecord } from '../protocol/records';
-import type { RatchetStart, SessionClose } from '../protocol/session';
 import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
-import type { Connected } from './connect';
-import type { Conversations, Opened, RatchetStartOutcome } from './conversation';
-import { HELD_OVERFLOW_DETAIL, createDelivery, type DeliveryLive, type Held } from './delivery';
+import type { Conversations, Opened } from './conversation';
+import { createDelivery } from './delivery';
 import { AppError } from './errors';
-import { frameEventKind } from './security-events';
-import type { Inspector, createInspector } from './inspector';
 import type { ContactOps } from './contact-ops';
+import { createLiveSessions } from './live-sessions';
 import type { OfflineDelivery } from './offline-delivery';
-import type { LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
+import type { Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
 
 export type { AdoptOutcome, Arrival, PairingMethod } from './trust';
 export type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
 
 export type { LiveConversation, LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
-
-interface Live extends DeliveryLive {
-  connected: Connected;
-  inspector: Inspector;
-  state: LiveState;
-  closeReason?: string;
-  /** Messages that arrived while a key change was pending; read once it is accepted. */
-  held: Held;
-  /** This session's ratchet material, until the contact's ratchet is continued or started from it. */
-  ratchetStart?: RatchetStart;
-  unsubscribe: (() => void)[];
-}
-
-const RESTART_DETAIL =
-  'The message keys of this conversation started afresh with this connection, because the other device did not have the earlier ones (a reinstall or lost storage does that). Messages not yet delivered are sent again.';
 
 const sameKey = constantTimeEqual;
 
@@ -68,7 +50,6 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const now = deps.now ?? Date.now;
   let identity = deps.identity;
   const emitter = createEmitter<MessengerEvents>();
-  const lives = new Map<string, Live>();
   /** One chain per contact so that read-modify-write of a contact never interleaves. */
   const chains = new Map<string, Promise<unknown>>();
   const trustDeps = {
@@ -101,7 +82,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           conversations,
           serial,
           live: (contactId) => {
-            const l = lives.get(contactId);
+            const l = sessions.get(contactId);
             return l?.state === 'open' ? l : undefined;
           },
           log,
@@ -109,7 +90,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           ...(deps.pushSubscription ? { pushSubscription: deps.pushSubscription } : {}),
           rotation: async (contactId, opened) =>
             receiveRotation(contactId, opened, async () =>
-              lives.get(contactId)?.connected.session.close('the contact replaced its keys'),
+              sessions.get(contactId)?.connected.session.close('the contact replaced its keys'),
             ),
         });
       });
@@ -159,21 +140,6 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     if (!quiet) emitter.emit('contacts');
   };
 
-  /** Whether this session speaks for the key pinned now, with no decision waiting. */
-  const trusted = (contact: Contact, live: Live): boolean =>
-    !contact.pendingKey && sameKey(live.connected.peer.staticKey, contact.identityKey);
-
-  /** Continues or starts the contact's ratchet from the live session's material (once). */
-  const startRatchet = async (contactId: string, live: Live): Promise<void> => {
-    const start = live.ratchetStart;
-    if (!start) return;
-    delete live.ratchetStart;
-    const outcome: RatchetStartOutcome = await (
-      await conversations()
-    ).start(contactId, start, identity.keyPair.publicKey, live.connected.peer.staticKey);
-    if (outcome === 'restarted') await log(contactId, 'ratchet-restarted', RESTART_DETAIL);
-  };
-
   /** A key-rotation record, read live or from a mailbox: committed, then the rotation use case. */
   const receiveRotation = async (
     contactId: string,
@@ -186,103 +152,20 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     await (await rotations()).receivedRotation(contactId, r.rotation, closeSession);
   };
 
-  const handle = async (contactId: string, live: Live, opened: Opened): Promise<void> => {
-    const r = opened.record;
-    if (r.kind === 'key-rotation') {
-      await receiveRotation(contactId, opened, async () =>
-        live.connected.session.close('the contact replaced its keys'),
-      );
-      return;
-    }
-    if (r.kind === 'mailbox') {
-      const o = await offline();
-      if (o) await o.receivedAnnouncement(contactId, { ...opened, record: r });
-      else await opened.commit({});
-      return;
-    }
-    await delivery.receive(contactId, live, { ...opened, record: r });
-  };
-
-  const receive = async (contactId: string, live: Live, message: Uint8Array): Promise<void> => {
-    const contact = await mustGet(contactId);
-    if (!trusted(contact, live)) {
-      if (delivery.hold(live.held, message)) return;
-      live.held = { messages: [], bytes: 0 };
-      await log(contactId, 'session-closed', HELD_OVERFLOW_DETAIL);
-      await live.connected.session.close('too much held for an undecided key');
-      return;
-    }
-    let opened: Opened;
-    try {
-      opened = await (await conversations()).open(contactId, message);
-    } catch (e) {
-      if (!ProtocolError.is(e)) throw e;
-      // Refused: nothing changed. The sender keeps an unacknowledged message and sends it again.
-      await log(contactId, 'ratchet-refused', e.message);
-      return;
-    }
-    await handle(contactId, live, opened);
-  };
-
-  const attach = (contactId: string, connected: Connected, inspect: typeof createInspector): Live => {
-    const previous = lives.get(contactId);
-    if (previous) {
-      for (const u of previous.unsubscribe) u();
-      previous.inspector.dispose();
-      void previous.connected.session.close('replaced by a newer connection');
-    }
-    // Created first, so that it is the session's first `frame` listener and gets the queued
-    // handshake frames too.
-    const inspector = inspect({
-      session: connected.session,
-      transport: connected.transport,
-      peer: connected.peer,
-      ratchet: () => loadedConversations?.view(contactId),
-    });
-    const start = connected.session.takeRatchetStart();
-    const live: Live = {
-      connected,
-      open: () => live.state === 'open',
-      // The worker relay is known from the transport; a TURN-relayed DataChannel from its stats
-      // (the route shown in the chat's header reads them).
-      route: connected.transport.info.relayRoomId ? 'relayed' : 'direct',
-      send: async (record: AppRecord, sent?: readonly Uint8Array[]) => {
-        const bytes = await (await conversations()).seal(contactId, record, sent, live.route);
-        await connected.session.send(bytes);
-      },
-      inspector,
-      state: 'open',
-      held: { messages: [], bytes: 0 },
-      ...(start ? { ratchetStart: start } : {}),
-      unsubscribe: [],
-    };
-    lives.set(contactId, live);
-    const { session } = connected;
-    live.unsubscribe.push(
-      session.on('message', (m) => {
-        serial(contactId, async () => receive(contactId, live, m)).catch(report);
-      }),
-      session.on('error', (e) => {
-        serial(contactId, async () => log(contactId, frameEventKind(e), e.message)).catch(report);
-      }),
-      session.on('close', (info: SessionClose) => {
-        live.state = 'closed';
-        live.closeReason = info.message;
-        emitter.emit('connection', contactId);
-        if (info.code === 'TOO_MANY_ERRORS') {
-          serial(contactId, async () => log(contactId, 'session-closed', info.message)).catch(report);
-        }
-      }),
-    );
-    emitter.emit('connection', contactId);
-    return live;
-  };
-
-  const flush = async (contactId: string): Promise<void> => {
-    const live = lives.get(contactId);
-    const contact = await stores.contacts.get(contactId);
-    if (live && contact && trusted(contact, live)) await delivery.flushOutbox(contactId, live);
-  };
+  const sessions = createLiveSessions({
+    stores,
+    delivery,
+    conversations,
+    loadedConversations: () => loadedConversations,
+    identity: () => identity,
+    serial,
+    mustGet,
+    log,
+    report,
+    offline,
+    receiveRotation,
+    connectionChanged: (contactId) => emitter.emit('connection', contactId),
+  });
 
   /** What the contact use cases of other modules (names, verification) work with. */
   const ops: ContactOps = {
@@ -308,16 +191,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     contact: async (id) => stores.contacts.get(id),
     history: async (id) => stores.messages.list(id),
     securityLog: async (id) => stores.events.list(id),
-    live(contactId) {
-      const l = lives.get(contactId);
-      if (!l) return undefined;
-      return {
-        connected: l.connected,
-        inspector: l.inspector,
-        state: l.state,
-        ...(l.closeReason === undefined ? {} : { closeReason: l.closeReason }),
-      };
-    },
+    live: (contactId) => sessions.view(contactId),
 
     async adopt(connected, arrival) {
       const decision = await (
@@ -336,7 +210,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         if (decision.renamed) {
           await log(id, 'name-announced', (await naming()).renameDetail(decision.renamed, contact.localName));
         }
-        const current = lives.get(id);
+        const current = sessions.get(id);
         const realOneOpen =
           current?.state === 'open' && sameKey(current.connected.peer.staticKey, contact.identityKey);
         if (decision.outcome === 'refused' || (decision.outcome === 'key-changed' && realOneOpen)) {
@@ -347,11 +221,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           if (decision.contact) emitter.emit('contacts');
           return { contact, outcome: decision.outcome };
         }
-        const live = attach(id, connected, createInspector);
+        const live = sessions.attach(id, connected, createInspector);
         if (decision.contact) emitter.emit('contacts');
         if (decision.outcome !== 'key-changed') {
-          await startRatchet(id, live);
-          await flush(id);
+          await sessions.startRatchet(id, live);
+          await sessions.flush(id);
           await (await offline())?.announce(id, live).catch(mailboxTrouble);
         }
         return { contact, outcome: decision.outcome };
@@ -374,8 +248,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
             'This contact’s identity key changed. Accept or refuse the new key before sending.',
           );
         }
-        const live = lives.get(contactId);
-        return delivery.send(contactId, body, live && trusted(contact, live) ? live : undefined);
+        const live = sessions.get(contactId);
+        return delivery.send(contactId, body, live && sessions.trusted(contact, live) ? live : undefined);
       });
       if (stored.state === 'queued') {
         // No session took it: the contact's mailbox may (marked 'sent' by mailbox when it did).
@@ -422,15 +296,15 @@ export function createMessenger(deps: MessengerDeps): Messenger {
             'No longer verified, because the identity key changed.',
           );
         }
-        const live = lives.get(contactId);
+        const live = sessions.get(contactId);
         if (live && sameKey(live.connected.peer.staticKey, contact.pendingKey.identityKey)) {
-          await startRatchet(contactId, live);
+          await sessions.startRatchet(contactId, live);
           const held = live.held.messages;
           live.held = { messages: [], bytes: 0 };
-          for (const m of held) await receive(contactId, live, m);
+          for (const m of held) await sessions.receive(contactId, live, m);
         }
       });
-      await serial(contactId, async () => flush(contactId));
+      await serial(contactId, async () => sessions.flush(contactId));
     },
 
     async refuseKeyChange(contactId) {
@@ -444,7 +318,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           'key-refused',
           'You refused the new identity key. The key you had stays; sessions with the new one are closed.',
         );
-        const live = lives.get(contactId);
+        const live = sessions.get(contactId);
         if (live && sameKey(live.connected.peer.staticKey, pending.identityKey)) {
           live.held = { messages: [], bytes: 0 };
           await live.connected.session.close('identity key refused');
@@ -472,8 +346,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       await (
         await rotations()
       ).announceOwnRotation(identity, (contact) => {
-        const live = lives.get(contact.id);
-        return live && { live, trusted: trusted(contact, live) };
+        const live = sessions.get(contact.id);
+        return live && { live, trusted: sessions.trusted(contact, live) };
       });
       emitter.emit('contacts');
     },
@@ -505,17 +379,13 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
 
     async disconnect(contactId) {
-      await lives.get(contactId)?.connected.session.close('closed by the user');
+      await sessions.get(contactId)?.connected.session.close('closed by the user');
     },
 
     on: (event, fn) => emitter.on(event, fn),
 
     dispose() {
-      for (const live of lives.values()) {
-        for (const u of live.unsubscribe) u();
-        void live.connected.session.close('the app closed');
-      }
-      lives.clear();
+      sessions.dispose();
       emitter.clear();
     },
   };
