@@ -23,6 +23,7 @@ import {
   RelayCloseCode,
   relayCloseReason,
 } from '../../src/protocol/relay';
+import { readAttachment } from './attachment';
 import { textResponse } from './responses';
 
 const CREATED_KEY = 'created';
@@ -39,18 +40,14 @@ interface Side {
 }
 
 function readSide(ws: WebSocket): Side | null {
-  const v: unknown = ws.deserializeAttachment();
-  if (typeof v !== 'object' || v === null) return null;
-  const fields = ['joinedAt', 'lastFrameAt', 'windowStart', 'frames', 'bytes'] as const;
-  const id: unknown = Reflect.get(v, 'id');
-  if (typeof id !== 'string') return null;
-  const side: Record<string, number> = {};
-  for (const f of fields) {
-    const n: unknown = Reflect.get(v, f);
-    if (typeof n !== 'number') return null;
-    side[f] = n;
-  }
-  return { id, ...(side as Omit<Side, 'id'>) };
+  return readAttachment<Side>(ws, {
+    id: 'string',
+    joinedAt: 'number',
+    lastFrameAt: 'number',
+    windowStart: 'number',
+    frames: 'number',
+    bytes: 'number',
+  });
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {

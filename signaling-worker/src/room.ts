@@ -41,6 +41,7 @@ import {
   isSignalingCloseCode,
 } from '../../src/protocol/signaling';
 import { TURN_ROOM_REQUESTS, TURN_ROOM_WINDOW_MS } from '../../src/protocol/turn';
+import { readAttachment } from './attachment';
 import { refuseWebSocket, textResponse } from './responses';
 import { mintTurnCredentials } from './turn';
 
@@ -64,21 +65,7 @@ interface Peer {
 }
 
 function readPeer(ws: WebSocket): Peer | null {
-  const value: unknown = ws.deserializeAttachment();
-  if (typeof value !== 'object' || value === null) return null;
-  const id: unknown = Reflect.get(value, 'id');
-  const windowStart: unknown = Reflect.get(value, 'windowStart');
-  const count: unknown = Reflect.get(value, 'count');
-  const gone: unknown = Reflect.get(value, 'gone');
-  if (
-    typeof id !== 'string' ||
-    typeof windowStart !== 'number' ||
-    typeof count !== 'number' ||
-    typeof gone !== 'boolean'
-  ) {
-    return null;
-  }
-  return { id, windowStart, count, gone };
+  return readAttachment<Peer>(ws, { id: 'string', windowStart: 'number', count: 'number', gone: 'boolean' });
 }
 
 function writePeer(ws: WebSocket, peer: Peer): void {
