@@ -10,7 +10,8 @@ import { constantTimeEqual } from '../crypto/bytes';
 import { ProtocolError } from '../protocol/errors';
 import type { AppRecord } from '../protocol/records';
 import type { RatchetStart, SessionClose } from '../protocol/session';
-import type { Contact, SecurityEventKind, StoredIdentity, Stores } from '../store/types';
+import { routeOfTransport } from '../rtc/route-kind';
+import type { Contact, MessageRoute, SecurityEventKind, StoredIdentity, Stores } from '../store/types';
 import type { Connected } from './connect';
 import type { ContactOps } from './contact-ops';
 import type { Conversations, Opened, RatchetStartOutcome } from './conversation';
@@ -21,6 +22,8 @@ import type { OfflineDelivery } from './offline-delivery';
 import { frameEventKind } from './security-events';
 
 export interface Live extends DeliveryLive {
+  /** Read again from the connection's stats while it is open (a DataChannel may go through TURN). */
+  route: MessageRoute;
   connected: Connected;
   inspector: Inspector;
   state: LiveState;
@@ -31,6 +34,9 @@ export interface Live extends DeliveryLive {
   ratchetStart?: RatchetStart;
   unsubscribe: (() => void)[];
 }
+
+/** How often an open DataChannel's route is read again from its stats. */
+export const ROUTE_REFRESH_MS = 5_000;
 
 export interface LiveSessionsDeps {
   readonly stores: Stores;
@@ -155,8 +161,7 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
     const live: Live = {
       connected,
       open: () => live.state === 'open',
-      // The worker relay is known from the transport; a TURN-relayed DataChannel from its stats
-      // (the route shown in the chat's header reads them).
+      // The worker relay is known from the transport; a TURN-relayed DataChannel from its stats (below).
       route: connected.transport.info.relayRoomId ? 'relayed' : 'direct',
       send: async (record: AppRecord, sent?: readonly Uint8Array[]) => {
         const bytes = await (await conversations()).seal(contactId, record, sent, live.route);
@@ -170,6 +175,25 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
     };
     lives.set(contactId, live);
     const { session } = connected;
+    // A DataChannel through TURN is relayed too. That shows in its stats (the selected candidate
+    // pair), read now and every ROUTE_REFRESH_MS while the session is open, as the chat header
+    // reads them (ICE may move to another pair), so that messages are stored with the route they took.
+    if (!connected.transport.info.relayRoomId) {
+      const readRoute = (): void => {
+        routeOfTransport(connected.transport).then(
+          (kind) => {
+            if (kind && live.state === 'open') live.route = kind === 'direct' ? 'direct' : 'relayed';
+          },
+          () => undefined,
+        );
+      };
+      readRoute();
+      const timer = setInterval(readRoute, ROUTE_REFRESH_MS);
+      live.unsubscribe.push(
+        () => clearInterval(timer),
+        session.on('close', () => clearInterval(timer)),
+      );
+    }
     live.unsubscribe.push(
       session.on('message', (m) => {
         serial(contactId, async () => receive(contactId, live, m)).catch(report);
