@@ -71,6 +71,9 @@ interface PageMarks {
   blobOut?: number;
   /** The other side's arrived. */
   blobIn?: number;
+  /** The app asked the room for TURN credentials, and the room answered (turn or no-turn). */
+  turnOut?: number;
+  turnIn?: number;
   /** The conversation list showed (with the contact). */
   list?: number;
   /** The contact's badge turned "Connected" (app). */
@@ -138,10 +141,13 @@ function appPageScript([url]: string[]): void {
       this.addEventListener('message', (e) => {
         marks.hello ??= performance.now();
         if (typeof e.data === 'string' && e.data.startsWith(blob)) marks.blobIn ??= performance.now();
+        if (typeof e.data === 'string' && /^\{"t":"(no-)?turn"/.test(e.data))
+          marks.turnIn ??= performance.now();
       });
     }
     override send(data: Parameters<WebSocket['send']>[0]): void {
       if (typeof data === 'string' && data.startsWith(blob)) marks.blobOut ??= performance.now();
+      if (data === '{"t":"turn"}') marks.turnOut ??= performance.now();
       super.send(data);
     }
   };
@@ -371,6 +377,8 @@ async function appRun(sides: Side[], settleMs: number): Promise<Run> {
     'idbOpened',
     'list',
     ...SIGNALING_MARKS,
+    'turnOut',
+    'turnIn',
     'connected',
   ]);
   // Not timed: the chat says the same (a button whose name starts with the contact's name).
