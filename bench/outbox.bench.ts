@@ -127,6 +127,11 @@ function watchStores(raw: Stores): { stores: Stores; watch: Watch } {
       if (state === 'delivered' && result === 'updated') delivered(1);
       return result;
     },
+    // The conversation features' part, untimed (this bench sends texts only).
+    change: async (contactId, changes, queue) => inner.change(contactId, changes, queue),
+    queued: async (contactId) => inner.queued(contactId),
+    queuedSent: async (contactId, id, route) => inner.queuedSent(contactId, id, route),
+    remove: async (contactId, messageId) => inner.remove(contactId, messageId),
   };
   // Where the messenger stores what arrives and marks what was acknowledged: one transaction with
   // the ratchet state (a commit carries a received message, or delivered marks, or sent marks).

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseIceServers, signalingProblem } from './config';
+import {
+  clearConfig,
+  featureSettings,
+  loadConfig,
+  parseIceServers,
+  saveConfig,
+  signalingProblem,
+} from './config';
 
 describe('signalingProblem', () => {
   const page = 'https://app.example.org';
@@ -34,5 +41,33 @@ describe('parseIceServers', () => {
     expect(parseIceServers('{"urls":"stun:a"}')).toBeUndefined();
     expect(parseIceServers('[{"url":"stun:a"}]')).toBeUndefined();
     expect(parseIceServers('nope')).toBeUndefined();
+  });
+});
+
+describe('read receipts and the typing indicator', () => {
+  const memory = () => {
+    // A signaling URL set, so that no default is read from the page's location.
+    const items = new Map<string, string>([['secmsg.signalingUrl', '']]);
+    return {
+      getItem: (k: string) => items.get(k) ?? null,
+      setItem: (k: string, v: string) => void items.set(k, v),
+      removeItem: (k: string) => void items.delete(k),
+    };
+  };
+
+  it('are on by default, turn off and on again, and are forgotten on clear', () => {
+    const storage = memory();
+    const fresh = loadConfig(storage);
+    expect(featureSettings(fresh)).toEqual({ readReceipts: true, typingIndicator: true });
+    saveConfig({ ...fresh, readReceipts: false }, storage);
+    expect(featureSettings(loadConfig(storage))).toEqual({ readReceipts: false, typingIndicator: true });
+    saveConfig({ ...loadConfig(storage), typingIndicator: false }, storage);
+    expect(featureSettings(loadConfig(storage))).toEqual({ readReceipts: false, typingIndicator: false });
+    saveConfig({ ...loadConfig(storage), readReceipts: true, typingIndicator: true }, storage);
+    expect(featureSettings(loadConfig(storage))).toEqual({ readReceipts: true, typingIndicator: true });
+    saveConfig({ ...loadConfig(storage), readReceipts: false }, storage);
+    clearConfig(storage);
+    storage.setItem('secmsg.signalingUrl', '');
+    expect(featureSettings(loadConfig(storage))).toEqual({ readReceipts: true, typingIndicator: true });
   });
 });

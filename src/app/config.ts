@@ -4,6 +4,7 @@
  * in localStorage.
  */
 import { DEFAULT_ICE_SERVERS } from '../rtc/ice-servers';
+import type { FeatureSettings } from './record-effects';
 
 export interface AppConfig {
   /** Base URL of the signaling worker, or '' when none is configured. */
@@ -19,12 +20,26 @@ export interface AppConfig {
    * iceTransportPolicy), from the user's servers and the worker's. Tests set it; 'all' when absent.
    */
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /**
+   * Read receipts: sent, and the contact's shown (mutual, as in Signal: off means neither). On
+   * unless false.
+   */
+  readReceipts?: boolean;
+  /** The typing indicator: sent, and the contact's shown (mutual too). On unless false. */
+  typingIndicator?: boolean;
+}
+
+/** The conversation features' settings of a config (src/app/record-effects.ts): on unless turned off. */
+export function featureSettings(config: AppConfig): FeatureSettings {
+  return { readReceipts: config.readReceipts !== false, typingIndicator: config.typingIndicator !== false };
 }
 
 const SIGNALING_KEY = 'secmsg.signalingUrl';
 const ICE_KEY = 'secmsg.iceServers';
 const ALWAYS_RELAY_KEY = 'secmsg.alwaysRelay';
 const ICE_POLICY_KEY = 'secmsg.iceTransportPolicy';
+const READ_RECEIPTS_KEY = 'secmsg.readReceipts';
+const TYPING_KEY = 'secmsg.typingIndicator';
 
 function defaultSignalingUrl(): string {
   const fromBuild = import.meta.env['VITE_SIGNALING_URL'] as string | undefined;
@@ -68,6 +83,8 @@ export function loadConfig(storage: Pick<Storage, 'getItem'> = localStorage): Ap
     iceServers: (ice !== null ? parseIceServers(ice) : undefined) ?? defaultIceServers(),
     ...(storage.getItem(ALWAYS_RELAY_KEY) === '1' ? { alwaysRelay: true } : {}),
     ...(storage.getItem(ICE_POLICY_KEY) === 'relay' ? { iceTransportPolicy: 'relay' as const } : {}),
+    ...(storage.getItem(READ_RECEIPTS_KEY) === '0' ? { readReceipts: false } : {}),
+    ...(storage.getItem(TYPING_KEY) === '0' ? { typingIndicator: false } : {}),
   };
 }
 
@@ -76,6 +93,8 @@ export function saveConfig(config: AppConfig, storage: Pick<Storage, 'setItem'> 
   storage.setItem(ICE_KEY, JSON.stringify(config.iceServers));
   storage.setItem(ALWAYS_RELAY_KEY, config.alwaysRelay ? '1' : '0');
   storage.setItem(ICE_POLICY_KEY, config.iceTransportPolicy ?? 'all');
+  storage.setItem(READ_RECEIPTS_KEY, config.readReceipts === false ? '0' : '1');
+  storage.setItem(TYPING_KEY, config.typingIndicator === false ? '0' : '1');
 }
 
 export function clearConfig(storage: Pick<Storage, 'removeItem'> = localStorage): void {
@@ -83,6 +102,8 @@ export function clearConfig(storage: Pick<Storage, 'removeItem'> = localStorage)
   storage.removeItem(ICE_KEY);
   storage.removeItem(ALWAYS_RELAY_KEY);
   storage.removeItem(ICE_POLICY_KEY);
+  storage.removeItem(READ_RECEIPTS_KEY);
+  storage.removeItem(TYPING_KEY);
 }
 
 /**

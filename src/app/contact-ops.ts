@@ -20,7 +20,7 @@ export interface ContactOps {
 
 /** Runs `task` on the contact in its order, refused while a key change waits for a decision. */
 export async function withDecidedKey(
-  ops: ContactOps,
+  ops: Pick<ContactOps, 'serial' | 'mustGet'>,
   contactId: string,
   task: (c: Contact) => Promise<void>,
 ): Promise<void> {

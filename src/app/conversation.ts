@@ -26,6 +26,7 @@ import {
 } from '../protocol/ratchet';
 import { type AppRecord, decodeRecord, encodeRecord } from '../protocol/records';
 import type { RatchetStart } from '../protocol/session';
+import type { MessageChange } from '../store/message-changes';
 import type { MessageRoute, RatchetCommitResult, StoredMessage, Stores } from '../store/types';
 
 export interface ConversationDeps {
@@ -48,6 +49,8 @@ export type RatchetStartOutcome =
 export interface ReceiveEffects {
   readonly addMessage?: StoredMessage;
   readonly delivered?: readonly Uint8Array[];
+  /** The peer's changes to messages (reactions, edits, deletes, receipts). */
+  readonly changes?: readonly MessageChange[];
 }
 
 export interface Opened {
@@ -85,6 +88,9 @@ export type BatchCommitted = RatchetCommitResult & {
   readonly kind: 'committed';
   /** How many of the messages added were new (not stored before). */
   readonly newMessages: number;
+  /** How many of the changes added applied, and those refused (not the sender's to make). */
+  readonly appliedChanges: number;
+  readonly refused: readonly MessageChange[];
 };
 
 export type RatchetView = ReturnType<typeof ratchetStats>;
@@ -243,6 +249,7 @@ export function createConversations(deps: ConversationDeps): Conversations {
             state,
             ...(effects.addMessage ? { addMessage: effects.addMessage } : {}),
             ...(effects.delivered && effects.delivered.length > 0 ? { delivered: effects.delivered } : {}),
+            ...(effects.changes && effects.changes.length > 0 ? { changes: effects.changes } : {}),
           });
           return committed(contactId, result, state);
         },
@@ -255,9 +262,11 @@ export function createConversations(deps: ConversationDeps): Conversations {
       let opened = 0;
       let messages: StoredMessage[] = [];
       let delivered: Uint8Array[] = [];
+      let changes: MessageChange[] = [];
       const collect = (e: ReceiveEffects): void => {
         if (e.addMessage) messages.push(e.addMessage);
         if (e.delivered) delivered.push(...e.delivered);
+        if (e.changes) changes.push(...e.changes);
       };
       const commit = async (last?: ReceiveEffects): Promise<BatchCommitted | undefined> => {
         if (last) collect(last);
@@ -270,14 +279,23 @@ export function createConversations(deps: ConversationDeps): Conversations {
             state,
             ...(messages.length > 0 ? { addMessages: messages } : {}),
             ...(delivered.length > 0 ? { delivered } : {}),
+            ...(changes.length > 0 ? { changes } : {}),
           }),
           state,
         );
+        const outcomes = result.changed ?? [];
+        const refused = changes.filter((_, i) => outcomes[i] === 'refused');
         base = { generation: result.generation, state };
         opened = 0;
         messages = [];
         delivered = [];
-        return { ...result, newMessages: (result.addedEach ?? []).filter((a) => a === 'added').length };
+        changes = [];
+        return {
+          ...result,
+          newMessages: (result.addedEach ?? []).filter((a) => a === 'added').length,
+          appliedChanges: outcomes.filter((o) => o === 'applied').length,
+          refused,
+        };
       };
       return {
         async open(message) {

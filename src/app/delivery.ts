@@ -11,13 +11,22 @@
  * - While a key change waits for the user's decision, what the session sends is held, not shown;
  *   at most MAX_HELD_RECORDS records and MAX_HELD_BYTES of text. More closes that session (the
  *   sender sends it again, unacknowledged, on the next one).
+ * - The conversation features (record-effects.ts, conversation-features.ts): a reply is a text
+ *   with a quoted id; reactions, edits, deletes and read receipts wait in the outbox of records
+ *   until acknowledged, and are sent after the texts; a text deleted before it went is not sent.
+ *   Typing records are never stored nor acknowledged; the contact's go to `peerTyping`.
  */
-import type { AppRecord, TextRecord } from '../protocol/records';
+import type { AppRecord } from '../protocol/records';
 import { MESSAGE_ID_LENGTH } from '../protocol/record-limits';
-import { boundPeerTime } from '../store/peer-time';
-import type { MessageRoute, StoredMessage, Stores } from '../store/types';
+import type { MessageRoute, SecurityEventKind, StoredMessage, Stores } from '../store/types';
 import { randomBytes } from '../crypto/random';
 import type { Opened } from './conversation';
+import {
+  DEFAULT_FEATURE_SETTINGS,
+  type FeatureSettings,
+  receivedEffects,
+  refusalDetail,
+} from './record-effects';
 
 export const MAX_HELD_RECORDS = 100;
 export const MAX_HELD_BYTES = 512 * 1024;
@@ -48,49 +57,48 @@ export interface DeliveryDeps {
   readonly now: () => number;
   /** The contact's history changed. */
   readonly changed: (contactId: string) => void;
+  /** The person's choices for receipts and typing; both on when absent. */
+  readonly settings?: () => FeatureSettings;
+  /** The contact's typing state, as their records (and messages) say. */
+  readonly peerTyping?: (contactId: string, typing: boolean) => void;
+  /** Writes the contact's security log (a change the store refused). */
+  readonly log?: (contactId: string, kind: SecurityEventKind, detail: string) => Promise<void>;
 }
 
 export interface Delivery {
   /** Sends every outgoing message the peer has not acknowledged, oldest first, with its own id. */
   flushOutbox(contactId: string, live: DeliveryLive): Promise<void>;
   /**
-   * Handles one decrypted text or ack of a trusted session: commits it with the ratchet state
-   * (a text stored, acked messages delivered), then acknowledges a text.
+   * Handles one decrypted record of a trusted session (any but a key rotation or a mailbox
+   * announcement): commits it with the ratchet state (a text stored, acked messages delivered, a
+   * change applied or refused and logged), then acknowledges it when it has an id.
    */
-  receive(
-    contactId: string,
-    live: DeliveryLive,
-    opened: Opened & { record: TextRecord | AckRecordLike },
-  ): Promise<void>;
+  receive(contactId: string, live: DeliveryLive, opened: Opened): Promise<void>;
   /** Holds a message for an undecided key; false when it would pass the bounds (nothing is held then). */
   hold(held: Held, message: Uint8Array): boolean;
-  /** Stores a new outgoing message, then sends it if the session is open. */
-  send(contactId: string, body: string, live: DeliveryLive | undefined): Promise<StoredMessage>;
+  /**
+   * Stores a new outgoing message (a reply when `replyTo` names the message quoted), then sends it
+   * if the session is open.
+   */
+  send(
+    contactId: string,
+    body: string,
+    live: DeliveryLive | undefined,
+    replyTo?: Uint8Array,
+  ): Promise<StoredMessage>;
 }
 
-type AckRecordLike = Extract<AppRecord, { kind: 'ack' }>;
-
-/** A received text as stored: its sender's time bounded, marked with the route it came by. */
-export function receivedText(
-  contactId: string,
-  r: TextRecord,
-  route: MessageRoute,
-  receivedAt: number,
-): StoredMessage {
-  return {
-    contactId,
-    messageId: r.id,
-    direction: 'in',
-    body: r.body,
-    sentAt: boundPeerTime(r.sentAt, receivedAt),
-    receivedAt,
-    state: 'delivered',
-    route,
-  };
+/** The record that carries an outgoing message: a text, or a reply when it quotes one. */
+export function outgoingRecord(m: StoredMessage): AppRecord {
+  const { messageId: id, sentAt, body } = m;
+  return m.replyTo
+    ? { kind: 'reply', id, sentAt, replyTo: m.replyTo, body }
+    : { kind: 'text', id, sentAt, body };
 }
 
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const { stores, now, changed } = deps;
+  const settings = deps.settings ?? (() => DEFAULT_FEATURE_SETTINGS);
 
   /**
    * The history is ordered by sentAt: a message written in the same millisecond as the one before
@@ -108,39 +116,44 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     return at;
   };
 
-  const receiveText = async (
-    contactId: string,
-    live: DeliveryLive,
-    opened: Opened,
-    r: TextRecord,
-  ): Promise<void> => {
-    const { added } = await opened.commit({ addMessage: receivedText(contactId, r, live.route, now()) });
-    if (added === 'added') changed(contactId);
-    // Stored (or already stored): now it may be acknowledged.
-    if (live.open()) await live.send({ kind: 'ack', ids: [r.id] });
-  };
-
   return {
     async flushOutbox(contactId, live) {
       if (!live.open()) return;
       const pending = (await stores.messages.list(contactId)).filter(
-        (m) => m.direction === 'out' && m.state !== 'delivered',
+        (m) => m.direction === 'out' && m.state !== 'delivered' && m.deletedAt === undefined,
       );
       for (const m of pending) {
         if (!live.open()) return;
-        await live.send({ kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body }, [m.messageId]);
+        await live.send(outgoingRecord(m), [m.messageId]);
         if (m.state === 'queued') changed(contactId);
+      }
+      const queued = await stores.messages.queued(contactId);
+      if (queued.length === 0) return;
+      // Loaded already: the session's ratchet brought it.
+      const { decodeRecord } = await import('../protocol/records');
+      for (const q of queued) {
+        if (!live.open()) return;
+        await live.send(decodeRecord(q.record), [q.id]);
       }
     },
 
     async receive(contactId, live, opened) {
       const r = opened.record;
-      if (r.kind === 'text') {
-        await receiveText(contactId, live, opened, r);
-        return;
+      const got = receivedEffects(contactId, r, live.route, now(), settings());
+      if (!got) throw new Error(`Delivery does not handle ${r.kind} records.`);
+      const result = await opened.commit(got.effects);
+      const outcomes = result.changed ?? [];
+      if (result.added === 'added' || result.updated.length > 0 || outcomes.includes('applied')) {
+        changed(contactId);
       }
-      const { updated } = await opened.commit({ delivered: r.ids });
-      if (updated.length > 0) changed(contactId);
+      const changes = got.effects.changes ?? [];
+      for (const [i, c] of changes.entries()) {
+        if (outcomes[i] === 'refused') await deps.log?.(contactId, 'ratchet-refused', refusalDetail(c));
+      }
+      if (r.kind === 'typing' && settings().typingIndicator) deps.peerTyping?.(contactId, r.typing);
+      if (r.kind === 'text' || r.kind === 'reply') deps.peerTyping?.(contactId, false);
+      // Stored (or already stored): now it may be acknowledged.
+      if (got.ack && live.open()) await live.send({ kind: 'ack', ids: [got.ack] });
     },
 
     hold(held, message) {
@@ -151,7 +164,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return true;
     },
 
-    async send(contactId, body, live) {
+    async send(contactId, body, live, replyTo) {
       const message: StoredMessage = {
         contactId,
         messageId: randomBytes(MESSAGE_ID_LENGTH),
@@ -159,14 +172,13 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         body,
         sentAt: await nextSentAt(contactId),
         state: 'queued',
+        ...(replyTo ? { replyTo: Uint8Array.from(replyTo) } : {}),
       };
       await stores.messages.add(message);
       changed(contactId);
       if (live?.open()) {
         try {
-          await live.send({ kind: 'text', id: message.messageId, sentAt: message.sentAt, body }, [
-            message.messageId,
-          ]);
+          await live.send(outgoingRecord(message), [message.messageId]);
           changed(contactId);
           return { ...message, state: 'sent' as const };
         } catch {

@@ -8,7 +8,12 @@ export type AppErrorCode =
   | 'BAD_NAME'
   | 'NOTHING_TO_CONFIRM'
   | 'CONFLICT'
-  | 'NO_WORKER';
+  | 'NO_WORKER'
+  /** Conversation features: the message is not here (deleted, or never arrived). */
+  | 'UNKNOWN_MESSAGE'
+  /** Edit or delete for everyone of the contact's message. */
+  | 'NOT_YOUR_MESSAGE'
+  | 'BAD_REACTION';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

@@ -15,7 +15,7 @@ import { type FetchedBlob } from '../protocol/mailbox-binary';
 import type { AppRecord } from '../protocol/records';
 import type { OwnMailbox } from '../store/types';
 import type { ReceiveEffects } from './conversation';
-import { receivedText } from './delivery';
+import { DEFAULT_FEATURE_SETTINGS, receivedEffects, refusalDetail } from './record-effects';
 import type { MailboxAccess } from './mailbox-client';
 import type { FetchReport, OfflineDeps } from './offline-delivery';
 
@@ -24,7 +24,7 @@ export const RETIRED_DROP_AFTER_MS = 24 * 60 * 60_000;
 
 export interface MailboxReadDeps extends Pick<
   OfflineDeps,
-  'stores' | 'now' | 'client' | 'conversations' | 'serial' | 'log' | 'changed' | 'rotation'
+  'stores' | 'now' | 'client' | 'conversations' | 'serial' | 'log' | 'changed' | 'rotation' | 'settings'
 > {
   /** Acknowledges texts read from a mailbox: live when a session is open, else by mailbox. */
   readonly acknowledge: (contactId: string, ids: readonly Uint8Array[]) => Promise<void>;
@@ -59,12 +59,16 @@ export function createMailboxReader(deps: MailboxReadDeps): MailboxReader {
     const done: string[] = [];
     const acks: Uint8Array[] = [];
     const refusals: string[] = [];
+    const refusedChanges: string[] = [];
     let announced: Uint8Array | undefined;
     let read = 0;
     let anyChange = false;
     const commit = async (last?: ReceiveEffects): Promise<void> => {
       const result = await batch.commit(last);
-      if (result && (result.newMessages > 0 || result.updated.length > 0)) anyChange = true;
+      if (result && (result.newMessages > 0 || result.updated.length > 0 || result.appliedChanges > 0)) {
+        anyChange = true;
+      }
+      for (const c of result?.refused ?? []) refusedChanges.push(refusalDetail(c));
     };
     for (const blob of blobs) {
       let r: AppRecord;
@@ -77,11 +81,17 @@ export function createMailboxReader(deps: MailboxReadDeps): MailboxReader {
         if (e.code !== 'RATCHET_DUPLICATE') refusals.push(e.message);
         continue;
       }
-      if (r.kind === 'text') {
-        batch.add({ addMessage: receivedText(contactId, r, 'mailbox', now()) });
-        acks.push(r.id);
-      } else if (r.kind === 'ack') {
-        batch.add({ delivered: r.ids });
+      const got = receivedEffects(
+        contactId,
+        r,
+        'mailbox',
+        now(),
+        deps.settings?.() ?? DEFAULT_FEATURE_SETTINGS,
+      );
+      if (got) {
+        // Texts, replies, acks and changes (a typing record, never deposited by us, changes nothing).
+        batch.add(got.effects);
+        if (got.ack) acks.push(got.ack);
       } else if (r.kind === 'mailbox') {
         announced = r.id;
       } else {
@@ -97,6 +107,7 @@ export function createMailboxReader(deps: MailboxReadDeps): MailboxReader {
     for (const message of refusals) {
       await log(contactId, 'mailbox-refused', `${message} It was deleted from the mailbox.`);
     }
+    for (const detail of refusedChanges) await log(contactId, 'ratchet-refused', detail);
     if (announced) await keepPeerAddress(contactId, announced);
     // One change for the whole mailbox: the open chat reloads once, not once per message.
     if (anyChange) changed(contactId);

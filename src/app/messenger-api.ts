@@ -1,5 +1,8 @@
 /** The messenger's interface, as the UI and the reconnector see it (messenger.ts implements it). */
 import type { SecurityEvent, StoredIdentity, StoredMessage, Contact, Stores } from '../store/types';
+import type { ConversationList } from './conversation-list';
+import type { FeatureCalls } from './feature-calls';
+import type { FeatureSettings } from './record-effects';
 import type { Connected } from './connect';
 import type { RatchetView } from './conversation';
 import type { Inspector } from './inspector';
@@ -29,9 +32,31 @@ export type MessengerEvents = {
   events: (contactId: string) => void;
   /** The contact's live session changed (opened, closed). */
   connection: (contactId: string) => void;
+  /** The contact started or stopped typing (stopped too when no word came for a few seconds). */
+  typing: (contactId: string, typing: boolean) => void;
+  /**
+   * The contact's conversation summary changed while its history did not (read, archived,
+   * deleted). The list listens to this, 'messages' and 'contacts'.
+   */
+  conversation: (contactId: string) => void;
 };
 
-export interface Messenger {
+/**
+ * The conversation list and long histories (conversation-list.ts says what each means):
+ * - `summaries()`: every conversation, archived ones marked, newest activity first: the contact,
+ *   its last message's preview and time, its unread count;
+ * - `markRead(contactId)`: what arrived up to now counts as read (call it when the chat shows);
+ * - `archive(contactId, archived)`; `deleteConversation(contactId)`: its messages go, the contact
+ *   (keys, verified mark, ratchet, security log) stays and can still be written to;
+ * - `historyPage(contactId, { before?, after?, limit })`: a page of history, oldest first, read
+ *   through an index (`history(contactId)` still reads all of it);
+ * - `search(query, { after?, signal?, limit? })`: contacts and messages, bounded work a call.
+ */
+/**
+ * And the conversation features (conversation-features.ts): reply, react, edit, deleteForEveryone,
+ * deleteForMe, markMessagesRead (read receipts), typing, contactTyping.
+ */
+export interface Messenger extends ConversationList, FeatureCalls {
   readonly identity: StoredIdentity;
   contacts(): Promise<Contact[]>;
   contact(contactId: string): Promise<Contact | undefined>;
@@ -105,4 +130,6 @@ export interface MessengerDeps {
   mailbox?: () => Promise<MailboxClient>;
   /** This browser's push subscription, when the person turned wake-ups on. */
   pushSubscription?: () => PushSubscriptionJson | undefined;
+  /** Read receipts and the typing indicator on or off (config.ts); both on when absent. */
+  settings?: () => FeatureSettings;
 }

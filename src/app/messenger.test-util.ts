@@ -8,6 +8,7 @@ import type { StoredIdentity, Stores } from '../store/types';
 import { createIdentity, secureSession } from './connect';
 import type { MailboxClient } from './mailbox-client';
 import type { PushSubscriptionJson } from '../protocol/mailbox';
+import type { FeatureSettings } from './record-effects';
 import { createMessenger, type Arrival, type Messenger, type PairingMethod } from './messenger';
 
 export interface Device {
@@ -23,6 +24,7 @@ export async function device(
     mailbox?: MailboxClient;
     now?: () => number;
     pushSubscription?: () => PushSubscriptionJson | undefined;
+    settings?: () => FeatureSettings;
   } = {},
 ): Promise<Device> {
   const stores = openMemoryStore({ backend });
@@ -34,7 +36,7 @@ export async function device(
     if (created.kind !== 'created') throw new Error('could not create an identity');
     identity = created.identity;
   }
-  const { mailbox, now, pushSubscription } = options;
+  const { mailbox, now, pushSubscription, settings } = options;
   return {
     stores,
     backend,
@@ -44,6 +46,7 @@ export async function device(
       ...(mailbox ? { mailbox: async () => Promise.resolve(mailbox) } : {}),
       ...(now ? { now } : {}),
       ...(pushSubscription ? { pushSubscription } : {}),
+      ...(settings ? { settings } : {}),
     }),
   };
 }

@@ -22,7 +22,11 @@ import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES } from '../protocol/record-limits';
 import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
 import type { Conversations, Opened } from './conversation';
+import { createConversationList } from './conversation-list';
 import { createDelivery } from './delivery';
+import { featureCalls } from './feature-calls';
+import { DEFAULT_FEATURE_SETTINGS } from './record-effects';
+import { createPeerTyping } from './typing';
 import { AppError } from './errors';
 import type { ContactOps } from './contact-ops';
 import { createLiveSessions } from './live-sessions';
@@ -59,7 +63,16 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       return identity;
     },
   };
-  const delivery = createDelivery({ stores, now, changed: (id) => emitter.emit('messages', id) });
+  const settings = deps.settings ?? (() => DEFAULT_FEATURE_SETTINGS);
+  const peerTyping = createPeerTyping((id, typing) => emitter.emit('typing', id, typing));
+  const delivery = createDelivery({
+    stores,
+    now,
+    settings,
+    peerTyping: (id, typing) => peerTyping.received(id, typing),
+    changed: (id) => emitter.emit('messages', id),
+    log: async (id, kind, detail) => log(id, kind, detail),
+  });
   /** The ratchet code (and the post-quantum code it brings) loads with the first session. */
   let loadedConversations: Conversations | undefined;
   let conversationsLoading: Promise<Conversations> | undefined;
@@ -88,6 +101,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           log,
           changed: (contactId) => emitter.emit('messages', contactId),
           ...(deps.pushSubscription ? { pushSubscription: deps.pushSubscription } : {}),
+          settings,
           rotation: async (contactId, opened) =>
             receiveRotation(contactId, opened, async () =>
               sessions.get(contactId)?.connected.session.close('the contact replaced its keys'),
@@ -184,6 +198,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const rotations = once(async () => (await import('./rotation')).createRotationOps(ops));
 
   const messenger: Messenger = {
+    ...featureCalls(
+      { stores, now, delivery, settings, serial, mustGet, sessions, offline, mailboxTrouble, emitter },
+      peerTyping,
+    ),
+    ...createConversationList({ stores, now, mustGet, serial, emitter }),
     get identity() {
       return identity;
     },
@@ -385,6 +404,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     on: (event, fn) => emitter.on(event, fn),
 
     dispose() {
+      peerTyping.dispose();
       sessions.dispose();
       emitter.clear();
     },

@@ -24,18 +24,18 @@ import {
   MailboxError,
   type PushSubscriptionJson,
 } from '../protocol/mailbox';
-import { type AppRecord, MAX_ACK_IDS, type MailboxRecord } from '../protocol/records';
+import { type AppRecord, MAX_ACK_IDS, type MailboxRecord, decodeRecord } from '../protocol/records';
 import {
   type Contact,
   type ContactMailboxes,
   MAX_OWN_MAILBOXES,
   type OwnMailbox,
   type SecurityEventKind,
-  type StoredMessage,
   type Stores,
 } from '../store/types';
 import type { Conversations, Opened } from './conversation';
-import type { DeliveryLive } from './delivery';
+import { type DeliveryLive, outgoingRecord } from './delivery';
+import type { FeatureSettings } from './record-effects';
 import { type MailboxClient, MailboxUnreachableError } from './mailbox-client';
 import { access, createMailboxReader } from './mailbox-read';
 
@@ -60,6 +60,8 @@ export interface OfflineDeps {
   readonly rotation: (contactId: string, opened: Opened) => Promise<void>;
   /** This browser's push subscription when the person turned wake-ups on (wake-ups.ts). */
   readonly pushSubscription?: () => PushSubscriptionJson | undefined;
+  /** The person's choices for receipts and typing (record-effects.ts); both on when absent. */
+  readonly settings?: () => FeatureSettings;
 }
 
 export interface FetchReport {
@@ -90,6 +92,16 @@ export interface OfflineDelivery {
    * that a deposit wakes this browser. New mailboxes get the current one when they are made.
    */
   setWakeUps(subscription: PushSubscriptionJson | undefined): Promise<void>;
+}
+
+/** A text or a queued record waiting for a deposit. */
+interface Outgoing {
+  readonly messageId: Uint8Array;
+  /** Its body's size, for the estimate of a batch before it is sealed. */
+  readonly size: number;
+  readonly record: () => AppRecord;
+  /** Marks it 'sent' by mailbox once the worker took it. */
+  readonly sent: () => Promise<unknown>;
 }
 
 const current = (own: readonly OwnMailbox[]): OwnMailbox | undefined =>
@@ -209,7 +221,7 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
   const sealedByContact = new Map<string, { ratchet: string; sealed: Map<string, Uint8Array> }>();
   const sealedCache = async (
     contactId: string,
-    pending: readonly StoredMessage[],
+    pending: readonly { readonly messageId: Uint8Array }[],
   ): Promise<Map<string, Uint8Array>> => {
     const ratchet = toHex((await (await deps.conversations()).id(contactId)) ?? new Uint8Array(0));
     let entry = sealedByContact.get(contactId);
@@ -227,30 +239,50 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
       const contact = await contactOf(contactId);
       const peer = contact?.mailboxes?.peer;
       if (!contact || !peer || contact.pendingKey || deps.live(contactId)?.open()) return 0;
-      const pending = (await stores.messages.list(contactId)).filter(
-        (m) => m.direction === 'out' && m.state !== 'delivered' && m.route !== 'mailbox',
+      // Texts (not those deleted before they went), then the records queued (reactions, edits…).
+      const texts = (await stores.messages.list(contactId)).filter(
+        (m) =>
+          m.direction === 'out' &&
+          m.state !== 'delivered' &&
+          m.route !== 'mailbox' &&
+          m.deletedAt === undefined,
       );
+      const pending: Outgoing[] = [
+        ...texts.map((m) => ({
+          messageId: m.messageId,
+          size: new TextEncoder().encode(m.body).length,
+          record: () => outgoingRecord(m),
+          sent: async () => stores.messages.updateState(contactId, m.messageId, 'sent', undefined, 'mailbox'),
+        })),
+        ...(await stores.messages.queued(contactId))
+          .filter((q) => q.route !== 'mailbox')
+          .map((q) => ({
+            messageId: q.id,
+            size: q.record.length,
+            record: () => decodeRecord(q.record),
+            sent: async () => stores.messages.queuedSent(contactId, q.id, 'mailbox'),
+          })),
+      ];
       const conversations = await deps.conversations();
       const sealed = await sealedCache(contactId, pending);
       let deposited = 0;
       // In batches (one request each), oldest first; a batch the worker does not take stays queued,
       // and its sealed messages are kept for the next try, so no try spends message keys.
       for (let i = 0; i < pending.length;) {
-        const batch: { id: Uint8Array; hex: string; bytes: Uint8Array }[] = [];
+        const batch: { id: Uint8Array; hex: string; bytes: Uint8Array; sent: () => Promise<unknown> }[] = [];
         let size = 0;
         while (i < pending.length && batch.length < MAX_BATCH_BLOBS) {
           const m = pending[i]!;
           const hex = toHex(m.messageId);
           const kept = sealed.get(hex);
-          const estimate = kept?.length ?? new TextEncoder().encode(m.body).length + SEALED_OVERHEAD_BYTES;
+          const estimate = kept?.length ?? m.size + SEALED_OVERHEAD_BYTES;
           if (batch.length > 0 && size + estimate > MAX_DEPOSIT_BATCH_BYTES) break;
           let bytes = kept;
           if (!bytes) {
-            const record: AppRecord = { kind: 'text', id: m.messageId, sentAt: m.sentAt, body: m.body };
-            bytes = await conversations.seal(contactId, record);
+            bytes = await conversations.seal(contactId, m.record());
             sealed.set(hex, bytes);
           }
-          batch.push({ id: m.messageId, hex, bytes });
+          batch.push({ id: m.messageId, hex, bytes, sent: m.sent });
           size += bytes.length;
           i++;
         }
@@ -265,7 +297,7 @@ export function createOfflineDelivery(deps: OfflineDeps): OfflineDelivery {
           throw e;
         }
         for (const b of batch) {
-          await stores.messages.updateState(contactId, b.id, 'sent', undefined, 'mailbox');
+          await b.sent();
           sealed.delete(b.hex);
         }
         deposited += batch.length;

@@ -7,8 +7,10 @@
  *   key-rotation: 0x03 ‖ the rotation's wire form (key-rotation.ts), signed by the old ML-DSA key
  *   mailbox:      0x04 ‖ mailbox id (32): "deposit for me here" (src/protocol/mailbox.ts), replacing
  *                 the one announced before
+ *   0x05 … 0x0A:  reply, reaction, edit, delete, receipt, typing (feature-records.ts)
  */
 import { concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { type FeatureRecord, decodeFeatureRecord, encodeFeatureRecord } from './feature-records';
 import { ProtocolError } from './errors';
 import { type KeyRotation, decodeKeyRotation, encodeKeyRotation } from './key-rotation';
 import { MAX_ACK_IDS, MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH } from './record-limits';
@@ -40,7 +42,16 @@ export interface MailboxRecord {
   kind: 'mailbox';
   id: Uint8Array;
 }
-export type AppRecord = TextRecord | AckRecord | KeyRotationRecord | MailboxRecord;
+export type AppRecord = TextRecord | AckRecord | KeyRotationRecord | MailboxRecord | FeatureRecord;
+export type {
+  FeatureRecord,
+  DeleteRecord,
+  EditRecord,
+  ReactionRecord,
+  ReceiptRecord,
+  ReplyRecord,
+  TypingRecord,
+} from './feature-records';
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_RECORD', message);
@@ -97,10 +108,7 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
       }
       return concatBytes(Uint8Array.of(RECORD_MAILBOX), record.id);
     default:
-      throw new ProtocolError(
-        'BAD_ARGUMENT',
-        'record.kind must be "text", "ack", "key-rotation" or "mailbox".',
-      );
+      return encodeFeatureRecord(record);
   }
 }
 
@@ -143,6 +151,6 @@ export function decodeRecord(bytes: Uint8Array): AppRecord {
         throw bad('A mailbox announcement arrived with the wrong length.');
       return { kind: 'mailbox', id: bytes.slice(1) };
     default:
-      throw bad(`A record of unknown type ${bytes[0]} arrived.`);
+      return decodeFeatureRecord(bytes); // which refuses a type it does not know either
   }
 }

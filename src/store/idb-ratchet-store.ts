@@ -5,7 +5,9 @@
 import { abortQuietly, observed } from './idb-tx';
 import type { Db } from './idb-schema';
 import { checkRatchetCommit } from './ratchet-records';
+import { type ChangeOutcome, applyChange } from './message-changes';
 import { advancedMessage } from './records';
+import { toHex } from '../crypto/bytes';
 import {
   type RatchetCommit,
   type RatchetCommitResult,
@@ -27,7 +29,7 @@ export class IdbRatchetStore implements RatchetStore {
     const { contactId } = checked;
     // One transaction over both stores, with only IndexedDB requests between its awaits (it closes
     // when it waits on anything else): all of it is written, or none of it.
-    const tx = observed(this.db.transaction(['ratchets', 'messages'], 'readwrite'));
+    const tx = observed(this.db.transaction(['ratchets', 'messages', 'outbox'], 'readwrite'));
     try {
       const ratchets = tx.objectStore('ratchets');
       const messages = tx.objectStore('messages');
@@ -63,8 +65,25 @@ export class IdbRatchetStore implements RatchetStore {
         await Promise.all(list.filter((_, i) => each[i] === 'added').map(async (m) => messages.add(m)));
         addedEach = each;
       }
+      let changed: ChangeOutcome[] | undefined;
+      if (checked.changes) {
+        changed = [];
+        for (const c of checked.changes) {
+          const { outcome, next } = applyChange(await messages.get([contactId, toHex(c.messageId)]), c);
+          if (next) await messages.put(next);
+          changed.push(outcome);
+        }
+      }
+      const outbox = tx.objectStore('outbox');
       const updated = new Map<string, Uint8Array>();
       for (const move of checked.moves) {
+        const queued = await outbox.get([contactId, move.messageIdHex]);
+        if (queued) {
+          // A queued record: acknowledged, it is done with; handed over, it is 'sent'.
+          if (move.state === 'delivered') await outbox.delete([contactId, move.messageIdHex]);
+          else await outbox.put({ ...queued, state: 'sent', ...(move.route ? { route: move.route } : {}) });
+          continue;
+        }
         const record = await messages.get([contactId, move.messageIdHex]);
         const next = record && advancedMessage(record, move.state, undefined, move.route);
         if (!next) continue;
@@ -78,6 +97,7 @@ export class IdbRatchetStore implements RatchetStore {
         ...(added ? { added } : {}),
         ...(addedEach ? { addedEach } : {}),
         updated: [...updated.values()],
+        ...(changed ? { changed } : {}),
       };
     } catch (cause) {
       abortQuietly(tx);

@@ -18,8 +18,14 @@
  * - `ratchets` (since version 4): key `contactId`; each contact's ratchet state and its generation
  *   (`RatchetRecord`, ratchet-records.ts), written only together with the messages it protects
  *   (`IdbRatchetStore`).
+ * - `conversations` (since version 5): key `contactId`; each conversation's read position and
+ *   archived mark (`ConversationStateRecord`, conversation-records.ts). The messages' index
+ *   `byContactIncoming` on [contactId, direction, receivedAt] (since version 5) counts unread ones.
  * Version 3 changed records, not stores: see upgrade-v3.ts. Version 4 added `ratchets`; identity
  * records from before it get their ML-DSA key when first loaded (`loadIdentity`, load-identity.ts).
+ * Version 5 added `conversations` and marked what was stored before read (upgrade-v5.ts).
+ * Version 6 added `outbox`: key [contactId, idHex]; records queued for the peer until it
+ * acknowledges them (reactions, edits, deletes, receipts: `QueuedRecordRow`, message-changes.ts).
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import { errorName } from './idb-tx';
@@ -28,8 +34,11 @@ import type { RatchetRecord } from './ratchet-records';
 import type { ContactRecord, MessageRecord } from './records';
 import { type SecurityEvent, StoreError } from './types';
 import type { upgradeToV3 } from './upgrade-v3';
+import type { QueuedRecordRow } from './message-changes';
+import type { upgradeToV5 } from './upgrade-v5';
+import type { ConversationStateRecord } from './conversation-records';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 export interface SecMsgSchema extends DBSchema {
   identity: { key: string; value: IdentityRecord };
@@ -37,10 +46,12 @@ export interface SecMsgSchema extends DBSchema {
   messages: {
     key: [string, string];
     value: MessageRecord;
-    indexes: { byContactSentAt: [string, number] };
+    indexes: { byContactSentAt: [string, number]; byContactIncoming: [string, string, number] };
   };
   events: { key: number; value: SecurityEvent; indexes: { byContact: [string, number] } };
   ratchets: { key: string; value: RatchetRecord };
+  outbox: { key: [string, string]; value: QueuedRecordRow };
+  conversations: { key: string; value: ConversationStateRecord };
 }
 
 export type Db = IDBPDatabase<SecMsgSchema>;
@@ -49,6 +60,7 @@ type UpgradeTx = IDBPTransaction<SecMsgSchema, StoreNames<SecMsgSchema>[], 'vers
 /** The record migrations, loaded only when a database on disk needs them (see `migrationsFor`). */
 export interface Migrations {
   readonly upgradeToV3?: typeof upgradeToV3;
+  readonly upgradeToV5?: typeof upgradeToV5;
 }
 
 /**
@@ -105,7 +117,33 @@ export function upgrade(
         db.createObjectStore('ratchets', { keyPath: 'contactId' });
         break;
       }
-      // case 4: 4 → 5 goes here.
+      case 4: {
+        // 4 → 5: the conversation list and long histories (upgrade-v5.ts): read positions and
+        // archived marks per conversation, and an index to count unread messages without reading
+        // them. What was stored before counts as read.
+        tx.objectStore('messages').createIndex('byContactIncoming', ['contactId', 'direction', 'receivedAt']);
+        db.createObjectStore('conversations', { keyPath: 'contactId' });
+        if (oldVersion >= 1) {
+          if (!migrations.upgradeToV5) {
+            throw new StoreError('UNAVAILABLE', 'The step from database version 4 to 5 was not loaded.');
+          }
+          migrations.upgradeToV5(tx, now).catch(() => {
+            try {
+              tx.abort(); // the open request then fails, and the database stays at version 4
+            } catch {
+              // already finished
+            }
+          });
+        }
+        break;
+      }
+      case 5: {
+        // 5 → 6: the outbox of conversation-feature records (message-changes.ts). Messages keep
+        // their shape: the new fields are optional, and absent on what was stored before.
+        db.createObjectStore('outbox', { keyPath: ['contactId', 'idHex'] });
+        break;
+      }
+      // case 6: 6 → 7 goes here.
       default:
         throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
     }
@@ -160,9 +198,12 @@ export async function openDatabase(factory: IDBFactory | undefined, name: string
 async function migrationsFor(factory: IDBFactory, name: string): Promise<Migrations> {
   try {
     const found = (await factory.databases()).find((d) => d.name === name);
-    if (!found || (found.version ?? 0) >= 3) return {};
+    const version = found?.version ?? 0;
+    if (!found || version >= SCHEMA_VERSION) return {};
+    if (version >= 3) return { upgradeToV5: (await import('./upgrade-v5')).upgradeToV5 };
   } catch {
     // cannot tell: load them
   }
-  return { upgradeToV3: (await import('./upgrade-v3')).upgradeToV3 };
+  const [v3, v5] = await Promise.all([import('./upgrade-v3'), import('./upgrade-v5')]);
+  return { upgradeToV3: v3.upgradeToV3, upgradeToV5: v5.upgradeToV5 };
 }

@@ -5,10 +5,13 @@
  * (new-identity.ts).
  */
 import { toHex } from '../crypto/bytes';
+import { IdbConversationStore } from './idb-conversation-store';
 import { type Db, openDatabase } from './idb-schema';
 import { abortQuietly, errorName, observed } from './idb-tx';
 import { IDENTITY_KEY, type IdentityRecord, renamedRecord } from './identity-records';
 import { lazyRatchetStore } from './lazy-ratchet-store';
+import { idbMessageFeatures } from './idb-message-features';
+import type { MessageChange, QueuedRecord } from './message-changes';
 import { loadIdentity } from './load-identity';
 import {
   advancedMessage,
@@ -64,6 +67,7 @@ export async function openIdbStore(options: IdbStoreOptions = {}): Promise<Store
     messages: new IdbMessageStore(db),
     events: new IdbEventStore(db),
     ratchets: lazyRatchetStore(async () => new (await import('./idb-ratchet-store')).IdbRatchetStore(db)),
+    conversations: new IdbConversationStore(db),
     close: () => db.close(),
     destroy: async () => {
       db.close();
@@ -256,6 +260,14 @@ export class IdbContactStore implements ContactStore {
 
 export class IdbMessageStore implements MessageStore {
   constructor(private readonly db: Db) {}
+
+  change = async (contactId: string, changes: readonly MessageChange[], queue?: QueuedRecord) =>
+    idbMessageFeatures(this.db).change(contactId, changes, queue);
+  queued = async (contactId: string) => idbMessageFeatures(this.db).queued(contactId);
+  queuedSent = async (contactId: string, id: Uint8Array, route: MessageRoute) =>
+    idbMessageFeatures(this.db).queuedSent(contactId, id, route);
+  remove = async (contactId: string, messageId: Uint8Array) =>
+    idbMessageFeatures(this.db).remove(contactId, messageId);
 
   async add(message: StoredMessage): Promise<'added' | 'duplicate'> {
     const record = messageRecord(message);

@@ -2,8 +2,10 @@
  * The in-memory ratchet store, for tests: commits behave as the IndexedDB ones (all of a commit
  * is written, or none of it). Loaded on first use (lazy-ratchet-store.ts), as the app's is.
  */
+import { toHex } from '../crypto/bytes';
 import type { MemoryBackend } from './memory-store';
 import { checkRatchetCommit } from './ratchet-records';
+import { type ChangeOutcome, applyChange } from './message-changes';
 import { advancedMessage } from './records';
 import {
   type RatchetCommit,
@@ -28,7 +30,7 @@ export class MemoryRatchetStore implements RatchetStore {
     await Promise.resolve();
     const checked = checkRatchetCommit(c);
     const { contactId } = checked;
-    const { ratchets, messages } = this.backend;
+    const { ratchets, messages, outbox } = this.backend;
     // Synchronous from here on, so no other call runs in between (as in one IndexedDB transaction);
     // every write is logged, and undone if a later one fails.
     if ((ratchets.get(contactId)?.generation ?? 0) !== checked.expectedGeneration)
@@ -59,9 +61,29 @@ export class MemoryRatchetStore implements RatchetStore {
           addedEach.push(had ? 'duplicate' : 'added');
         }
       }
+      let changed: ChangeOutcome[] | undefined;
+      if (checked.changes) {
+        changed = [];
+        for (const c of checked.changes) {
+          const key = `${contactId} ${toHex(c.messageId)}`;
+          const { outcome, next } = applyChange(messages.get(key), c);
+          if (next) write(messages, key, next);
+          changed.push(outcome);
+        }
+      }
       const updated = new Map<string, Uint8Array>();
       for (const move of checked.moves) {
         const key = `${contactId} ${move.messageIdHex}`;
+        const queued = outbox.get(key);
+        if (queued) {
+          // A queued record: acknowledged, it is done with; handed over, it is 'sent'.
+          if (move.state === 'delivered') {
+            outbox.delete(key);
+            undo.push(() => outbox.set(key, queued));
+          } else
+            write(outbox, key, { ...queued, state: 'sent', ...(move.route ? { route: move.route } : {}) });
+          continue;
+        }
         const record = messages.get(key);
         const next = record && advancedMessage(record, move.state, undefined, move.route);
         if (!next) continue;
@@ -74,6 +96,7 @@ export class MemoryRatchetStore implements RatchetStore {
         ...(added ? { added } : {}),
         ...(addedEach ? { addedEach } : {}),
         updated: [...updated.values()],
+        ...(changed ? { changed } : {}),
       };
     } catch (cause) {
       for (const u of undo.reverse()) u();

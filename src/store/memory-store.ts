@@ -5,7 +5,11 @@
  */
 import { toHex } from '../crypto/bytes';
 import { IDENTITY_KEY, type IdentityRecord, renamedRecord } from './identity-records';
+import type { ConversationStateRecord } from './conversation-records';
 import { lazyRatchetStore } from './lazy-ratchet-store';
+import type { MessageChange, QueuedRecord, QueuedRecordRow } from './message-changes';
+import { memoryMessageFeatures } from './memory-message-features';
+import { MemoryConversationStore } from './memory-conversation-store';
 import { loadIdentity } from './load-identity';
 import {
   holdsKeysOf,
@@ -57,6 +61,10 @@ export class MemoryBackend {
   readonly events: SecurityEvent[] = [];
   /** Keyed by contact id. */
   readonly ratchets = new Map<string, RatchetRecord>();
+  /** Records queued for the peer (message-changes.ts), keyed by `${contactId} ${idHex}`. */
+  readonly outbox = new Map<string, QueuedRecordRow>();
+  /** Read positions and archived marks, keyed by contact id. */
+  readonly conversations = new Map<string, ConversationStateRecord>();
 }
 
 export interface MemoryStoreOptions {
@@ -75,6 +83,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
     ratchets: lazyRatchetStore(
       async () => new (await import('./memory-ratchet-store')).MemoryRatchetStore(backend),
     ),
+    conversations: new MemoryConversationStore(backend),
     close: () => {},
     destroy: async () => {
       await Promise.resolve();
@@ -83,6 +92,8 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
       backend.messages.clear();
       backend.events.length = 0;
       backend.ratchets.clear();
+      backend.outbox.clear();
+      backend.conversations.clear();
     },
   };
 }
@@ -204,6 +215,14 @@ export class MemoryContactStore implements ContactStore {
 
 export class MemoryMessageStore implements MessageStore {
   constructor(private readonly backend: MemoryBackend) {}
+
+  change = async (contactId: string, changes: readonly MessageChange[], queue?: QueuedRecord) =>
+    memoryMessageFeatures(this.backend).change(contactId, changes, queue);
+  queued = async (contactId: string) => memoryMessageFeatures(this.backend).queued(contactId);
+  queuedSent = async (contactId: string, id: Uint8Array, route: MessageRoute) =>
+    memoryMessageFeatures(this.backend).queuedSent(contactId, id, route);
+  remove = async (contactId: string, messageId: Uint8Array) =>
+    memoryMessageFeatures(this.backend).remove(contactId, messageId);
 
   async add(message: StoredMessage): Promise<'added' | 'duplicate'> {
     await Promise.resolve();

@@ -4,6 +4,7 @@
  * page.
  */
 import { toHex } from '../crypto/bytes';
+import { type MessageChange, checkChange } from './message-changes';
 import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, isMessageRoute, messageRecord } from './records';
 import { type MessageRoute, type RatchetCommit, StoreError, type StoredMessage } from './types';
 
@@ -35,6 +36,8 @@ export interface CheckedCommit {
   readonly messages?: readonly MessageRecord[];
   /** 'sent' moves first, then 'delivered' ones, as the commit listed them. */
   readonly moves: readonly MessageMove[];
+  /** The peer's changes to messages, checked and copied, applied after the messages are added. */
+  readonly changes?: readonly MessageChange[];
 }
 
 /**
@@ -95,9 +98,16 @@ export function checkRatchetCommit(c: RatchetCommit): CheckedCommit {
       });
     }
   }
+  let changes: MessageChange[] | undefined;
+  if (c.changes !== undefined) {
+    if (!Array.isArray(c.changes))
+      throw new StoreError('BAD_ARGUMENT', 'The changes of a ratchet commit must be a list.');
+    changes = (c.changes as readonly MessageChange[]).map(checkChange);
+  }
   return {
     contactId: c.contactId,
     expectedGeneration: expected,
+    ...(changes === undefined ? {} : { changes }),
     state,
     ...(message === undefined ? {} : { message }),
     ...(messages === undefined ? {} : { messages }),

@@ -10,6 +10,7 @@ import { X25519_KEY_LENGTH } from '../crypto/x25519';
 import { assertCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { MAX_DISPLAY_NAME_BYTES } from '../protocol/display-name';
 import { deriveUserId } from '../protocol/user-id';
+import { checkFeatures, copyFeatures } from './message-changes';
 import {
   type Contact,
   type ContactMailboxes,
@@ -234,6 +235,7 @@ export function messageRecord(message: StoredMessage): MessageRecord {
   if (message.route !== undefined && !isMessageRoute(message.route)) {
     throw new StoreError('BAD_ARGUMENT', 'A message route must be direct, relayed or mailbox.');
   }
+  checkFeatures(message);
   return { ...copyMessage(message), messageIdHex: toHex(message.messageId) };
 }
 
@@ -247,6 +249,7 @@ export function copyMessage(m: StoredMessage): StoredMessage {
     ...(m.receivedAt === undefined ? {} : { receivedAt: m.receivedAt }),
     state: m.state,
     ...(m.route === undefined ? {} : { route: m.route }),
+    ...copyFeatures(m),
   };
 }
 

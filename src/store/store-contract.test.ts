@@ -1338,9 +1338,11 @@ describe('idb schema', () => {
       expect(db.version).toBe(SCHEMA_VERSION);
       expect([...db.objectStoreNames].sort()).toEqual([
         'contacts',
+        'conversations',
         'events',
         'identity',
         'messages',
+        'outbox',
         'ratchets',
       ]);
       const ratchets = db.transaction('ratchets').store;
@@ -1360,8 +1362,9 @@ describe('idb schema', () => {
       expect(byKey.unique).toBe(true);
       const messages = tx.objectStore('messages');
       expect(messages.keyPath).toEqual(['contactId', 'messageIdHex']);
-      expect([...messages.indexNames]).toEqual(['byContactSentAt']);
+      expect([...messages.indexNames]).toEqual(['byContactIncoming', 'byContactSentAt']);
       expect(messages.index('byContactSentAt').keyPath).toEqual(['contactId', 'sentAt']);
+      expect(messages.index('byContactIncoming').keyPath).toEqual(['contactId', 'direction', 'receivedAt']);
       await tx.done;
     } finally {
       db.close();

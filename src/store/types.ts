@@ -11,6 +11,7 @@
 import type { SigningKeyPair } from '../crypto/ml-dsa-key';
 import type { X25519KeyPair } from '../crypto/x25519';
 import type { KeyRotation } from '../protocol/key-rotation';
+import type { ChangeOutcome, MessageChange, MessageFeatureStore, MessageFeatures } from './message-changes';
 
 /** How many of its latest key rotations an identity keeps (and announces), newest last. */
 export const MAX_KEPT_ROTATIONS = 3;
@@ -194,7 +195,8 @@ export type MessageRoute = 'direct' | 'relayed' | 'mailbox';
 /** Moves forward only: queued → sent → delivered. */
 export type MessageState = 'queued' | 'sent' | 'delivered';
 
-export interface StoredMessage {
+/** The conversation features' fields (reply, reactions, edits, tombstone, read) are in message-changes.ts. */
+export interface StoredMessage extends MessageFeatures {
   readonly contactId: string;
   /** 16 bytes, unique per contact. */
   readonly messageId: Uint8Array;
@@ -210,7 +212,8 @@ export interface StoredMessage {
 
 export type MessageUpdate = 'updated' | 'unchanged' | 'missing';
 
-export interface MessageStore {
+/** The conversation features' part (changes, the outbox of records, delete for me): message-changes.ts. */
+export interface MessageStore extends MessageFeatureStore {
   /** Adds the message unless one with the same id is stored for this contact. */
   add(message: StoredMessage): Promise<'added' | 'duplicate'>;
   /** The contact's messages by `sentAt`, ties by message id. */
@@ -226,6 +229,75 @@ export interface MessageStore {
     receivedAt?: number,
     route?: MessageRoute,
   ): Promise<MessageUpdate>;
+}
+
+/** A place in a contact's history: a message's time and id (a `StoredMessage` is one). */
+export interface HistoryCursor {
+  readonly sentAt: number;
+  readonly messageId: Uint8Array;
+}
+
+/** The most messages one history page holds. */
+export const MAX_HISTORY_PAGE = 500;
+
+/**
+ * Which page of a history to read: the newest `limit` messages; or with `before`, the `limit`
+ * messages just older than that one (the oldest shown, to page back); or with `after`, the `limit`
+ * messages just newer (the newest shown, to catch up). Not both.
+ */
+export interface HistoryPageRequest {
+  readonly before?: HistoryCursor;
+  readonly after?: HistoryCursor;
+  /** 1 … MAX_HISTORY_PAGE. */
+  readonly limit: number;
+}
+
+export interface HistoryPage {
+  /** Oldest first, in history order (by `sentAt`, ties by message id). */
+  readonly messages: StoredMessage[];
+  /** Whether more messages lie beyond this page the way it was read (older; with `after`, newer). */
+  readonly more: boolean;
+}
+
+/** Unread messages are counted up to this many (a count costs a step per index key). */
+export const MAX_UNREAD = 1_000;
+
+/** What the conversation list needs of one conversation, read without reading its history. */
+export interface ConversationFacts {
+  readonly contactId: string;
+  /** The newest message in history order, if any. */
+  readonly last?: StoredMessage;
+  /**
+   * Incoming messages received (this device's clock) after `readAt`, all of them without it;
+   * counted up to MAX_UNREAD (more count as MAX_UNREAD: the list shows "999+").
+   */
+  readonly unread: number;
+  readonly readAt?: number;
+  readonly archived: boolean;
+}
+
+/**
+ * Per-conversation state beside the history: the read position and the archived mark, and the
+ * reads the conversation list and a long history need, each served by an index so that none of
+ * them reads a whole conversation.
+ */
+export interface ConversationStore {
+  /**
+   * The facts of each conversation, in the order asked, in one read: per conversation, its newest
+   * message and the count of its unread ones (counted over an index, not read).
+   */
+  facts(contactIds: readonly string[]): Promise<ConversationFacts[]>;
+  /** Incoming messages received up to `at` (ms since the epoch, this device's clock) count as read. */
+  markRead(contactId: string, at: number): Promise<void>;
+  setArchived(contactId: string, archived: boolean): Promise<void>;
+  /**
+   * Deletes the conversation's messages (those still queued too, so they are never sent) and its
+   * read position, in one transaction; returns how many messages went. The contact, its ratchet,
+   * its security log and its archived mark stay.
+   */
+  clear(contactId: string): Promise<number>;
+  /** One page of the history (see HistoryPageRequest); reads about `limit` messages, never all. */
+  page(contactId: string, request: HistoryPageRequest): Promise<HistoryPage>;
 }
 
 export type SecurityEventKind =
@@ -315,6 +387,8 @@ export interface RatchetCommit {
   readonly sent?: readonly Uint8Array[];
   /** The route the `sent` ones took, stored with them. */
   readonly sentRoute?: MessageRoute;
+  /** The peer's changes to messages (reactions, edits, deletes, receipts), applied in the same transaction. */
+  readonly changes?: readonly MessageChange[];
 }
 
 export type RatchetCommitResult =
@@ -328,6 +402,8 @@ export type RatchetCommitResult =
       readonly addedEach?: readonly ('added' | 'duplicate')[];
       /** ids whose state actually moved */
       readonly updated: readonly Uint8Array[];
+      /** Set when the commit carried `changes`: the outcome of each, in order. */
+      readonly changed?: readonly ChangeOutcome[];
     }
   | { readonly kind: 'conflict' };
 
@@ -371,6 +447,7 @@ export interface Stores {
   readonly messages: MessageStore;
   readonly events: SecurityEventStore;
   readonly ratchets: RatchetStore;
+  readonly conversations: ConversationStore;
   close(): void;
   /** Deletes everything stored (identity, contacts, history, events, ratchets) and closes the store. */
   destroy(): Promise<void>;
