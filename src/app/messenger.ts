@@ -8,6 +8,7 @@
  * - live-sessions.ts: each contact's live session, what it carries read through the ratchet, or
  *   held while a key change waits;
  * - delivery.ts: the outbox, receiving, acks, held messages for an undecided key;
+ * - key-decisions.ts: the user's decision about a contact's new key;
  * - verification.ts: safety numbers and what marks a contact verified;
  * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
  *   name (checked by names.ts);
@@ -29,6 +30,7 @@ import { DEFAULT_FEATURE_SETTINGS } from './record-effects';
 import { createPeerTyping } from './typing';
 import { AppError } from './errors';
 import type { ContactOps } from './contact-ops';
+import { createKeyDecisions } from './key-decisions';
 import { createLiveSessions } from './live-sessions';
 import type { OfflineDelivery } from './offline-delivery';
 import type { Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
@@ -193,6 +195,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
   };
   /** Loaded on first use: names.ts brings Unicode's confusables data, verification the fingerprints. */
+  const keyDecisions = createKeyDecisions({ serial, mustGet, put, log, sessions, trustDeps, trust });
   const naming = once(async () => (await import('./contact-names')).createNameOps(ops));
   const verifying = once(async () => (await import('./verification')).createVerificationOps(ops, now));
   const rotations = once(async () => (await import('./rotation')).createRotationOps(ops));
@@ -298,52 +301,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       return report;
     },
 
-    async acceptKeyChange(contactId) {
-      await serial(contactId, async () => {
-        const contact = await mustGet(contactId);
-        if (!contact.pendingKey) return;
-        await put(await (await trust()).acceptedKey(trustDeps, contact));
-        await log(
-          contactId,
-          'key-change-accepted',
-          'You accepted the new identity key. It is not verified: compare safety numbers to verify it.',
-        );
-        if (contact.verified) {
-          await log(
-            contactId,
-            'verification-cleared',
-            'No longer verified, because the identity key changed.',
-          );
-        }
-        const live = sessions.get(contactId);
-        if (live && sameKey(live.connected.peer.staticKey, contact.pendingKey.identityKey)) {
-          await sessions.startRatchet(contactId, live);
-          const held = live.held.messages;
-          live.held = { messages: [], bytes: 0 };
-          for (const m of held) await sessions.receive(contactId, live, m);
-        }
-      });
-      await serial(contactId, async () => sessions.flush(contactId));
-    },
-
-    async refuseKeyChange(contactId) {
-      await serial(contactId, async () => {
-        const contact = await mustGet(contactId);
-        const pending = contact.pendingKey;
-        if (!pending) return;
-        await put((await trust()).refusedKey(contact));
-        await log(
-          contactId,
-          'key-refused',
-          'You refused the new identity key. The key you had stays; sessions with the new one are closed.',
-        );
-        const live = sessions.get(contactId);
-        if (live && sameKey(live.connected.peer.staticKey, pending.identityKey)) {
-          live.held = { messages: [], bytes: 0 };
-          await live.connected.session.close('identity key refused');
-        }
-      });
-    },
+    acceptKeyChange: async (contactId) => keyDecisions.accept(contactId),
+    refuseKeyChange: async (contactId) => keyDecisions.refuse(contactId),
 
     safetyNumber: async (contactId) => (await verifying()).safetyNumber(contactId),
     verifyByScan: async (contactId, scanned, source) =>
