@@ -9,7 +9,8 @@
  * Steps: build the app into a temp folder, serve it with `vite preview` on a port of its own,
  * start Xvfb (if DISPLAY is unset) and WebKitWebDriver, then in the browser: the first-run screen,
  * a name, Start, the conversation list; the stored identity (its key in a protected form, not raw
- * bytes); a reload that shows the list again with the same stored key; the footer's self-test.
+ * bytes); a reload that shows the list again with the same stored key; the self-test in
+ * Settings → Diagnostics.
  * Everything it starts is stopped by PID at the end, on failure and on Ctrl-C too.
  *
  * Where WebKitWebDriver is missing it fails with how to install it; outside CI,
@@ -37,7 +38,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** The whole journey; it takes about 20 s. */
 const JOURNEY_TIMEOUT_MS = 120_000;
 const STEP_TIMEOUT_MS = 20_000;
-/** The self-test starts 3 s after the app, then takes a moment (src/ui/App.tsx). */
+/** The self-test starts when Settings is opened, then takes a moment (src/ui/components/Diagnostics.tsx). */
 const SELF_TEST_TIMEOUT_MS = 30_000;
 /**
  * Ports of its own (Playwright's preview has 4173, the benchmarks 4300–4399, the worker 8787).
@@ -402,6 +403,13 @@ async function journey(browser: WebDriverSession, appUrl: string): Promise<void>
   }
   log('reloaded: "Conversations" shown again, no first-run screen, same stored public key');
 
+  // The self-test runs when Settings → Diagnostics is first shown.
+  const settings = await browser.waitFor(
+    { xpath: `//nav//button[normalize-space()=${xpathText('Settings')}]` },
+    'The "Settings" button',
+    STEP_TIMEOUT_MS,
+  );
+  await browser.click(settings);
   const selfTest = await browser.waitFor(
     { css: '[data-testid="self-test"]' },
     'The self-test line',

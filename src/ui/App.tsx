@@ -1,48 +1,29 @@
-import {
-  Match,
-  Show,
-  Suspense,
-  Switch,
-  createEffect,
-  createResource,
-  lazy,
-  onCleanup,
-  onMount,
-} from 'solid-js';
+import { Match, Show, Suspense, Switch, createEffect, lazy, onCleanup, onMount } from 'solid-js';
 import { isInviteLink } from '../app/invite-link';
 import { PROTOCOL_VERSION_LABEL } from '../protocol/version';
+import { announcement } from './announcer';
 import { useApp } from './app-context';
 import { ScreenBoundary } from './components/ScreenBoundary';
 import { UpdatePrompt } from './components/UpdatePrompt';
-import { HomePage } from './pages/HomePage';
+import { ConversationsView, preloadChat } from './pages/ConversationsView';
 
 // Screens not needed to show the conversation list load when first opened (and are precached by
 // the service worker, so this works offline too): pairing brings WebRTC, the invite codes and the
-// QR scanner with it.
-// The chat (with its name notices and security log) and the first-run page load when first shown
-// too; the chat's code is fetched as soon as the list is up, so opening one does not wait.
-const loadChatPage = async () => ({ default: (await import('./pages/ChatPage')).ChatPage });
-const ChatPage = lazy(loadChatPage);
+// QR scanner with it. The chat loads the same way (ConversationsView.tsx), fetched once the list is up.
 const FirstRunPage = lazy(async () => ({ default: (await import('./pages/FirstRunPage')).FirstRunPage }));
 const PairPage = lazy(async () => ({ default: (await import('./pages/PairPage')).PairPage }));
 const SafetyPage = lazy(async () => ({ default: (await import('./pages/SafetyPage')).SafetyPage }));
 const SettingsPage = lazy(async () => ({ default: (await import('./pages/SettingsPage')).SettingsPage }));
 
 /**
- * The app shell: header and navigation, the screen for the current view, and the self-test line.
- * An opened invite link (`#join=…`) is taken out of the address bar at once and leads to pairing
- * as soon as the identity is ready.
+ * The app shell: header and navigation, the screen for the current view, a footer line, and the
+ * app's one live region (announcer.ts). The list and the chat fill the window (ConversationsView);
+ * on a phone an open chat has the whole screen, without the header and footer. An opened invite
+ * link (`#join=…`) is taken out of the address bar at once and leads to pairing as soon as the
+ * identity is ready.
  */
-const SELF_TEST_DELAY_MS = 3_000;
-
 export function App() {
   const app = useApp();
-  // The self-test (two safety numbers: ~20,000 SHA-512 calls) waits until the app is up and its
-  // connections have had their start, so that it never delays them.
-  const [selfTest] = createResource(async () => {
-    await new Promise((resolve) => setTimeout(resolve, SELF_TEST_DELAY_MS));
-    return (await import('../app/self-test')).runSelfTest();
-  });
   let pendingInvite: string | undefined;
 
   const takeInviteFromAddress = () => {
@@ -68,12 +49,19 @@ export function App() {
   });
   // Once ready, the chat's code comes next (idle), so a tap on a contact opens it at once.
   createEffect(() => {
-    if (app.state.phase === 'ready') void loadChatPage().catch(() => undefined);
+    if (app.state.phase === 'ready') preloadChat();
   });
 
   const view = () => app.state.view;
+  const listOrChat = () => view().name === 'home' || view().name === 'chat';
   return (
-    <div class="app">
+    <div
+      class="app"
+      classList={{
+        'fills-window': app.state.phase === 'ready' && listOrChat(),
+        'chat-open': app.state.phase === 'ready' && view().name === 'chat',
+      }}
+    >
       <header class="topbar">
         <h1>SecMsg</h1>
         <Show when={app.state.phase === 'ready'}>
@@ -154,22 +142,13 @@ export function App() {
             <Match when={app.state.phase === 'ready'}>
               <Suspense fallback={<p role="status">Loading…</p>}>
                 <Switch>
-                  <Match when={view().name === 'home'}>
-                    <ScreenBoundary>
-                      <HomePage />
-                    </ScreenBoundary>
+                  <Match when={listOrChat()}>
+                    <ConversationsView />
                   </Match>
                   <Match when={view().name === 'pair' && (view() as { invite?: string })}>
                     {(v) => (
                       <ScreenBoundary>
                         <PairPage {...(v().invite === undefined ? {} : { invite: v().invite })} />
-                      </ScreenBoundary>
-                    )}
-                  </Match>
-                  <Match when={view().name === 'chat' && (view() as { contactId: string }).contactId} keyed>
-                    {(id) => (
-                      <ScreenBoundary>
-                        <ChatPage contactId={id} />
                       </ScreenBoundary>
                     )}
                   </Match>
@@ -193,21 +172,10 @@ export function App() {
       </main>
       <footer>
         <p>Protocol {PROTOCOL_VERSION_LABEL}. Messages go directly between devices, end-to-end encrypted.</p>
-        <p data-testid="self-test">
-          <Show when={!selfTest.loading} fallback="Checking the secure session core…">
-            <Show
-              when={!selfTest.error && selfTest()}
-              fallback={`The self-test failed: ${String((selfTest.error as Error | undefined)?.message ?? 'unknown error')}`}
-            >
-              {(r) =>
-                r().messageDelivered && r().safetyNumbersMatch
-                  ? `Secure session core works: handshake in ${r().handshakeMs.toFixed(1)} ms, X25519 via ${r().backend === 'webcrypto' ? 'WebCrypto' : '@noble/curves'}.`
-                  : 'The self-test failed: the message or the safety numbers did not match.'
-              }
-            </Show>
-          </Show>
-        </p>
       </footer>
+      <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcements">
+        {announcement()}
+      </div>
     </div>
   );
 }

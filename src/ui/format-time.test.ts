@@ -1,8 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UNKNOWN_TIME, formatTime, timeAttribute, type TimeStyle } from './format-time';
+import {
+  UNKNOWN_DAY,
+  UNKNOWN_TIME,
+  dayKey,
+  dayLabel,
+  formatTime,
+  timeAttribute,
+  type TimeStyle,
+} from './format-time';
 
-const STYLES: readonly TimeStyle[] = ['time', 'date-time', 'precise'];
+const STYLES: readonly TimeStyle[] = ['time', 'clock', 'date-time', 'precise'];
 const NOON_UTC = Date.UTC(2026, 0, 15, 12, 34, 56, 789);
 
 describe('formatTime', () => {
@@ -75,5 +83,55 @@ describe('timeAttribute', () => {
         if (value !== undefined) expect(value).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       }),
     );
+  });
+});
+
+describe('dayLabel', () => {
+  /** Local times, so that the test holds in any time zone. */
+  const at = (y: number, m: number, d: number, h = 12, min = 0) => new Date(y, m - 1, d, h, min).getTime();
+  const now = at(2026, 12, 7, 9, 30);
+
+  it('says "Today" for any time of this local day, and "Yesterday" for any time of the one before', () => {
+    expect(dayLabel(at(2026, 12, 7, 0, 0), now)).toBe('Today');
+    expect(dayLabel(at(2026, 12, 7, 23, 59), now)).toBe('Today');
+    expect(dayLabel(at(2026, 12, 6, 0, 0), now)).toBe('Yesterday');
+    expect(dayLabel(at(2026, 12, 6, 23, 59), now)).toBe('Yesterday');
+    // Across a month's and a year's end.
+    expect(dayLabel(at(2026, 11, 30), at(2026, 12, 1, 0, 5))).toBe('Yesterday');
+    expect(dayLabel(at(2025, 12, 31, 23, 0), at(2026, 1, 1, 0, 5))).toBe('Yesterday');
+  });
+
+  it('gives the date for older days, with the year only when it is not this year', () => {
+    const older = at(2026, 12, 1);
+    expect(dayLabel(older, now)).toBe(
+      new Date(older).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long' }),
+    );
+    expect(dayLabel(older, now)).not.toMatch(/2026/);
+    expect(dayLabel(at(2025, 12, 1), now)).toMatch(/2025/);
+    // A message from "tomorrow" (the peer's clock runs ahead) is a date, not "Today".
+    expect(dayLabel(at(2026, 12, 8), now)).not.toMatch(/^(Today|Yesterday)$/);
+  });
+
+  it('reads "Unknown date" for a time a Date cannot hold, and never throws', () => {
+    expect(dayLabel(Number.MAX_SAFE_INTEGER, now)).toBe(UNKNOWN_DAY);
+    expect(dayLabel(Number.NaN, now)).toBe(UNKNOWN_DAY);
+    expect(dayLabel(now, Number.NaN)).toBe(UNKNOWN_DAY);
+    fc.assert(
+      fc.property(fc.double(), (ms) => {
+        const text = dayLabel(ms, now);
+        expect(text).not.toBe('');
+        expect(text).not.toMatch(/Invalid/);
+      }),
+    );
+  });
+});
+
+describe('dayKey', () => {
+  it('is equal for two times on one local day and differs for the next day', () => {
+    const morning = new Date(2026, 5, 1, 0, 1).getTime();
+    const evening = new Date(2026, 5, 1, 23, 59).getTime();
+    expect(dayKey(morning)).toBe(dayKey(evening));
+    expect(dayKey(evening + 2 * 60_000)).not.toBe(dayKey(evening));
+    expect(dayKey(Number.MAX_SAFE_INTEGER)).toBeUndefined();
   });
 });

@@ -13,8 +13,10 @@ export const UNKNOWN_TIME = 'an unknown time';
 const MAX_DATE_MS = 8.64e15;
 
 export type TimeStyle =
-  /** The clock time, as `toLocaleTimeString()` shows it (a message in the chat). */
+  /** The clock time, as `toLocaleTimeString()` shows it. */
   | 'time'
+  /** Hours and minutes only (beside a message in the chat, whose day is said above it). */
+  | 'clock'
   /** Date and time, as `toLocaleString()` shows it (a security event). */
   | 'date-time'
   /** A 24-hour clock to the millisecond (a frame in the protocol inspector). */
@@ -22,6 +24,7 @@ export type TimeStyle =
 
 const OPTIONS: Record<TimeStyle, Intl.DateTimeFormatOptions> = {
   time: { hour: 'numeric', minute: '2-digit', second: '2-digit' },
+  clock: { hour: 'numeric', minute: '2-digit' },
   'date-time': {
     year: 'numeric',
     month: 'numeric',
@@ -68,4 +71,46 @@ export function timeAttribute(ms: number): string | undefined {
   if (!inRange(ms)) return undefined;
   const iso = new Date(ms).toISOString();
   return /^\d{4}-/.test(iso) && !iso.startsWith('0000') ? iso : undefined;
+}
+
+/** The words for a day that cannot be shown (a time `formatTime` cannot show either). */
+export const UNKNOWN_DAY = 'Unknown date';
+
+const DAY_OPTIONS: Intl.DateTimeFormatOptions = { weekday: 'long', day: 'numeric', month: 'long' };
+const DAY_WITH_YEAR_OPTIONS: Intl.DateTimeFormatOptions = { ...DAY_OPTIONS, year: 'numeric' };
+let dayFormatter: Intl.DateTimeFormat | undefined;
+let dayWithYearFormatter: Intl.DateTimeFormat | undefined;
+
+/**
+ * The local calendar day of `ms` as one number (year·10000 + month·100 + day), or undefined for a
+ * time a `Date` cannot hold. Two times are on the same day when their keys are equal.
+ */
+export function dayKey(ms: number): number | undefined {
+  if (!inRange(ms)) return undefined;
+  const d = new Date(ms);
+  return d.getFullYear() * 10_000 + (d.getMonth() + 1) * 100 + d.getDate();
+}
+
+/**
+ * The heading of a day in the chat, as messengers say it: "Today", "Yesterday", otherwise the
+ * date ("Monday, 30 November", with the year when it is not this year's), in this browser's
+ * language and time zone. `now` is this device's clock. Never throws: "Unknown date".
+ */
+export function dayLabel(ms: number, now: number): string {
+  const day = dayKey(ms);
+  const today = dayKey(now);
+  if (day === undefined || today === undefined) return UNKNOWN_DAY;
+  if (day === today) return 'Today';
+  const yesterday = new Date(now);
+  yesterday.setDate(yesterday.getDate() - 1); // a calendar day back, across DST changes too
+  if (day === dayKey(yesterday.getTime())) return 'Yesterday';
+  try {
+    const sameYear = Math.floor(day / 10_000) === Math.floor(today / 10_000);
+    const formatter = sameYear
+      ? (dayFormatter ??= new Intl.DateTimeFormat(undefined, DAY_OPTIONS))
+      : (dayWithYearFormatter ??= new Intl.DateTimeFormat(undefined, DAY_WITH_YEAR_OPTIONS));
+    return formatter.format(ms);
+  } catch {
+    return UNKNOWN_DAY;
+  }
 }

@@ -1,6 +1,6 @@
 import {
-  For,
   Show,
+  batch,
   Suspense,
   createEffect,
   createMemo,
@@ -9,56 +9,95 @@ import {
   onCleanup,
   onMount,
 } from 'solid-js';
+import { toHex } from '../../crypto/bytes';
 import { ROUTE_EXPLANATIONS, ROUTE_NAMES, routeOfTransport, type RouteKind } from '../../rtc/route-kind';
-import type { MessageRoute, MessageState } from '../../store/types';
+import type { StoredMessage } from '../../store/types';
+import { announce } from '../announcer';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
-import { formatTime, timeAttribute } from '../format-time';
+import { coarsePointer } from '../motion';
+import { Composer } from '../components/Composer';
 import { ContactNameNotice } from '../components/ContactNameNotice';
+import { MessageHistory, type HistoryControls } from '../components/MessageHistory';
 import { SecurityLog } from '../components/SecurityLog';
+import './ChatPage.css';
 
 // The inspector is for those who want to look: it loads when first opened.
 const InspectorPanel = lazy(async () => ({
   default: (await import('../components/InspectorPanel')).InspectorPanel,
 }));
 
-/** A list loaded now and again on `reload()`; a slower earlier load never overwrites a later one. */
-function reloading<T>(load: () => Promise<T[]>): { value: () => T[]; reload: () => void } {
+/**
+ * A list loaded now and again on `reload()`; a slower earlier load never overwrites a later one.
+ * `loaded` turns true with the first list (an empty list before it is not yet known).
+ */
+function reloading<T>(load: () => Promise<T[]>): {
+  value: () => T[];
+  loaded: () => boolean;
+  reload: () => void;
+} {
   const [value, setValue] = createSignal<T[]>([]);
+  const [loaded, setLoaded] = createSignal(false);
   let latest = 0;
   const reload = () => {
     const mine = ++latest;
     load().then(
       (v) => {
-        if (mine === latest) setValue(() => v);
+        if (mine !== latest) return;
+        batch(() => {
+          setValue(() => v);
+          setLoaded(true);
+        });
       },
       (e: unknown) => console.error('SecMsg:', e),
     );
   };
   onMount(reload);
-  return { value, reload };
+  return { value, loaded, reload };
 }
-
-const STATE_TEXT: Record<MessageState, string> = {
-  queued: 'Queued',
-  sent: 'Sent',
-  delivered: 'Delivered',
-};
 
 /** How often the route of an open connection is read again (ICE may move to another pair). */
 const ROUTE_REFRESH_MS = 5_000;
-
-/** How a message went, in words: said beside the time. */
-const ROUTE_TEXT: Record<MessageRoute, string> = {
-  direct: 'direct',
-  relayed: 'relayed',
-  mailbox: 'via mailbox',
-};
+/** The longest message text read out when it arrives; the rest is in the history. */
+const ANNOUNCED_CHARS = 300;
 
 /**
- * One conversation: who it is and whether they are verified, the connection state, the history
- * with time and delivery state, the box to write, the security log, and the protocol inspector.
- * A pending key change blocks the conversation behind a warning until it is accepted or refused.
+ * Announces (through the app's live region) each message that arrives while the chat is open:
+ * those already in the first history shown are not new.
+ */
+function announceArrivals(
+  history: { value: () => StoredMessage[]; loaded: () => boolean },
+  name: () => string,
+): void {
+  let known: Set<string> | undefined;
+  createEffect(() => {
+    const list = history.value();
+    if (!history.loaded()) return;
+    const incoming = list.filter((m) => m.direction === 'in');
+    const ids = incoming.map((m) => toHex(m.messageId));
+    if (known) {
+      const fresh = incoming.filter((_, i) => !known!.has(ids[i]!));
+      const last = fresh[fresh.length - 1];
+      if (last) {
+        const text =
+          last.body.length > ANNOUNCED_CHARS ? `${last.body.slice(0, ANNOUNCED_CHARS)}…` : last.body;
+        announce(
+          fresh.length === 1
+            ? `New message from ${name()}: ${text}`
+            : `${fresh.length} new messages from ${name()}. The last: ${text}`,
+        );
+      }
+    }
+    known = new Set(ids);
+  });
+}
+
+/**
+ * One conversation, filling its pane: a header (who, verified or not, the connection and its
+ * route, the safety number and the inspector), warnings that block it, the history scrolling above
+ * the composer, and the security log at the top of the history. A pending key change blocks the
+ * conversation behind a warning until it is accepted or refused. Opening it puts the focus in the
+ * composer (on a touch screen: on its heading, so that no keyboard pops up).
  */
 export function ChatPage(props: { contactId: string }) {
   const app = useApp();
@@ -76,6 +115,7 @@ export function ChatPage(props: { contactId: string }) {
   onCleanup(messenger.on('messages', (id) => id === props.contactId && history.reload()));
   onCleanup(messenger.on('events', (id) => id === props.contactId && events.reload()));
   onCleanup(messenger.on('connection', (id) => id === props.contactId && setLiveVersion((v) => v + 1)));
+  announceArrivals(history, () => contact()?.name ?? 'your contact');
 
   // The route the open connection takes (Direct, Relayed (TURN), Relayed (SecMsg)), from its stats.
   const [route, setRoute] = createSignal<RouteKind | undefined>();
@@ -98,9 +138,16 @@ export function ChatPage(props: { contactId: string }) {
     });
   });
 
-  const [draft, setDraft] = createSignal('');
   const [problem, setProblem] = createSignal('');
   const [showInspector, setShowInspector] = createSignal(false);
+  let heading: HTMLHeadingElement | undefined;
+  let textarea: HTMLTextAreaElement | undefined;
+  let historyControls: HistoryControls | undefined;
+
+  onMount(() => {
+    const target = !coarsePointer() && textarea && !textarea.disabled ? textarea : heading;
+    target?.focus({ preventScroll: true });
+  });
 
   const connectionText = () => {
     const l = live();
@@ -127,18 +174,9 @@ export function ChatPage(props: { contactId: string }) {
     }
   };
 
-  const send = async (event: SubmitEvent) => {
-    event.preventDefault();
-    const body = draft();
-    if (body.trim() === '') return;
-    setProblem('');
-    setDraft(''); // at once: the next message may be typed while this one is stored and sent
-    try {
-      await messenger.send(props.contactId, body);
-    } catch (e) {
-      setProblem(errorText(e));
-      if (draft() === '') setDraft(body); // not sent: give the text back
-    }
+  const send = async (body: string) => {
+    historyControls?.toNewest(); // what I write shows at the bottom, wherever I had scrolled
+    await messenger.send(props.contactId, body);
   };
 
   const act = async (f: () => Promise<void>) => {
@@ -153,44 +191,51 @@ export function ChatPage(props: { contactId: string }) {
   return (
     <Show when={contact()} fallback={<p role="alert">This conversation no longer exists.</p>}>
       {(c) => (
-        <section aria-labelledby="chat-heading" class="page chat">
-          <div class="page-head">
+        <section aria-labelledby="chat-heading" class="chat">
+          <header class="chat-head">
             <button type="button" class="back" onClick={() => app.actions.show({ name: 'home' })}>
-              Back to conversations
+              <span aria-hidden="true">‹</span>
+              <span class="visually-hidden">Back to conversations</span>
             </button>
-            <h2 id="chat-heading">
-              Chat with {c().name}
-              <Show when={c().tellApart}>{(t) => <span class="tell-apart"> ({t()})</span>}</Show>
-            </h2>
-          </div>
-          <ContactNameNotice contact={c()} />
-          <p class="trust">
-            <span
-              class={c().verified && !c().keyChangePending ? 'badge ok' : 'badge'}
-              data-testid="verified-state"
-            >
-              {c().keyChangePending ? 'New key: not verified' : c().verified ? 'Verified' : 'Not verified'}
-            </span>{' '}
-            <button type="button" onClick={() => app.actions.show({ name: 'safety', contactId: c().id })}>
-              Safety number
-            </button>{' '}
-            <button type="button" aria-expanded={showInspector()} onClick={() => setShowInspector((v) => !v)}>
-              Inspector
-            </button>
-          </p>
-          <p role="status" data-testid="connection-state" class="connection">
-            {connectionText()}
-            <Show when={live()?.state === 'open' && route()}>
-              {(r) => (
-                <>
-                  {' '}
-                  <span class="route-kind" data-testid="route" data-route={r()}>
-                    <strong>{ROUTE_NAMES[r()]}</strong>: {ROUTE_EXPLANATIONS[r()]}
-                  </span>
-                </>
-              )}
-            </Show>
-          </p>
+            <div class="chat-title">
+              <h2 id="chat-heading" tabindex="-1" ref={(el) => (heading = el)}>
+                <span class="visually-hidden">Chat with </span>
+                {c().name}
+                <Show when={c().tellApart}>{(t) => <span class="tell-apart"> ({t()})</span>}</Show>
+              </h2>
+              <span
+                class={c().verified && !c().keyChangePending ? 'badge ok' : 'badge'}
+                data-testid="verified-state"
+              >
+                {c().keyChangePending ? 'New key: not verified' : c().verified ? 'Verified' : 'Not verified'}
+              </span>
+            </div>
+            <div class="chat-actions">
+              <button type="button" onClick={() => app.actions.show({ name: 'safety', contactId: c().id })}>
+                Safety number
+              </button>
+              <button
+                type="button"
+                aria-expanded={showInspector()}
+                onClick={() => setShowInspector((v) => !v)}
+              >
+                Inspector
+              </button>
+            </div>
+            <p role="status" data-testid="connection-state" class="connection">
+              {connectionText()}
+              <Show when={live()?.state === 'open' && route()}>
+                {(r) => (
+                  <>
+                    {' '}
+                    <span class="route-kind" data-testid="route" data-route={r()}>
+                      <strong>{ROUTE_NAMES[r()]}</strong>: {ROUTE_EXPLANATIONS[r()]}
+                    </span>
+                  </>
+                )}
+              </Show>
+            </p>
+          </header>
           <Show when={c().keyChangePending}>
             <div class="key-change" role="alert" aria-labelledby="key-change-heading">
               <h3 id="key-change-heading">{c().name}'s identity key changed</h3>
@@ -228,60 +273,35 @@ export function ChatPage(props: { contactId: string }) {
               </div>
             )}
           </Show>
-          <Show when={problem()}>
-            <p role="alert">{problem()}</p>
-          </Show>
-          <ol class="messages" aria-label="Messages">
-            <For each={history.value()}>
-              {(m) => (
-                <li classList={{ mine: m.direction === 'out' }}>
-                  <span class="who">{m.direction === 'out' ? 'You' : c().name}</span>{' '}
-                  <time dateTime={timeAttribute(m.sentAt)}>{formatTime(m.sentAt, 'time')}</time>
-                  <Show when={m.route}>
-                    {(route) => (
-                      <span class="route" data-route={route()}>
-                        {' '}
-                        {ROUTE_TEXT[route()]}
-                      </span>
-                    )}
-                  </Show>
-                  <p class="body">{m.body}</p>
-                  <Show when={m.direction === 'out'}>
-                    <span class="state" data-state={m.state}>
-                      {STATE_TEXT[m.state]}
-                    </span>
-                  </Show>
-                </li>
-              )}
-            </For>
-          </ol>
-          <form class="composer" onSubmit={(e) => void send(e)}>
-            <label>
-              Message
-              <textarea
-                value={draft()}
-                onInput={(e) => setDraft(e.currentTarget.value)}
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter' && !e.shiftKey) {
-                    e.preventDefault();
-                    e.currentTarget.form?.requestSubmit();
-                  }
-                }}
-                rows={2}
-                disabled={c().keyChangePending}
-                autocomplete="off"
-              />
-            </label>
-            <button type="submit" class="primary" disabled={c().keyChangePending}>
-              Send
-            </button>
-          </form>
-          <SecurityLog events={events.value()} />
           <Show when={showInspector()}>
-            <Suspense fallback={<p role="status">Loading the inspector…</p>}>
-              <InspectorPanel contactId={c().id} events={events.value()} />
-            </Suspense>
+            <div class="inspector-drawer">
+              <Suspense fallback={<p role="status">Loading the inspector…</p>}>
+                <InspectorPanel contactId={c().id} events={events.value()} />
+              </Suspense>
+            </div>
           </Show>
+          <MessageHistory
+            messages={history.value()}
+            contactName={c().name}
+            controls={(h) => (historyControls = h)}
+            top={
+              <div class="chat-intro">
+                <ContactNameNotice contact={c()} />
+                <SecurityLog events={events.value()} />
+              </div>
+            }
+          />
+          <Show when={problem()}>
+            <p role="alert" class="chat-problem">
+              {problem()}
+            </p>
+          </Show>
+          <Composer
+            disabled={c().keyChangePending}
+            send={send}
+            onProblem={setProblem}
+            textarea={(el) => (textarea = el)}
+          />
         </section>
       )}
     </Show>

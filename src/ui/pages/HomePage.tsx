@@ -1,11 +1,14 @@
 import { For, Show } from 'solid-js';
 import { useApp } from '../app-context';
 
-/** The conversation list: every contact, most recently seen first, with trust and connection. */
-export function HomePage() {
+/**
+ * The conversation list: every contact, most recently seen first, with trust and connection. The
+ * entry of the chat open beside it (on a laptop) is marked as the current one.
+ */
+export function HomePage(props: { openContactId?: string | undefined }) {
   const app = useApp();
   return (
-    <section aria-labelledby="home-heading" class="page">
+    <section aria-labelledby="home-heading" class="page home">
       <div class="page-head">
         <h2 id="home-heading">Conversations</h2>
         <button type="button" class="primary" onClick={() => app.actions.show({ name: 'pair' })}>
@@ -25,6 +28,8 @@ export function HomePage() {
                 <button
                   type="button"
                   class="contact"
+                  data-contact-id={c.id}
+                  aria-current={props.openContactId === c.id ? 'true' : undefined}
                   onClick={() => app.actions.show({ name: 'chat', contactId: c.id })}
                 >
                   <span class="name">{c.name}</span>

@@ -4,9 +4,13 @@ import type { MailboxClient } from '../../app/mailbox-client';
 import { type WakeUpState, disableWakeUps, enableWakeUps, wakeUpState } from '../../app/wake-ups';
 import { persistenceText } from '../../store/persistence';
 import { useApp } from '../app-context';
+import { Diagnostics } from '../components/Diagnostics';
 import { errorText } from '../errors';
 
-/** My name, the connection settings, storage status, a new identity, and deleting everything. */
+/**
+ * My name, the connection settings, storage status, diagnostics (the self-test), a new identity,
+ * and deleting everything.
+ */
 export function SettingsPage() {
   const app = useApp();
   const [name, setName] = createSignal(app.state.myName);
@@ -119,6 +123,8 @@ export function SettingsPage() {
             : persistenceText(app.state.persistence)}
         </p>
       </section>
+
+      <Diagnostics />
 
       <section aria-labelledby="keys-heading">
         <h3 id="keys-heading">Replace my keys</h3>

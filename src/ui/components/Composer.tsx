@@ -1,0 +1,61 @@
+import { createSignal } from 'solid-js';
+import { errorText } from '../errors';
+import { coarsePointer } from '../motion';
+
+/**
+ * The box to write in, at the bottom of a chat. Enter sends and Shift+Enter makes a new line; on a
+ * touch screen (coarse pointer) Enter makes a new line and the Send button sends, as in the
+ * messengers on phones. The text goes at once, so the next message can be typed while this one is
+ * stored; if sending fails, the text comes back (unless something new was typed) and `onProblem`
+ * gets the sentence.
+ */
+export function Composer(props: {
+  disabled: boolean;
+  send: (body: string) => Promise<void>;
+  onProblem: (sentence: string) => void;
+  textarea?: (el: HTMLTextAreaElement) => void;
+}) {
+  const [draft, setDraft] = createSignal('');
+
+  const submit = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const body = draft();
+    if (body.trim() === '') return;
+    props.onProblem('');
+    setDraft(''); // at once: the next message may be typed while this one is stored and sent
+    try {
+      await props.send(body);
+    } catch (e) {
+      props.onProblem(errorText(e));
+      if (draft() === '') setDraft(body); // not sent: give the text back
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent & { currentTarget: HTMLTextAreaElement }) => {
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || coarsePointer()) return;
+    e.preventDefault();
+    e.currentTarget.form?.requestSubmit();
+  };
+
+  return (
+    <form class="composer" onSubmit={(e) => void submit(e)}>
+      <label>
+        <span class="visually-hidden">Message</span>
+        <textarea
+          ref={(el) => props.textarea?.(el)}
+          value={draft()}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+          onKeyDown={onKeyDown}
+          rows={1}
+          placeholder="Message"
+          enterkeyhint={coarsePointer() ? 'enter' : 'send'}
+          disabled={props.disabled}
+          autocomplete="off"
+        />
+      </label>
+      <button type="submit" class="primary" disabled={props.disabled}>
+        Send
+      </button>
+    </form>
+  );
+}
