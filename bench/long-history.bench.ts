@@ -31,7 +31,7 @@ import { build, type Rolldown } from 'vite';
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import type { openDatabase } from '../src/store/idb-schema';
 import type { openIdbStore } from '../src/store/idb-store';
-import type { messageRecord } from '../src/store/records';
+import type { messageRecord } from '../src/store/record-checks';
 import { type HistoryPage, MAX_UNREAD, type StoredMessage, type Stores } from '../src/store/types';
 import { median, root } from './local-app';
 
@@ -65,7 +65,7 @@ async function bundle(): Promise<Map<string, string>> {
       entry,
       `import { openIdbStore } from ${store('idb-store.ts')};\n` +
         `import { openDatabase } from ${store('idb-schema.ts')};\n` +
-        `import { messageRecord } from ${store('records.ts')};\n` +
+        `import { messageRecord } from ${store('record-checks.ts')};\n` +
         `window.longHistory = { openIdbStore, openDatabase, messageRecord };\n`,
     );
     const out = await build({

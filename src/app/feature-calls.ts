@@ -1,19 +1,32 @@
 /**
- * The messenger's conversation-feature calls (conversation-features.ts, loaded on first use) and
- * the contact's typing state, as the messenger spreads them into its interface.
+ * The messenger's conversation-feature calls (conversation-features.ts, loaded on first use with
+ * what it works with: the live sessions and delivery) and the contact's typing state, as the
+ * messenger spreads them into its interface.
  */
 import type { ConversationFeatureDeps, ConversationFeatures } from './conversation-features';
-import type { PeerTyping } from './typing';
 
 export interface FeatureCalls extends ConversationFeatures {
   /** Whether the contact shows as typing now (the `typing` event says when it changes). */
   contactTyping(contactId: string): boolean;
 }
 
-export function featureCalls(deps: ConversationFeatureDeps, peer: PeerTyping): FeatureCalls {
+/**
+ * `deps` gives the features' collaborators, loading them on the first call; `typing` says whether
+ * the contact shows as typing now.
+ */
+export function featureCalls(
+  deps: () => Promise<ConversationFeatureDeps>,
+  typing: (contactId: string) => boolean,
+): FeatureCalls {
   let loading: Promise<ConversationFeatures> | undefined;
   const load = async (): Promise<ConversationFeatures> =>
-    (loading ??= import('./conversation-features').then((m) => m.createConversationFeatures(deps)));
+    (loading ??= Promise.all([import('./conversation-features'), deps()]).then(
+      ([m, d]) => m.createConversationFeatures(d),
+      (e: unknown) => {
+        loading = undefined;
+        throw e;
+      },
+    ));
   return {
     reply: async (contactId, text, to) => (await load()).reply(contactId, text, to),
     react: async (contactId, messageId, emoji) => (await load()).react(contactId, messageId, emoji),
@@ -22,6 +35,6 @@ export function featureCalls(deps: ConversationFeatureDeps, peer: PeerTyping): F
     deleteForMe: async (contactId, messageId) => (await load()).deleteForMe(contactId, messageId),
     markMessagesRead: async (contactId, ids) => (await load()).markMessagesRead(contactId, ids),
     typing: async (contactId, typing) => (await load()).typing(contactId, typing),
-    contactTyping: (contactId) => peer.typing(contactId),
+    contactTyping: (contactId) => typing(contactId),
   };
 }

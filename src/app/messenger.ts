@@ -4,6 +4,7 @@
  *
  * - trust.ts: which contact a session belongs to (a contact is its keys), key changes and the
  *   user's decisions about them;
+ * - adopt.ts: taking over a ready session, with trust.ts's decision;
  * - conversation.ts: the contact's Double Ratchet, through which every record passes;
  * - live-sessions.ts: each contact's live session, what it carries read through the ratchet, or
  *   held while a key change waits;
@@ -13,25 +14,23 @@
  * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
  *   name (checked by names.ts);
  * - offline-delivery.ts: messages through the worker's mailboxes when no session is open.
- * The last three load on first use, with the code they bring.
+ * Each loads on first use, with the code it brings, not with the page (the conversation list
+ * shows first): live sessions, delivery and the typing state (messaging.ts) with the first session
+ * or message; trust and the ratchets with the first session; the others with their first call.
  * Every security-relevant event goes into the contact's log.
  *
  * No Solid, no DOM: the UI subscribes with `on(...)` and reads through the async getters.
  */
-import { constantTimeEqual } from '../crypto/bytes';
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES } from '../protocol/record-limits';
 import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
 import type { Conversations, Opened } from './conversation';
 import { createConversationList } from './conversation-list';
-import { createDelivery } from './delivery';
 import { featureCalls } from './feature-calls';
-import { DEFAULT_FEATURE_SETTINGS } from './record-effects';
-import { createPeerTyping } from './typing';
+import { DEFAULT_FEATURE_SETTINGS } from './feature-settings';
 import { AppError } from './errors';
 import type { ContactOps } from './contact-ops';
-import { createKeyDecisions } from './key-decisions';
-import { createLiveSessions } from './live-sessions';
+import type { Messaging } from './messaging';
 import type { OfflineDelivery } from './offline-delivery';
 import type { Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
 
@@ -40,15 +39,20 @@ export type { SafetyNumberView, ScanResult, ScanSource } from './verification-st
 
 export type { LiveConversation, LiveState, Messenger, MessengerDeps, MessengerEvents } from './messenger-api';
 
-const sameKey = constantTimeEqual;
-
-/** Loaded with the first session or scan, not with the page (the conversation list shows first). */
+/** trust.ts for the key decisions (adopt.ts brings it too): loaded on first use, not with the page. */
 const trust = async () => import('./trust');
 
-/** The first call's promise, shared by every later call (a module loaded once, on first use). */
+/**
+ * The first call's promise, shared by every later call (a module loaded once, on first use). A load
+ * that fails (the code could not be fetched) is tried again on the next call.
+ */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
-  return async () => (loaded ??= load());
+  return async () =>
+    (loaded ??= load().catch((e: unknown) => {
+      loaded = undefined;
+      throw e;
+    }));
 }
 
 export function createMessenger(deps: MessengerDeps): Messenger {
@@ -66,15 +70,6 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
   };
   const settings = deps.settings ?? (() => DEFAULT_FEATURE_SETTINGS);
-  const peerTyping = createPeerTyping((id, typing) => emitter.emit('typing', id, typing));
-  const delivery = createDelivery({
-    stores,
-    now,
-    settings,
-    peerTyping: (id, typing) => peerTyping.received(id, typing),
-    changed: (id) => emitter.emit('messages', id),
-    log: async (id, kind, detail) => log(id, kind, detail),
-  });
   /** The ratchet code (and the post-quantum code it brings) loads with the first session. */
   let loadedConversations: Conversations | undefined;
   let conversationsLoading: Promise<Conversations> | undefined;
@@ -97,7 +92,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           conversations,
           serial,
           live: (contactId) => {
-            const l = sessions.get(contactId);
+            const l = loaded?.sessions.get(contactId);
             return l?.state === 'open' ? l : undefined;
           },
           log,
@@ -106,7 +101,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           settings,
           rotation: async (contactId, opened) =>
             receiveRotation(contactId, opened, async () =>
-              sessions.get(contactId)?.connected.session.close('the contact replaced its keys'),
+              loaded?.sessions.get(contactId)?.connected.session.close('the contact replaced its keys'),
             ),
         });
       });
@@ -168,20 +163,31 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     await (await rotations()).receivedRotation(contactId, r.rotation, closeSession);
   };
 
-  const sessions = createLiveSessions({
-    stores,
-    delivery,
-    conversations,
-    loadedConversations: () => loadedConversations,
-    identity: () => identity,
-    serial,
-    mustGet,
-    log,
-    report,
-    offline,
-    receiveRotation,
-    connectionChanged: (contactId) => emitter.emit('connection', contactId),
-  });
+  /**
+   * The live sessions, delivery and the typing state, loaded with the first session or message;
+   * `loaded` once they are (until then no contact has a session).
+   */
+  let loaded: Messaging | undefined;
+  const messaging = once(
+    async () =>
+      (loaded ??= (await import('./messaging')).createMessaging({
+        stores,
+        now,
+        settings,
+        changed: (id) => emitter.emit('messages', id),
+        typing: (id, typing) => emitter.emit('typing', id, typing),
+        conversations,
+        loadedConversations: () => loadedConversations,
+        identity: () => identity,
+        serial,
+        mustGet,
+        log,
+        report,
+        offline,
+        receiveRotation,
+        connectionChanged: (contactId) => emitter.emit('connection', contactId),
+      })),
+  );
 
   /** What the contact use cases of other modules (names, verification) work with. */
   const ops: ContactOps = {
@@ -195,15 +201,48 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
   };
   /** Loaded on first use: names.ts brings Unicode's confusables data, verification the fingerprints. */
-  const keyDecisions = createKeyDecisions({ serial, mustGet, put, log, sessions, trustDeps, trust });
+  const keyDecisions = once(async () => {
+    const [m, { sessions }] = await Promise.all([import('./key-decisions'), messaging()]);
+    return m.createKeyDecisions({ serial, mustGet, put, log, sessions, trustDeps, trust });
+  });
   const naming = once(async () => (await import('./contact-names')).createNameOps(ops));
   const verifying = once(async () => (await import('./verification')).createVerificationOps(ops, now));
   const rotations = once(async () => (await import('./rotation')).createRotationOps(ops));
+  /** Taking over a session: loaded with the first one, with trust.ts and the inspector. */
+  const adoption = once(async () => {
+    const [m, { sessions }] = await Promise.all([import('./adopt'), messaging()]);
+    return m.createAdoption({
+      serial,
+      mustGet,
+      log,
+      put,
+      sessions,
+      trustDeps,
+      contactsChanged: () => emitter.emit('contacts'),
+      renameDetail: async (renamed, localName) => (await naming()).renameDetail(renamed, localName),
+      offline,
+      mailboxTrouble,
+    });
+  });
 
   const messenger: Messenger = {
     ...featureCalls(
-      { stores, now, delivery, settings, serial, mustGet, sessions, offline, mailboxTrouble, emitter },
-      peerTyping,
+      async () => {
+        const { delivery, sessions } = await messaging();
+        return {
+          stores,
+          now,
+          delivery,
+          settings,
+          serial,
+          mustGet,
+          sessions,
+          offline,
+          mailboxTrouble,
+          emitter,
+        };
+      },
+      (contactId) => loaded?.peerTyping.typing(contactId) ?? false,
     ),
     ...createConversationList({ stores, now, mustGet, serial, emitter }),
     get identity() {
@@ -213,46 +252,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     contact: async (id) => stores.contacts.get(id),
     history: async (id) => stores.messages.list(id),
     securityLog: async (id) => stores.events.list(id),
-    live: (contactId) => sessions.view(contactId),
+    live: (contactId) => loaded?.sessions.view(contactId),
 
-    async adopt(connected, arrival) {
-      const decision = await (
-        await trust()
-      ).decideArrival(trustDeps, connected.peer, connected.keyProvenByInvite, arrival);
-      const id = decision.contactId;
-      // Loaded with the first session (it brings the SDP and frame parsers), not with the page; and
-      // before the contact is stored, so that the session is attached as soon as the list shows it.
-      const { createInspector } = await import('./inspector');
-      return serial(id, async () => {
-        // The list hears of the contact once its session is attached (below), so that the reconnector
-        // does not start a second session for a contact that has one.
-        if (decision.contact) await put(decision.contact, true);
-        const contact = decision.contact ?? (await mustGet(id));
-        for (const [kind, detail] of decision.log) await log(id, kind, detail);
-        if (decision.renamed) {
-          await log(id, 'name-announced', (await naming()).renameDetail(decision.renamed, contact.localName));
-        }
-        const current = sessions.get(id);
-        const realOneOpen =
-          current?.state === 'open' && sameKey(current.connected.peer.staticKey, contact.identityKey);
-        if (decision.outcome === 'refused' || (decision.outcome === 'key-changed' && realOneOpen)) {
-          // Never displaces the session of the pinned key; a refused key is not heard again.
-          await connected.session.close(
-            decision.outcome === 'refused' ? 'identity key refused' : 'key change pending',
-          );
-          if (decision.contact) emitter.emit('contacts');
-          return { contact, outcome: decision.outcome };
-        }
-        const live = sessions.attach(id, connected, createInspector);
-        if (decision.contact) emitter.emit('contacts');
-        if (decision.outcome !== 'key-changed') {
-          await sessions.startRatchet(id, live);
-          await sessions.flush(id);
-          await (await offline())?.announce(id, live).catch(mailboxTrouble);
-        }
-        return { contact, outcome: decision.outcome };
-      });
-    },
+    adopt: async (connected, arrival) => (await adoption())(connected, arrival),
 
     async send(contactId, body) {
       if (body.trim() === '') throw new AppError('EMPTY_MESSAGE', 'Write something to send.');
@@ -262,6 +264,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
           `This message is too long: at most ${MAX_TEXT_BODY_BYTES / 1024} KiB of text fits in one message.`,
         );
       }
+      const { sessions, delivery } = await messaging();
       const stored = await serial(contactId, async () => {
         const contact = await mustGet(contactId);
         if (contact.pendingKey) {
@@ -301,8 +304,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       return report;
     },
 
-    acceptKeyChange: async (contactId) => keyDecisions.accept(contactId),
-    refuseKeyChange: async (contactId) => keyDecisions.refuse(contactId),
+    acceptKeyChange: async (contactId) => (await keyDecisions()).accept(contactId),
+    refuseKeyChange: async (contactId) => (await keyDecisions()).refuse(contactId),
 
     safetyNumber: async (contactId) => (await verifying()).safetyNumber(contactId),
     verifyByScan: async (contactId, scanned, source) =>
@@ -324,8 +327,9 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       await (
         await rotations()
       ).announceOwnRotation(identity, (contact) => {
-        const live = sessions.get(contact.id);
-        return live && { live, trusted: sessions.trusted(contact, live) };
+        const sessions = loaded?.sessions;
+        const live = sessions?.get(contact.id);
+        return sessions && live && { live, trusted: sessions.trusted(contact, live) };
       });
       emitter.emit('contacts');
     },
@@ -357,14 +361,14 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
 
     async disconnect(contactId) {
-      await sessions.get(contactId)?.connected.session.close('closed by the user');
+      await loaded?.sessions.get(contactId)?.connected.session.close('closed by the user');
     },
 
     on: (event, fn) => emitter.on(event, fn),
 
     dispose() {
-      peerTyping.dispose();
-      sessions.dispose();
+      loaded?.peerTyping.dispose();
+      loaded?.sessions.dispose();
       emitter.clear();
     },
   };

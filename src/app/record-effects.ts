@@ -19,16 +19,9 @@ import type { MessageChange } from '../store/message-changes';
 import { boundPeerTime } from '../store/peer-time';
 import type { MessageRoute, StoredMessage } from '../store/types';
 import type { ReceiveEffects } from './conversation';
+import type { FeatureSettings } from './feature-settings';
 
-/** The person's choices for the conversation features (src/app/config.ts keeps them). */
-export interface FeatureSettings {
-  /** Send read receipts, and show the contact's. */
-  readonly readReceipts: boolean;
-  /** Send the typing indicator, and show the contact's. */
-  readonly typingIndicator: boolean;
-}
-
-export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = { readReceipts: true, typingIndicator: true };
+export { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from './feature-settings';
 
 export interface Received {
   readonly effects: ReceiveEffects;

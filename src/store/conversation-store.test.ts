@@ -12,7 +12,8 @@ import { deriveUserId } from '../protocol/user-id';
 import { SCHEMA_VERSION, openDatabase } from './idb-schema';
 import { DB_NAME, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
-import { contactRecord, messageRecord, newContactId } from './records';
+import { contactRecord, messageRecord } from './record-checks';
+import { newContactId } from './records';
 import { type Contact, MAX_UNREAD, type StoredMessage, StoreError, type Stores } from './types';
 
 const clock = 1_700_000_000_000;

@@ -5,15 +5,8 @@
 import { toHex } from '../crypto/bytes';
 import type { Db } from './idb-schema';
 import { abortQuietly, observed } from './idb-tx';
-import {
-  type ChangeOutcome,
-  type MessageFeatureStore,
-  applyChange,
-  byQueuedAt,
-  checkChange,
-  copyQueued,
-  queuedRow,
-} from './message-changes';
+import { applyChange, byQueuedAt, checkChange, copyQueued, queuedRow } from './message-change-rules';
+import type { ChangeOutcome, MessageFeatureStore } from './message-changes';
 import { StoreError } from './types';
 
 export function idbMessageFeatures(db: Db): MessageFeatureStore {

@@ -5,8 +5,9 @@
 import { abortQuietly, observed } from './idb-tx';
 import type { Db } from './idb-schema';
 import { checkRatchetCommit } from './ratchet-records';
-import { type ChangeOutcome, applyChange } from './message-changes';
-import { advancedMessage } from './records';
+import { applyChange } from './message-change-rules';
+import type { ChangeOutcome } from './message-changes';
+import { advancedMessage } from './record-checks';
 import { toHex } from '../crypto/bytes';
 import {
   type RatchetCommit,

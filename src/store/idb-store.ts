@@ -1,8 +1,10 @@
 /**
  * The app's stores in IndexedDB through `idb`, over the database of idb-schema.ts (which lists its
- * object stores and their records). Two parts load on first use, not with the page: the ratchet
- * store (idb-ratchet-store.ts, through lazy-ratchet-store.ts) and making or replacing the identity
- * (new-identity.ts).
+ * object stores and their records). Parts load on first use, not with the page (the conversation
+ * list only reads): the ratchet store (idb-ratchet-store.ts, through lazy-ratchet-store.ts), making
+ * or replacing the identity (idb-identity-writes.ts, with new-identity.ts), the checks of what is
+ * written (record-checks.ts) and the conversation features' part (idb-message-features.ts, through
+ * lazy-message-features.ts).
  */
 import { toHex } from '../crypto/bytes';
 import { IdbConversationStore } from './idb-conversation-store';
@@ -10,18 +12,10 @@ import { type Db, openDatabase } from './idb-schema';
 import { abortQuietly, errorName, observed } from './idb-tx';
 import { IDENTITY_KEY, type IdentityRecord, renamedRecord } from './identity-records';
 import { lazyRatchetStore } from './lazy-ratchet-store';
-import { idbMessageFeatures } from './idb-message-features';
-import type { MessageChange, QueuedRecord } from './message-changes';
+import { lazyMessageFeatures } from './lazy-message-features';
+import type { MessageChange, MessageFeatureStore, QueuedRecord } from './message-changes';
 import { loadIdentity } from './load-identity';
-import {
-  advancedMessage,
-  byLastSeen,
-  contactRecord,
-  copyContact,
-  copyMessage,
-  eventRecord,
-  messageRecord,
-} from './records';
+import { byLastSeen, copyContact, copyMessage } from './records';
 import {
   type Contact,
   type ContactStore,
@@ -40,10 +34,15 @@ import {
   type Stores,
 } from './types';
 
-type NewIdentityCode = typeof import('./new-identity');
-
 /** Making keys and replacing the identity: loaded at first run, on a reset or a rotation. */
-const newIdentityCode = async (): Promise<NewIdentityCode> => import('./new-identity');
+const identityWrites = async (): Promise<typeof import('./idb-identity-writes')> =>
+  import('./idb-identity-writes');
+
+/**
+ * The checks of what is written (contacts, messages, security events): loaded with the first
+ * write or security log, before its transaction begins.
+ */
+const checks = async (): Promise<typeof import('./record-checks')> => import('./record-checks');
 
 /** The database's name, unless `IdbStoreOptions.name` gives another. */
 export const DB_NAME = 'secmsg';
@@ -90,23 +89,6 @@ async function deleteDatabase(factory: IDBFactory, name: string): Promise<void> 
   });
 }
 
-function notStorable(cause: unknown): StoreError {
-  // A value the browser cannot clone fails as DataCloneError; WebKit 2.50 clones an X25519
-  // CryptoKey, fails to read its own copy back, and then reports that the key path ('id') "did not
-  // yield a value": a DataError, though the record always has its id.
-  const name = errorName(cause);
-  if (name === 'DataCloneError' || name === 'DataError') {
-    return new StoreError(
-      'KEY_NOT_STORABLE',
-      'This browser cannot save the identity key, so it would be lost when the page closes.',
-      { cause },
-    );
-  }
-  return new StoreError('UNAVAILABLE', 'The new identity could not be saved in this browser’s storage.', {
-    cause,
-  });
-}
-
 export class IdbIdentityStore implements IdentityStore {
   constructor(
     private readonly db: Db,
@@ -131,80 +113,15 @@ export class IdbIdentityStore implements IdentityStore {
   }
 
   async create(displayName: string): Promise<IdentityCreate> {
-    const { newIdentity } = await newIdentityCode();
-    // Keys are made before the transaction: a transaction closes when it waits on anything else.
-    const { identity, record } = await newIdentity(displayName, this.now());
-    const tx = observed(this.db.transaction('identity', 'readwrite'));
-    try {
-      if ((await tx.store.getKey(IDENTITY_KEY)) !== undefined) {
-        await tx.done;
-        return { kind: 'exists' };
-      }
-      await tx.store.add(record);
-      await tx.done;
-    } catch (cause) {
-      if (errorName(cause) === 'ConstraintError') return { kind: 'exists' };
-      throw notStorable(cause);
-    }
-    return { kind: 'created', identity };
+    return (await identityWrites()).createIdentity(this.db, this.now, displayName);
   }
 
   async resetIdentity(displayName: string): Promise<StoredIdentity> {
-    const code = await newIdentityCode();
-    const { identity, record } = await code.newIdentity(displayName, this.now());
-    await this.replace(code, record, 'reset');
-    return identity;
+    return (await identityWrites()).resetIdentity(this.db, this.now, displayName);
   }
 
   async rotateKeys(): Promise<StoredIdentity> {
-    const code = await newIdentityCode();
-    const loaded = await this.load();
-    if (loaded.kind !== 'ok') throw code.noIdentityToRotate(loaded);
-    const old = loaded.identity;
-    // Keys made and signed before the transaction, which closes when it waits on anything else.
-    const { identity, record } = await code.rotatedIdentity(old, this.now());
-    if (!(await this.replace(code, record, 'rotation', (raw) => code.holdsKeysOf(raw, old)))) {
-      throw code.identityMoved();
-    }
-    return identity;
-  }
-
-  /**
-   * In one transaction: the stored record (whatever its shape) is kept aside, then `record` takes
-   * its place, or neither happens. With `isCurrent`, nothing is written (false) unless the stored
-   * record passes it. `code` is loaded already: nothing but storage is awaited inside.
-   */
-  private async replace(
-    { setAsideId, setAsideRecord }: NewIdentityCode,
-    record: IdentityRecord,
-    after: 'reset' | 'rotation',
-    isCurrent?: (raw: unknown) => boolean,
-  ): Promise<boolean> {
-    const now = this.now();
-    const tx = observed(this.db.transaction('identity', 'readwrite'));
-    try {
-      let raw: unknown;
-      try {
-        raw = await tx.store.get(IDENTITY_KEY);
-      } catch {
-        raw = undefined; // the read fails as the load did: the copy the reset keeps aside is lost
-      }
-      if (isCurrent && !isCurrent(raw)) {
-        await tx.done;
-        return false;
-      }
-      if (raw !== undefined && raw !== null) {
-        let n = 0;
-        while ((await tx.store.getKey(setAsideId(now, n))) !== undefined) n++;
-        await tx.store.put(setAsideRecord(raw, setAsideId(now, n), now, after) as IdentityRecord);
-      }
-      await tx.store.put(record);
-      await tx.done;
-    } catch (cause) {
-      abortQuietly(tx);
-      throw notStorable(cause);
-    }
-    return true;
+    return (await identityWrites()).rotateIdentity(this.db, this.now, async () => this.load());
   }
 
   async rename(displayName: string): Promise<'renamed' | 'none'> {
@@ -237,7 +154,7 @@ export class IdbContactStore implements ContactStore {
   }
 
   async put(contact: Contact): Promise<void> {
-    const record = contactRecord(contact);
+    const record = (await checks()).contactRecord(contact);
     try {
       await this.db.put('contacts', record);
     } catch (cause) {
@@ -259,18 +176,24 @@ export class IdbContactStore implements ContactStore {
 }
 
 export class IdbMessageStore implements MessageStore {
-  constructor(private readonly db: Db) {}
+  /** Loaded with its first use (a session's outbox, a change in the chat), not with the page. */
+  private readonly features: MessageFeatureStore;
+
+  constructor(private readonly db: Db) {
+    this.features = lazyMessageFeatures(async () =>
+      (await import('./idb-message-features')).idbMessageFeatures(db),
+    );
+  }
 
   change = async (contactId: string, changes: readonly MessageChange[], queue?: QueuedRecord) =>
-    idbMessageFeatures(this.db).change(contactId, changes, queue);
-  queued = async (contactId: string) => idbMessageFeatures(this.db).queued(contactId);
+    this.features.change(contactId, changes, queue);
+  queued = async (contactId: string) => this.features.queued(contactId);
   queuedSent = async (contactId: string, id: Uint8Array, route: MessageRoute) =>
-    idbMessageFeatures(this.db).queuedSent(contactId, id, route);
-  remove = async (contactId: string, messageId: Uint8Array) =>
-    idbMessageFeatures(this.db).remove(contactId, messageId);
+    this.features.queuedSent(contactId, id, route);
+  remove = async (contactId: string, messageId: Uint8Array) => this.features.remove(contactId, messageId);
 
   async add(message: StoredMessage): Promise<'added' | 'duplicate'> {
-    const record = messageRecord(message);
+    const record = (await checks()).messageRecord(message);
     const tx = observed(this.db.transaction('messages', 'readwrite'));
     const key: [string, string] = [record.contactId, record.messageIdHex];
     if ((await tx.store.getKey(key)) !== undefined) {
@@ -294,6 +217,7 @@ export class IdbMessageStore implements MessageStore {
     receivedAt?: number,
     route?: MessageRoute,
   ): Promise<MessageUpdate> {
+    const { advancedMessage } = await checks();
     const tx = observed(this.db.transaction('messages', 'readwrite'));
     const record = await tx.store.get([contactId, toHex(messageId)]);
     const next = record && advancedMessage(record, state, receivedAt, route);
@@ -307,11 +231,12 @@ export class IdbEventStore implements SecurityEventStore {
   constructor(private readonly db: Db) {}
 
   async add(event: SecurityEvent): Promise<void> {
-    await this.db.add('events', eventRecord(event));
+    await this.db.add('events', (await checks()).eventRecord(event));
   }
 
   async list(contactId: string): Promise<SecurityEvent[]> {
     const range = IDBKeyRange.bound([contactId, -Infinity], [contactId, Infinity]);
+    const { eventRecord } = await checks();
     return (await this.db.getAllFromIndex('events', 'byContact', range)).map(eventRecord);
   }
 }

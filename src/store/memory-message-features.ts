@@ -4,16 +4,8 @@
  * nothing else runs in between, as in one IndexedDB transaction.
  */
 import { toHex } from '../crypto/bytes';
-import {
-  type ChangeOutcome,
-  type MessageFeatureStore,
-  type QueuedRecord,
-  applyChange,
-  byQueuedAt,
-  checkChange,
-  copyQueued,
-  queuedRow,
-} from './message-changes';
+import { applyChange, byQueuedAt, checkChange, copyQueued, queuedRow } from './message-change-rules';
+import type { ChangeOutcome, MessageFeatureStore, QueuedRecord } from './message-changes';
 import type { MemoryBackend } from './memory-store';
 import type { MessageRoute } from './types';
 

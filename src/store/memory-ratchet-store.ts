@@ -5,8 +5,9 @@
 import { toHex } from '../crypto/bytes';
 import type { MemoryBackend } from './memory-store';
 import { checkRatchetCommit } from './ratchet-records';
-import { type ChangeOutcome, applyChange } from './message-changes';
-import { advancedMessage } from './records';
+import { applyChange } from './message-change-rules';
+import type { ChangeOutcome } from './message-changes';
+import { advancedMessage } from './record-checks';
 import {
   type RatchetCommit,
   type RatchetCommitResult,

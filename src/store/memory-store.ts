@@ -21,17 +21,14 @@ import {
   setAsideRecord,
 } from './new-identity';
 import type { RatchetRecord } from './ratchet-records';
+import { advancedMessage, contactRecord, eventRecord, messageRecord } from './record-checks';
 import {
   type ContactRecord,
   type MessageRecord,
-  advancedMessage,
   byLastSeen,
   bySentAt,
-  contactRecord,
   copyContact,
   copyMessage,
-  eventRecord,
-  messageRecord,
 } from './records';
 import {
   type Contact,

@@ -13,7 +13,7 @@ import { type Db, SCHEMA_VERSION, type SecMsgSchema, upgrade } from './idb-schem
 import { DB_NAME, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { MAX_EDIT_HISTORY, type MessageChange, type QueuedRecord } from './message-changes';
-import { messageRecord } from './records';
+import { messageRecord } from './record-checks';
 import { StoreError, type StoredMessage, type Stores } from './types';
 
 const harnesses: { name: string; setup(): () => Promise<Stores> }[] = [

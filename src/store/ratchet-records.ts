@@ -4,8 +4,10 @@
  * page.
  */
 import { toHex } from '../crypto/bytes';
-import { type MessageChange, checkChange } from './message-changes';
-import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, isMessageRoute, messageRecord } from './records';
+import { checkChange } from './message-change-rules';
+import type { MessageChange } from './message-changes';
+import { messageRecord } from './record-checks';
+import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, isMessageRoute } from './records';
 import { type MessageRoute, type RatchetCommit, StoreError, type StoredMessage } from './types';
 
 /** A contact's ratchet, stored under its contact id. */

@@ -29,7 +29,8 @@ import { deriveUserId } from '../protocol/user-id';
 import { PEER_TIME_BOUND_MS } from './peer-time';
 import { IDENTITY_KEY, type IdentityRecord, SET_ASIDE_PREFIX } from './identity-records';
 import { identityRecord } from './new-identity';
-import { contactRecord, messageRecord, newContactId } from './records';
+import { contactRecord, messageRecord } from './record-checks';
+import { newContactId } from './records';
 import {
   type Contact,
   type IdentityLoad,
