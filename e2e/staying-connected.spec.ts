@@ -68,7 +68,7 @@ test('one side offline for 10 s mid-conversation: both carry on, and what each w
 test('a conversation whose direct path disappears goes on over the worker relay and climbs back when it returns, nothing lost or doubled', async ({
   browser,
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
   const alice = await person(browser, 'Alice');
   const bob = await person(browser, 'Bob');
   await pairByCodes(alice.page, bob.page);
@@ -117,7 +117,7 @@ test('a conversation whose direct path disappears goes on over the worker relay 
   }
   await say(bob.page, 'and Bob while climbing');
   for (const p of [alice.page, bob.page]) {
-    await expect(p.getByTestId('route')).toHaveText(/^Direct/, { timeout: 45_000 });
+    await expect(p.getByTestId('route')).toHaveText(/^Direct/, { timeout: 80_000 });
   }
   await say(bob.page, 'direct again');
   await say(alice.page, 'so it is');

@@ -170,6 +170,35 @@ describe('route climber', () => {
     climber.dispose();
   });
 
+  it('a wake during an attempt is not lost: the next attempt starts as soon as that one fails', async () => {
+    const { alice, bob, bobId, aliceId } = await talking(true);
+    let slept = 0;
+    let calls = 0;
+    let failFirst: (e: Error) => void = () => undefined;
+    const climber = createRouteClimber({
+      messenger: alice,
+      config,
+      sleep: async () => {
+        slept++;
+        if (slept > 1) await new Promise(() => undefined); // only the first slot comes
+      },
+      connect: () => {
+        calls++;
+        if (calls === 1) {
+          return { connected: new Promise<Connected>((_, r) => (failFirst = r)), cancel: () => {} };
+        }
+        return directMeeting(alice, bob, aliceId);
+      },
+    });
+    await vi.waitFor(() => expect(calls).toBe(1));
+    climber.now(); // the network came back while the slot's attempt was still running
+    failFirst(new RtcError('ICE_FAILED', 'no path yet'));
+    await vi.waitFor(() => expect(isRelayed(alice, bobId)).toBe(false));
+    expect(calls).toBe(2);
+    expect(slept).toBe(1);
+    climber.dispose();
+  });
+
   it('gives up an attempt nobody comes to', async () => {
     const { alice, bobId } = await talking(true);
     let cancelled = 0;

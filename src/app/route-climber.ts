@@ -31,7 +31,7 @@ export const CLIMB_SLOT_MS = 60_000;
 export const CLIMB_SLOW_SLOT_MS = 5 * CLIMB_SLOT_MS;
 export const CLIMB_FAST_ATTEMPTS = 5;
 /** How long an attempt waits for the other side, and then for its channel and handshake. */
-export const CLIMB_WAIT_MS = 20_000;
+export const CLIMB_WAIT_MS = 30_000;
 
 /** What the contact's security log says when an attempt looked like interception (our words). */
 export const CLIMB_INTERCEPTION_REASON =
@@ -94,6 +94,8 @@ export function createRouteClimber(deps: RouteClimberDeps): RouteClimber {
   let disposed = false;
   let wakeUp: () => void = () => undefined;
   let wake = new Promise<void>((resolve) => (wakeUp = resolve));
+  /** How many times `now()` was called: a call during an attempt is not lost. */
+  let pokes = 0;
 
   /** The contact's open session when it runs over the worker relay. */
   const relayed = (id: string): boolean => {
@@ -152,9 +154,12 @@ export function createRouteClimber(deps: RouteClimberDeps): RouteClimber {
 
   const run = async (id: string): Promise<void> => {
     let failures = 0;
+    /** `now()` was called while an attempt of this loop ran: the next one starts at once. */
+    let seenPokes = pokes;
     while (!disposed) {
       const at = now();
-      await sleep(nextClimbSlot(at, failures) - at, wake);
+      if (pokes === seenPokes) await sleep(nextClimbSlot(at, failures) - at, wake);
+      seenPokes = pokes;
       if (disposed || !relayed(id)) return;
       const contact = await messenger.contact(id);
       if (!mayClimb(contact)) return;
@@ -188,6 +193,7 @@ export function createRouteClimber(deps: RouteClimberDeps): RouteClimber {
 
   return {
     now() {
+      pokes++;
       wakeUp();
       wake = new Promise<void>((resolve) => (wakeUp = resolve));
     },

@@ -21,6 +21,11 @@ import { askRoomForTurn } from './turn-servers';
 
 /** How long the DataChannel may take to open before the offerer moves both sides to the worker relay. */
 export const RELAY_FALLBACK_MS = 6_000;
+/**
+ * How long a climbing meeting's DataChannel may take (route-climber.ts): longer, as the relay
+ * carries the conversation meanwhile and nobody waits on this one.
+ */
+export const CLIMB_CHANNEL_MS = 15_000;
 
 /** What travels, sealed, through the worker: a session description, or the relay room to use. */
 type MeetingSignal =
@@ -61,7 +66,7 @@ export interface WorkerMeeting {
   /**
    * An attempt at a better route while a relayed session still works (route-climber.ts): this
    * side never proposes the worker relay, and the meeting fails when no DataChannel opens within
-   * RELAY_FALLBACK_MS or when the other side asks for the relay.
+   * CLIMB_CHANNEL_MS or when the other side asks for the relay.
    */
   climbing?: boolean;
 }
@@ -195,7 +200,8 @@ export async function meetThroughWorker(
         .then(async (d) => send(d))
         .catch(fail);
       watch(c);
-      fallback = setTimeout(offerRelay, deps.relayFallbackMs ?? RELAY_FALLBACK_MS);
+      const wait = meeting.climbing ? CLIMB_CHANNEL_MS : RELAY_FALLBACK_MS;
+      fallback = setTimeout(offerRelay, deps.relayFallbackMs ?? wait);
     };
     signaling.on('hello', (peers) => {
       meeting.onProgress?.(peers > 0 ? 'connecting' : 'waiting');
