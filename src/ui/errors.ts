@@ -4,7 +4,6 @@ import { CryptoError } from '../crypto/errors';
 import { ProtocolError } from '../protocol/errors';
 import { RtcError } from '../rtc/errors';
 import { StoreError } from '../store/types';
-import { QrScanError } from './qr/errors';
 
 export function errorText(e: unknown): string {
   // Our own errors already carry sentences meant for people.
@@ -14,7 +13,8 @@ export function errorText(e: unknown): string {
     RtcError.is(e) ||
     AppError.is(e) ||
     StoreError.is(e) ||
-    QrScanError.is(e)
+    // By name, so that the QR scanner's sentences (qr/errors.ts) load with the scanner, not the page.
+    (e instanceof Error && e.name === 'QrScanError')
   )
     return e.message;
   if (e instanceof DOMException && e.name === 'NotAllowedError') return 'The browser did not allow this.';
