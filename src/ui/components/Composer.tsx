@@ -1,4 +1,4 @@
-import { createSignal } from 'solid-js';
+import { createSignal, type JSX } from 'solid-js';
 import { errorText } from '../errors';
 import { coarsePointer } from '../motion';
 
@@ -7,15 +7,22 @@ import { coarsePointer } from '../motion';
  * touch screen (coarse pointer) Enter makes a new line and the Send button sends, as in the
  * messengers on phones. The text goes at once, so the next message can be typed while this one is
  * stored; if sending fails, the text comes back (unless something new was typed) and `onProblem`
- * gets the sentence.
+ * gets the sentence. `above` shows over the box (the message being replied to or edited), and
+ * Escape calls `onCancel`; `onDraft` hears every change of the text (typing).
  */
 export function Composer(props: {
   disabled: boolean;
   send: (body: string) => Promise<void>;
   onProblem: (sentence: string) => void;
   textarea?: (el: HTMLTextAreaElement) => void;
+  above?: JSX.Element;
+  onCancel?: () => void;
+  onDraft?: (text: string) => void;
+  /** Lets the chat put text in the box (the body of a message to edit). */
+  setDraft?: (set: (text: string) => void) => void;
 }) {
   const [draft, setDraft] = createSignal('');
+  props.setDraft?.((text) => setDraft(text));
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -32,6 +39,10 @@ export function Composer(props: {
   };
 
   const onKeyDown = (e: KeyboardEvent & { currentTarget: HTMLTextAreaElement }) => {
+    if (e.key === 'Escape' && props.onCancel) {
+      props.onCancel();
+      return;
+    }
     if (e.key !== 'Enter' || e.shiftKey || e.isComposing || coarsePointer()) return;
     e.preventDefault();
     e.currentTarget.form?.requestSubmit();
@@ -39,12 +50,16 @@ export function Composer(props: {
 
   return (
     <form class="composer" onSubmit={(e) => void submit(e)}>
+      <div class="composer-above">{props.above}</div>
       <label>
         <span class="visually-hidden">Message</span>
         <textarea
           ref={(el) => props.textarea?.(el)}
           value={draft()}
-          onInput={(e) => setDraft(e.currentTarget.value)}
+          onInput={(e) => {
+            setDraft(e.currentTarget.value);
+            props.onDraft?.(e.currentTarget.value);
+          }}
           onKeyDown={onKeyDown}
           rows={1}
           placeholder="Message"

@@ -1,7 +1,10 @@
-import { For, Show, createMemo, createSignal, onCleanup, onMount, type JSX } from 'solid-js';
+import { For, Show, createComputed, createMemo, createSignal, onCleanup, onMount, type JSX } from 'solid-js';
+import { createStore, reconcile } from 'solid-js/store';
 import type { MessageRoute, MessageState, StoredMessage } from '../../store/types';
 import { dayKey, dayLabel, formatTime, timeAttribute } from '../format-time';
 import { reducedMotion } from '../motion';
+import { toHex } from '../../crypto/bytes';
+import { DELETED_TEXT, MessageActions, Quote, Reactions, type MessageActionHandlers } from './MessageParts';
 
 /** The words of each delivery mark: read by screen readers, and what tests and scripts look for. */
 const STATE_TEXT: Record<MessageState, string> = {
@@ -22,26 +25,20 @@ const NEAR_NEWEST_PX = 80;
 /** The longest a smooth scroll to the newest is taken to last. */
 const JUMP_MS = 1_000;
 
-interface Shown {
-  m: StoredMessage;
-  /** Set on the first message of a day: "Today", "Yesterday" or the date. */
-  day?: string;
-  /** The first of consecutive messages from one side (on one day): the only one that names the sender. */
-  first: boolean;
-}
+/** A message as the history keeps it: one object per message id, updated in place (reconcile). */
+type Kept = StoredMessage & { key: string };
 
-/** Day headings and groups: a group is the messages from one side in a row, on one day. */
-function arrange(list: readonly StoredMessage[], now: number): Shown[] {
-  let lastDay: number | undefined | null = null;
-  let lastDirection: string | undefined;
-  return list.map((m) => {
-    const day = dayKey(m.sentAt);
-    const newDay = day !== lastDay;
-    const first = newDay || m.direction !== lastDirection;
-    lastDay = day;
-    lastDirection = m.direction;
-    return newDay ? { m, day: dayLabel(m.sentAt, now), first } : { m, first };
-  });
+/**
+ * Day headings and groups, for the message at `i`: a heading ("Today", "Yesterday" or the date) on
+ * the first message of a day, and `first` on the first of consecutive messages from one side on
+ * one day (the only one that names the sender).
+ */
+function placement(list: readonly Kept[], i: number, now: number): { day?: string; first: boolean } {
+  const m = list[i]!;
+  const prev = i > 0 ? list[i - 1] : undefined;
+  const newDay = !prev || dayKey(prev.sentAt) !== dayKey(m.sentAt);
+  const first = newDay || prev.direction !== m.direction;
+  return newDay ? { day: dayLabel(m.sentAt, now), first } : { first };
 }
 
 export interface HistoryControls {
@@ -62,6 +59,8 @@ export function MessageHistory(props: {
   contactName: string;
   top: JSX.Element;
   controls?: (c: HistoryControls) => void;
+  /** The per-message actions menu's handlers (none: no menu). */
+  actions?: MessageActionHandlers;
 }) {
   let scroller!: HTMLDivElement;
   let list!: HTMLOListElement;
@@ -115,7 +114,20 @@ export function MessageHistory(props: {
     toBottom(false);
   });
 
-  const shown = createMemo(() => arrange(props.messages, Date.now()));
+  // Kept by message id, so that a change to one message (a reaction, an edit, a read mark) or a new
+  // one updates the page in place: the other bubbles, an open menu and the focus stay.
+  const [kept, setKept] = createStore<{ list: Kept[] }>({ list: [] });
+  createComputed(() =>
+    setKept(
+      'list',
+      reconcile(
+        props.messages.map((m) => ({ ...m, key: toHex(m.messageId) })),
+        { key: 'key' },
+      ),
+    ),
+  );
+  // Replies quote by id: the quoted message, when this device has it.
+  const byId = createMemo(() => new Map(props.messages.map((m) => [toHex(m.messageId), m])));
 
   return (
     <div class="history-wrap">
@@ -130,37 +142,65 @@ export function MessageHistory(props: {
       >
         {props.top}
         <ol class="messages" aria-label="Messages" ref={(el) => (list = el)}>
-          <For each={shown()}>
-            {(s) => (
-              <li classList={{ mine: s.m.direction === 'out', first: s.first }}>
-                <Show when={s.day}>{(day) => <div class="day">{day()}</div>}</Show>
-                <div class="bubble">
-                  <Show when={s.first}>
-                    <span classList={{ who: true, 'visually-hidden': s.m.direction === 'out' }}>
-                      {s.m.direction === 'out' ? 'You' : props.contactName}
-                    </span>
-                  </Show>
-                  <p class="body">{s.m.body}</p>
-                  <span class="meta">
-                    <time dateTime={timeAttribute(s.m.sentAt)} title={formatTime(s.m.sentAt)}>
-                      {formatTime(s.m.sentAt, 'clock')}
-                    </time>
-                    <Show when={s.m.route}>
-                      {(route) => (
-                        <span class="route" data-route={route()}>
-                          {ROUTE_TEXT[route()]}
-                        </span>
-                      )}
-                    </Show>
-                    <Show when={s.m.direction === 'out'}>
-                      <span class="state" data-state={s.m.state}>
-                        <span class="visually-hidden">{STATE_TEXT[s.m.state]}</span>
+          <For each={kept.list}>
+            {(m, i) => {
+              const at = createMemo(() => placement(kept.list, i(), Date.now()));
+              const s = {
+                m,
+                get day() {
+                  return at().day;
+                },
+                get first() {
+                  return at().first;
+                },
+              };
+              return (
+                <li data-message-id={m.key} classList={{ mine: s.m.direction === 'out', first: s.first }}>
+                  <Show when={s.day}>{(day) => <div class="day">{day()}</div>}</Show>
+                  <div class="bubble">
+                    <Show when={s.first}>
+                      <span classList={{ who: true, 'visually-hidden': s.m.direction === 'out' }}>
+                        {s.m.direction === 'out' ? 'You' : props.contactName}
                       </span>
                     </Show>
-                  </span>
-                </div>
-              </li>
-            )}
+                    <Show when={s.m.replyTo && s.m.deletedAt === undefined ? s.m.replyTo : undefined}>
+                      {(to) => <Quote quoted={byId().get(toHex(to()))} contactName={props.contactName} />}
+                    </Show>
+                    <Show
+                      when={s.m.deletedAt === undefined}
+                      fallback={<p class="body tombstone">{DELETED_TEXT}</p>}
+                    >
+                      <p class="body">{s.m.body}</p>
+                    </Show>
+                    <Reactions message={s.m} contactName={props.contactName} />
+                    <span class="meta">
+                      <Show when={s.m.editedAt !== undefined && s.m.deletedAt === undefined}>
+                        <span class="edited">edited</span>
+                      </Show>
+                      <time dateTime={timeAttribute(s.m.sentAt)} title={formatTime(s.m.sentAt)}>
+                        {formatTime(s.m.sentAt, 'clock')}
+                      </time>
+                      <Show when={s.m.route}>
+                        {(route) => (
+                          <span class="route" data-route={route()}>
+                            {ROUTE_TEXT[route()]}
+                          </span>
+                        )}
+                      </Show>
+                      <Show when={s.m.direction === 'out'}>
+                        <span class="state" data-state={s.m.state}>
+                          <span class="visually-hidden">{STATE_TEXT[s.m.state]}</span>
+                        </span>
+                      </Show>
+                      <Show when={s.m.direction === 'out' && s.m.readAt !== undefined}>
+                        <span class="read-mark">Read</span>
+                      </Show>
+                    </span>
+                  </div>
+                  <Show when={props.actions}>{(h) => <MessageActions message={s.m} handlers={h()} />}</Show>
+                </li>
+              );
+            }}
           </For>
         </ol>
       </div>

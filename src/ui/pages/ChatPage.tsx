@@ -19,6 +19,7 @@ import { coarsePointer } from '../motion';
 import { Composer } from '../components/Composer';
 import { ContactNameNotice } from '../components/ContactNameNotice';
 import { MessageHistory, type HistoryControls } from '../components/MessageHistory';
+import { type MessageActionHandlers, Quote } from '../components/MessageParts';
 import { SecurityLog } from '../components/SecurityLog';
 import './ChatPage.css';
 
@@ -60,6 +61,39 @@ function reloading<T>(load: () => Promise<T[]>): {
 const ROUTE_REFRESH_MS = 5_000;
 /** The longest message text read out when it arrives; the rest is in the history. */
 const ANNOUNCED_CHARS = 300;
+/** Typing stops (for the contact's indicator) after this long without a keystroke. */
+const TYPING_IDLE_MS = 5_000;
+
+/** What the composer is writing: a new message, a reply to one, or a new text for one of mine. */
+type Writing = { kind: 'reply' | 'edit'; message: StoredMessage } | undefined;
+
+/**
+ * While the chat is in view (the tab visible): what arrived counts as read for the list, and the
+ * incoming messages shown are marked read (with a read receipt when the person has them on).
+ */
+function markShownRead(
+  contactId: string,
+  history: { value: () => StoredMessage[]; loaded: () => boolean },
+  unread: () => number,
+): void {
+  const messenger = useApp().messenger()!;
+  const [visible, setVisible] = createSignal(document.visibilityState === 'visible');
+  const onVisibility = () => setVisible(document.visibilityState === 'visible');
+  document.addEventListener('visibilitychange', onVisibility);
+  onCleanup(() => document.removeEventListener('visibilitychange', onVisibility));
+  const log = (e: unknown) => console.error('SecMsg:', e);
+  createEffect(() => {
+    if (!visible() || !history.loaded()) return;
+    const ids = history
+      .value()
+      .filter((m) => m.direction === 'in' && m.readAt === undefined && m.deletedAt === undefined)
+      .map((m) => m.messageId);
+    if (ids.length > 0) messenger.markMessagesRead(contactId, ids).catch(log);
+  });
+  createEffect(() => {
+    if (visible() && unread() > 0) messenger.markRead(contactId).catch(log);
+  });
+}
 
 /**
  * Announces (through the app's live region) each message that arrives while the chat is open:
@@ -116,6 +150,36 @@ export function ChatPage(props: { contactId: string }) {
   onCleanup(messenger.on('events', (id) => id === props.contactId && events.reload()));
   onCleanup(messenger.on('connection', (id) => id === props.contactId && setLiveVersion((v) => v + 1)));
   announceArrivals(history, () => contact()?.name ?? 'your contact');
+  markShownRead(props.contactId, history, () => app.state.conversations[props.contactId]?.unread ?? 0);
+
+  // The contact's typing indicator, shown under the header (mutual: the messenger says nothing
+  // when the person turned theirs off).
+  const [peerTyping, setPeerTyping] = createSignal(messenger.contactTyping(props.contactId));
+  onCleanup(messenger.on('typing', (id, on) => id === props.contactId && setPeerTyping(on)));
+  // Mine: started with a keystroke (the messenger sends it at most every few seconds), stopped
+  // after a pause, on sending, and on leaving the chat.
+  let typingSince = false;
+  let typingIdle: ReturnType<typeof setTimeout> | undefined;
+  const stopTyping = () => {
+    clearTimeout(typingIdle);
+    if (!typingSince) return;
+    typingSince = false;
+    messenger.typing(props.contactId, false).catch(() => undefined);
+  };
+  const onDraft = (text: string) => {
+    clearTimeout(typingIdle);
+    if (text.trim() === '') {
+      stopTyping();
+      return;
+    }
+    typingSince = true;
+    messenger.typing(props.contactId, true).catch(() => undefined);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  };
+  onCleanup(stopTyping);
+
+  const [writing, setWriting] = createSignal<Writing>();
+  let setDraft: ((text: string) => void) | undefined;
 
   // The route the open connection takes (Direct, Relayed (TURN), Relayed (SecMsg)), from its stats.
   const [route, setRoute] = createSignal<RouteKind | undefined>();
@@ -175,8 +239,39 @@ export function ChatPage(props: { contactId: string }) {
   };
 
   const send = async (body: string) => {
+    stopTyping();
+    const w = writing();
+    if (w?.kind === 'edit') {
+      await messenger.edit(props.contactId, w.message.messageId, body);
+      setWriting(undefined);
+      return;
+    }
     historyControls?.toNewest(); // what I write shows at the bottom, wherever I had scrolled
-    await messenger.send(props.contactId, body);
+    if (w?.kind === 'reply') await messenger.reply(props.contactId, body, w.message.messageId);
+    else await messenger.send(props.contactId, body);
+    setWriting(undefined);
+  };
+
+  const focusComposer = () => textarea?.focus();
+  const cancelWriting = () => {
+    if (!writing()) return;
+    if (writing()?.kind === 'edit') setDraft?.('');
+    setWriting(undefined);
+    focusComposer();
+  };
+  const handlers: MessageActionHandlers = {
+    reply(m) {
+      setWriting({ kind: 'reply', message: m });
+      focusComposer();
+    },
+    react: (m, emoji) => void act(async () => messenger.react(props.contactId, m.messageId, emoji)),
+    edit(m) {
+      setWriting({ kind: 'edit', message: m });
+      setDraft?.(m.body);
+      focusComposer();
+    },
+    deleteForEveryone: (m) => void act(async () => messenger.deleteForEveryone(props.contactId, m.messageId)),
+    deleteForMe: (m) => void act(async () => messenger.deleteForMe(props.contactId, m.messageId)),
   };
 
   const act = async (f: () => Promise<void>) => {
@@ -235,6 +330,8 @@ export function ChatPage(props: { contactId: string }) {
                 )}
               </Show>
             </p>
+            {/* Not a live region of its own: the page has one (announcer.ts), for what arrives. */}
+            <p class="typing">{peerTyping() ? `${c().name} is typing…` : ''}</p>
           </header>
           <Show when={c().keyChangePending}>
             <div class="key-change" role="alert" aria-labelledby="key-change-heading">
@@ -284,6 +381,7 @@ export function ChatPage(props: { contactId: string }) {
             messages={history.value()}
             contactName={c().name}
             controls={(h) => (historyControls = h)}
+            actions={handlers}
             top={
               <div class="chat-intro">
                 <ContactNameNotice contact={c()} />
@@ -301,6 +399,27 @@ export function ChatPage(props: { contactId: string }) {
             send={send}
             onProblem={setProblem}
             textarea={(el) => (textarea = el)}
+            onDraft={onDraft}
+            setDraft={(f) => (setDraft = f)}
+            onCancel={cancelWriting}
+            above={
+              <Show when={writing()}>
+                {(w) => (
+                  <>
+                    <span class="visually-hidden">
+                      {w().kind === 'reply' ? 'Replying to:' : 'Editing your message:'}
+                    </span>
+                    <Show when={w().kind === 'edit'}>
+                      <span aria-hidden="true">Editing</span>
+                    </Show>
+                    <Quote quoted={w().message} contactName={c().name} />
+                    <button type="button" onClick={cancelWriting}>
+                      {w().kind === 'reply' ? 'Cancel reply' : 'Cancel edit'}
+                    </button>
+                  </>
+                )}
+              </Show>
+            }
           />
         </section>
       )}

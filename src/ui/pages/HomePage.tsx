@@ -1,12 +1,32 @@
-import { For, Show } from 'solid-js';
+import { For, Show, Suspense, createMemo, createSignal, lazy } from 'solid-js';
 import { useApp } from '../app-context';
+import { ConversationEntry } from '../components/ConversationEntry';
+import type { ContactView } from '../stores/app-store';
+
+// The search box and its results load after the list (the app's initial code stays small).
+const ConversationSearch = lazy(async () => ({
+  default: (await import('../components/ConversationSearch')).ConversationSearch,
+}));
 
 /**
- * The conversation list: every contact, most recently seen first, with trust and connection. The
- * entry of the chat open beside it (on a laptop) is marked as the current one.
+ * The conversation list: every contact, most recent activity first, with its avatar, last message,
+ * unread count, trust and connection; archived ones under "Archived"; a search box over contacts
+ * and messages whose results stand in for the list while it holds words. The entry of the chat
+ * open beside it (on a laptop) is marked as the current one.
  */
 export function HomePage(props: { openContactId?: string | undefined }) {
   const app = useApp();
+  const [searching, setSearching] = createSignal(false);
+  // In the messenger's order; a contact it has not summarised yet goes last, by when it was seen.
+  const sorted = createMemo(() => {
+    const rank = new Map(app.state.order.map((id, i) => [id, i]));
+    return [...app.state.contacts].sort(
+      (a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity) || b.lastSeen - a.lastSeen,
+    );
+  });
+  const archived = (c: ContactView) => app.state.conversations[c.id]?.archived === true;
+  const active = () => sorted().filter((c) => !archived(c));
+  const hidden = () => sorted().filter(archived);
   return (
     <section aria-labelledby="home-heading" class="page home">
       <div class="page-head">
@@ -21,47 +41,26 @@ export function HomePage(props: { openContactId?: string | undefined }) {
           <p>No conversations yet. Pair with someone: show them your invite QR code, or scan theirs.</p>
         }
       >
-        <ul class="contacts" aria-label="Conversations">
-          <For each={app.state.contacts}>
-            {(c) => (
-              <li>
-                <button
-                  type="button"
-                  class="contact"
-                  data-contact-id={c.id}
-                  aria-current={props.openContactId === c.id ? 'true' : undefined}
-                  onClick={() => app.actions.show({ name: 'chat', contactId: c.id })}
-                >
-                  <span class="name">{c.name}</span>
-                  <Show when={c.tellApart}>{(t) => <span class="tell-apart"> ({t()})</span>}</Show>
-                  <Show when={c.nameIsAnnounced}>
-                    <span class="name-note"> calls themselves this</span>
-                  </Show>
-                  <span class="badges">
-                    <Show when={c.looksLike}>
-                      <span class="badge warn">Looks like {c.looksLike}</span>
-                    </Show>
-                    <Show when={c.nameWarnings.length > 0}>
-                      <span class="badge warn">Unusual characters</span>
-                    </Show>
-                    <Show when={c.reconnectPaused}>
-                      <span class="badge warn">Possible interception</span>
-                    </Show>
-                    <Show when={c.keyChangePending}>
-                      <span class="badge warn">Key changed</span>
-                    </Show>
-                    <span class={c.verified ? 'badge ok' : 'badge'}>
-                      {c.verified ? 'Verified' : 'Not verified'}
-                    </span>
-                    <span class={c.connected ? 'badge ok' : 'badge'}>
-                      {c.connected ? 'Connected' : 'Offline'}
-                    </span>
-                  </span>
-                </button>
-              </li>
-            )}
-          </For>
-        </ul>
+        <Suspense>
+          <ConversationSearch onSearching={setSearching} />
+        </Suspense>
+        <Show when={!searching()}>
+          <ul class="contacts" aria-label="Conversations">
+            <For each={active()}>
+              {(c) => <ConversationEntry contact={c} open={props.openContactId === c.id} />}
+            </For>
+          </ul>
+          <Show when={hidden().length > 0}>
+            <details class="archived">
+              <summary>Archived ({hidden().length})</summary>
+              <ul class="contacts" aria-label="Archived conversations">
+                <For each={hidden()}>
+                  {(c) => <ConversationEntry contact={c} open={props.openContactId === c.id} />}
+                </For>
+              </ul>
+            </details>
+          </Show>
+        </Show>
       </Show>
     </section>
   );

@@ -113,6 +113,8 @@ export function SettingsPage() {
         </Show>
       </form>
 
+      <PrivacySettings />
+
       <Show when={app.mailbox}>{(mailbox) => <WakeUpSettings mailbox={mailbox()} />}</Show>
 
       <section aria-labelledby="storage-heading">
@@ -285,6 +287,60 @@ function WakeUpSettings(props: { mailbox: () => Promise<MailboxClient> }) {
           {state() === 'on' ? 'Turn off notifications' : 'Turn on notifications'}
         </button>
       </Show>
+      <Show when={note()}>
+        <p role="status">{note()}</p>
+      </Show>
+    </section>
+  );
+}
+
+/**
+ * Read receipts and the typing indicator: saved and used at once. Both are mutual, as in Signal:
+ * turned off here, this device neither sends them nor shows the contact's.
+ */
+function PrivacySettings() {
+  const app = useApp();
+  const [receipts, setReceipts] = createSignal(app.config.readReceipts !== false);
+  const [typing, setTyping] = createSignal(app.config.typingIndicator !== false);
+  const [note, setNote] = createSignal('');
+  const save = (change: { readReceipts?: boolean; typingIndicator?: boolean }) => {
+    Object.assign(app.config, change); // the messenger reads these on every use
+    saveConfig(app.config);
+    setNote('Saved.');
+  };
+  return (
+    <section aria-labelledby="privacy-heading">
+      <h3 id="privacy-heading">Privacy</h3>
+      <label>
+        <input
+          type="checkbox"
+          checked={receipts()}
+          onChange={(e) => {
+            setReceipts(e.currentTarget.checked);
+            save({ readReceipts: e.currentTarget.checked });
+          }}
+        />
+        Send read receipts
+      </label>
+      <p class="note">
+        Your contacts see when you have read their messages. This is mutual: with it off, you don't see when
+        they read yours either.
+      </p>
+      <label>
+        <input
+          type="checkbox"
+          checked={typing()}
+          onChange={(e) => {
+            setTyping(e.currentTarget.checked);
+            save({ typingIndicator: e.currentTarget.checked });
+          }}
+        />
+        Show typing indicator
+      </label>
+      <p class="note">
+        Your contacts see when you are typing to them. This is mutual too: with it off, you don't see when
+        they are typing.
+      </p>
       <Show when={note()}>
         <p role="status">{note()}</p>
       </Show>

@@ -4,7 +4,7 @@
  * it, through `messenger`, and refreshed on the messenger's events.
  */
 import { createStore, reconcile } from 'solid-js/store';
-import type { AppConfig } from '../../app/config';
+import { type AppConfig, featureSettings } from '../../app/config';
 import type { Connected } from '../../app/connect';
 import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod } from '../../app/messenger';
 import { AppError } from '../../app/errors';
@@ -17,8 +17,10 @@ import type { PersistenceStatus } from '../../store/persistence';
 import type { StoredIdentity, Stores } from '../../store/types';
 import { errorText } from '../errors';
 import { type ContactView, contactViews } from './contact-views';
+import { type ConversationView, conversationViews, showUnreadTotal } from './conversation-views';
 
 export type { ContactView } from './contact-views';
+export type { ConversationView } from './conversation-views';
 
 /** names.ts carries Unicode's confusables data (28 KB gzip): loaded with the first list, not the page. */
 const names = async () => import('../../app/names');
@@ -37,6 +39,10 @@ export interface AppState {
   problem: string;
   myName: string;
   contacts: ContactView[];
+  /** Per contact id: its last message, unread count, archived or not; the list's order is `order`. */
+  conversations: Record<string, ConversationView>;
+  /** Contact ids, newest activity first. */
+  order: string[];
   view: View;
   persistence: PersistenceStatus | 'unknown';
 }
@@ -82,6 +88,8 @@ export function createAppStore(deps: AppDeps): AppStore {
     problem: '',
     myName: '',
     contacts: [],
+    conversations: {},
+    order: [],
     view: { name: 'home' },
     persistence: 'unknown',
   });
@@ -119,6 +127,22 @@ export function createAppStore(deps: AppDeps): AppStore {
     );
   };
 
+  // Summaries are read again on every change; a slower earlier read never overwrites a later one.
+  let summariesRead = 0;
+  const refreshSummaries = async (): Promise<void> => {
+    if (!messenger) return;
+    const mine = ++summariesRead;
+    const list = await messenger.summaries();
+    if (mine !== summariesRead) return;
+    const views = conversationViews(list);
+    setState('conversations', reconcile(Object.fromEntries(views.map((v) => [v.id, v]))));
+    setState('order', reconcile(views.map((v) => v.id)));
+    showUnreadTotal(views.reduce((n, v) => n + (v.archived ? 0 : v.unread), 0));
+  };
+  const refreshList = (): void => {
+    void refreshSummaries().catch((e: unknown) => console.error('SecMsg:', e));
+  };
+
   const stop = (): void => {
     reconnector?.dispose();
     reconnector = undefined;
@@ -136,6 +160,9 @@ export function createAppStore(deps: AppDeps): AppStore {
     messenger = m;
     m.on('contacts', () => void refreshContacts());
     m.on('connection', () => void refreshContacts());
+    m.on('contacts', refreshList);
+    m.on('messages', refreshList);
+    m.on('conversation', refreshList);
     if (deps.reconnect) {
       // Its code loads after the list is up (it brings the connection code with its first attempt).
       void Promise.all([import('../../app/reconnector'), import('../../app/route-climber')]).then(
@@ -161,6 +188,7 @@ export function createAppStore(deps: AppDeps): AppStore {
     setState({ phase: 'ready', problem: '', myName: m.identity.displayName });
     void openFromWakeUp(m);
     void refreshContacts();
+    refreshList();
     void deps.requestPersistence().then((p) => setState('persistence', p));
   };
 
@@ -177,6 +205,8 @@ export function createAppStore(deps: AppDeps): AppStore {
     createMessenger({
       stores: s,
       identity,
+      // Read on every use: Settings changes `config` in place.
+      settings: () => featureSettings(deps.config),
       ...(mailboxClient ? { mailbox: mailboxClient, pushSubscription: () => storedPushSubscription() } : {}),
     });
 

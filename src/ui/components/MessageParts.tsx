@@ -1,0 +1,143 @@
+import { For, Show, createSignal } from 'solid-js';
+import type { StoredMessage } from '../../store/types';
+
+/** The reactions offered, as in the messengers people know. */
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
+
+/** The words of a deleted message (a tombstone). */
+export const DELETED_TEXT = 'This message was deleted';
+
+/** What the chat can do with one message (ChatPage carries them out). */
+export interface MessageActionHandlers {
+  reply(m: StoredMessage): void;
+  react(m: StoredMessage, emoji: string): void;
+  edit(m: StoredMessage): void;
+  deleteForEveryone(m: StoredMessage): void;
+  deleteForMe(m: StoredMessage): void;
+}
+
+/** My reaction to the message, if any ('' ones are taken back). */
+export function myReaction(m: StoredMessage): string {
+  return m.reactions?.find((r) => r.from === 'out' && r.emoji !== '')?.emoji ?? '';
+}
+
+/** The quoted message above a reply's text, or a sentence when it is not (or no longer) here. */
+export function Quote(props: { quoted: StoredMessage | undefined; contactName: string }) {
+  return (
+    <div class="quote">
+      <Show when={props.quoted} fallback={<span class="quote-body">A message you don't have</span>}>
+        {(q) => (
+          <>
+            <span class="quote-who">{q().direction === 'out' ? 'You' : props.contactName}</span>{' '}
+            <span class="quote-body">{q().deletedAt !== undefined ? DELETED_TEXT : q().body}</span>
+          </>
+        )}
+      </Show>
+    </div>
+  );
+}
+
+/** The reactions under a bubble: each emoji once, with how many and from whom (in words). */
+export function Reactions(props: { message: StoredMessage; contactName: string }) {
+  const groups = () => {
+    const by = new Map<string, string[]>();
+    for (const r of props.message.reactions ?? []) {
+      if (r.emoji === '') continue;
+      by.set(r.emoji, [...(by.get(r.emoji) ?? []), r.from === 'out' ? 'you' : props.contactName]);
+    }
+    return [...by.entries()];
+  };
+  return (
+    <Show when={groups().length > 0}>
+      <ul class="reactions" aria-label="Reactions">
+        <For each={groups()}>
+          {([emoji, who]) => (
+            <li>
+              {emoji}
+              <Show when={who.length > 1}> {who.length}</Show>
+              <span class="visually-hidden"> from {who.join(' and ')}</span>
+            </li>
+          )}
+        </For>
+      </ul>
+    </Show>
+  );
+}
+
+/**
+ * "More actions for this message": a disclosure of Reply, the reactions, Edit and Delete for
+ * everyone (my own messages only), and Delete for me. Escape closes it and gives the focus back.
+ */
+export function MessageActions(props: { message: StoredMessage; handlers: MessageActionHandlers }) {
+  const [open, setOpen] = createSignal(false);
+  let toggle: HTMLButtonElement | undefined;
+  const m = () => props.message;
+  const deleted = () => m().deletedAt !== undefined;
+  const mine = () => m().direction === 'out';
+  // The menu closes; the focus goes back to its button (Reply and Edit move it to the composer).
+  const run = (f: () => void) => {
+    setOpen(false);
+    toggle?.focus();
+    f();
+  };
+  return (
+    <div
+      class="message-actions"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && open()) {
+          e.stopPropagation();
+          setOpen(false);
+          toggle?.focus();
+        }
+      }}
+    >
+      <button
+        type="button"
+        class="more"
+        ref={(el) => (toggle = el)}
+        aria-expanded={open()}
+        onClick={() => setOpen((v) => !v)}
+      >
+        <span aria-hidden="true">⋯</span>
+        <span class="visually-hidden">More actions for this message</span>
+      </button>
+      <Show when={open()}>
+        <div class="message-menu" role="group" aria-label="Message actions">
+          <Show when={!deleted()}>
+            <button type="button" onClick={() => run(() => props.handlers.reply(m()))}>
+              Reply
+            </button>
+            <span class="react-row">
+              <For each={REACTIONS}>
+                {(emoji) => (
+                  <button
+                    type="button"
+                    class="react"
+                    aria-label={myReaction(m()) === emoji ? `Take back ${emoji}` : `React with ${emoji}`}
+                    aria-pressed={myReaction(m()) === emoji}
+                    onClick={() =>
+                      run(() => props.handlers.react(m(), myReaction(m()) === emoji ? '' : emoji))
+                    }
+                  >
+                    {emoji}
+                  </button>
+                )}
+              </For>
+            </span>
+            <Show when={mine()}>
+              <button type="button" onClick={() => run(() => props.handlers.edit(m()))}>
+                Edit
+              </button>
+              <button type="button" onClick={() => run(() => props.handlers.deleteForEveryone(m()))}>
+                Delete for everyone
+              </button>
+            </Show>
+          </Show>
+          <button type="button" onClick={() => run(() => props.handlers.deleteForMe(m()))}>
+            Delete for me
+          </button>
+        </div>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * What the conversation list shows of each conversation besides the contact (contact-views.ts):
+ * its avatar colour, its last message's preview and time, its unread count, archived or not; and
+ * the unread total in the tab's title and on the app's icon (the Badging API, where there is one).
+ */
+import { avatarColour, type AvatarColour } from '../../app/avatar';
+import type { ConversationSummary } from '../../app/conversation-list';
+import type { MessageDirection, MessageState } from '../../store/types';
+
+export interface ConversationView {
+  id: string;
+  avatar: AvatarColour;
+  /** The last message, when there is one. */
+  last?: {
+    direction: MessageDirection;
+    state: MessageState;
+    at: number;
+    /** The preview on one line; '' for a deleted one (`deleted`). */
+    preview: string;
+    deleted: boolean;
+    edited: boolean;
+  };
+  unread: number;
+  archived: boolean;
+  activityAt: number;
+}
+
+/** The summaries as plain views, in the messenger's order (newest activity first). */
+export function conversationViews(summaries: readonly ConversationSummary[]): ConversationView[] {
+  return summaries.map((s) => ({
+    id: s.contact.id,
+    avatar: avatarColour(s.contact.userId),
+    ...(s.last
+      ? {
+          last: {
+            direction: s.last.direction,
+            state: s.last.state,
+            at: s.last.at,
+            preview: s.last.preview,
+            deleted: s.last.deleted,
+            edited: s.last.edited,
+          },
+        }
+      : {}),
+    unread: s.unread,
+    archived: s.archived,
+    activityAt: s.activityAt,
+  }));
+}
+
+const APP_TITLE = 'SecMsg';
+
+/** "(3) SecMsg" in the tab, and 3 on the installed app's icon where the browser can show it. */
+export function showUnreadTotal(total: number): void {
+  if (typeof document === 'undefined') return;
+  document.title = total > 0 ? `(${total}) ${APP_TITLE}` : APP_TITLE;
+  const nav = navigator as Navigator & {
+    setAppBadge?: (n?: number) => Promise<void>;
+    clearAppBadge?: () => Promise<void>;
+  };
+  const done = total > 0 ? nav.setAppBadge?.(total) : nav.clearAppBadge?.();
+  // Refused when the app is not installed, or by the person's settings: the title still says it.
+  done?.catch(() => undefined);
+}
