@@ -246,7 +246,10 @@ export async function openChat(page: Page, name: string): Promise<void> {
   const list = await waitForRole(page, 'list', 'Conversations');
   const entry = await waitFor(`The conversation with ${name} in the list`, async () => {
     for (const button of await list.$$('::-p-aria([role="button"])')) {
-      if ((await innerText(button)).trim().startsWith(name)) return button;
+      // The entry's text starts with the avatar's initials (hidden from assistive technology),
+      // then the name.
+      const lines = (await innerText(button)).split('\n').map((l) => l.trim());
+      if (lines.slice(0, 2).some((l) => l.startsWith(name))) return button;
     }
     return null;
   });
