@@ -39,7 +39,10 @@ import { toHex } from '../src/crypto/bytes';
 import { createMemoryTransportPair } from '../src/rtc/memory-transport';
 import { openIdbStore } from '../src/store/idb-store';
 import { openMemoryStore } from '../src/store/memory-store';
-import type { ContactStore, MessageStore, RatchetStore, StoredMessage, Stores } from '../src/store/types';
+import type { ContactStore } from '../src/store/contact-types';
+import type { MessageStore, StoredMessage } from '../src/store/message-types';
+import type { RatchetStore } from '../src/store/ratchet-types';
+import type { Stores } from '../src/store/stores';
 import type { Session } from '../src/protocol/session';
 
 const TARGET_RATIO = 1.5;

@@ -51,7 +51,7 @@ import {
 } from '../src/protocol/session';
 import { createMemoryTransportPair } from '../src/rtc/memory-transport';
 import { openIdbStore } from '../src/store/idb-store';
-import type { Stores } from '../src/store/types';
+import type { Stores } from '../src/store/stores';
 
 const TARGET_MESSAGES_PER_SECOND = 1_000;
 

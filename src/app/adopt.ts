@@ -7,7 +7,7 @@
  * brings trust.ts and the inspector's parsers), not with the page.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 import type { Connected } from './connect';
 import type { ContactOps } from './contact-ops';
 import { createInspector } from './inspector';

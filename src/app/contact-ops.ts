@@ -2,7 +2,9 @@
  * What the messenger lends the contact use cases kept in modules of their own (names,
  * verification): its per-contact order, checked reads and writes, and the security log.
  */
-import type { Contact, SecurityEventKind, StoredIdentity } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { StoredIdentity } from '../store/identity-types';
+import type { SecurityEventKind } from '../store/security-event-types';
 import { AppError } from './errors';
 
 export interface ContactOps {

@@ -9,10 +9,10 @@ import { toHex } from '../crypto/bytes';
 import { randomBytes } from '../crypto/random';
 import type { AppRecord } from '../protocol/records';
 import { MemoryBackend } from '../store/memory-store';
-import type { StoredMessage } from '../store/types';
+import type { StoredMessage } from '../store/message-types';
 import { AppError } from './errors';
 import { FakeMailboxWorker } from './mailbox-fake.test-util';
-import { type Device, connect, device, rawPeer } from './messenger.test-util';
+import { type Device, connect, connectedWithMailboxes, device, rawPeer } from './messenger.test-util';
 import type { FeatureSettings } from './record-effects';
 
 const ON: FeatureSettings = { readReceipts: true, typingIndicator: true };
@@ -325,17 +325,7 @@ describe('typing indicator', () => {
 describe('through the mailbox', () => {
   it('edits, reactions, deletes and receipts reach a contact who is away, and their acks come back', async () => {
     const worker = new FakeMailboxWorker();
-    const alice = await device('Alice', new MemoryBackend(), { mailbox: worker });
-    const bob = await device('Bob', new MemoryBackend(), { mailbox: worker });
-    const { ra, rb } = await connect(alice, bob);
-    const a = ra.contact.id;
-    const b = rb.contact.id;
-    await expect
-      .poll(async () => [
-        typeof (await alice.stores.contacts.get(a))?.mailboxes?.peer?.id,
-        typeof (await bob.stores.contacts.get(b))?.mailboxes?.peer?.id,
-      ])
-      .toEqual(['string', 'string']);
+    const { alice, bob, a, b } = await connectedWithMailboxes(worker);
     const mine = await exchanged(alice, a, bob, b, 'first draft');
     const gone = await exchanged(alice, a, bob, b, 'to be deleted');
     const theirs = await exchanged(bob, b, alice, a, 'nice');

@@ -21,7 +21,9 @@ import { MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH } from '../protocol/record-limit
 import { type AppRecord, encodeRecord } from '../protocol/records';
 import type { Emitter } from '../protocol/events';
 import type { ChangeOutcome, MessageChange } from '../store/message-changes';
-import type { Contact, StoredMessage, Stores } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { StoredMessage } from '../store/message-types';
+import type { Stores } from '../store/stores';
 import { type ContactOps, withDecidedKey } from './contact-ops';
 import type { Delivery, DeliveryLive } from './delivery';
 import { AppError } from './errors';

@@ -1,31 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../crypto/random';
 import { createEmitter } from '../protocol/events';
-import { deriveUserId } from '../protocol/user-id';
 import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import { messageRecord } from '../store/record-checks';
-import { newContactId } from '../store/records';
-import type { Contact, StoredMessage } from '../store/types';
+import { contact } from '../store/fixtures.test-util';
+import type { Contact } from '../store/contact-types';
+import type { StoredMessage } from '../store/message-types';
 import { createConversationList, previewText } from './conversation-list';
 import { MAX_SEARCH_HITS, SEARCH_SCAN_BUDGET, type MessageHit, fold } from './conversation-search';
 import { AppError } from './errors';
 import type { MessengerEvents } from './messenger-api';
 import { connect, device } from './messenger.test-util';
-
-function contact(overrides: Partial<Contact> = {}): Contact {
-  const identityKey = randomBytes(32);
-  identityKey[31]! &= 0x7f;
-  return {
-    id: newContactId(),
-    identityKey,
-    userId: deriveUserId(identityKey),
-    announcedName: 'Bob',
-    verified: false,
-    firstSeen: 1000,
-    lastSeen: 2000,
-    ...overrides,
-  };
-}
 
 const out = (
   contactId: string,

@@ -16,7 +16,9 @@
  *   conversation ratchet and its security log: the person can go on writing to them, and a new
  *   message from them starts the conversation again.
  */
-import type { Contact, HistoryPage, HistoryPageRequest, StoredMessage, Stores } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { HistoryPage, HistoryPageRequest, StoredMessage } from '../store/message-types';
+import type { Stores } from '../store/stores';
 import type { Emitter } from '../protocol/events';
 import type { SearchOptions, SearchResult } from './conversation-search';
 import type { MessengerEvents } from './messenger-api';

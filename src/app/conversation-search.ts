@@ -8,7 +8,8 @@
  * it stops before the end it returns `next`, to pass back as `after` for more. An AbortSignal stops
  * it between pages (the call then rejects with the signal's reason). Loaded on first search.
  */
-import type { HistoryCursor, StoredMessage, Stores } from '../store/types';
+import type { HistoryCursor, StoredMessage } from '../store/message-types';
+import type { Stores } from '../store/stores';
 
 /** The most messages one call reads. */
 export const SEARCH_SCAN_BUDGET = 2_000;

@@ -27,7 +27,9 @@ import {
 import { type AppRecord, decodeRecord, encodeRecord } from '../protocol/records';
 import type { RatchetStart } from '../protocol/session';
 import type { MessageChange } from '../store/message-changes';
-import type { MessageRoute, RatchetCommitResult, StoredMessage, Stores } from '../store/types';
+import type { MessageRoute, StoredMessage } from '../store/message-types';
+import type { RatchetCommitResult } from '../store/ratchet-types';
+import type { Stores } from '../store/stores';
 
 export interface ConversationDeps {
   readonly stores: Stores;

@@ -18,7 +18,9 @@
  */
 import type { AppRecord } from '../protocol/records';
 import { MESSAGE_ID_LENGTH } from '../protocol/record-limits';
-import type { MessageRoute, SecurityEventKind, StoredMessage, Stores } from '../store/types';
+import type { MessageRoute, StoredMessage } from '../store/message-types';
+import type { SecurityEventKind } from '../store/security-event-types';
+import type { Stores } from '../store/stores';
 import { randomBytes } from '../crypto/random';
 import type { Opened } from './conversation';
 import {

@@ -6,7 +6,8 @@
  * The messenger (messenger.ts) delegates to these; trust.ts says what the contact becomes.
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import type { Contact, SecurityEventKind } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { SecurityEventKind } from '../store/security-event-types';
 import type { LiveSessions } from './live-sessions';
 import type { TrustDeps } from './trust';
 

@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
 import type { PathInfo, Transport } from '../rtc/transport';
-import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import { secureSession } from './connect';
-import { createMessenger, type Messenger } from './messenger';
-
-async function device(name: string): Promise<Messenger> {
-  const stores = openMemoryStore({ backend: new MemoryBackend() });
-  const created = await stores.identity.create(name);
-  if (created.kind !== 'created') throw new Error('no identity');
-  return createMessenger({ stores, identity: created.identity });
-}
+import { messengerOf } from './messenger.test-util';
 
 const TURN_PATH: PathInfo = {
   local: { type: 'relay', protocol: 'udp', relayProtocol: 'udp' },
@@ -32,8 +24,8 @@ describe('live sessions: the route messages are stored with', () => {
 
   it('is relayed for a DataChannel through TURN, read from its stats, and direct again when ICE moves', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const alice = await device('Alice');
-    const bob = await device('Bob');
+    const alice = await messengerOf('Alice');
+    const bob = await messengerOf('Bob');
     let path = TURN_PATH;
     const pair = createMemoryTransportPair();
     const [forA, forB] = await Promise.all([

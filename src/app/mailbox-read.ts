@@ -13,7 +13,7 @@
 import { ProtocolError } from '../protocol/errors';
 import { type FetchedBlob } from '../protocol/mailbox-binary';
 import type { AppRecord } from '../protocol/records';
-import type { OwnMailbox } from '../store/types';
+import type { OwnMailbox } from '../store/contact-types';
 import type { ReceiveEffects } from './conversation';
 import { DEFAULT_FEATURE_SETTINGS, receivedEffects, refusalDetail } from './record-effects';
 import type { MailboxAccess } from './mailbox-client';

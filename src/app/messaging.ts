@@ -4,7 +4,8 @@
  * record-effects.ts) and the contacts' typing state (typing.ts). The conversation list needs none
  * of it: until it is loaded there is no session, so no contact is live or typing.
  */
-import type { SecurityEventKind, Stores } from '../store/types';
+import type { SecurityEventKind } from '../store/security-event-types';
+import type { Stores } from '../store/stores';
 import { type Delivery, createDelivery } from './delivery';
 import type { FeatureSettings } from './feature-settings';
 import { type LiveSessions, type LiveSessionsDeps, createLiveSessions } from './live-sessions';

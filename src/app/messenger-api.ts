@@ -1,5 +1,9 @@
 /** The messenger's interface, as the UI and the reconnector see it (messenger.ts implements it). */
-import type { SecurityEvent, StoredIdentity, StoredMessage, Contact, Stores } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { StoredIdentity } from '../store/identity-types';
+import type { StoredMessage } from '../store/message-types';
+import type { SecurityEvent } from '../store/security-event-types';
+import type { Stores } from '../store/stores';
 import type { ConversationList } from './conversation-list';
 import type { FeatureCalls } from './feature-calls';
 import type { FeatureSettings } from './record-effects';

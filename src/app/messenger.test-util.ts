@@ -1,10 +1,12 @@
 /** Test helpers for the messenger: devices over in-memory stores, connected by memory transports. */
+import { expect } from 'vitest';
 import { createInvite } from '../protocol/pairing';
 import { initRatchet, ratchetDecrypt, ratchetEncrypt } from '../protocol/ratchet';
 import { type AppRecord, decodeRecord, encodeRecord } from '../protocol/records';
 import { createMemoryTransportPair, type Tap } from '../rtc/memory-transport';
 import { MemoryBackend, openMemoryStore } from '../store/memory-store';
-import type { StoredIdentity, Stores } from '../store/types';
+import type { StoredIdentity } from '../store/identity-types';
+import type { Stores } from '../store/stores';
 import { createIdentity, secureSession } from './connect';
 import type { MailboxClient } from './mailbox-client';
 import type { PushSubscriptionJson } from '../protocol/mailbox';
@@ -49,6 +51,30 @@ export async function device(
       ...(settings ? { settings } : {}),
     }),
   };
+}
+
+/**
+ * Alice and Bob connected over a live session, each with a mailbox at `mailbox` that the other
+ * knows: each side announced its mailbox on the session, and both addresses arrived.
+ */
+export async function connectedWithMailboxes(mailbox: MailboxClient, now?: () => number) {
+  const alice = await device('Alice', new MemoryBackend(), { mailbox, ...(now ? { now } : {}) });
+  const bob = await device('Bob', new MemoryBackend(), { mailbox, ...(now ? { now } : {}) });
+  const { ra, rb } = await connect(alice, bob);
+  const a = ra.contact.id;
+  const b = rb.contact.id;
+  await expect
+    .poll(async () => [
+      typeof (await alice.stores.contacts.get(a))?.mailboxes?.peer?.id,
+      typeof (await bob.stores.contacts.get(b))?.mailboxes?.peer?.id,
+    ])
+    .toEqual(['string', 'string']);
+  return { alice, bob, a, b };
+}
+
+/** A fresh device's messenger alone (its own in-memory stores, an identity made for `name`). */
+export async function messengerOf(name: string): Promise<Messenger> {
+  return (await device(name)).messenger;
 }
 
 /** How each side's messenger is told the session arrived. */

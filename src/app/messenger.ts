@@ -23,7 +23,9 @@
  */
 import { createEmitter } from '../protocol/events';
 import { MAX_TEXT_BODY_BYTES } from '../protocol/record-limits';
-import { type Contact, type SecurityEventKind, StoreError } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { SecurityEventKind } from '../store/security-event-types';
+import { StoreError } from '../store/store-error';
 import type { Conversations, Opened } from './conversation';
 import { createConversationList } from './conversation-list';
 import { featureCalls } from './feature-calls';

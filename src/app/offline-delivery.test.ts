@@ -8,26 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../crypto/bytes';
 import { MemoryBackend } from '../store/memory-store';
 import { FakeMailboxWorker } from './mailbox-fake.test-util';
-import { bodies, connect, device } from './messenger.test-util';
+import { bodies, connect, connectedWithMailboxes, device } from './messenger.test-util';
 import { RETIRED_DROP_AFTER_MS } from './mailbox-read';
 import { MAILBOX_REPLACE_AFTER_MS } from './offline-delivery';
 import type { PushSubscriptionJson } from '../protocol/mailbox';
 
 /** Alice and Bob paired over a live session, each with a mailbox the other knows; then apart. */
 async function pairedThenApart(worker = new FakeMailboxWorker(), clock?: { now: number }) {
-  const now = clock ? () => clock.now : undefined;
-  const alice = await device('Alice', new MemoryBackend(), { mailbox: worker, ...(now ? { now } : {}) });
-  const bob = await device('Bob', new MemoryBackend(), { mailbox: worker, ...(now ? { now } : {}) });
-  const { ra, rb } = await connect(alice, bob);
-  const a = ra.contact.id;
-  const b = rb.contact.id;
-  // Each side announced its mailbox on the session; wait until both addresses arrived.
-  await expect
-    .poll(async () => [
-      typeof (await alice.stores.contacts.get(a))?.mailboxes?.peer?.id,
-      typeof (await bob.stores.contacts.get(b))?.mailboxes?.peer?.id,
-    ])
-    .toEqual(['string', 'string']);
+  const { alice, bob, a, b } = await connectedWithMailboxes(worker, clock ? () => clock.now : undefined);
   await alice.messenger.disconnect(a);
   await expect.poll(() => bob.messenger.live(b)?.state).toBe('closed');
   return { worker, alice, bob, a, b };

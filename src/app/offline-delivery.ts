@@ -30,9 +30,9 @@ import {
   type ContactMailboxes,
   MAX_OWN_MAILBOXES,
   type OwnMailbox,
-  type SecurityEventKind,
-  type Stores,
-} from '../store/types';
+} from '../store/contact-types';
+import type { SecurityEventKind } from '../store/security-event-types';
+import type { Stores } from '../store/stores';
 import type { Conversations, Opened } from './conversation';
 import { type DeliveryLive, outgoingRecord } from './delivery';
 import type { FeatureSettings } from './record-effects';

@@ -1,21 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
 import { RtcError } from '../rtc/errors';
-import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import type { AppConfig } from './config';
 import { secureSession, type Connected, type KnownContactConnection } from './connect';
-import { createMessenger, type Messenger } from './messenger';
+import type { Messenger } from './messenger';
+import { messengerOf } from './messenger.test-util';
 import { ProtocolError } from '../protocol/errors';
 import { createReconnector } from './reconnector';
 
 const config: AppConfig = { signalingUrl: 'ws://127.0.0.1:1', iceServers: [] };
-
-async function device(name: string): Promise<Messenger> {
-  const stores = openMemoryStore({ backend: new MemoryBackend() });
-  const created = await stores.identity.create(name);
-  if (created.kind !== 'created') throw new Error('no identity');
-  return createMessenger({ stores, identity: created.identity });
-}
 
 /** A fresh session between the two, as a meeting in the rendezvous room would give. */
 async function meet(a: Messenger, b: Messenger): Promise<{ forA: Connected; forB: Connected }> {
@@ -29,8 +22,8 @@ async function meet(a: Messenger, b: Messenger): Promise<{ forA: Connected; forB
 
 /** Alice and Bob, paired once (so each has the other as a contact, with a rendezvous). */
 async function paired() {
-  const alice = await device('Alice');
-  const bob = await device('Bob');
+  const alice = await messengerOf('Alice');
+  const bob = await messengerOf('Bob');
   const first = await meet(alice, bob);
   const [ra, rb] = await Promise.all([
     alice.adopt(first.forA, { kind: 'pairing', method: 'invite-code' }),
@@ -167,7 +160,7 @@ describe('reconnector', () => {
 
   it('keeps trying, backing off, after meeting a key the user refused, until the real contact is back', async () => {
     const { alice, bob, bobId, aliceId, first } = await paired();
-    const mallory = await device('Mallory');
+    const mallory = await messengerOf('Mallory');
     await first.forA.session.close('dropped');
     await vi.waitFor(() => expect(alice.live(bobId)?.state).toBe('closed'));
     let calls = 0;

@@ -10,7 +10,7 @@
  *          └── retrying in N s ◄─────────────────────────┘
  */
 import { createEmitter } from '../protocol/events';
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 import type { AppConfig } from './config';
 import { RtcError } from '../rtc/errors';
 import type { KnownContactConnection, connectKnownContact } from './connect';
@@ -62,9 +62,10 @@ const LONG_WAIT_MS = 60_000;
 
 /**
  * `connectKnownContact`, with the connection code (WebRTC, simple-peer, the worker client) loaded
- * on the first attempt rather than with the page, so the conversation list shows first.
+ * on the first attempt rather than with the page, so the conversation list shows first. The route
+ * climber (route-climber.ts) uses it and `sleepOrWake` too.
  */
-const lazyConnectKnownContact: typeof connectKnownContact = (...args) => {
+export const lazyConnectKnownContact: typeof connectKnownContact = (...args) => {
   let inner: KnownContactConnection | undefined;
   let cancelled = false;
   const connected = import('./connect').then(async (m) => {
@@ -81,7 +82,8 @@ const lazyConnectKnownContact: typeof connectKnownContact = (...args) => {
   };
 };
 
-async function defaultSleep(ms: number, wake: Promise<void>): Promise<void> {
+/** Waits `ms`, or less when `wake` fires first. */
+export async function sleepOrWake(ms: number, wake: Promise<void>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]);
   clearTimeout(timer);
@@ -91,7 +93,7 @@ export function createReconnector(deps: ReconnectorDeps): Reconnector {
   const { messenger, config } = deps;
   const connect = deps.connect ?? lazyConnectKnownContact;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? sleepOrWake;
   const minDelay = deps.minDelayMs ?? 1_000;
   const maxDelay = deps.maxDelayMs ?? 30_000;
   const events = createEmitter<{ status: (contactId: string) => void }>();

@@ -17,7 +17,7 @@
 import type { AppRecord, ReplyRecord, TextRecord } from '../protocol/records';
 import type { MessageChange } from '../store/message-changes';
 import { boundPeerTime } from '../store/peer-time';
-import type { MessageRoute, StoredMessage } from '../store/types';
+import type { MessageRoute, StoredMessage } from '../store/message-types';
 import type { ReceiveEffects } from './conversation';
 import type { FeatureSettings } from './feature-settings';
 

@@ -4,27 +4,15 @@
  * it is ever left un-awaited (a Promise is truthy: every rotation would pass).
  */
 import { describe, expect, it } from 'vitest';
-import type { SigningKeyPair } from '../crypto/ml-dsa-key';
-import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
-import type { RotationKeys } from '../protocol/key-rotation';
 import { signKeyRotation } from '../protocol/key-rotation-proof';
-import { generateDhKeyPair } from '../protocol/noise';
+import { type Keys, keys } from '../protocol/key-rotation.test-util';
 import { deriveUserId } from '../protocol/user-id';
-import type { Contact, SecurityEventKind, StoredIdentity } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { StoredIdentity } from '../store/identity-types';
+import type { SecurityEventKind } from '../store/security-event-types';
 import type { ContactOps } from './contact-ops';
 import { ROTATION_REFUSED_DETAIL, createRotationOps } from './rotation';
 import { ROTATED_DETAIL } from './trust';
-
-interface Keys {
-  readonly public: RotationKeys;
-  readonly signing: SigningKeyPair;
-}
-
-async function keys(): Promise<Keys> {
-  const dh = await generateDhKeyPair();
-  const signing = await generateSigningKeyPair();
-  return { public: { identityKey: dh.publicKey, signingKey: signing.publicKey }, signing };
-}
 
 /** ContactOps over one contact in memory, recording the log. */
 function opsFor(contact: Contact) {

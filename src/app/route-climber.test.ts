@@ -3,10 +3,10 @@ import { randomBytes } from '../crypto/random';
 import { ProtocolError } from '../protocol/errors';
 import { RtcError } from '../rtc/errors';
 import { createMemoryTransportPair } from '../rtc/memory-transport';
-import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import type { AppConfig } from './config';
 import { secureSession, type Connected, type KnownContactConnection } from './connect';
-import { createMessenger, type Messenger } from './messenger';
+import type { Messenger } from './messenger';
+import { messengerOf } from './messenger.test-util';
 import {
   CLIMB_FAST_ATTEMPTS,
   CLIMB_SLOT_MS,
@@ -16,13 +16,6 @@ import {
 } from './route-climber';
 
 const config: AppConfig = { signalingUrl: 'ws://127.0.0.1:1', iceServers: [] };
-
-async function device(name: string): Promise<Messenger> {
-  const stores = openMemoryStore({ backend: new MemoryBackend() });
-  const created = await stores.identity.create(name);
-  if (created.kind !== 'created') throw new Error('no identity');
-  return createMessenger({ stores, identity: created.identity });
-}
 
 /** A session between the two: over the worker relay (bound to a relay room) or a DataChannel. */
 async function meet(a: Messenger, b: Messenger, relayed: boolean) {
@@ -36,8 +29,8 @@ async function meet(a: Messenger, b: Messenger, relayed: boolean) {
 
 /** Alice and Bob, paired, their conversation now running over the worker relay (or not). */
 async function talking(relayed: boolean) {
-  const alice = await device('Alice');
-  const bob = await device('Bob');
+  const alice = await messengerOf('Alice');
+  const bob = await messengerOf('Bob');
   const first = await meet(alice, bob, false);
   const [ra, rb] = await Promise.all([
     alice.adopt(first.forA, { kind: 'pairing', method: 'invite-code' }),

@@ -20,10 +20,11 @@
  * Not climbed: from TURN to a direct path (both are DataChannels; ICE already chose the best pair
  * it found), and never with "Always relay" on.
  */
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 import type { AppConfig } from './config';
 import type { KnownContactConnection, connectKnownContact } from './connect';
 import { isInterception, type Messenger } from './messenger';
+import { lazyConnectKnownContact, sleepOrWake } from './reconnector';
 
 /** Slots for the first attempts after a session went to the relay. */
 export const CLIMB_SLOT_MS = 60_000;
@@ -59,35 +60,11 @@ export interface RouteClimber {
   dispose(): void;
 }
 
-/** connectKnownContact with its code loaded on the first attempt (as the reconnector does). */
-const lazyConnect: typeof connectKnownContact = (...args) => {
-  let inner: KnownContactConnection | undefined;
-  let cancelled = false;
-  const connected = import('./connect').then(async (m) => {
-    if (cancelled) throw new Error('Cancelled.');
-    inner = m.connectKnownContact(...args);
-    return inner.connected;
-  });
-  return {
-    connected,
-    cancel: () => {
-      cancelled = true;
-      inner?.cancel();
-    },
-  };
-};
-
-async function defaultSleep(ms: number, wake: Promise<void>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]);
-  clearTimeout(timer);
-}
-
 export function createRouteClimber(deps: RouteClimberDeps): RouteClimber {
   const { messenger, config } = deps;
-  const connect = deps.connect ?? lazyConnect;
+  const connect = deps.connect ?? lazyConnectKnownContact;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? sleepOrWake;
   const waitMs = deps.waitMs ?? CLIMB_WAIT_MS;
   const running = new Set<string>();
   const attempts = new Map<string, KnownContactConnection>();

@@ -4,7 +4,7 @@
  * never retried silently, DESIGN.md, Transport session).
  */
 import { ProtocolError } from '../protocol/errors';
-import type { SecurityEventKind } from '../store/types';
+import type { SecurityEventKind } from '../store/security-event-types';
 
 /** The security-log kind of a frame the session refused. */
 export function frameEventKind(e: ProtocolError): SecurityEventKind {

@@ -4,23 +4,9 @@
  * signature check is async (key-rotation-proof.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { SigningKeyPair } from '../crypto/ml-dsa-key';
-import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
-import type { RotationKeys } from '../protocol/key-rotation';
 import { signKeyRotation } from '../protocol/key-rotation-proof';
-import { generateDhKeyPair } from '../protocol/noise';
+import { type Keys, keys } from '../protocol/key-rotation.test-util';
 import { followsChain } from './trust';
-
-interface Keys {
-  readonly public: RotationKeys;
-  readonly signing: SigningKeyPair;
-}
-
-async function keys(): Promise<Keys> {
-  const dh = await generateDhKeyPair();
-  const signing = await generateSigningKeyPair();
-  return { public: { identityKey: dh.publicKey, signingKey: signing.publicKey }, signing };
-}
 
 const peerOf = (k: Keys) => ({ staticKey: k.public.identityKey, signingKey: k.public.signingKey });
 

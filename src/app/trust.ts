@@ -27,7 +27,9 @@ import type { RendezvousPair } from '../protocol/rendezvous';
 import type { PeerInfo } from '../protocol/session';
 import { deriveUserId } from '../protocol/user-id';
 import { newContactId } from '../store/records';
-import { type Contact, MAX_REFUSED_KEYS, type SecurityEventKind, type Stores } from '../store/types';
+import { type Contact, MAX_REFUSED_KEYS } from '../store/contact-types';
+import type { SecurityEventKind } from '../store/security-event-types';
+import type { Stores } from '../store/stores';
 
 /** How a pairing came about: what the log says, and whether it may mark the contact verified. */
 export type PairingMethod =

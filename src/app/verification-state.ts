@@ -3,7 +3,7 @@
  * page (verification.ts, which brings the safety-number code, loads on the first scan).
  */
 import { constantTimeEqual } from '../crypto/bytes';
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 
 /** How long a matched picture may be confirmed as received in person. */
 export const PHOTO_CONFIRM_MS = 10 * 60_000;

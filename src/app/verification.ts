@@ -15,7 +15,8 @@ import {
   safetyNumber,
   scannableFingerprint,
 } from '../crypto/fingerprint';
-import type { Contact, StoredIdentity } from '../store/types';
+import type { Contact } from '../store/contact-types';
+import type { StoredIdentity } from '../store/identity-types';
 
 import { type ContactOps, withDecidedKey } from './contact-ops';
 import { AppError } from './errors';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from './errors';
+import { expectCode, expectDecodesExactlyOrRefuses } from './codec.test-util';
 import { MAX_REACTION_BYTES, MAX_RECEIPT_IDS, reactionProblem } from './feature-records';
 import {
   type AppRecord,
@@ -14,19 +14,6 @@ import {
   decodeRecord,
   encodeRecord,
 } from './records';
-
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-};
-const expectCode = (f: () => unknown, code: ProtocolError['code']): void => {
-  const e = thrown(f);
-  expect(ProtocolError.is(e, code), `expected ProtocolError ${code}, got ${String(e)}`).toBe(true);
-};
 
 const id = (byte: number): Uint8Array => new Uint8Array(MESSAGE_ID_LENGTH).fill(byte);
 const messageId = fc.uint8Array({ minLength: MESSAGE_ID_LENGTH, maxLength: MESSAGE_ID_LENGTH });
@@ -219,17 +206,7 @@ describe('decodeRecord refuses feature records with BAD_RECORD', () => {
     const anyBytes = fc
       .tuple(fc.integer({ min: 0x05, max: 0x0a }), fc.uint8Array({ maxLength: 120 }))
       .map(([t, rest]) => Uint8Array.of(t, ...rest));
-    fc.assert(
-      fc.property(anyBytes, (bytes) => {
-        try {
-          const record = decodeRecord(bytes);
-          expect(encodeRecord(record)).toEqual(bytes);
-        } catch (e) {
-          expect(ProtocolError.is(e, 'BAD_RECORD'), String(e)).toBe(true);
-        }
-      }),
-      { numRuns: 1000 },
-    );
+    expectDecodesExactlyOrRefuses(anyBytes, decodeRecord, encodeRecord, 'BAD_RECORD');
   });
 });
 

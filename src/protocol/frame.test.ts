@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from './errors';
+import { expectCode } from './codec.test-util';
 import {
   FRAME_HEADER_LENGTH,
   FRAME_MAC_LENGTH,
@@ -59,19 +60,6 @@ const join = (...parts: Uint8Array[]): Uint8Array => {
 /** A well-formed handshake frame (no MAC) with a 3-byte payload, to damage one field at a time. */
 const handshakeFrame = (fields: Partial<Parameters<typeof header>[0]> = {}): Uint8Array =>
   join(header({ length: 3, ...fields }), Uint8Array.of(1, 2, 3));
-
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-};
-const expectCode = (f: () => unknown, code: ProtocolError['code']): void => {
-  const e = thrown(f);
-  expect(ProtocolError.is(e, code), `expected ProtocolError ${code}, got ${String(e)}`).toBe(true);
-};
 
 const allTypes = Object.values(FrameType);
 const macTypes: readonly FrameType[] = [FrameType.REGULAR_MESSAGE, FrameType.CLOSE];

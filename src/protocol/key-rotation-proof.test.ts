@@ -5,22 +5,9 @@
  * see a Promise, which is truthy.
  */
 import { describe, expect, it } from 'vitest';
-import type { SigningKeyPair } from '../crypto/ml-dsa-key';
-import { generateSigningKeyPair } from '../crypto/ml-dsa-keygen';
-import type { KeyRotation, RotationKeys } from './key-rotation';
+import type { KeyRotation } from './key-rotation';
 import { signKeyRotation, verifyKeyRotation } from './key-rotation-proof';
-import { generateDhKeyPair } from './noise';
-
-interface Keys {
-  readonly public: RotationKeys;
-  readonly signing: SigningKeyPair;
-}
-
-async function keys(): Promise<Keys> {
-  const dh = await generateDhKeyPair();
-  const signing = await generateSigningKeyPair();
-  return { public: { identityKey: dh.publicKey, signingKey: signing.publicKey }, signing };
-}
+import { keys } from './key-rotation.test-util';
 
 const AT = 1_760_000_000_000;
 

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from './errors';
+import { expectCode, expectDecodesExactlyOrRefuses, thrown } from './codec.test-util';
 import {
   type AppRecord,
   MAX_ACK_IDS,
@@ -13,19 +14,6 @@ import {
   decodeRecord,
   encodeRecord,
 } from './records';
-
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-};
-const expectCode = (f: () => unknown, code: ProtocolError['code']): void => {
-  const e = thrown(f);
-  expect(ProtocolError.is(e, code), `expected ProtocolError ${code}, got ${String(e)}`).toBe(true);
-};
 
 const id = (byte: number): Uint8Array => new Uint8Array(MESSAGE_ID_LENGTH).fill(byte);
 
@@ -205,17 +193,7 @@ describe('decodeRecord rejects with BAD_RECORD', () => {
         .tuple(fc.constantFrom(0x01, 0x02), fc.uint8Array({ maxLength: 120 }))
         .map(([t, rest]) => Uint8Array.of(t, ...rest)),
     );
-    fc.assert(
-      fc.property(anyBytes, (bytes) => {
-        try {
-          const record = decodeRecord(bytes);
-          expect(encodeRecord(record)).toEqual(bytes);
-        } catch (e) {
-          expect(ProtocolError.is(e, 'BAD_RECORD'), String(e)).toBe(true);
-        }
-      }),
-      { numRuns: 1000 },
-    );
+    expectDecodesExactlyOrRefuses(anyBytes, decodeRecord, encodeRecord, 'BAD_RECORD');
   });
 });
 

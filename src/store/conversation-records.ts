@@ -5,7 +5,8 @@
  */
 import { toHex } from '../crypto/bytes';
 import { MESSAGE_ID_LENGTH, isBytes } from './records';
-import { type HistoryPageRequest, MAX_HISTORY_PAGE, StoreError } from './types';
+import { type HistoryPageRequest, MAX_HISTORY_PAGE } from './message-types';
+import { StoreError } from './store-error';
 
 /** One record per conversation that has a state; none means: nothing read, not archived. */
 export interface ConversationStateRecord {

@@ -7,14 +7,15 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { randomBytes } from '../crypto/random';
-import { deriveUserId } from '../protocol/user-id';
 import { SCHEMA_VERSION, openDatabase } from './idb-schema';
 import { DB_NAME, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { contactRecord, messageRecord } from './record-checks';
-import { newContactId } from './records';
-import { type Contact, MAX_UNREAD, type StoredMessage, StoreError, type Stores } from './types';
+import { contact, message } from './fixtures.test-util';
+import type { Contact } from './contact-types';
+import { MAX_UNREAD, type StoredMessage } from './message-types';
+import { StoreError } from './store-error';
+import type { Stores } from './stores';
 
 const clock = 1_700_000_000_000;
 const now = (): number => clock;
@@ -61,38 +62,6 @@ const harnesses: { name: string; setup(): Fixture }[] = [
     },
   },
 ];
-
-function canonicalKey(): Uint8Array {
-  const key = randomBytes(32);
-  key[31]! &= 0x7f;
-  return key;
-}
-
-function contact(overrides: Partial<Contact> = {}): Contact {
-  const identityKey = canonicalKey();
-  return {
-    id: newContactId(),
-    identityKey,
-    userId: deriveUserId(identityKey),
-    announcedName: 'Bob',
-    verified: false,
-    firstSeen: 1000,
-    lastSeen: 2000,
-    ...overrides,
-  };
-}
-
-function message(contactId: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    contactId,
-    messageId: randomBytes(16),
-    direction: 'out',
-    body: 'hello',
-    sentAt: 5000,
-    state: 'queued',
-    ...overrides,
-  };
-}
 
 const incoming = (contactId: string, sentAt: number, receivedAt: number, body = 'hi'): StoredMessage =>
   message(contactId, { direction: 'in', state: 'delivered', sentAt, receivedAt, body });

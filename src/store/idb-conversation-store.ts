@@ -25,7 +25,7 @@ import {
   type HistoryPage,
   type HistoryPageRequest,
   MAX_UNREAD,
-} from './types';
+} from './message-types';
 
 /** All of a contact's messages in `byContactSentAt`. */
 const wholeHistory = (contactId: string): IDBKeyRange =>

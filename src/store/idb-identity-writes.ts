@@ -16,7 +16,8 @@ import {
   setAsideId,
   setAsideRecord,
 } from './new-identity';
-import { type IdentityCreate, type IdentityLoad, type StoredIdentity, StoreError } from './types';
+import type { IdentityCreate, IdentityLoad, StoredIdentity } from './identity-types';
+import { StoreError } from './store-error';
 
 function notStorable(cause: unknown): StoreError {
   // A value the browser cannot clone fails as DataCloneError; WebKit 2.50 clones an X25519

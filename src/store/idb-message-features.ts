@@ -7,7 +7,7 @@ import type { Db } from './idb-schema';
 import { abortQuietly, observed } from './idb-tx';
 import { applyChange, byQueuedAt, checkChange, copyQueued, queuedRow } from './message-change-rules';
 import type { ChangeOutcome, MessageFeatureStore } from './message-changes';
-import { StoreError } from './types';
+import { StoreError } from './store-error';
 
 export function idbMessageFeatures(db: Db): MessageFeatureStore {
   return {

@@ -9,13 +9,8 @@ import { applyChange } from './message-change-rules';
 import type { ChangeOutcome } from './message-changes';
 import { advancedMessage } from './record-checks';
 import { toHex } from '../crypto/bytes';
-import {
-  type RatchetCommit,
-  type RatchetCommitResult,
-  type RatchetStore,
-  type StoredRatchet,
-  StoreError,
-} from './types';
+import type { RatchetCommit, RatchetCommitResult, RatchetStore, StoredRatchet } from './ratchet-types';
+import { StoreError } from './store-error';
 
 export class IdbRatchetStore implements RatchetStore {
   constructor(private readonly db: Db) {}

@@ -1,8 +1,8 @@
 /**
- * The app's IndexedDB database through `idb`: its schema, the steps that upgrade it, and opening
- * it. One database, one versioned schema: each version step is a numbered case in `upgrade`, run
- * in order from the version on disk to `SCHEMA_VERSION`. Never edit a released step; add the next
- * one. The stores over it are in idb-store.ts, the ratchet store in idb-ratchet-store.ts.
+ * The app's IndexedDB database through `idb`: its schema and opening it. One database, one
+ * versioned schema: each version step is a numbered case in `upgrade` (idb-upgrade.ts, loaded only
+ * when a database needs it), run in order from the version on disk to `SCHEMA_VERSION`. The
+ * stores over it are in idb-store.ts, the ratchet store in idb-ratchet-store.ts.
  *
  * Object stores:
  * - `identity`: one record under the key 'self' (see `IdentityRecord`, identity-records.ts): the
@@ -27,15 +27,15 @@
  * Version 6 added `outbox`: key [contactId, idHex]; records queued for the peer until it
  * acknowledges them (reactions, edits, deletes, receipts: `QueuedRecordRow`, message-changes.ts).
  */
-import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
+import { type DBSchema, type IDBPDatabase, wrap } from 'idb';
 import { errorName } from './idb-tx';
 import type { IdentityRecord } from './identity-records';
 import type { RatchetRecord } from './ratchet-records';
 import type { ContactRecord, MessageRecord } from './records';
-import { type SecurityEvent, StoreError } from './types';
-import type { upgradeToV3 } from './upgrade-v3';
+import type { SecurityEvent } from './security-event-types';
+import type { Migrations, UpgradeTx, upgrade } from './idb-upgrade';
+import { StoreError } from './store-error';
 import type { QueuedRecordRow } from './message-changes';
-import type { upgradeToV5 } from './upgrade-v5';
 import type { ConversationStateRecord } from './conversation-records';
 
 export const SCHEMA_VERSION = 6;
@@ -55,99 +55,11 @@ export interface SecMsgSchema extends DBSchema {
 }
 
 export type Db = IDBPDatabase<SecMsgSchema>;
-type UpgradeTx = IDBPTransaction<SecMsgSchema, StoreNames<SecMsgSchema>[], 'versionchange'>;
 
-/** The record migrations, loaded only when a database on disk needs them (see `migrationsFor`). */
-export interface Migrations {
-  readonly upgradeToV3?: typeof upgradeToV3;
-  readonly upgradeToV5?: typeof upgradeToV5;
-}
-
-/**
- * Brings the schema from `oldVersion` to `newVersion`, one numbered step at a time. (A loop over
- * `switch` cases rather than cases that fall through, because the compiler forbids fallthrough;
- * the effect is the same: every step after the stored version runs, in order.)
- */
-export function upgrade(
-  db: Db,
-  oldVersion: number,
-  newVersion: number,
-  tx: UpgradeTx,
-  migrations: Migrations = {},
-  now: number = Date.now(),
-): void {
-  for (let version = oldVersion; version < newVersion; version++) {
-    switch (version) {
-      case 0: {
-        // 0 → 1: the first schema.
-        db.createObjectStore('identity', { keyPath: 'id' });
-        const contacts = db.createObjectStore('contacts', { keyPath: 'id' });
-        contacts.createIndex('byIdentityKey', 'identityKeyHex', { unique: true });
-        const messages = db.createObjectStore('messages', { keyPath: ['contactId', 'messageIdHex'] });
-        messages.createIndex('byContactSentAt', ['contactId', 'sentAt']);
-        break;
-      }
-      case 1: {
-        // 1 → 2: the per-contact security event log.
-        const events = db.createObjectStore('events', { autoIncrement: true });
-        events.createIndex('byContact', ['contactId', 'at']);
-        break;
-      }
-      case 2: {
-        // 2 → 3: a contact is its keys; names are suggestions; peer times bounded (upgrade-v3.ts).
-        // A database made fresh has nothing to migrate; its records are written in the new shape.
-        if (oldVersion >= 2) {
-          if (!migrations.upgradeToV3) {
-            throw new StoreError('UNAVAILABLE', 'The step from database version 2 to 3 was not loaded.');
-          }
-          migrations.upgradeToV3(tx, now).catch(() => {
-            try {
-              tx.abort(); // the open request then fails, and the database stays at version 2
-            } catch {
-              // already finished
-            }
-          });
-        }
-        break;
-      }
-      case 3: {
-        // 3 → 4: the conversation ratchet per contact. Identity records stay as they are (the
-        // first load gives them their ML-DSA key, which needs WebCrypto, and so cannot run inside
-        // this transaction); contacts stay (their ML-DSA key is pinned when they first present one).
-        db.createObjectStore('ratchets', { keyPath: 'contactId' });
-        break;
-      }
-      case 4: {
-        // 4 → 5: the conversation list and long histories (upgrade-v5.ts): read positions and
-        // archived marks per conversation, and an index to count unread messages without reading
-        // them. What was stored before counts as read.
-        tx.objectStore('messages').createIndex('byContactIncoming', ['contactId', 'direction', 'receivedAt']);
-        db.createObjectStore('conversations', { keyPath: 'contactId' });
-        if (oldVersion >= 1) {
-          if (!migrations.upgradeToV5) {
-            throw new StoreError('UNAVAILABLE', 'The step from database version 4 to 5 was not loaded.');
-          }
-          migrations.upgradeToV5(tx, now).catch(() => {
-            try {
-              tx.abort(); // the open request then fails, and the database stays at version 4
-            } catch {
-              // already finished
-            }
-          });
-        }
-        break;
-      }
-      case 5: {
-        // 5 → 6: the outbox of conversation-feature records (message-changes.ts). Messages keep
-        // their shape: the new fields are optional, and absent on what was stored before.
-        db.createObjectStore('outbox', { keyPath: ['contactId', 'idHex'] });
-        break;
-      }
-      // case 6: 6 → 7 goes here.
-      default:
-        throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
-    }
-  }
+/** What upgrading the database takes: its steps and the record migrations on the way. */
+interface Upgrader {
+  readonly upgrade: typeof upgrade;
+  readonly migrations: Migrations;
 }
 
 /**
@@ -158,22 +70,14 @@ export async function openDatabase(factory: IDBFactory | undefined, name: string
   if (!factory) {
     throw new StoreError('UNAVAILABLE', 'This browser does not offer storage (IndexedDB) to this page.');
   }
-  const migrations = await migrationsFor(factory, name);
   try {
-    const request = factory.open(name, SCHEMA_VERSION);
-    request.addEventListener('upgradeneeded', (event) => {
-      const db = wrap(request.result) as unknown as Db;
-      const tx = wrap(request.transaction!) as unknown as UpgradeTx;
-      try {
-        upgrade(db, event.oldVersion, event.newVersion ?? SCHEMA_VERSION, tx, migrations);
-      } catch {
-        tx.abort(); // the open request then fails, and so does this function
-      }
-    });
-    const db = (await wrap(request)) as unknown as Db;
-    // Another tab wants a newer schema: let it have the database.
-    db.addEventListener('versionchange', () => db.close());
-    return db;
+    const opened = await openWith(factory, name, await upgraderFor(factory, name));
+    if (opened !== 'needs-upgrade') return opened;
+    // The browser's list said the database was up to date, yet it asked for an upgrade (another
+    // tab deleted it meanwhile, say): nothing was changed; open it again with every step loaded.
+    const again = await openWith(factory, name, await loadUpgrader(undefined));
+    if (again !== 'needs-upgrade') return again;
+    throw new Error('The database asked for an upgrade with the upgrade steps loaded.');
   } catch (cause) {
     if (errorName(cause) === 'VersionError') {
       throw new StoreError(
@@ -191,19 +95,73 @@ export async function openDatabase(factory: IDBFactory | undefined, name: string
 }
 
 /**
- * The record migrations this database may need, loaded only then (they stay out of the page's
- * initial code): none when the browser lists no older database of that name; all of them when it
- * cannot say (`indexedDB.databases` missing or failing).
+ * One open request at `SCHEMA_VERSION`. Without an upgrader, an upgrade the database asks for is
+ * aborted (nothing changes) and reported as 'needs-upgrade'.
  */
-async function migrationsFor(factory: IDBFactory, name: string): Promise<Migrations> {
+async function openWith(
+  factory: IDBFactory,
+  name: string,
+  upgrader: Upgrader | undefined,
+): Promise<Db | 'needs-upgrade'> {
+  const request = factory.open(name, SCHEMA_VERSION);
+  let missedUpgrade = false;
+  request.addEventListener('upgradeneeded', (event) => {
+    if (!upgrader) {
+      missedUpgrade = true;
+      request.transaction!.abort(); // unwrapped: nothing awaits this transaction
+      return;
+    }
+    const db = wrap(request.result) as unknown as Db;
+    const tx = wrap(request.transaction!) as unknown as UpgradeTx;
+    try {
+      upgrader.upgrade(db, event.oldVersion, event.newVersion ?? SCHEMA_VERSION, tx, upgrader.migrations);
+    } catch {
+      tx.abort(); // the open request then fails, and so does this function
+    }
+  });
   try {
-    const found = (await factory.databases()).find((d) => d.name === name);
-    const version = found?.version ?? 0;
-    if (!found || version >= SCHEMA_VERSION) return {};
-    if (version >= 3) return { upgradeToV5: (await import('./upgrade-v5')).upgradeToV5 };
-  } catch {
-    // cannot tell: load them
+    const db = (await wrap(request)) as unknown as Db;
+    // Another tab wants a newer schema: let it have the database.
+    db.addEventListener('versionchange', () => db.close());
+    return db;
+  } catch (cause) {
+    if (missedUpgrade) return 'needs-upgrade';
+    throw cause;
   }
-  const [v3, v5] = await Promise.all([import('./upgrade-v3'), import('./upgrade-v5')]);
-  return { upgradeToV3: v3.upgradeToV3, upgradeToV5: v5.upgradeToV5 };
+}
+
+/**
+ * What opening this database will take, from the browser's list of databases: nothing when it is
+ * at `SCHEMA_VERSION` already (the upgrade code stays out of the page), else the upgrade steps
+ * (`loadUpgrader`).
+ */
+async function upgraderFor(factory: IDBFactory, name: string): Promise<Upgrader | undefined> {
+  let version: number | undefined;
+  try {
+    version = (await factory.databases()).find((d) => d.name === name)?.version ?? 0;
+  } catch {
+    version = undefined; // cannot tell (`indexedDB.databases` missing or failing)
+  }
+  return version !== undefined && version >= SCHEMA_VERSION ? undefined : loadUpgrader(version);
+}
+
+/**
+ * The upgrade steps and the record migrations a database at `version` needs, loaded only then:
+ * none for a new database (0), the step to version 5 from versions 3 and 4, all of them from
+ * older ones or when the version is unknown (undefined).
+ */
+async function loadUpgrader(version: number | undefined): Promise<Upgrader> {
+  const unknown = version === undefined;
+  const [steps, v3, v5] = await Promise.all([
+    import('./idb-upgrade'),
+    unknown || (version >= 1 && version < 3) ? import('./upgrade-v3') : undefined,
+    unknown || (version >= 1 && version < 5) ? import('./upgrade-v5') : undefined,
+  ]);
+  return {
+    upgrade: steps.upgrade,
+    migrations: {
+      ...(v3 ? { upgradeToV3: v3.upgradeToV3 } : {}),
+      ...(v5 ? { upgradeToV5: v5.upgradeToV5 } : {}),
+    },
+  };
 }

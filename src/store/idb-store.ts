@@ -14,25 +14,19 @@ import { IDENTITY_KEY, type IdentityRecord, renamedRecord } from './identity-rec
 import { lazyRatchetStore } from './lazy-ratchet-store';
 import { lazyMessageFeatures } from './lazy-message-features';
 import type { MessageChange, MessageFeatureStore, QueuedRecord } from './message-changes';
-import { loadIdentity } from './load-identity';
 import { byLastSeen, copyContact, copyMessage } from './records';
-import {
-  type Contact,
-  type ContactStore,
-  type IdentityCreate,
-  type IdentityLoad,
-  type IdentityStore,
-  type MessageState,
-  type MessageRoute,
-  type MessageStore,
-  type MessageUpdate,
-  type SecurityEvent,
-  type SecurityEventStore,
-  type StoredIdentity,
-  type StoredMessage,
-  StoreError,
-  type Stores,
-} from './types';
+import type { Contact, ContactStore } from './contact-types';
+import type { IdentityCreate, IdentityLoad, IdentityStore, StoredIdentity } from './identity-types';
+import type { MessageRoute, MessageState, MessageStore, MessageUpdate, StoredMessage } from './message-types';
+import type { SecurityEvent, SecurityEventStore } from './security-event-types';
+import { StoreError } from './store-error';
+import type { Stores } from './stores';
+
+/**
+ * Reading the identity back and checking its keys (load-identity.ts): loaded as the database opens
+ * (`openIdbStore`), beside the page's initial code rather than in it.
+ */
+const identityReading = async (): Promise<typeof import('./load-identity')> => import('./load-identity');
 
 /** Making keys and replacing the identity: loaded at first run, on a reset or a rotation. */
 const identityWrites = async (): Promise<typeof import('./idb-identity-writes')> =>
@@ -58,10 +52,14 @@ export interface IdbStoreOptions {
 export async function openIdbStore(options: IdbStoreOptions = {}): Promise<Stores> {
   const factory = options.factory ?? globalThis.indexedDB;
   const name = options.name ?? DB_NAME;
+  // Checking the identity's keys needs their code (X25519, ML-DSA, key rotations): fetched while the
+  // database opens, so that reading the identity does not wait for it.
+  const identityCode = identityReading();
+  identityCode.catch(() => undefined); // a failed fetch is tried again when the identity is read
   const db = await openDatabase(factory, name);
   const now = options.now ?? Date.now;
   return {
-    identity: new IdbIdentityStore(db, now),
+    identity: new IdbIdentityStore(db, now, identityCode),
     contacts: new IdbContactStore(db),
     messages: new IdbMessageStore(db),
     events: new IdbEventStore(db),
@@ -93,9 +91,11 @@ export class IdbIdentityStore implements IdentityStore {
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
+    private readonly identityCode: Promise<typeof import('./load-identity')> = identityReading(),
   ) {}
 
   async load(): Promise<IdentityLoad> {
+    const { loadIdentity } = await this.identityCode.catch(identityReading);
     return loadIdentity({
       read: async () => this.db.get('identity', IDENTITY_KEY),
       addFields: async (isSame, fields) => {

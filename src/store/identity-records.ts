@@ -7,7 +7,7 @@ import { constantTimeEqual } from '../crypto/bytes';
 import type { StorableSigningKey } from '../crypto/ml-dsa-key';
 import type { StorableX25519Key } from '../crypto/x25519';
 import { displayNameProblem } from '../protocol/display-name';
-import { StoreError } from './types';
+import { StoreError } from './store-error';
 
 /** The key of the single identity record. */
 export const IDENTITY_KEY = 'self';

@@ -3,7 +3,7 @@
  * checks in ratchet-records.ts) loads on its first call, not with the page. The first session is
  * what calls it, and it loads the ratchet code then anyway.
  */
-import type { RatchetStore } from './types';
+import type { RatchetStore } from './ratchet-types';
 
 /**
  * A `RatchetStore` that calls the one `load` gives, loading it on the first call; every later call

@@ -23,7 +23,7 @@ import { type KeyRotation, type RotationKeys, decodeKeyRotation } from '../proto
 import { deriveUserId } from '../protocol/user-id';
 import { type IdentityRecord, type SigningFields, isObject, sameBytes } from './identity-records';
 import { isBytes } from './records';
-import { type IdentityLoad, MAX_KEPT_ROTATIONS, type StoredIdentity } from './types';
+import { type IdentityLoad, MAX_KEPT_ROTATIONS, type StoredIdentity } from './identity-types';
 
 /**
  * A new ML-DSA key pair for a record from before version 4; its code loads only then. (An

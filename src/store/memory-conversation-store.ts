@@ -18,7 +18,7 @@ import {
   type HistoryPage,
   type HistoryPageRequest,
   MAX_UNREAD,
-} from './types';
+} from './message-types';
 
 export class MemoryConversationStore implements ConversationStore {
   constructor(private readonly backend: MemoryBackend) {}

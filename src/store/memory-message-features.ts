@@ -7,7 +7,7 @@ import { toHex } from '../crypto/bytes';
 import { applyChange, byQueuedAt, checkChange, copyQueued, queuedRow } from './message-change-rules';
 import type { ChangeOutcome, MessageFeatureStore, QueuedRecord } from './message-changes';
 import type { MemoryBackend } from './memory-store';
-import type { MessageRoute } from './types';
+import type { MessageRoute } from './message-types';
 
 const key = (contactId: string, id: Uint8Array): string => `${contactId} ${toHex(id)}`;
 

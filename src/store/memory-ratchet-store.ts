@@ -8,13 +8,8 @@ import { checkRatchetCommit } from './ratchet-records';
 import { applyChange } from './message-change-rules';
 import type { ChangeOutcome } from './message-changes';
 import { advancedMessage } from './record-checks';
-import {
-  type RatchetCommit,
-  type RatchetCommitResult,
-  type RatchetStore,
-  type StoredRatchet,
-  StoreError,
-} from './types';
+import type { RatchetCommit, RatchetCommitResult, RatchetStore, StoredRatchet } from './ratchet-types';
+import { StoreError } from './store-error';
 
 export class MemoryRatchetStore implements RatchetStore {
   constructor(private readonly backend: MemoryBackend) {}

@@ -30,23 +30,12 @@ import {
   copyContact,
   copyMessage,
 } from './records';
-import {
-  type Contact,
-  type ContactStore,
-  type IdentityCreate,
-  type IdentityLoad,
-  type IdentityStore,
-  type MessageState,
-  type MessageRoute,
-  type MessageStore,
-  type MessageUpdate,
-  type SecurityEvent,
-  type SecurityEventStore,
-  type StoredIdentity,
-  type StoredMessage,
-  StoreError,
-  type Stores,
-} from './types';
+import type { Contact, ContactStore } from './contact-types';
+import type { IdentityCreate, IdentityLoad, IdentityStore, StoredIdentity } from './identity-types';
+import type { MessageRoute, MessageState, MessageStore, MessageUpdate, StoredMessage } from './message-types';
+import type { SecurityEvent, SecurityEventStore } from './security-event-types';
+import { StoreError } from './store-error';
+import type { Stores } from './stores';
 
 /** What a memory store keeps; tests may read and write `identity` raw to simulate damage. */
 export class MemoryBackend {

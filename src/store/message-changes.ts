@@ -17,7 +17,8 @@
  * This module holds the shapes and what storing any message checks (loaded with the page); the
  * rules that apply a change and queue a record are message-change-rules.ts, loaded with their use.
  */
-import { type MessageDirection, type MessageRoute, StoreError } from './types';
+import type { MessageDirection, MessageRoute } from './message-types';
+import { StoreError } from './store-error';
 
 /** A message keeps at most this many previous bodies. */
 export const MAX_EDIT_HISTORY = 50;

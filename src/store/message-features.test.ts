@@ -9,12 +9,15 @@ import { IDBFactory } from 'fake-indexeddb';
 import { type IDBPDatabase, wrap } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../crypto/random';
-import { type Db, SCHEMA_VERSION, type SecMsgSchema, upgrade } from './idb-schema';
+import { type Db, SCHEMA_VERSION, type SecMsgSchema } from './idb-schema';
+import { upgrade } from './idb-upgrade';
 import { DB_NAME, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
 import { MAX_EDIT_HISTORY, type MessageChange, type QueuedRecord } from './message-changes';
 import { messageRecord } from './record-checks';
-import { StoreError, type StoredMessage, type Stores } from './types';
+import type { StoredMessage } from './message-types';
+import { StoreError } from './store-error';
+import type { Stores } from './stores';
 
 const harnesses: { name: string; setup(): () => Promise<Stores> }[] = [
   {

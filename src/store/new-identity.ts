@@ -16,7 +16,8 @@ import {
   isObject,
   sameBytes,
 } from './identity-records';
-import { type IdentityLoad, MAX_KEPT_ROTATIONS, type StoredIdentity, StoreError } from './types';
+import { type IdentityLoad, MAX_KEPT_ROTATIONS, type StoredIdentity } from './identity-types';
+import { StoreError } from './store-error';
 
 /** Both key pairs, each in the form this browser proves it can store. */
 async function newKeyPairs(): Promise<[X25519KeyPair, SigningKeyPair]> {

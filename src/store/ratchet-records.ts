@@ -8,7 +8,9 @@ import { checkChange } from './message-change-rules';
 import type { MessageChange } from './message-changes';
 import { messageRecord } from './record-checks';
 import { MESSAGE_ID_LENGTH, type MessageRecord, isBytes, isMessageRoute } from './records';
-import { type MessageRoute, type RatchetCommit, StoreError, type StoredMessage } from './types';
+import type { MessageRoute, StoredMessage } from './message-types';
+import type { RatchetCommit } from './ratchet-types';
+import { StoreError } from './store-error';
 
 /** A contact's ratchet, stored under its contact id. */
 export interface RatchetRecord {

@@ -25,14 +25,11 @@ import {
   type ContactMailboxes,
   MAX_OWN_MAILBOXES,
   MAX_REFUSED_KEYS,
-  type MessageRoute,
   type PendingKey,
-  type MessageState,
-  type SecurityEvent,
-  type SecurityEventKind,
-  type StoredMessage,
-  StoreError,
-} from './types';
+} from './contact-types';
+import type { MessageRoute, MessageState, StoredMessage } from './message-types';
+import type { SecurityEvent, SecurityEventKind } from './security-event-types';
+import { StoreError } from './store-error';
 
 /** The longest local name stored, in UTF-16 code units (src/app/names.ts refuses longer ones first). */
 const MAX_STORED_NAME_LENGTH = 256;

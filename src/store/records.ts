@@ -7,14 +7,8 @@
 import { toHex } from '../crypto/bytes';
 import { randomBytes } from '../crypto/random';
 import { copyFeatures } from './message-changes';
-import {
-  type Contact,
-  type ContactMailboxes,
-  type MessageRoute,
-  type OwnMailbox,
-  type PendingKey,
-  type StoredMessage,
-} from './types';
+import type { Contact, ContactMailboxes, OwnMailbox, PendingKey } from './contact-types';
+import type { MessageRoute, StoredMessage } from './message-types';
 
 export const USER_ID_LENGTH = 16;
 export const MESSAGE_ID_LENGTH = 16;

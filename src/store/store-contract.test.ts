@@ -22,7 +22,6 @@ import {
 import { SCHEMA_VERSION, openDatabase } from './idb-schema';
 import { DB_NAME, openIdbStore } from './idb-store';
 import { MemoryBackend, openMemoryStore } from './memory-store';
-import { isCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { encodeKeyRotation } from '../protocol/key-rotation';
 import { signKeyRotation, verifyKeyRotation } from '../protocol/key-rotation-proof';
 import { deriveUserId } from '../protocol/user-id';
@@ -30,19 +29,12 @@ import { PEER_TIME_BOUND_MS } from './peer-time';
 import { IDENTITY_KEY, type IdentityRecord, SET_ASIDE_PREFIX } from './identity-records';
 import { identityRecord } from './new-identity';
 import { contactRecord, messageRecord } from './record-checks';
-import { newContactId } from './records';
-import {
-  type Contact,
-  type IdentityLoad,
-  MAX_KEPT_ROTATIONS,
-  MAX_OWN_MAILBOXES,
-  type PendingKey,
-  type RatchetCommitResult,
-  type StoredIdentity,
-  type StoredMessage,
-  StoreError,
-  type Stores,
-} from './types';
+import { canonicalKey, contact, message } from './fixtures.test-util';
+import { type Contact, MAX_OWN_MAILBOXES, type PendingKey } from './contact-types';
+import { type IdentityLoad, MAX_KEPT_ROTATIONS, type StoredIdentity } from './identity-types';
+import type { RatchetCommitResult } from './ratchet-types';
+import { StoreError } from './store-error';
+import type { Stores } from './stores';
 
 interface Fixture {
   /** Opens the stores over the same storage, as a page load would. */
@@ -166,28 +158,6 @@ function expectOk(load: IdentityLoad) {
   return load.identity;
 }
 
-/** A random canonical X25519 public key (bit 255 clear; u ≥ p has probability 2^-250). */
-function canonicalKey(): Uint8Array {
-  const key = randomBytes(32);
-  key[31]! &= 0x7f;
-  return key;
-}
-
-/** A contact as the app stores it: its user id derived from its key (unless overridden). */
-function contact(overrides: Partial<Contact> = {}): Contact {
-  const identityKey = overrides.identityKey ?? canonicalKey();
-  return {
-    id: newContactId(),
-    identityKey,
-    userId: isCanonicalX25519PublicKey(identityKey) ? deriveUserId(identityKey) : randomBytes(16),
-    announcedName: 'Bob',
-    verified: false,
-    firstSeen: 1000,
-    lastSeen: 2000,
-    ...overrides,
-  };
-}
-
 /** An identity over `keyPair` with a fresh ML-DSA key, as the store makes them. */
 async function identityWith(
   keyPair: X25519KeyPair,
@@ -236,18 +206,6 @@ async function getSpare(): Promise<Spare> {
     return { record: identityRecord(a), rotation: encodeKeyRotation(rotation) };
   })();
   return spare;
-}
-
-function message(contactId: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    contactId,
-    messageId: randomBytes(16),
-    direction: 'out',
-    body: 'hello',
-    sentAt: 5000,
-    state: 'queued',
-    ...overrides,
-  };
 }
 
 describe.each(harnesses)('$name store', (harness) => {
