@@ -33,13 +33,20 @@ self.addEventListener('push', (event) => {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const mailbox = (event.notification.data && event.notification.data.mailbox) || '';
-  const url = mailbox ? `/?mailbox=${encodeURIComponent(mailbox)}` : '/';
+  const data = event.notification.data || {};
+  const mailbox = typeof data.mailbox === 'string' ? data.mailbox : '';
+  // The open app's own notifications (src/app/notification-display.ts) also name the contact.
+  const contact = typeof data.contact === 'string' ? data.contact : '';
+  const url = contact
+    ? `/?contact=${encodeURIComponent(contact)}`
+    : mailbox
+      ? `/?mailbox=${encodeURIComponent(mailbox)}`
+      : '/';
   event.waitUntil(
     self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
       for (const client of windows) {
         if (new URL(client.url).origin === self.location.origin && 'focus' in client) {
-          client.postMessage({ type: 'secmsg-open-mailbox', mailbox });
+          client.postMessage({ type: 'secmsg-open-mailbox', mailbox, contact });
           return client.focus();
         }
       }

@@ -71,3 +71,17 @@ describe('read receipts and the typing indicator', () => {
     expect(featureSettings(loadConfig(storage))).toEqual({ readReceipts: true, typingIndicator: true });
   });
 });
+
+describe('delete everything', () => {
+  it('forgets the notification choices and the wake-up subscription with the settings', () => {
+    const items = new Map<string, string>([
+      ['secmsg.signalingUrl', 'wss://example.invalid'],
+      ['secmsg.notifications', '1'],
+      ['secmsg.notificationPreviews', '1'],
+      ['secmsg.wakeUps', '{"endpoint":"https://push.example.invalid/x","keys":{}}'],
+      ['unrelated', 'kept'],
+    ]);
+    clearConfig({ removeItem: (k: string) => void items.delete(k) });
+    expect([...items.keys()]).toEqual(['unrelated']);
+  });
+});

@@ -4,6 +4,8 @@
  * in localStorage.
  */
 import { DEFAULT_ICE_SERVERS } from '../rtc/ice-servers';
+import { clearNotificationSettings } from './feature-settings';
+import { forgetPushSubscription } from './push-subscription-store';
 import type { FeatureSettings } from './record-effects';
 
 export interface AppConfig {
@@ -104,6 +106,8 @@ export function clearConfig(storage: Pick<Storage, 'removeItem'> = localStorage)
   storage.removeItem(ICE_POLICY_KEY);
   storage.removeItem(READ_RECEIPTS_KEY);
   storage.removeItem(TYPING_KEY);
+  clearNotificationSettings(storage);
+  forgetPushSubscription(storage);
 }
 
 /**

@@ -32,6 +32,6 @@ export function keepPushSubscription(subscription: PushSubscriptionJson): void {
   localStorage.setItem(STORAGE_KEY, JSON.stringify(subscription));
 }
 
-export function forgetPushSubscription(): void {
-  localStorage.removeItem(STORAGE_KEY);
+export function forgetPushSubscription(storage: Pick<Storage, 'removeItem'> = localStorage): void {
+  storage.removeItem(STORAGE_KEY);
 }

@@ -1,15 +1,14 @@
 import { Show, createSignal } from 'solid-js';
 import { parseIceServers, saveConfig, signalingProblem } from '../../app/config';
-import type { MailboxClient } from '../../app/mailbox-client';
-import { type WakeUpState, disableWakeUps, enableWakeUps, wakeUpState } from '../../app/wake-ups';
 import { persistenceText } from '../../store/persistence';
 import { useApp } from '../app-context';
 import { Diagnostics } from '../components/Diagnostics';
+import { NotificationSettings } from '../components/NotificationSettings';
 import { errorText } from '../errors';
 
 /**
- * My name, the connection settings, storage status, diagnostics (the self-test), a new identity,
- * and deleting everything.
+ * My name, the connection settings, privacy and notifications, storage status, diagnostics (the
+ * self-test), a new identity, and deleting everything.
  */
 export function SettingsPage() {
   const app = useApp();
@@ -115,7 +114,7 @@ export function SettingsPage() {
 
       <PrivacySettings />
 
-      <Show when={app.mailbox}>{(mailbox) => <WakeUpSettings mailbox={mailbox()} />}</Show>
+      <NotificationSettings mailbox={app.mailbox} />
 
       <section aria-labelledby="storage-heading">
         <h3 id="storage-heading">Storage</h3>
@@ -230,66 +229,6 @@ export function SettingsPage() {
           </button>
         </Show>
       </section>
-    </section>
-  );
-}
-
-/** Settings → Notifications: wake-ups while SecMsg is closed (opt-in), and what they reveal. */
-function WakeUpSettings(props: { mailbox: () => Promise<MailboxClient> }) {
-  const app = useApp();
-  const [state, setState] = createSignal<WakeUpState>(wakeUpState());
-  const [note, setNote] = createSignal('');
-  const [busy, setBusy] = createSignal(false);
-  const toggle = async () => {
-    const messenger = app.messenger();
-    if (!messenger) return;
-    setBusy(true);
-    setNote('');
-    try {
-      if (state() === 'on') {
-        await disableWakeUps(messenger);
-        setNote('Notifications are off.');
-      } else {
-        await enableWakeUps(messenger, await props.mailbox());
-        setNote('Notifications are on.');
-      }
-    } catch (err) {
-      setNote(errorText(err));
-    } finally {
-      setState(wakeUpState());
-      setBusy(false);
-    }
-  };
-  return (
-    <section aria-labelledby="wake-ups-heading">
-      <h3 id="wake-ups-heading">Notifications</h3>
-      <p>
-        When a message waits for you while SecMsg is closed, the signaling server can wake this device with a
-        notification that says only “New message”: no name, no text.
-      </p>
-      <p>
-        What it reveals: the signaling server learns this browser’s push address for each of your mailboxes,
-        and your browser’s push service (Google, Mozilla or Apple, depending on the browser) learns when a
-        message waits for you. Neither learns from whom or what.
-      </p>
-      <Show
-        when={state() !== 'unsupported'}
-        fallback={<p>This browser cannot show notifications for SecMsg.</p>}
-      >
-        <p data-testid="wake-up-state">
-          {state() === 'on'
-            ? 'Notifications are on.'
-            : state() === 'blocked'
-              ? 'Notifications are blocked for SecMsg in this browser’s settings.'
-              : 'Notifications are off.'}
-        </p>
-        <button type="button" disabled={busy() || state() === 'blocked'} onClick={() => void toggle()}>
-          {state() === 'on' ? 'Turn off notifications' : 'Turn on notifications'}
-        </button>
-      </Show>
-      <Show when={note()}>
-        <p role="status">{note()}</p>
-      </Show>
     </section>
   );
 }

@@ -211,10 +211,17 @@ export function createAppStore(deps: AppDeps): AppStore {
     });
 
   /**
-   * A tapped notification names a mailbox (public/push-sw.js): in the address of a new window
-   * (`?mailbox=`), or in a message to an open one. Shows that conversation.
+   * A tapped notification names a mailbox (a wake-up, public/push-sw.js) or a contact (the open
+   * app's own, notification-display.ts): in the address of a new window (`?mailbox=`, `?contact=`),
+   * or in a message to an open one. Shows that conversation, if it is one of this device's.
    */
-  const showMailbox = async (m: Messenger, mailbox: unknown): Promise<void> => {
+  const showMailbox = async (m: Messenger, mailbox: unknown, contact?: unknown): Promise<void> => {
+    if (typeof contact === 'string' && contact !== '') {
+      if (messenger === m && (await m.contacts()).some((c) => c.id === contact)) {
+        setState('view', { name: 'chat', contactId: contact });
+        return;
+      }
+    }
     if (typeof mailbox !== 'string' || mailbox === '') return;
     const contactId = await m.contactForMailbox(mailbox);
     if (contactId && messenger === m) setState('view', { name: 'chat', contactId });
@@ -223,16 +230,20 @@ export function createAppStore(deps: AppDeps): AppStore {
   const openFromWakeUp = async (m: Messenger): Promise<void> => {
     const url = new URL(location.href);
     const mailbox = url.searchParams.get('mailbox');
-    if (mailbox !== null) {
+    const contact = url.searchParams.get('contact');
+    if (mailbox !== null || contact !== null) {
       url.searchParams.delete('mailbox');
+      url.searchParams.delete('contact');
       history.replaceState(null, '', url);
-      await showMailbox(m, mailbox);
+      await showMailbox(m, mailbox, contact);
     }
     if (!listening && 'serviceWorker' in navigator) {
       listening = true;
       navigator.serviceWorker.addEventListener('message', (e: MessageEvent<unknown>) => {
-        const data = e.data as { type?: unknown; mailbox?: unknown } | null;
-        if (data?.type === 'secmsg-open-mailbox' && messenger) void showMailbox(messenger, data.mailbox);
+        const data = e.data as { type?: unknown; mailbox?: unknown; contact?: unknown } | null;
+        if (data?.type === 'secmsg-open-mailbox' && messenger) {
+          void showMailbox(messenger, data.mailbox, data.contact);
+        }
       });
     }
   };

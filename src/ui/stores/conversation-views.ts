@@ -6,6 +6,7 @@
 import { avatarColour, type AvatarColour } from '../../app/avatar';
 import type { ConversationSummary } from '../../app/conversation-list';
 import type { MessageDirection, MessageState } from '../../store/types';
+import * as text from '../strings/app';
 
 export interface ConversationView {
   id: string;
@@ -25,8 +26,23 @@ export interface ConversationView {
   activityAt: number;
 }
 
-/** The summaries as plain views, in the messenger's order (newest activity first). */
+let notifications: Promise<typeof import('../../app/notification-display')> | undefined;
+
+/** Arrivals while the page is hidden become notifications (src/app/notifications.ts), in order. */
+function noticeArrivals(summaries: readonly ConversationSummary[]): void {
+  if (typeof document === 'undefined') return;
+  notifications ??= import('../../app/notification-display');
+  notifications
+    .then(async (n) => n.noticeSummaries(summaries))
+    .catch((e: unknown) => console.error('SecMsg:', e));
+}
+
+/**
+ * The summaries as plain views, in the messenger's order (newest activity first); each fresh list
+ * is also looked at for messages that arrived while the page was hidden (notifications).
+ */
 export function conversationViews(summaries: readonly ConversationSummary[]): ConversationView[] {
+  noticeArrivals(summaries);
   return summaries.map((s) => ({
     id: s.contact.id,
     avatar: avatarColour(s.contact.userId),
@@ -48,12 +64,10 @@ export function conversationViews(summaries: readonly ConversationSummary[]): Co
   }));
 }
 
-const APP_TITLE = 'SecMsg';
-
 /** "(3) SecMsg" in the tab, and 3 on the installed app's icon where the browser can show it. */
 export function showUnreadTotal(total: number): void {
   if (typeof document === 'undefined') return;
-  document.title = total > 0 ? `(${total}) ${APP_TITLE}` : APP_TITLE;
+  document.title = total > 0 ? text.titleWithUnread(total) : text.appName;
   const nav = navigator as Navigator & {
     setAppBadge?: (n?: number) => Promise<void>;
     clearAppBadge?: () => Promise<void>;
