@@ -4,24 +4,10 @@
  * delete for everyone (both see the tombstone), delete for me (the other keeps it); read receipts
  * ("Read" on mine) and, turned off on one side, no "Read" either way; the typing indicator.
  */
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { LAPTOP, PHONE, chatBothWays, messages, openChat, pairByCodes, person, say } from './people';
-
-/** axe (WCAG 2.1 A and AA) finds no serious or critical violation here, in light and in dark. */
-async function axeClean(page: Page, screen: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    const serious = results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    expect(serious, `${screen}, ${colorScheme}`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+import { axeClean } from './axe';
+import { pairedAliceAndBob } from './paired';
+import { LAPTOP, PHONE, messages, openChat, say } from './people';
 
 /** The bubble (list item) of the message with this text. */
 function bubble(page: Page, text: string) {
@@ -51,11 +37,7 @@ for (const [label, size] of [
 ] as const) {
   test(`${label}: reply, react, edit, delete for everyone, delete for me`, async ({ browser }) => {
     test.setTimeout(150_000);
-    const alice = await person(browser, 'Alice');
-    const bob = await person(browser, 'Bob');
-    await Promise.all([alice.page.setViewportSize(size), bob.page.setViewportSize(size)]);
-    await pairByCodes(alice.page, bob.page);
-    await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+    const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: size, bobSize: size });
 
     // Reply: the quoted message shows over the composer (and can be cancelled), then in the bubble.
     await messageAction(bob.page, 'Hello Bob, from Alice', 'Reply');
@@ -139,11 +121,7 @@ for (const [label, size] of [
     browser,
   }) => {
     test.setTimeout(150_000);
-    const alice = await person(browser, 'Alice');
-    const bob = await person(browser, 'Bob');
-    await Promise.all([alice.page.setViewportSize(size), bob.page.setViewportSize(size)]);
-    await pairByCodes(alice.page, bob.page);
-    await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+    const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: size, bobSize: size });
 
     // On (the default): each side's message is marked Read once the other had the chat open.
     await expect(

@@ -6,7 +6,8 @@
  * list and chat; the live region; reduced motion; the self-test in Settings, not in the footer.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { LAPTOP, PHONE, chatBothWays, messages, openChat, pairByCodes, person, say } from './people';
+import { LAPTOP, PHONE, messages, openChat, person, say } from './people';
+import { pairedAliceAndBob } from './paired';
 
 const MANY = 25;
 
@@ -86,11 +87,7 @@ for (const [label, size] of [
     browser,
   }, testInfo) => {
     test.setTimeout(150_000);
-    const alice = await person(browser, 'Alice');
-    const bob = await person(browser, 'Bob');
-    await alice.page.setViewportSize(size);
-    await pairByCodes(alice.page, bob.page);
-    await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+    const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: size });
     const chat = alice.page.getByRole('heading', { name: 'Chat with Bob' });
 
     // The live region says what arrives, once (not every bubble); the first message of a new chat too.
@@ -182,11 +179,7 @@ for (const [label, size] of [
 test('phone: the list, then the chat in full; back returns focus to that contact; the header stays out of the chat', async ({
   browser,
 }) => {
-  const alice = await person(browser, 'Alice');
-  const bob = await person(browser, 'Bob');
-  await alice.page.setViewportSize(PHONE);
-  await pairByCodes(alice.page, bob.page);
-  await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+  const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: PHONE });
   const page = alice.page;
   // The chat has the whole screen: no list, no app header.
   await expect(page.getByRole('list', { name: 'Conversations' })).toBeHidden();
@@ -207,11 +200,7 @@ test('phone: the list, then the chat in full; back returns focus to that contact
 test('laptop: list and chat side by side; Enter sends, Shift+Enter makes a new line; focus moves sensibly', async ({
   browser,
 }) => {
-  const alice = await person(browser, 'Alice');
-  const bob = await person(browser, 'Bob');
-  await alice.page.setViewportSize(LAPTOP);
-  await pairByCodes(alice.page, bob.page);
-  await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+  const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: LAPTOP });
   const page = alice.page;
   const list = page.getByRole('list', { name: 'Conversations' });
   const heading = page.getByRole('heading', { name: 'Chat with Bob' });
@@ -251,11 +240,7 @@ test('laptop: list and chat side by side; Enter sends, Shift+Enter makes a new l
 test('touch screen: Enter makes a new line and the button sends; opening a chat focuses its heading', async ({
   browser,
 }) => {
-  const alice = await person(browser, 'Alice');
-  const bob = await person(browser, 'Bob');
-  await alice.page.setViewportSize(PHONE);
-  await pairByCodes(alice.page, bob.page);
-  await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
+  const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: PHONE });
   const page = alice.page;
   // A touch screen as the main pointer, as on a phone (Chromium's device emulation).
   const cdp = await alice.context.newCDPSession(page);
@@ -283,11 +268,8 @@ test('reduced motion: "Jump to newest" goes there at once, without smooth scroll
   browser,
 }) => {
   test.setTimeout(90_000);
-  const alice = await person(browser, 'Alice');
-  const bob = await person(browser, 'Bob');
+  const { alice, bob } = await pairedAliceAndBob(browser);
   await alice.page.emulateMedia({ reducedMotion: 'reduce' });
-  await pairByCodes(alice.page, bob.page);
-  await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
   await writeMany(bob.page, 30, 'Calm');
   await expect(messages(alice.page)).toContainText('Calm 30');
   await alice.page.locator('.history').evaluate((el) => el.scrollTo({ top: 0 }));

@@ -4,24 +4,10 @@
  * activity first; search over contacts and messages; a local name; archive and unarchive; delete
  * conversation (the contact stays).
  */
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { axeClean } from './axe';
+import { pairedAliceAndBob } from './paired';
 import { LAPTOP, PHONE, chatBothWays, messages, openChat, pairByCodes, person, say } from './people';
-
-/** axe (WCAG 2.1 A and AA) finds no serious or critical violation here, in light and in dark. */
-async function axeClean(page: Page, screen: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    const serious = results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    expect(serious, `${screen}, ${colorScheme}`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 /** The list of conversations (not archived) on the page. */
 function list(page: Page) {
@@ -48,12 +34,8 @@ for (const [label, size] of [
     browser,
   }) => {
     test.setTimeout(180_000);
-    const alice = await person(browser, 'Alice');
-    const bob = await person(browser, 'Bob');
+    const { alice, bob } = await pairedAliceAndBob(browser, { aliceSize: size });
     const carol = await person(browser, 'Carol');
-    await alice.page.setViewportSize(size);
-    await pairByCodes(alice.page, bob.page);
-    await chatBothWays(alice.page, bob.page, 'Alice', 'Bob');
     await toList(alice.page);
     await pairByCodes(alice.page, carol.page);
     await chatBothWays(alice.page, carol.page, 'Alice', 'Carol');
