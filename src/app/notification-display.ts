@@ -8,7 +8,7 @@
  * Without a registration (the development server) it is a page `Notification`, whose click does
  * the same from here.
  */
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 import { loadNotificationSettings } from './feature-settings';
 import { checkName } from './names';
 import type { ConversationSummary } from './conversation-list';

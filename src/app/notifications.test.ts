@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 import type { ConversationSummary, LastMessage } from './conversation-list';
 import {
   clearNotificationSettings,

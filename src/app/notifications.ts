@@ -16,7 +16,7 @@
  *   notifications are closed.
  */
 import { toHex } from '../crypto/bytes';
-import type { Contact } from '../store/types';
+import type { Contact } from '../store/contact-types';
 import type { ConversationSummary } from './conversation-list';
 import type { NotificationSettings } from './feature-settings';
 

@@ -1,4 +1,4 @@
-import { Match, Show, Suspense, Switch, createEffect, lazy, onCleanup, onMount } from 'solid-js';
+import { Match, Show, Suspense, Switch, createEffect, lazy, on, onCleanup, onMount } from 'solid-js';
 import { isInviteLink } from '../app/invite-link';
 import { PROTOCOL_VERSION_LABEL } from '../protocol/version';
 import { announcement } from './announcer';
@@ -6,6 +6,7 @@ import { useApp } from './app-context';
 import { ScreenBoundary } from './components/ScreenBoundary';
 import { UpdatePrompt } from './components/UpdatePrompt';
 import { ConversationsView, preloadChat } from './pages/ConversationsView';
+import * as text from './strings/app';
 
 // Screens not needed to show the conversation list load when first opened (and are precached by
 // the service worker, so this works offline too): pairing brings WebRTC, the invite codes and the
@@ -14,6 +15,30 @@ const FirstRunPage = lazy(async () => ({ default: (await import('./pages/FirstRu
 const PairPage = lazy(async () => ({ default: (await import('./pages/PairPage')).PairPage }));
 const SafetyPage = lazy(async () => ({ default: (await import('./pages/SafetyPage')).SafetyPage }));
 const SettingsPage = lazy(async () => ({ default: (await import('./pages/SettingsPage')).SettingsPage }));
+
+/** Frames to wait for a new screen's heading (its code may still be loading). */
+const HEADING_WAIT_FRAMES = 60;
+
+/**
+ * After the screen changed: if the focus was left on nothing (the control that was pressed is gone),
+ * it goes to the new screen's heading, so that the keyboard and screen readers carry on from the
+ * new screen rather than from the top of the page. A screen that places the focus itself (the
+ * chat, the list coming back from a chat) is left alone.
+ */
+function focusNewScreen(): void {
+  let frames = 0;
+  const attempt = () => {
+    if (document.activeElement !== null && document.activeElement !== document.body) return;
+    const heading = document.querySelector<HTMLElement>('main h2');
+    if (!heading) {
+      if (++frames < HEADING_WAIT_FRAMES) requestAnimationFrame(attempt);
+      return;
+    }
+    if (!heading.hasAttribute('tabindex')) heading.tabIndex = -1;
+    heading.focus();
+  };
+  requestAnimationFrame(attempt);
+}
 
 /**
  * The app shell: header and navigation, the screen for the current view, a footer line, and the
@@ -51,6 +76,8 @@ export function App() {
   createEffect(() => {
     if (app.state.phase === 'ready') preloadChat();
   });
+  // The button that led to another screen may have gone with its screen: the focus goes on.
+  createEffect(on(() => [app.state.phase, app.state.view.name], focusNewScreen, { defer: true }));
 
   const view = () => app.state.view;
   const listOrChat = () => view().name === 'home' || view().name === 'chat';
@@ -63,29 +90,29 @@ export function App() {
       }}
     >
       <header class="topbar">
-        <h1>SecMsg</h1>
+        <h1>{text.appName}</h1>
         <Show when={app.state.phase === 'ready'}>
-          <nav aria-label="Main">
+          <nav aria-label={text.mainNavigation}>
             <button
               type="button"
               aria-current={view().name === 'home' ? 'page' : undefined}
               onClick={() => app.actions.show({ name: 'home' })}
             >
-              Conversations
+              {text.conversations}
             </button>
             <button
               type="button"
               aria-current={view().name === 'pair' ? 'page' : undefined}
               onClick={() => app.actions.show({ name: 'pair' })}
             >
-              Pair
+              {text.pair}
             </button>
             <button
               type="button"
               aria-current={view().name === 'settings' ? 'page' : undefined}
               onClick={() => app.actions.show({ name: 'settings' })}
             >
-              Settings
+              {text.settings}
             </button>
           </nav>
         </Show>
@@ -96,51 +123,45 @@ export function App() {
         <ScreenBoundary>
           <Switch>
             <Match when={app.state.phase === 'loading'}>
-              <p role="status">Opening your saved identity…</p>
+              <p role="status">{text.openingIdentity}</p>
             </Match>
             <Match when={app.state.phase === 'other-tab'}>
               <section aria-labelledby="other-tab-heading" class="page narrow">
-                <h2 id="other-tab-heading">SecMsg is open in another tab</h2>
-                <p role="status">
-                  Only one tab can use your identity at a time, so that no message is sent or stored twice.
-                  Use the other tab, or close it: this one takes over at once.
-                </p>
+                <h2 id="other-tab-heading">{text.otherTabHeading}</h2>
+                <p role="status">{text.otherTabText}</p>
               </section>
             </Match>
             <Match when={app.state.phase === 'failed'}>
               <section aria-labelledby="failed-heading" class="page narrow">
-                <h2 id="failed-heading">SecMsg could not open its storage</h2>
+                <h2 id="failed-heading">{text.failedHeading}</h2>
                 <p role="alert">{app.state.problem}</p>
-                <p>
-                  Nothing was changed or deleted. If the browser was busy, trying again may be enough; a
-                  reload loads the newest version of SecMsg.
-                </p>
+                <p>{text.failedText}</p>
                 <p>
                   <button type="button" class="primary" onClick={() => void app.actions.start()}>
-                    Try again
+                    {text.tryAgain}
                   </button>{' '}
                   <button type="button" onClick={() => location.reload()}>
-                    Reload
+                    {text.reload}
                   </button>
                 </p>
               </section>
             </Match>
             <Match when={app.state.phase === 'first-run'}>
               <ScreenBoundary>
-                <Suspense fallback={<p role="status">Loading…</p>}>
+                <Suspense fallback={<p role="status">{text.loading}</p>}>
                   <FirstRunPage />
                 </Suspense>
               </ScreenBoundary>
             </Match>
             <Match when={app.state.phase === 'unreadable'}>
               <ScreenBoundary>
-                <Suspense fallback={<p role="status">Loading…</p>}>
+                <Suspense fallback={<p role="status">{text.loading}</p>}>
                   <FirstRunPage unreadable={app.state.problem} />
                 </Suspense>
               </ScreenBoundary>
             </Match>
             <Match when={app.state.phase === 'ready'}>
-              <Suspense fallback={<p role="status">Loading…</p>}>
+              <Suspense fallback={<p role="status">{text.loading}</p>}>
                 <Switch>
                   <Match when={listOrChat()}>
                     <ConversationsView />
@@ -171,7 +192,7 @@ export function App() {
         </ScreenBoundary>
       </main>
       <footer>
-        <p>Protocol {PROTOCOL_VERSION_LABEL}. Messages go directly between devices, end-to-end encrypted.</p>
+        <p>{text.footer(PROTOCOL_VERSION_LABEL)}</p>
       </footer>
       <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcements">
         {announcement()}

@@ -3,7 +3,8 @@ import { AppError } from '../app/errors';
 import { CryptoError } from '../crypto/errors';
 import { ProtocolError } from '../protocol/errors';
 import { RtcError } from '../rtc/errors';
-import { StoreError } from '../store/types';
+import { StoreError } from '../store/store-error';
+import * as text from './strings/errors';
 
 export function errorText(e: unknown): string {
   // Our own errors already carry sentences meant for people.
@@ -17,6 +18,6 @@ export function errorText(e: unknown): string {
     (e instanceof Error && e.name === 'QrScanError')
   )
     return e.message;
-  if (e instanceof DOMException && e.name === 'NotAllowedError') return 'The browser did not allow this.';
-  return 'Something went wrong. Try again, and if it keeps happening, reload the page.';
+  if (e instanceof DOMException && e.name === 'NotAllowedError') return text.notAllowed;
+  return text.somethingWentWrong;
 }

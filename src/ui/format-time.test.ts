@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  UNKNOWN_DAY,
-  UNKNOWN_TIME,
-  dayKey,
-  dayLabel,
-  formatTime,
-  timeAttribute,
-  type TimeStyle,
-} from './format-time';
+import { dayKey, dayLabel, formatTime, timeAttribute, type TimeStyle } from './format-time';
+import { unknownDay as UNKNOWN_DAY, unknownTime as UNKNOWN_TIME } from './strings/time';
 
 const STYLES: readonly TimeStyle[] = ['time', 'clock', 'date-time', 'precise'];
 const NOON_UTC = Date.UTC(2026, 0, 15, 12, 34, 56, 789);

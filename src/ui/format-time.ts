@@ -3,11 +3,9 @@
  * the value of a `<time datetime>` attribute. Times come from this device and from the peer (a
  * message's `sentAt` is theirs, up to 2^53 − 1), so any number is accepted and nothing here
  * throws: a time a `Date` cannot hold (NaN, ±Infinity, beyond ±8.64e15 ms) reads "an unknown
- * time", which fits wherever a time would stand in a sentence.
+ * time", which fits wherever a time would stand in a sentence. The words are in strings/time.ts.
  */
-
-/** The words for a time that cannot be shown. */
-export const UNKNOWN_TIME = 'an unknown time';
+import * as text from './strings/time';
 
 /** The largest distance from 1970 a `Date` holds (ECMA-262 §21.4.1.1: 100,000,000 days). */
 const MAX_DATE_MS = 8.64e15;
@@ -50,7 +48,7 @@ function inRange(ms: unknown): ms is number {
 
 /** `ms` in this browser's language and time zone, or "an unknown time"; never throws. */
 export function formatTime(ms: number, style: TimeStyle = 'date-time'): string {
-  if (!inRange(ms)) return UNKNOWN_TIME;
+  if (!inRange(ms)) return text.unknownTime;
   try {
     let formatter = formatters.get(style);
     if (!formatter) {
@@ -59,7 +57,7 @@ export function formatTime(ms: number, style: TimeStyle = 'date-time'): string {
     }
     return formatter.format(ms);
   } catch {
-    return UNKNOWN_TIME;
+    return text.unknownTime;
   }
 }
 
@@ -72,9 +70,6 @@ export function timeAttribute(ms: number): string | undefined {
   const iso = new Date(ms).toISOString();
   return /^\d{4}-/.test(iso) && !iso.startsWith('0000') ? iso : undefined;
 }
-
-/** The words for a day that cannot be shown (a time `formatTime` cannot show either). */
-export const UNKNOWN_DAY = 'Unknown date';
 
 const DAY_OPTIONS: Intl.DateTimeFormatOptions = { weekday: 'long', day: 'numeric', month: 'long' };
 const DAY_WITH_YEAR_OPTIONS: Intl.DateTimeFormatOptions = { ...DAY_OPTIONS, year: 'numeric' };
@@ -99,11 +94,11 @@ export function dayKey(ms: number): number | undefined {
 export function dayLabel(ms: number, now: number): string {
   const day = dayKey(ms);
   const today = dayKey(now);
-  if (day === undefined || today === undefined) return UNKNOWN_DAY;
-  if (day === today) return 'Today';
+  if (day === undefined || today === undefined) return text.unknownDay;
+  if (day === today) return text.today;
   const yesterday = new Date(now);
   yesterday.setDate(yesterday.getDate() - 1); // a calendar day back, across DST changes too
-  if (day === dayKey(yesterday.getTime())) return 'Yesterday';
+  if (day === dayKey(yesterday.getTime())) return text.yesterday;
   try {
     const sameYear = Math.floor(day / 10_000) === Math.floor(today / 10_000);
     const formatter = sameYear
@@ -111,6 +106,6 @@ export function dayLabel(ms: number, now: number): string {
       : (dayWithYearFormatter ??= new Intl.DateTimeFormat(undefined, DAY_WITH_YEAR_OPTIONS));
     return formatter.format(ms);
   } catch {
-    return UNKNOWN_DAY;
+    return text.unknownDay;
   }
 }

@@ -4,6 +4,7 @@
  * another page's frame the app does not start, so no button of it (Accept, The numbers match) can
  * sit under someone else's page and take a click meant for that page.
  */
+import * as text from './strings/framing';
 
 export class FramedError extends Error {
   override readonly name = 'FramedError';
@@ -34,7 +35,7 @@ export function refuseToRunFramed(win: Window = window): void {
   link.rel = 'noopener';
   link.textContent = home;
   const sentence = doc.createElement('p');
-  sentence.append('SecMsg does not run inside another page. Open it directly: ', link);
+  sentence.append(text.openDirectly, link);
   (doc.getElementById('root') ?? doc.body).replaceChildren(sentence);
   throw new FramedError('SecMsg was opened inside another page and does not start there.');
 }

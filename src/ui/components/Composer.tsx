@@ -1,6 +1,7 @@
 import { createSignal, type JSX } from 'solid-js';
 import { errorText } from '../errors';
 import { coarsePointer } from '../motion';
+import * as text from '../strings/chat';
 
 /**
  * The box to write in, at the bottom of a chat. Enter sends and Shift+Enter makes a new line; on a
@@ -17,12 +18,12 @@ export function Composer(props: {
   textarea?: (el: HTMLTextAreaElement) => void;
   above?: JSX.Element;
   onCancel?: () => void;
-  onDraft?: (text: string) => void;
+  onDraft?: (draft: string) => void;
   /** Lets the chat put text in the box (the body of a message to edit). */
-  setDraft?: (set: (text: string) => void) => void;
+  setDraft?: (set: (draft: string) => void) => void;
 }) {
   const [draft, setDraft] = createSignal('');
-  props.setDraft?.((text) => setDraft(text));
+  props.setDraft?.((body) => setDraft(body));
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -52,7 +53,7 @@ export function Composer(props: {
     <form class="composer" onSubmit={(e) => void submit(e)}>
       <div class="composer-above">{props.above}</div>
       <label>
-        <span class="visually-hidden">Message</span>
+        <span class="visually-hidden">{text.message}</span>
         <textarea
           ref={(el) => props.textarea?.(el)}
           value={draft()}
@@ -62,14 +63,14 @@ export function Composer(props: {
           }}
           onKeyDown={onKeyDown}
           rows={1}
-          placeholder="Message"
+          placeholder={text.message}
           enterkeyhint={coarsePointer() ? 'enter' : 'send'}
           disabled={props.disabled}
           autocomplete="off"
         />
       </label>
       <button type="submit" class="primary" disabled={props.disabled}>
-        Send
+        {text.send}
       </button>
     </form>
   );

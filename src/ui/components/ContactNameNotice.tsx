@@ -2,6 +2,7 @@ import { For, Show, createSignal } from 'solid-js';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import type { ContactView } from '../stores/contact-views';
+import * as text from '../strings/contact-name';
 
 /**
  * Under a chat's heading: where the shown name comes from. A name the contact announced is their
@@ -31,25 +32,15 @@ export function ContactNameNotice(props: { contact: ContactView }) {
         when={c().nameIsAnnounced}
         fallback={
           <Show when={c().announcedName !== c().name}>
-            <p>They call themselves “{c().announcedName}”.</p>
+            <p>{text.theyCallThemselves(c().announcedName)}</p>
           </Show>
         }
       >
-        <p>
-          Calls themselves “{c().announcedName}”. That is the name they chose; keep it or give them a name of
-          your own.
-        </p>
+        <p>{text.callsThemselves(c().announcedName)}</p>
       </Show>
-      <Show when={c().looksLike}>
-        {(other) => (
-          <p role="alert">
-            This name looks like “{other()}”, another of your contacts. This is a different person (a
-            different key): someone new who uses a name like theirs.
-          </p>
-        )}
-      </Show>
+      <Show when={c().looksLike}>{(other) => <p role="alert">{text.looksLike(other())}</p>}</Show>
       <Show when={c().nameWarnings.length > 0}>
-        <ul class="name-warnings" aria-label="About this name">
+        <ul class="name-warnings" aria-label={text.aboutThisName}>
           <For each={c().nameWarnings}>{(w) => <li>{w}</li>}</For>
         </ul>
       </Show>
@@ -59,7 +50,7 @@ export function ContactNameNotice(props: { contact: ContactView }) {
           <p>
             <Show when={c().nameIsAnnounced && c().nameWarnings.length === 0}>
               <button type="button" onClick={() => void act(async () => messenger.keepAnnouncedName(c().id))}>
-                Keep this name
+                {text.keepThisName}
               </button>{' '}
             </Show>
             <button
@@ -70,7 +61,7 @@ export function ContactNameNotice(props: { contact: ContactView }) {
                 setEditing(true);
               }}
             >
-              {c().nameIsAnnounced ? 'Set a name' : 'Change name'}
+              {c().nameIsAnnounced ? text.setAName : text.changeName}
             </button>
           </p>
         }
@@ -82,14 +73,14 @@ export function ContactNameNotice(props: { contact: ContactView }) {
           }}
         >
           <label>
-            Your name for this contact
+            {text.yourNameForContact}
             <input value={draft()} onInput={(e) => setDraft(e.currentTarget.value)} autocomplete="off" />
           </label>{' '}
           <button type="submit" class="primary">
-            Save name
+            {text.saveName}
           </button>{' '}
           <button type="button" onClick={() => setEditing(false)}>
-            Cancel
+            {text.cancel}
           </button>
         </form>
       </Show>

@@ -1,9 +1,10 @@
 import { Show, createSignal } from 'solid-js';
 import { AVATAR_COLOURS, initials } from '../../app/avatar';
 import { useApp } from '../app-context';
-import { errorText } from '../errors';
 import { dayKey, dayLabel, formatTime, timeAttribute } from '../format-time';
 import type { ContactView, ConversationView } from '../stores/app-store';
+import * as text from '../strings/list';
+import { ConversationActions } from './ConversationActions';
 
 /** The time of a conversation's last message: the clock today, else the day ("Yesterday", a date). */
 export function listTime(at: number, now = Date.now()): string {
@@ -29,34 +30,32 @@ export function Avatar(props: { name: string; conversation: ConversationView | u
 
 /**
  * One conversation in the list: avatar, name, last message and its time, unread count, trust and
- * connection; the entry opens the chat. Beside it, "Actions for …" offers Archive (or Unarchive)
- * and Delete conversation, which asks first and says that the contact stays.
+ * connection; the entry opens the chat. Beside it, "Actions for …" opens the entry's actions
+ * (ConversationActions.tsx).
  */
 export function ConversationEntry(props: { contact: ContactView; open: boolean }) {
   const app = useApp();
   const conv = () => app.state.conversations[props.contact.id];
   const [menu, setMenu] = createSignal(false);
-  const [confirming, setConfirming] = createSignal(false);
-  const [problem, setProblem] = createSignal('');
   const preview = () => {
     const last = conv()?.last;
-    if (!last) return 'No messages yet';
-    if (last.deleted) return 'This message was deleted';
-    return last.direction === 'out' ? `You: ${last.preview}` : last.preview;
-  };
-  const act = async (f: (id: string) => Promise<void>) => {
-    setProblem('');
-    try {
-      await f(props.contact.id);
-      setMenu(false);
-      setConfirming(false);
-    } catch (e) {
-      setProblem(errorText(e));
-    }
+    if (!last) return text.noMessagesYet;
+    if (last.deleted) return text.messageDeleted;
+    return last.direction === 'out' ? text.youSaid(last.preview) : last.preview;
   };
   const c = () => props.contact;
+  let more: HTMLButtonElement | undefined;
   return (
-    <li class="entry">
+    <li
+      class="entry"
+      onKeyDown={(e) => {
+        // Escape closes the actions and gives the focus back to their button.
+        if (e.key !== 'Escape' || !menu()) return;
+        e.stopPropagation();
+        setMenu(false);
+        more?.focus();
+      }}
+    >
       <button
         type="button"
         class="contact"
@@ -70,7 +69,7 @@ export function ConversationEntry(props: { contact: ContactView; open: boolean }
             <span class="name">{c().name}</span>
             <Show when={c().tellApart}>{(t) => <span class="tell-apart"> ({t()})</span>}</Show>
             <Show when={c().nameIsAnnounced}>
-              <span class="name-note"> calls themselves this</span>
+              <span class="name-note">{text.callsThemselvesThis}</span>
             </Show>
             <Show when={conv()?.last}>
               {(last) => (
@@ -87,22 +86,22 @@ export function ConversationEntry(props: { contact: ContactView; open: boolean }
           </span>
           <span class="badges">
             <Show when={c().looksLike}>
-              <span class="badge warn">Looks like {c().looksLike}</span>
+              {(like) => <span class="badge warn">{text.looksLike(like())}</span>}
             </Show>
             <Show when={c().nameWarnings.length > 0}>
-              <span class="badge warn">Unusual characters</span>
+              <span class="badge warn">{text.unusualCharacters}</span>
             </Show>
             <Show when={c().reconnectPaused}>
-              <span class="badge warn">Possible interception</span>
+              <span class="badge warn">{text.possibleInterception}</span>
             </Show>
             <Show when={c().keyChangePending}>
-              <span class="badge warn">Key changed</span>
+              <span class="badge warn">{text.keyChanged}</span>
             </Show>
             <span class={c().verified ? 'badge ok' : 'badge'}>
-              {c().verified ? 'Verified' : 'Not verified'}
+              {c().verified ? text.verified : text.notVerified}
             </span>
             <span class={c().connected ? 'badge ok' : 'badge'}>
-              {c().connected ? 'Connected' : 'Offline'}
+              {c().connected ? text.connected : text.offline}
             </span>
           </span>
         </span>
@@ -110,59 +109,22 @@ export function ConversationEntry(props: { contact: ContactView; open: boolean }
           <span class="unread" data-testid="unread">
             {' '}
             {conv()!.unread}
-            <span class="visually-hidden"> unread</span>
+            <span class="visually-hidden">{text.unread}</span>
           </span>
         </Show>
       </button>
       <button
         type="button"
         class="entry-more"
+        ref={(el) => (more = el)}
         aria-expanded={menu()}
-        onClick={() => {
-          setMenu((v) => !v);
-          setConfirming(false);
-        }}
+        onClick={() => setMenu((v) => !v)}
       >
         <span aria-hidden="true">⋯</span>
-        <span class="visually-hidden">Actions for {c().name}</span>
+        <span class="visually-hidden">{text.actionsFor(c().name)}</span>
       </button>
       <Show when={menu()}>
-        <div class="entry-actions" role="group" aria-label={`Actions for ${c().name}`}>
-          <Show
-            when={confirming()}
-            fallback={
-              <>
-                <button
-                  type="button"
-                  onClick={() => void act(async (id) => app.messenger()?.archive(id, !conv()?.archived))}
-                >
-                  {conv()?.archived ? 'Unarchive' : 'Archive'}
-                </button>
-                <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                  Delete conversation
-                </button>
-              </>
-            }
-          >
-            <p>
-              Delete every message with {c().name} on this device? {c().name} stays in your contacts, with
-              their keys and verified mark, and you can still write to them.
-            </p>
-            <button
-              type="button"
-              class="danger"
-              onClick={() => void act(async (id) => app.messenger()?.deleteConversation(id))}
-            >
-              Delete messages
-            </button>
-            <button type="button" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </Show>
-          <Show when={problem()}>
-            <p role="alert">{problem()}</p>
-          </Show>
-        </div>
+        <ConversationActions contact={c()} onDone={() => setMenu(false)} />
       </Show>
     </li>
   );

@@ -1,11 +1,28 @@
-import { For, Show, createSignal, onCleanup } from 'solid-js';
+import { For, type JSX, Show, createSignal, onCleanup } from 'solid-js';
 import type { SearchResult } from '../../app/conversation-search';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
+import * as text from '../strings/search';
 import { listTime } from './ConversationEntry';
 
 /** How long typing pauses before a search starts. */
 const SEARCH_DELAY_MS = 150;
+
+/** One search result: a button that opens the chat the result belongs to. */
+function Hit(props: { contactId: string; children: JSX.Element }) {
+  const app = useApp();
+  return (
+    <li>
+      <button
+        type="button"
+        class="contact"
+        onClick={() => app.actions.show({ name: 'chat', contactId: props.contactId })}
+      >
+        {props.children}
+      </button>
+    </li>
+  );
+}
 
 /**
  * The search box over contacts and messages (on this device only) and, while it holds words, its
@@ -23,7 +40,8 @@ export function ConversationSearch(props: { onSearching: (on: boolean) => void }
     clearTimeout(timer);
     running?.abort();
   });
-  const name = (contactId: string) => app.state.contacts.find((c) => c.id === contactId)?.name ?? 'Unknown';
+  const name = (contactId: string) =>
+    app.state.contacts.find((c) => c.id === contactId)?.name ?? text.unknownContact;
 
   const search = (q: string) => {
     clearTimeout(timer);
@@ -50,10 +68,10 @@ export function ConversationSearch(props: { onSearching: (on: boolean) => void }
   return (
     <div class="search">
       <label>
-        <span class="visually-hidden">Search</span>
+        <span class="visually-hidden">{text.search}</span>
         <input
           type="search"
-          placeholder="Search"
+          placeholder={text.search}
           value={query()}
           autocomplete="off"
           onInput={(e) => {
@@ -67,61 +85,47 @@ export function ConversationSearch(props: { onSearching: (on: boolean) => void }
       </Show>
       <Show when={query().trim() !== '' && result()}>
         {(r) => (
-          <section class="search-results" aria-label="Search results">
+          <section class="search-results" aria-label={text.results}>
             <p role="status" class="note">
               {r().contacts.length + r().messages.length === 0
-                ? `Nothing on this device matches “${query().trim()}”.`
-                : `${r().contacts.length} ${r().contacts.length === 1 ? 'contact' : 'contacts'} and ${r().messages.length} ${r().messages.length === 1 ? 'message' : 'messages'} found.`}
+                ? text.nothingMatches(query().trim())
+                : text.found(r().contacts.length, r().messages.length)}
             </p>
             <Show when={r().contacts.length > 0}>
-              <h3>Contacts</h3>
-              <ul class="contacts" aria-label="Contacts found">
+              <h3>{text.contactsHeading}</h3>
+              <ul class="contacts" aria-label={text.contactsFound}>
                 <For each={r().contacts}>
                   {(hit) => (
-                    <li>
-                      <button
-                        type="button"
-                        class="contact"
-                        onClick={() => app.actions.show({ name: 'chat', contactId: hit.contactId })}
-                      >
-                        <span class="name">{name(hit.contactId)}</span>
-                      </button>
-                    </li>
+                    <Hit contactId={hit.contactId}>
+                      <span class="name">{name(hit.contactId)}</span>
+                    </Hit>
                   )}
                 </For>
               </ul>
             </Show>
             <Show when={r().messages.length > 0}>
-              <h3>Messages</h3>
-              <ul class="contacts" aria-label="Messages found">
+              <h3>{text.messagesHeading}</h3>
+              <ul class="contacts" aria-label={text.messagesFound}>
                 <For each={r().messages}>
                   {(hit) => (
-                    <li>
-                      <button
-                        type="button"
-                        class="contact"
-                        onClick={() => app.actions.show({ name: 'chat', contactId: hit.contactId })}
-                      >
-                        <span class="entry-main">
-                          <span class="entry-top">
-                            <span class="name">
-                              {hit.direction === 'out'
-                                ? `You to ${name(hit.contactId)}`
-                                : name(hit.contactId)}
-                            </span>{' '}
-                            <span class="entry-time">{listTime(hit.sentAt)}</span>
-                          </span>
-                          <span class="entry-preview">
-                            {' '}
-                            {hit.snippet.slice(0, hit.match.start)}
-                            <mark>
-                              {hit.snippet.slice(hit.match.start, hit.match.start + hit.match.length)}
-                            </mark>
-                            {hit.snippet.slice(hit.match.start + hit.match.length)}
-                          </span>
+                    <Hit contactId={hit.contactId}>
+                      <span class="entry-main">
+                        <span class="entry-top">
+                          <span class="name">
+                            {hit.direction === 'out' ? text.youTo(name(hit.contactId)) : name(hit.contactId)}
+                          </span>{' '}
+                          <span class="entry-time">{listTime(hit.sentAt)}</span>
                         </span>
-                      </button>
-                    </li>
+                        <span class="entry-preview">
+                          {' '}
+                          {hit.snippet.slice(0, hit.match.start)}
+                          <mark>
+                            {hit.snippet.slice(hit.match.start, hit.match.start + hit.match.length)}
+                          </mark>
+                          {hit.snippet.slice(hit.match.start + hit.match.length)}
+                        </span>
+                      </span>
+                    </Hit>
                   )}
                 </For>
               </ul>

@@ -1,4 +1,5 @@
 import { createSignal } from 'solid-js';
+import * as text from '../strings/copy-button';
 
 /** Copies `text` to the clipboard and says so; where the clipboard is refused, says that instead. */
 export function CopyButton(props: { text: string; label: string }) {
@@ -6,9 +7,9 @@ export function CopyButton(props: { text: string; label: string }) {
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.text);
-      setNote('Copied.');
+      setNote(text.copied);
     } catch {
-      setNote('The browser did not allow copying: select the text and copy it by hand.');
+      setNote(text.copyRefused);
     }
   };
   return (

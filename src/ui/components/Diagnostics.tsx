@@ -1,5 +1,6 @@
 import { Show, createResource } from 'solid-js';
 import type { SelfTestResult } from '../../app/self-test';
+import * as text from '../strings/diagnostics';
 
 /** One run a page: the self-test (two safety numbers, ~20,000 SHA-512 calls) is not repeated. */
 let run: Promise<SelfTestResult> | undefined;
@@ -7,9 +8,7 @@ const selfTest = async (): Promise<SelfTestResult> =>
   (run ??= import('../../app/self-test').then(async (m) => m.runSelfTest()));
 
 function resultText(r: SelfTestResult): string {
-  return r.messageDelivered && r.safetyNumbersMatch
-    ? `Secure session core works: handshake in ${r.handshakeMs.toFixed(1)} ms, X25519 via ${r.backend === 'webcrypto' ? 'WebCrypto' : '@noble/curves'}.`
-    : 'The self-test failed: the message or the safety numbers did not match.';
+  return r.messageDelivered && r.safetyNumbersMatch ? text.works(r.handshakeMs, r.backend) : text.mismatch;
 }
 
 /**
@@ -21,21 +20,18 @@ export function Diagnostics() {
   const [result] = createResource(selfTest);
   return (
     <section aria-labelledby="diagnostics-heading">
-      <h3 id="diagnostics-heading">Diagnostics</h3>
+      <h3 id="diagnostics-heading">{text.heading}</h3>
       <p data-testid="self-test">
-        <Show when={!result.loading} fallback="Checking the secure session core…">
+        <Show when={!result.loading} fallback={text.checking}>
           <Show
             when={!result.error && result()}
-            fallback={`The self-test failed: ${String((result.error as Error | undefined)?.message ?? 'unknown error')}`}
+            fallback={text.failed((result.error as Error | undefined)?.message)}
           >
             {(r) => resultText(r())}
           </Show>
         </Show>
       </p>
-      <p class="note">
-        Two sessions on this device run the full handshake, exchange a message and compare safety numbers,
-        without the network: this shows that the encryption works in this browser.
-      </p>
+      <p class="note">{text.about}</p>
     </section>
   );
 }

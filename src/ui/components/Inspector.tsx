@@ -7,36 +7,37 @@ import {
   type PathInfo,
 } from '../../app/inspector';
 import { ROUTE_NAMES, routeOfPath } from '../../rtc/route-kind';
-import type { SecurityEvent, SecurityEventKind } from '../../store/types';
+import type { SecurityEvent, SecurityEventKind } from '../../store/security-event-types';
 import { formatTime, timeAttribute } from '../format-time';
+import * as text from '../strings/inspector';
 import './Inspector.css';
 
 const EVENT_LABELS: Record<SecurityEventKind, string> = {
-  'verification-failed': 'Verification failed',
-  paired: 'Paired',
-  'key-changed': 'Key changed',
-  'key-change-accepted': 'New key accepted',
-  'verified-by-scan': 'Verified by scan',
-  'verified-by-comparison': 'Verified by comparison',
-  'verification-cleared': 'Verification cleared',
-  'mac-failed': 'HMAC failed',
-  'decrypt-failed': 'Decryption failed',
-  'frame-refused': 'Frame refused',
-  'possible-interception': 'Possible interception',
-  'reconnect-resumed': 'Reconnecting resumed',
-  'session-closed': 'Session closed',
-  'key-refused': 'New key refused',
-  'name-announced': 'Announced name changed',
-  'name-set': 'Name set',
-  'photo-matched': 'Picture matched',
-  'verified-by-photo': 'Verified by picture',
-  upgrade: 'Upgrade',
-  'key-rotated': 'Keys replaced (signed)',
-  'rotation-refused': 'Key rotation refused',
-  'signing-key-pinned': 'Post-quantum key pinned',
-  'ratchet-restarted': 'Message keys started afresh',
-  'ratchet-refused': 'Message refused',
-  'mailbox-refused': 'Mailbox message refused',
+  'verification-failed': text.verificationFailed,
+  paired: text.paired,
+  'key-changed': text.keyChanged,
+  'key-change-accepted': text.keyChangeAccepted,
+  'verified-by-scan': text.verifiedByScan,
+  'verified-by-comparison': text.verifiedByComparison,
+  'verification-cleared': text.verificationCleared,
+  'mac-failed': text.macFailed,
+  'decrypt-failed': text.decryptFailed,
+  'frame-refused': text.frameRefused,
+  'possible-interception': text.possibleInterception,
+  'reconnect-resumed': text.reconnectResumed,
+  'session-closed': text.sessionClosed,
+  'key-refused': text.keyRefused,
+  'name-announced': text.nameAnnounced,
+  'name-set': text.nameSet,
+  'photo-matched': text.photoMatched,
+  'verified-by-photo': text.verifiedByPhoto,
+  upgrade: text.upgrade,
+  'key-rotated': text.keyRotated,
+  'rotation-refused': text.rotationRefused,
+  'signing-key-pinned': text.signingKeyPinned,
+  'ratchet-restarted': text.ratchetRestarted,
+  'ratchet-refused': text.ratchetRefused,
+  'mailbox-refused': text.mailboxRefused,
 };
 
 /** Kinds that mean something went wrong or trust went down; shown with a warning mark. */
@@ -61,13 +62,12 @@ const REVOKE_AFTER_MS = 1_000;
 const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 
 function endpoint(c: CandidateInfo): string {
-  if (c.address === undefined) return 'address hidden';
+  if (c.address === undefined) return text.addressHidden;
   return c.port === undefined ? c.address : `${c.address}:${c.port}`;
 }
 
 function pathSummary(p: PathInfo): string {
-  const relay = p.local.relayProtocol ? ` (to the relay over ${p.local.relayProtocol})` : '';
-  return `${p.local.type} ⇄ ${p.remote.type}, ${p.local.protocol}${relay}`;
+  return text.pathSummary(p.local.type, p.remote.type, p.local.protocol, p.local.relayProtocol);
 }
 
 /** An empty cell for a header field the session did not report, read as "unknown". */
@@ -75,7 +75,7 @@ function Missing() {
   return (
     <>
       <span aria-hidden="true">—</span>
-      <span class="inspector-sr-only">unknown</span>
+      <span class="inspector-sr-only">{text.unknown}</span>
     </>
   );
 }
@@ -107,7 +107,7 @@ function FrameRow(props: { frame: InspectorFrame }) {
       </td>
       <td class="inspector-num">
         <Show when={f().timestamp !== undefined} fallback={<Missing />}>
-          <Show when={f().timestamp} fallback={'0 (none)'}>
+          <Show when={f().timestamp} fallback={text.noTimestamp}>
             {(ts) => <time datetime={timeAttribute(ts())}>{formatTime(ts(), 'precise')}</time>}
           </Show>
         </Show>
@@ -116,7 +116,7 @@ function FrameRow(props: { frame: InspectorFrame }) {
         <Show when={f().length !== undefined} fallback={<Missing />}>
           {f().length}
         </Show>
-        <span class="inspector-muted"> ({f().size} on the wire)</span>
+        <span class="inspector-muted">{text.onTheWire(f().size)}</span>
       </td>
       <td class={checkClass(f().hmac)}>{f().hmac}</td>
       <td class={checkClass(f().aead)}>{f().aead}</td>
@@ -196,61 +196,57 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
 
   return (
     <section class="inspector" aria-labelledby={headingId}>
-      <h3 id={headingId}>Protocol inspector</h3>
+      <h3 id={headingId}>{text.heading}</h3>
       <dl class="inspector-facts">
-        <dt>Protocol</dt>
-        <dd>
-          SecMsg {facts().protocolVersion}; this device is the {facts().role}; session {facts().state}
-        </dd>
-        <dt>Suite</dt>
+        <dt>{text.protocol}</dt>
+        <dd>{text.protocolFacts(facts().protocolVersion, facts().role, facts().state)}</dd>
+        <dt>{text.suite}</dt>
         <dd>
           <code class="inspector-hex">{facts().suite}</code>
           <span class="inspector-muted">{facts().postQuantum}</span>
         </dd>
-        <dt>Message keys</dt>
+        <dt>{text.messageKeys}</dt>
         <dd data-testid="inspector-ratchet">
-          <Show when={facts().ratchet} fallback={<span>Double Ratchet: not started yet.</span>}>
+          <Show when={facts().ratchet} fallback={<span>{text.ratchetNotStarted}</span>}>
             {(r) => (
               <>
                 <span>
-                  Double Ratchet: {r().dhSteps} DH steps, {r().kemSteps} of them with ML-KEM-1024; sending
-                  chain at message {r().sendIndex}, receiving chain at {r().receiveIndex};{' '}
-                  {r().skippedKeys === 1 ? '1 skipped key' : `${r().skippedKeys} skipped keys`} held
+                  {text.ratchetFacts(
+                    r().dhSteps,
+                    r().kemSteps,
+                    r().sendIndex,
+                    r().receiveIndex,
+                    r().skippedKeys,
+                  )}
                 </span>
                 <span class="inspector-muted">
-                  Ratchet id <code class="inspector-hex">{r().id}</code>
+                  {text.ratchetId} <code class="inspector-hex">{r().id}</code>
                 </span>
               </>
             )}
           </Show>
         </dd>
-        <dt>DTLS fingerprint (mine)</dt>
+        <dt>{text.localFingerprint}</dt>
         <dd>
           <code class="inspector-hex">{facts().localFingerprint}</code>
         </dd>
-        <dt>DTLS fingerprint (theirs)</dt>
+        <dt>{text.remoteFingerprint}</dt>
         <dd>
           <code class="inspector-hex">{facts().remoteFingerprint}</code>
         </dd>
-        <dt>Handshake hash</dt>
+        <dt>{text.handshakeHash}</dt>
         <dd>
           <code class="inspector-hex">{facts().handshakeHash}</code>
         </dd>
-        <dt>Route</dt>
+        <dt>{text.route}</dt>
         <dd data-testid="inspector-route">
-          <Show
-            when={path()}
-            fallback={<span>{checkingPath() ? 'Checking…' : 'Not known on this connection.'}</span>}
-          >
+          <Show when={path()} fallback={<span>{checkingPath() ? text.checking : text.pathUnknown}</span>}>
             {(p) => <span>{ROUTE_NAMES[routeOfPath(p())]}</span>}
           </Show>
         </dd>
-        <dt>Path</dt>
+        <dt>{text.path}</dt>
         <dd>
-          <Show
-            when={path()}
-            fallback={<span>{checkingPath() ? 'Checking…' : 'Not known on this connection.'}</span>}
-          >
+          <Show when={path()} fallback={<span>{checkingPath() ? text.checking : text.pathUnknown}</span>}>
             {(p) => (
               <>
                 <span>{pathSummary(p())}</span>
@@ -266,42 +262,35 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
             disabled={checkingPath()}
             onClick={() => void checkPath(props.inspector)}
           >
-            Check the path again
+            {text.checkPathAgain}
           </button>
         </dd>
-        <dt>Capabilities</dt>
+        <dt>{text.capabilities}</dt>
         <dd>
-          <span>
-            In use: {capabilities().common.length > 0 ? capabilities().common.join(', ') : 'none in common'}
-          </span>
+          <span>{text.inUse(capabilities().common)}</span>
           <Show when={onlyOurs().length > 0}>
-            <span class="inspector-muted">Only this device: {onlyOurs().join(', ')}</span>
+            <span class="inspector-muted">{text.onlyThisDevice(onlyOurs())}</span>
           </Show>
           <Show when={onlyTheirs().length > 0}>
-            <span class="inspector-muted">Only theirs: {onlyTheirs().join(', ')}</span>
+            <span class="inspector-muted">{text.onlyTheirs(onlyTheirs())}</span>
           </Show>
         </dd>
       </dl>
 
-      <div
-        class="inspector-table-wrap"
-        tabindex="0"
-        role="region"
-        aria-label="Recent frames (scrolls sideways)"
-      >
+      <div class="inspector-table-wrap" tabindex="0" role="region" aria-label={text.framesRegion}>
         <table class="inspector-frames">
-          <caption>Recent frames</caption>
+          <caption>{text.recentFrames}</caption>
           <thead>
             <tr>
-              <th scope="col">Direction</th>
-              <th scope="col">Type</th>
-              <th scope="col">Flags</th>
-              <th scope="col">Seq</th>
-              <th scope="col">Timestamp</th>
-              <th scope="col">Length</th>
-              <th scope="col">HMAC</th>
-              <th scope="col">AES-GCM</th>
-              <th scope="col">Result</th>
+              <th scope="col">{text.direction}</th>
+              <th scope="col">{text.type}</th>
+              <th scope="col">{text.flags}</th>
+              <th scope="col">{text.sequence}</th>
+              <th scope="col">{text.timestamp}</th>
+              <th scope="col">{text.length}</th>
+              <th scope="col">{text.hmac}</th>
+              <th scope="col">{text.aead}</th>
+              <th scope="col">{text.result}</th>
             </tr>
           </thead>
           <tbody>
@@ -309,7 +298,7 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
               each={newestFirst()}
               fallback={
                 <tr>
-                  <td colSpan={9}>No frames yet.</td>
+                  <td colSpan={9}>{text.noFrames}</td>
                 </tr>
               }
             >
@@ -321,17 +310,14 @@ export function Inspector(props: { inspector: ProtocolInspector; events: readonl
 
       <p>
         <button type="button" onClick={exportLog}>
-          Export frame log (JSON)
+          {text.exportLog}
         </button>
       </p>
-      <p class="inspector-muted">
-        The file holds frame headers, check results and the session facts above: no message text, no keys and
-        no network addresses.
-      </p>
+      <p class="inspector-muted">{text.exportHolds}</p>
 
-      <h4>Security events</h4>
-      <ul class="inspector-events" aria-label="Security events">
-        <For each={events()} fallback={<li>No security events for this contact.</li>}>
+      <h4>{text.securityEvents}</h4>
+      <ul class="inspector-events" aria-label={text.securityEvents}>
+        <For each={events()} fallback={<li>{text.noSecurityEvents}</li>}>
           {(event) => (
             <li classList={{ 'inspector-event-warning': WARNING_KINDS.has(event.kind) }}>
               <time datetime={timeAttribute(event.at)}>{formatTime(event.at)}</time>

@@ -1,6 +1,7 @@
 import { Show } from 'solid-js';
-import type { SecurityEvent } from '../../store/types';
+import type { SecurityEvent } from '../../store/security-event-types';
 import { useApp } from '../app-context';
+import * as text from '../strings/inspector';
 import { Inspector } from './Inspector';
 
 /** The protocol inspector of the contact's current (or last) session in this page's lifetime. */
@@ -12,8 +13,8 @@ export function InspectorPanel(props: { contactId: string; events: readonly Secu
       when={live()}
       fallback={
         <section aria-labelledby="inspector-empty-heading" class="inspector-empty">
-          <h3 id="inspector-empty-heading">Protocol inspector</h3>
-          <p>No session with this contact since the app was opened: there are no frames to show yet.</p>
+          <h3 id="inspector-empty-heading">{text.heading}</h3>
+          <p>{text.noSession}</p>
         </section>
       }
     >

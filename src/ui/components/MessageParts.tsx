@@ -1,11 +1,9 @@
 import { For, Show, createSignal } from 'solid-js';
-import type { StoredMessage } from '../../store/types';
+import type { StoredMessage } from '../../store/message-types';
+import * as text from '../strings/messages';
 
 /** The reactions offered, as in the messengers people know. */
 export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
-
-/** The words of a deleted message (a tombstone). */
-export const DELETED_TEXT = 'This message was deleted';
 
 /** What the chat can do with one message (ChatPage carries them out). */
 export interface MessageActionHandlers {
@@ -21,15 +19,21 @@ export function myReaction(m: StoredMessage): string {
   return m.reactions?.find((r) => r.from === 'out' && r.emoji !== '')?.emoji ?? '';
 }
 
-/** The quoted message above a reply's text, or a sentence when it is not (or no longer) here. */
-export function Quote(props: { quoted: StoredMessage | undefined; contactName: string }) {
+/**
+ * The quoted message above a reply's text, or a sentence when it is not (or no longer) here:
+ * `missing` says which (by default, that this device does not have it).
+ */
+export function Quote(props: { quoted: StoredMessage | undefined; contactName: string; missing?: string }) {
   return (
     <div class="quote">
-      <Show when={props.quoted} fallback={<span class="quote-body">A message you don't have</span>}>
+      <Show
+        when={props.quoted}
+        fallback={<span class="quote-body">{props.missing ?? text.quotedMissing}</span>}
+      >
         {(q) => (
           <>
-            <span class="quote-who">{q().direction === 'out' ? 'You' : props.contactName}</span>{' '}
-            <span class="quote-body">{q().deletedAt !== undefined ? DELETED_TEXT : q().body}</span>
+            <span class="quote-who">{q().direction === 'out' ? text.you : props.contactName}</span>{' '}
+            <span class="quote-body">{q().deletedAt !== undefined ? text.deleted : q().body}</span>
           </>
         )}
       </Show>
@@ -43,19 +47,19 @@ export function Reactions(props: { message: StoredMessage; contactName: string }
     const by = new Map<string, string[]>();
     for (const r of props.message.reactions ?? []) {
       if (r.emoji === '') continue;
-      by.set(r.emoji, [...(by.get(r.emoji) ?? []), r.from === 'out' ? 'you' : props.contactName]);
+      by.set(r.emoji, [...(by.get(r.emoji) ?? []), r.from === 'out' ? text.reactedByYou : props.contactName]);
     }
     return [...by.entries()];
   };
   return (
     <Show when={groups().length > 0}>
-      <ul class="reactions" aria-label="Reactions">
+      <ul class="reactions" aria-label={text.reactions}>
         <For each={groups()}>
           {([emoji, who]) => (
             <li>
               {emoji}
               <Show when={who.length > 1}> {who.length}</Show>
-              <span class="visually-hidden"> from {who.join(' and ')}</span>
+              <span class="visually-hidden">{text.reactedBy(who)}</span>
             </li>
           )}
         </For>
@@ -99,13 +103,13 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
         onClick={() => setOpen((v) => !v)}
       >
         <span aria-hidden="true">⋯</span>
-        <span class="visually-hidden">More actions for this message</span>
+        <span class="visually-hidden">{text.moreActions}</span>
       </button>
       <Show when={open()}>
-        <div class="message-menu" role="group" aria-label="Message actions">
+        <div class="message-menu" role="group" aria-label={text.messageActions}>
           <Show when={!deleted()}>
             <button type="button" onClick={() => run(() => props.handlers.reply(m()))}>
-              Reply
+              {text.reply}
             </button>
             <span class="react-row">
               <For each={REACTIONS}>
@@ -113,7 +117,7 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
                   <button
                     type="button"
                     class="react"
-                    aria-label={myReaction(m()) === emoji ? `Take back ${emoji}` : `React with ${emoji}`}
+                    aria-label={myReaction(m()) === emoji ? text.takeBack(emoji) : text.reactWith(emoji)}
                     aria-pressed={myReaction(m()) === emoji}
                     onClick={() =>
                       run(() => props.handlers.react(m(), myReaction(m()) === emoji ? '' : emoji))
@@ -126,15 +130,15 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
             </span>
             <Show when={mine()}>
               <button type="button" onClick={() => run(() => props.handlers.edit(m()))}>
-                Edit
+                {text.edit}
               </button>
               <button type="button" onClick={() => run(() => props.handlers.deleteForEveryone(m()))}>
-                Delete for everyone
+                {text.deleteForEveryone}
               </button>
             </Show>
           </Show>
           <button type="button" onClick={() => run(() => props.handlers.deleteForMe(m()))}>
-            Delete for me
+            {text.deleteForMe}
           </button>
         </div>
       </Show>

@@ -1,5 +1,6 @@
 import QRCode from 'qrcode';
 import { Show, createEffect, createSignal } from 'solid-js';
+import * as text from '../strings/qr';
 
 /**
  * A QR code drawn locally (no network): of `text`, or of raw `bytes` in byte mode (the
@@ -27,7 +28,7 @@ export function QrCode(props: { text?: string; bytes?: Uint8Array; label: string
     );
   });
   return (
-    <Show when={url()} fallback={<p>Drawing the QR code…</p>}>
+    <Show when={url()} fallback={<p>{text.drawing}</p>}>
       {(src) => <img class="qr" src={src()} alt={props.label} />}
     </Show>
   );

@@ -2,6 +2,7 @@ import { Show, createSignal, onCleanup, onMount } from 'solid-js';
 import { startQrCamera } from '../qr/camera';
 import { decodeQrContentFromFile, type QrContent } from '../qr/decode';
 import { QrScanError } from '../qr/errors';
+import * as text from '../strings/qr';
 import './QrScanner.css';
 
 interface QrScannerCommonProps {
@@ -37,10 +38,6 @@ export type QrScannerProps = QrScannerCommonProps &
       }
   );
 
-const NO_QR_IN_PHOTO = 'No QR code was found in that photo. Try a sharper, closer picture.';
-const NOT_ACCEPTED = 'That QR code is not one SecMsg can use here. Check that it is the right code.';
-const UNEXPECTED = 'Something went wrong while reading the QR code. Try again.';
-
 /**
  * Reads a QR code with the camera or from a photo, decoded locally by jsQR (no network, no
  * BarcodeDetector). Keyboard and screen-reader usable: real buttons, a labelled file input, a
@@ -59,17 +56,17 @@ export function QrScanner(props: QrScannerProps) {
 
   const accepts = (text: string, bytes: Uint8Array) => props.accept?.(text, bytes) ?? true;
 
-  const deliver = ({ text, bytes }: QrContent, source: QrSource) => {
+  const deliver = (content: QrContent, source: QrSource) => {
     setError('');
-    setStatus(source === 'camera' ? 'QR code read.' : 'QR code read from the picture.');
-    props.onResult?.(text, bytes, source);
-    props.onBytes?.(bytes, source);
+    setStatus(source === 'camera' ? text.read : text.readFromPicture);
+    props.onResult?.(content.text, content.bytes, source);
+    props.onBytes?.(content.bytes, source);
   };
 
   const startCamera = () => {
     photoRun++;
     setError('');
-    setStatus('Starting the camera…');
+    setStatus(text.startingCamera);
     setCameraOn(true);
   };
 
@@ -87,23 +84,23 @@ export function QrScanner(props: QrScannerProps) {
     if (cameraOn()) setCameraOn(false);
     const run = ++photoRun;
     setError('');
-    setStatus('Reading the photo…');
+    setStatus(text.readingPhoto);
     let content: QrContent | undefined;
     try {
       content = await decodeQrContentFromFile(file);
     } catch (e) {
       if (disposed || run !== photoRun) return;
       setStatus('');
-      setError(QrScanError.is(e) ? e.message : UNEXPECTED);
+      setError(QrScanError.is(e) ? e.message : text.unexpected);
       return;
     }
     if (disposed || run !== photoRun) return;
     if (!content) {
       setStatus('');
-      setError(NO_QR_IN_PHOTO);
+      setError(text.noCodeInPhoto);
     } else if (!accepts(content.text, content.bytes)) {
       setStatus('');
-      setError(NOT_ACCEPTED);
+      setError(text.notAccepted);
     } else {
       deliver(content, 'photo');
     }
@@ -116,26 +113,26 @@ export function QrScanner(props: QrScannerProps) {
         when={cameraOn()}
         fallback={
           <button type="button" ref={(el) => (scanButton = el)} onClick={startCamera}>
-            Scan with camera
+            {text.scanWithCamera}
           </button>
         }
       >
         <CameraPreview
           accept={accepts}
-          onStarted={() => setStatus('Point the camera at the QR code.')}
+          onStarted={() => setStatus(text.pointCamera)}
           onRead={(content) => {
-            stopCamera('QR code read.');
+            stopCamera(text.read);
             deliver(content, 'camera');
           }}
           onError={(e) => {
             stopCamera('');
             setError(e.message);
           }}
-          onStop={() => stopCamera('Camera off.')}
+          onStop={() => stopCamera(text.cameraOff)}
         />
       </Show>
       <label>
-        Choose a photo of a QR code
+        {text.choosePhoto}
         <input type="file" accept="image/*" onChange={(event) => void onPhoto(event.currentTarget)} />
       </label>
       <p class="qr-scanner-status" role="status">
@@ -171,13 +168,13 @@ function CameraPreview(props: {
       <video
         ref={(el) => (video = el)}
         class="qr-scanner-preview"
-        aria-label="Camera preview"
+        aria-label={text.cameraPreview}
         muted
         playsinline
         autoplay
       />
       <button type="button" ref={(el) => (stopButton = el)} onClick={() => props.onStop()}>
-        Stop camera
+        {text.stopCamera}
       </button>
     </>
   );

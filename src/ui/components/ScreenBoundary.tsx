@@ -1,5 +1,6 @@
 import { ErrorBoundary, createUniqueId, type JSX } from 'solid-js';
 import { useApp } from '../app-context';
+import * as text from '../strings/screen-error';
 
 /** The error's own words, shown only under "Details"; never throws (the error may be anything). */
 function errorDetails(error: unknown): string {
@@ -7,7 +8,7 @@ function errorDetails(error: unknown): string {
     if (error instanceof Error) return error.message ? `${error.name}: ${error.message}` : error.name;
     return String(error);
   } catch {
-    return 'No details.';
+    return text.noDetails;
   }
 }
 
@@ -25,14 +26,10 @@ export function ScreenBoundary(props: { children: JSX.Element }) {
         const id = createUniqueId();
         return (
           <section aria-labelledby={`screen-error-${id}`} class="page narrow">
-            <h2 id={`screen-error-${id}`}>This screen could not be shown</h2>
-            <p role="alert">
-              Something went wrong in SecMsg while it was showing this screen, so it stopped here rather than
-              show something wrong. Go back to your conversations or reload the page; if it happens again, the
-              details below help to report it.
-            </p>
+            <h2 id={`screen-error-${id}`}>{text.heading}</h2>
+            <p role="alert">{text.explanation}</p>
             <details>
-              <summary>Details</summary>
+              <summary>{text.details}</summary>
               <p>
                 <code>{errorDetails(error)}</code>
               </p>
@@ -47,15 +44,15 @@ export function ScreenBoundary(props: { children: JSX.Element }) {
                     reset(); // … or, when the list itself failed, draws it again
                   }}
                 >
-                  Back to conversations
+                  {text.backToConversations}
                 </button>
               ) : (
                 <button type="button" class="primary" onClick={reset}>
-                  Try again
+                  {text.tryAgain}
                 </button>
               )}{' '}
               <button type="button" onClick={() => location.reload()}>
-                Reload
+                {text.reload}
               </button>
             </p>
           </section>

@@ -1,5 +1,6 @@
 import { Show, onCleanup } from 'solid-js';
 import { useRegisterSW } from 'virtual:pwa-register/solid';
+import * as text from '../strings/update';
 import './UpdatePrompt.css';
 
 /** How often an open app asks the server whether a new version is out. */
@@ -48,18 +49,18 @@ export function UpdatePrompt() {
   return (
     <div class="update-prompt" role="status">
       <Show when={needRefresh()}>
-        <p>A new version of SecMsg is ready.</p>
+        <p>{text.newVersion}</p>
         <button type="button" onClick={() => void updateServiceWorker(true)}>
-          Reload to update
+          {text.reloadToUpdate}
         </button>
         <button type="button" onClick={() => setNeedRefresh(false)}>
-          Not now
+          {text.notNow}
         </button>
       </Show>
       <Show when={offlineReady() && !needRefresh()}>
-        <p>SecMsg is ready to work offline.</p>
+        <p>{text.offlineReady}</p>
         <button type="button" onClick={() => setOfflineReady(false)}>
-          OK
+          {text.ok}
         </button>
       </Show>
     </div>

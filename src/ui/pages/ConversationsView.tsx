@@ -1,6 +1,7 @@
 import { Match, Suspense, Switch, createEffect, lazy, on } from 'solid-js';
 import { useApp } from '../app-context';
 import { ScreenBoundary } from '../components/ScreenBoundary';
+import * as text from '../strings/list';
 import { HomePage } from './HomePage';
 
 // The chat (with its name notices and security log) loads when first shown; its code is fetched
@@ -43,11 +44,11 @@ export function ConversationsView() {
         </ScreenBoundary>
       </div>
       <div class="chat-pane">
-        <Switch fallback={<p class="chat-placeholder">Choose a conversation to read and write in it.</p>}>
+        <Switch fallback={<p class="chat-placeholder">{text.choosePrompt}</p>}>
           <Match when={openChat()} keyed>
             {(id) => (
               <ScreenBoundary>
-                <Suspense fallback={<p role="status">Loading…</p>}>
+                <Suspense fallback={<p role="status">{text.loading}</p>}>
                   <ChatPage contactId={id} />
                 </Suspense>
               </ScreenBoundary>

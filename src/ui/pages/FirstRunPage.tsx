@@ -1,6 +1,7 @@
 import { Show, createSignal } from 'solid-js';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
+import * as text from '../strings/first-run';
 
 /**
  * First run (no identity yet), or an identity that cannot be read back. Then the page says why in
@@ -32,7 +33,7 @@ export function FirstRunPage(props: { unreadable?: string }) {
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     if (name().trim() === '') {
-      setProblem('Pick a name to show to the people you talk to.');
+      setProblem(text.pickAName);
       return;
     }
     if (props.unreadable) {
@@ -54,7 +55,7 @@ export function FirstRunPage(props: { unreadable?: string }) {
   const nameForm = (button: string) => (
     <form onSubmit={(e) => void submit(e)}>
       <label>
-        Your name
+        {text.yourName}
         <input
           value={name()}
           onInput={(e) => {
@@ -66,7 +67,7 @@ export function FirstRunPage(props: { unreadable?: string }) {
           required
         />
       </label>
-      <p class="note">Shown to the people you pair with. You can change it later.</p>
+      <p class="note">{text.nameNote}</p>
       <Show
         when={confirming()}
         fallback={
@@ -75,9 +76,7 @@ export function FirstRunPage(props: { unreadable?: string }) {
           </button>
         }
       >
-        <p id="confirm-reset">
-          Start a new identity as “{name().trim()}”? Your contacts will have to accept your new key.
-        </p>
+        <p id="confirm-reset">{text.confirmNewIdentity(name().trim())}</p>
         <button
           type="button"
           class="danger"
@@ -85,10 +84,10 @@ export function FirstRunPage(props: { unreadable?: string }) {
           disabled={busy()}
           onClick={() => void run(async () => app.actions.resetIdentity(name()))}
         >
-          Yes, start a new identity
+          {text.yesStartNewIdentity}
         </button>{' '}
         <button type="button" disabled={busy()} onClick={() => setConfirming(false)}>
-          Cancel
+          {text.cancel}
         </button>
       </Show>
     </form>
@@ -100,50 +99,34 @@ export function FirstRunPage(props: { unreadable?: string }) {
         when={props.unreadable}
         fallback={
           <>
-            <h2 id="first-run-heading">Welcome to SecMsg</h2>
-            <p>
-              Talk privately with one person at a time, straight from this browser. Messages go directly
-              between your devices, encrypted end to end; no server sees them.
-            </p>
-            {nameForm('Start')}
+            <h2 id="first-run-heading">{text.welcomeHeading}</h2>
+            <p>{text.welcome}</p>
+            {nameForm(text.start)}
           </>
         }
       >
         {(reason) => (
           <>
-            <h2 id="first-run-heading">Your identity cannot be used</h2>
+            <h2 id="first-run-heading">{text.unreadableHeading}</h2>
             <p role="alert">{reason()}</p>
-            <p>
-              This can be a passing problem with the browser’s storage. Try again first: trying changes
-              nothing.
-            </p>
+            <p>{text.passingProblem}</p>
             <p>
               <button type="button" class="primary" disabled={busy()} onClick={() => void retry()}>
-                Try again
+                {text.tryAgain}
               </button>
             </p>
             <Show when={retries() > 0 && !busy()}>
-              <p role="status">
-                {retries() === 1
-                  ? 'Tried again: the identity still cannot be read.'
-                  : `Tried again ${retries()} times: the identity still cannot be read.`}
-              </p>
+              <p role="status">{text.triedAgain(retries())}</p>
             </Show>
 
-            <h3>Or start a new identity</h3>
-            <p>Only if trying again does not help. A new identity means:</p>
+            <h3>{text.newIdentityHeading}</h3>
+            <p>{text.newIdentityMeans}</p>
             <ul>
-              <li>
-                Your contacts see a new key for you. Each of them has to accept it, and you should compare
-                safety numbers again.
-              </li>
-              <li>
-                Your contacts and messages stay on this device, but nobody can reach your old identity any
-                more.
-              </li>
-              <li>The unreadable identity is kept aside on this device, not overwritten.</li>
+              <li>{text.newKeyForContacts}</li>
+              <li>{text.oldIdentityUnreachable}</li>
+              <li>{text.unreadableKeptAside}</li>
             </ul>
-            {nameForm('Start a new identity…')}
+            {nameForm(text.startNewIdentity)}
           </>
         )}
       </Show>

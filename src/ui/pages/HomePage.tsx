@@ -2,6 +2,7 @@ import { For, Show, Suspense, createMemo, createSignal, lazy } from 'solid-js';
 import { useApp } from '../app-context';
 import { ConversationEntry } from '../components/ConversationEntry';
 import type { ContactView } from '../stores/app-store';
+import * as text from '../strings/home';
 
 // The search box and its results load after the list (the app's initial code stays small).
 const ConversationSearch = lazy(async () => ({
@@ -30,30 +31,25 @@ export function HomePage(props: { openContactId?: string | undefined }) {
   return (
     <section aria-labelledby="home-heading" class="page home">
       <div class="page-head">
-        <h2 id="home-heading">Conversations</h2>
+        <h2 id="home-heading">{text.conversations}</h2>
         <button type="button" class="primary" onClick={() => app.actions.show({ name: 'pair' })}>
-          Pair with someone
+          {text.pairWithSomeone}
         </button>
       </div>
-      <Show
-        when={app.state.contacts.length > 0}
-        fallback={
-          <p>No conversations yet. Pair with someone: show them your invite QR code, or scan theirs.</p>
-        }
-      >
+      <Show when={app.state.contacts.length > 0} fallback={<p>{text.noConversations}</p>}>
         <Suspense>
           <ConversationSearch onSearching={setSearching} />
         </Suspense>
         <Show when={!searching()}>
-          <ul class="contacts" aria-label="Conversations">
+          <ul class="contacts" aria-label={text.conversations}>
             <For each={active()}>
               {(c) => <ConversationEntry contact={c} open={props.openContactId === c.id} />}
             </For>
           </ul>
           <Show when={hidden().length > 0}>
             <details class="archived">
-              <summary>Archived ({hidden().length})</summary>
-              <ul class="contacts" aria-label="Archived conversations">
+              <summary>{text.archived(hidden().length)}</summary>
+              <ul class="contacts" aria-label={text.archivedConversations}>
                 <For each={hidden()}>
                   {(c) => <ConversationEntry contact={c} open={props.openContactId === c.id} />}
                 </For>

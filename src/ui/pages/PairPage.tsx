@@ -1,4 +1,4 @@
-import { Match, Show, Switch, createSignal, onCleanup } from 'solid-js';
+import { Match, Show, Switch, createEffect, createSignal, on, onCleanup } from 'solid-js';
 import {
   isInviteLink,
   joinManual,
@@ -13,6 +13,7 @@ import { CopyButton } from '../components/CopyButton';
 import { QrCode } from '../components/QrCode';
 import { QrScanner, type QrSource } from '../components/QrScanner';
 import { errorText } from '../errors';
+import * as text from '../strings/pairing';
 
 type Step =
   | { kind: 'choose' }
@@ -46,6 +47,17 @@ export function PairPage(props: { invite?: string }) {
   const [answer, setAnswer] = createSignal('');
   let cancel: (() => void) | undefined;
   onCleanup(() => cancel?.());
+  // A step's buttons go with it: the focus goes to the heading rather than the top of the page.
+  let heading: HTMLHeadingElement | undefined;
+  createEffect(
+    on(
+      step,
+      () => {
+        if (document.activeElement === document.body) heading?.focus();
+      },
+      { defer: true },
+    ),
+  );
 
   const fail = (e: unknown) => {
     cancel?.();
@@ -82,7 +94,7 @@ export function PairPage(props: { invite?: string }) {
     try {
       const invite = startManualInvite(await identity(), config);
       cancel = () => invite.cancel();
-      setStep({ kind: 'waiting', what: 'Preparing your invite code…' });
+      setStep({ kind: 'waiting', what: text.preparingInviteCode });
       const code = await invite.code;
       setStep({ kind: 'manual-invite', code, accept: (a) => invite.acceptAnswer(a) });
       finish(invite.connected, 'invite-code');
@@ -92,23 +104,23 @@ export function PairPage(props: { invite?: string }) {
   };
 
   /** How the invite came: by camera, from a picture, or pasted / opened as a link. */
-  const join = async (text: string, scanned: QrSource | undefined) => {
+  const join = async (invite: string, scanned: QrSource | undefined) => {
     begin();
     try {
       const me = await identity();
-      if (isInviteLink(text)) {
-        const pairing = joinWorkerInvite(text, me, config);
+      if (isInviteLink(invite)) {
+        const pairing = joinWorkerInvite(invite, me, config);
         cancel = () => pairing.cancel();
-        setStep({ kind: 'waiting', what: 'Connecting to the person who invited you…' });
+        setStep({ kind: 'waiting', what: text.connectingToInviter });
         finish(
           pairing.connected,
           scanned === 'camera' ? 'camera-invite' : scanned === 'photo' ? 'photo-invite' : 'invite-link',
         );
         return;
       }
-      const pairing = joinManual(text, me, config);
+      const pairing = joinManual(invite, me, config);
       cancel = () => pairing.cancel();
-      setStep({ kind: 'waiting', what: 'Preparing your answer code…' });
+      setStep({ kind: 'waiting', what: text.preparingAnswerCode });
       const code = await pairing.answerCode;
       setStep({ kind: 'manual-join', answer: code });
       finish(pairing.connected, 'invite-code');
@@ -119,7 +131,9 @@ export function PairPage(props: { invite?: string }) {
 
   return (
     <section aria-labelledby="pair-heading">
-      <h2 id="pair-heading">Pair with someone</h2>
+      <h2 id="pair-heading" tabindex="-1" ref={(el) => (heading = el)}>
+        {text.heading}
+      </h2>
       <Show when={step().kind !== 'choose'}>
         <button
           type="button"
@@ -129,7 +143,7 @@ export function PairPage(props: { invite?: string }) {
             setStep({ kind: 'choose' });
           }}
         >
-          Cancel pairing
+          {text.cancelPairing}
         </button>
       </Show>
       <Show when={error()}>
@@ -138,29 +152,27 @@ export function PairPage(props: { invite?: string }) {
       <Switch>
         <Match when={step().kind === 'choose'}>
           <Show when={props.invite}>
-            <p role="status">You opened an invite. Press Join to connect.</p>
+            <p role="status">{text.openedInvite}</p>
           </Show>
-          <h3>Invite someone</h3>
+          <h3>{text.inviteHeading}</h3>
           <div class="choices">
             <button type="button" onClick={() => void inviteWithLink()} disabled={!config.signalingUrl}>
-              Create invite link
+              {text.createInviteLink}
             </button>
             <button type="button" onClick={() => void inviteWithCode()}>
-              Create invite code (no server)
+              {text.createInviteCode}
             </button>
           </div>
           <Show when={!config.signalingUrl}>
-            <p class="note">
-              Invite links need a signaling server (set one in Settings); invite codes work without one.
-            </p>
+            <p class="note">{text.linksNeedServer}</p>
           </Show>
-          <h3>Join someone</h3>
+          <h3>{text.joinHeading}</h3>
           <QrScanner
-            label="Scan their invite"
+            label={text.scanInvite}
             accept={looksLikeInvite}
-            onResult={(text, _bytes, source) => {
-              setPasted(text);
-              void join(text, source);
+            onResult={(scannedInvite, _bytes, source) => {
+              setPasted(scannedInvite);
+              void join(scannedInvite, source);
             }}
           />
           <form
@@ -170,10 +182,10 @@ export function PairPage(props: { invite?: string }) {
             }}
           >
             <label>
-              Paste an invite code or link
+              {text.pasteInvite}
               <textarea value={pasted()} onInput={(e) => setPasted(e.currentTarget.value)} rows={3} />
             </label>
-            <button type="submit">Join</button>
+            <button type="submit">{text.join}</button>
           </form>
         </Match>
         <Match when={step().kind === 'waiting' && (step() as { what: string }).what}>
@@ -182,35 +194,35 @@ export function PairPage(props: { invite?: string }) {
         <Match when={step().kind === 'worker-invite' && (step() as { link: string }).link}>
           {(link) => (
             <>
-              <p>Show this QR code to the other person, or send them the link. It works once.</p>
-              <QrCode text={link()} label="QR code of the invite link" />
+              <p>{text.showLink}</p>
+              <QrCode text={link()} label={text.linkQr} />
               <label>
-                Invite link
+                {text.inviteLink}
                 <input readOnly value={link()} data-testid="invite-link" />
               </label>
-              <CopyButton text={link()} label="Copy link" />
-              <p role="status">Waiting for the other person to open the link…</p>
+              <CopyButton text={link()} label={text.copyLink} />
+              <p role="status">{text.waitingForLink}</p>
             </>
           )}
         </Match>
         <Match when={step().kind === 'manual-invite' && (step() as Extract<Step, { kind: 'manual-invite' }>)}>
           {(s) => (
             <>
-              <p>1. Show this code to the other person (scan or copy it).</p>
-              <QrCode text={s().code} label="QR code of the invite code" />
+              <p>{text.showCode}</p>
+              <QrCode text={s().code} label={text.codeQr} />
               <label>
-                Invite code
+                {text.inviteCode}
                 <textarea readOnly value={s().code} rows={3} data-testid="invite-code" />
               </label>
-              <CopyButton text={s().code} label="Copy code" />
+              <CopyButton text={s().code} label={text.copyCode} />
               <QrScanner
-                label="2. Scan their answer code"
+                label={text.scanAnswer}
                 accept={looksLikeInvite}
-                onResult={(text) => {
-                  setAnswer(text);
+                onResult={(scannedAnswer) => {
+                  setAnswer(scannedAnswer);
                   try {
-                    s().accept(text);
-                    setStep({ kind: 'waiting', what: 'Connecting…' });
+                    s().accept(scannedAnswer);
+                    setStep({ kind: 'waiting', what: text.connecting });
                   } catch (err) {
                     setError(errorText(err));
                   }
@@ -221,17 +233,17 @@ export function PairPage(props: { invite?: string }) {
                   e.preventDefault();
                   try {
                     s().accept(answer());
-                    setStep({ kind: 'waiting', what: 'Connecting…' });
+                    setStep({ kind: 'waiting', what: text.connecting });
                   } catch (err) {
                     setError(errorText(err));
                   }
                 }}
               >
                 <label>
-                  2. Paste their answer code
+                  {text.pasteAnswer}
                   <textarea value={answer()} onInput={(e) => setAnswer(e.currentTarget.value)} rows={3} />
                 </label>
-                <button type="submit">Connect</button>
+                <button type="submit">{text.connect}</button>
               </form>
             </>
           )}
@@ -239,14 +251,14 @@ export function PairPage(props: { invite?: string }) {
         <Match when={step().kind === 'manual-join' && (step() as { answer: string }).answer}>
           {(code) => (
             <>
-              <p>Show this answer code to the person who invited you.</p>
-              <QrCode text={code()} label="QR code of the answer code" />
+              <p>{text.showAnswer}</p>
+              <QrCode text={code()} label={text.answerQr} />
               <label>
-                Answer code
+                {text.answerCode}
                 <textarea readOnly value={code()} rows={3} data-testid="answer-code" />
               </label>
-              <CopyButton text={code()} label="Copy answer code" />
-              <p role="status">Waiting for them to paste it…</p>
+              <CopyButton text={code()} label={text.copyAnswer} />
+              <p role="status">{text.waitingForPaste}</p>
             </>
           )}
         </Match>

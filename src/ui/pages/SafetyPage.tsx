@@ -4,6 +4,7 @@ import { useApp } from '../app-context';
 import { QrCode } from '../components/QrCode';
 import { QrScanner, type QrSource } from '../components/QrScanner';
 import { errorText } from '../errors';
+import * as text from '../strings/safety';
 
 /**
  * The safety number with one contact: 60 digits in 12 groups of 5 and my QR code (Signal's
@@ -34,20 +35,15 @@ export function SafetyPage(props: { contactId: string }) {
     act(async () => {
       setPhotoMatched(false);
       const outcome = await messenger.verifyByScan(props.contactId, bytes, source);
-      if (outcome === 'verified') setResult('The codes match. This contact is now verified.');
+      if (outcome === 'verified') setResult(text.codesMatch);
       else if (outcome === 'matched-photo') {
-        setResult(
-          'The code in the picture matches yours. A picture proves the code, not who sent it: did you get it in person (or from their screen, on a call you trust)?',
-        );
+        setResult(text.pictureMatches);
         setPhotoMatched(true);
-      } else
-        setProblem(
-          'The codes do not match. This is not the person you paired with, or someone sits in the middle. Do not mark them verified.',
-        );
+      } else setProblem(text.codesDiffer);
     });
 
   return (
-    <Show when={contact()} fallback={<p role="alert">This conversation no longer exists.</p>}>
+    <Show when={contact()} fallback={<p role="alert">{text.noConversation}</p>}>
       {(c) => (
         <section aria-labelledby="safety-heading" class="page">
           <div class="page-head">
@@ -56,33 +52,27 @@ export function SafetyPage(props: { contactId: string }) {
               class="back"
               onClick={() => app.actions.show({ name: 'chat', contactId: c().id })}
             >
-              Back to the chat
+              {text.backToChat}
             </button>
-            <h2 id="safety-heading">Safety number with {c().name}</h2>
+            <h2 id="safety-heading">{text.heading(c().name)}</h2>
           </div>
           <Show when={c().keyChangePending}>
-            <p role="alert">
-              {c().name}'s identity key changed. Accept or refuse the new key in the chat first; this number
-              is for the old key.
-            </p>
+            <p role="alert">{text.keyChangePending(c().name)}</p>
           </Show>
-          <p>
-            Compare these digits with the ones on {c().name}'s screen, in person or on a call you trust — or
-            scan each other's code. If they match, nobody sits in the middle.
-          </p>
-          <Show when={number()} fallback={<p role="status">Computing the safety number…</p>}>
+          <p>{text.compare(c().name)}</p>
+          <Show when={number()} fallback={<p role="status">{text.computing}</p>}>
             {(n) => (
               <>
-                <p class="safety-number" aria-label="Safety number" data-testid="safety-number">
+                <p class="safety-number" aria-label={text.safetyNumber} data-testid="safety-number">
                   <For each={n().digits.match(/\d{5}/g) ?? []}>{(g) => <span>{g} </span>}</For>
                 </p>
-                <QrCode bytes={n().scannable} label="Your safety-number QR code" />
+                <QrCode bytes={n().scannable} label={text.yourCode} />
               </>
             )}
           </Show>
           <p>
             <span class={c().verified ? 'badge ok' : 'badge'} data-testid="verified-state">
-              {c().verified ? 'Verified' : 'Not verified'}
+              {c().verified ? text.verified : text.notVerified}
             </span>
           </p>
           <Show when={result()}>
@@ -101,32 +91,29 @@ export function SafetyPage(props: { contactId: string }) {
                     void act(async () => {
                       await messenger.confirmPhotoInPerson(c().id);
                       setPhotoMatched(false);
-                      setResult('Marked as verified: the picture matched and you got it in person.');
+                      setResult(text.verifiedByPicture);
                     })
                   }
                 >
-                  I got this picture in person
+                  {text.gotPictureInPerson}
                 </button>{' '}
                 <button
                   type="button"
                   onClick={() => {
                     setPhotoMatched(false);
-                    setResult('Not verified: compare the numbers in person or on a call to verify.');
+                    setResult(text.notVerifiedCompare);
                   }}
                 >
-                  No, it was sent to me
+                  {text.pictureWasSent}
                 </button>
               </p>
             </Show>
-            <QrScanner
-              label="Scan their safety-number code"
-              onBytes={(b, source) => void scanned(b, source)}
-            />
+            <QrScanner label={text.scanTheirCode} onBytes={(b, source) => void scanned(b, source)} />
             <Show
               when={!c().verified}
               fallback={
                 <button type="button" onClick={() => void act(async () => messenger.clearVerified(c().id))}>
-                  Remove the verified mark
+                  {text.removeVerified}
                 </button>
               }
             >
@@ -136,11 +123,11 @@ export function SafetyPage(props: { contactId: string }) {
                 onClick={() =>
                   void act(async () => {
                     await messenger.markVerified(c().id);
-                    setResult('Marked as verified.');
+                    setResult(text.markedVerified);
                   })
                 }
               >
-                The numbers match
+                {text.numbersMatch}
               </button>
             </Show>
           </Show>

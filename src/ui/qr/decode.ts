@@ -4,6 +4,7 @@
  * `BarcodeDetector` is never used even where present, so every browser takes the same tested path.
  */
 import jsQR from 'jsqr';
+import * as text from '../strings/qr';
 import { QrScanError } from './errors';
 
 /**
@@ -107,7 +108,7 @@ export function pixelReadingContext(width: number, height: number): Canvas2D {
       ? new OffscreenCanvas(width, height)
       : Object.assign(document.createElement('canvas'), { width, height });
   const context = canvas.getContext('2d', { willReadFrequently: true }) as Canvas2D | null;
-  if (!context) throw new QrScanError('UNSUPPORTED', 'This browser cannot read pictures here.');
+  if (!context) throw new QrScanError('UNSUPPORTED', text.cannotReadPictures);
   return context;
 }
 

@@ -1,4 +1,6 @@
 /** Typed errors of QR scanning. Messages are sentences a person reads; codes are what code branches on. */
+import * as text from '../strings/qr';
+
 export type QrScanErrorCode =
   | 'PERMISSION_DENIED'
   | 'NO_CAMERA'
@@ -9,16 +11,13 @@ export type QrScanErrorCode =
   | 'UNREADABLE_IMAGE';
 
 const sentences: Record<QrScanErrorCode, string> = {
-  PERMISSION_DENIED:
-    'The camera is blocked for this site. Allow camera access in the browser’s site settings, or choose a photo instead.',
-  NO_CAMERA: 'No camera was found on this device. Choose a photo of the QR code instead.',
-  CAMERA_IN_USE:
-    'The camera could not be started; another app or tab may be using it. Close it and try again, or choose a photo instead.',
-  INSECURE_CONTEXT:
-    'The camera only works when this page is opened over HTTPS (or on localhost). Choose a photo of the QR code instead.',
-  UNSUPPORTED: 'This browser cannot use the camera here. Choose a photo of the QR code instead.',
-  CAMERA_FAILED: 'The camera stopped unexpectedly. Try again, or choose a photo of the QR code instead.',
-  UNREADABLE_IMAGE: 'That file could not be opened as a picture. Choose a photo (for example PNG or JPEG).',
+  PERMISSION_DENIED: text.permissionDenied,
+  NO_CAMERA: text.noCamera,
+  CAMERA_IN_USE: text.cameraInUse,
+  INSECURE_CONTEXT: text.insecureContext,
+  UNSUPPORTED: text.unsupported,
+  CAMERA_FAILED: text.cameraFailed,
+  UNREADABLE_IMAGE: text.unreadableImage,
 };
 
 export class QrScanError extends Error {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as names from '../../app/names';
 import { randomBytes } from '../../crypto/random';
 import { deriveUserId } from '../../protocol/user-id';
-import type { Contact } from '../../store/types';
+import type { Contact } from '../../store/contact-types';
 import { contactViews, tellApartTag } from './contact-views';
 
 function contact(announcedName: string, extra: Partial<Contact> = {}): Contact {

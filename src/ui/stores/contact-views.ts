@@ -11,7 +11,8 @@
  */
 import { toHex } from '../../crypto/bytes';
 import type { Reach } from '../../app/reconnector';
-import type { Contact } from '../../store/types';
+import type { Contact } from '../../store/contact-types';
+import * as text from '../strings/list';
 
 type Names = typeof import('../../app/names');
 
@@ -48,7 +49,7 @@ export interface LiveStatus {
 
 /** The tag that tells two contacts apart: the first 4 hex digits of the user id (2 bytes). */
 export function tellApartTag(userId: Uint8Array): string {
-  return `id ${toHex(userId.subarray(0, 2))}`;
+  return text.idTag(toHex(userId.subarray(0, 2)));
 }
 
 export function contactViews(
@@ -76,7 +77,7 @@ export function contactViews(
     const pending = c.pendingKey && names.checkName(c.pendingKey.announcedName).visible;
     return {
       id: c.id,
-      name: visibleShown === '' ? 'No name' : visibleShown,
+      name: visibleShown === '' ? text.noName : visibleShown,
       nameIsAnnounced: c.localName === undefined,
       announcedName: announced.visible,
       nameWarnings: names.nameIssueSentences(announced),

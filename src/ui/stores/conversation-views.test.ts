@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AVATAR_COLOURS } from '../../app/avatar';
 import type { ConversationSummary } from '../../app/conversation-list';
-import type { Contact } from '../../store/types';
+import type { Contact } from '../../store/contact-types';
 import { conversationViews, showUnreadTotal } from './conversation-views';
 
 function contact(id: string, userId: number[]): Contact {

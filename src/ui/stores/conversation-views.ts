@@ -5,7 +5,7 @@
  */
 import { avatarColour, type AvatarColour } from '../../app/avatar';
 import type { ConversationSummary } from '../../app/conversation-list';
-import type { MessageDirection, MessageState } from '../../store/types';
+import type { MessageDirection, MessageState } from '../../store/message-types';
 import * as text from '../strings/app';
 
 export interface ConversationView {

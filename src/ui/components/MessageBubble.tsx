@@ -1,0 +1,88 @@
+import { Show } from 'solid-js';
+import type { MessageRoute, MessageState, StoredMessage } from '../../store/message-types';
+import { formatTime, timeAttribute } from '../format-time';
+import { toHex } from '../../crypto/bytes';
+import * as text from '../strings/messages';
+import { MessageActions, Quote, Reactions, type MessageActionHandlers } from './MessageParts';
+
+/** The words of each delivery mark: read by screen readers, and what tests and scripts look for. */
+const STATE_TEXT: Record<MessageState, string> = {
+  queued: text.queued,
+  sent: text.sent,
+  delivered: text.delivered,
+};
+
+/** How a message went, in words: said beside the time. */
+const ROUTE_TEXT: Record<MessageRoute, string> = {
+  direct: text.routeDirect,
+  relayed: text.routeRelayed,
+  mailbox: text.routeMailbox,
+};
+
+/**
+ * One message of the history, as a list item: the day heading when it starts a day, the sender
+ * when it starts a group (visually hidden for mine), the quoted message of a reply, the body (or a
+ * tombstone), reactions, and its time, route, "edited", delivery mark (words visually hidden) and
+ * "Read"; then its actions menu. `quoted` finds a reply's quoted message among those the chat
+ * holds; `missingQuote` is said when it is not there.
+ */
+export function MessageBubble(props: {
+  message: StoredMessage & { key: string };
+  day: string | undefined;
+  first: boolean;
+  contactName: string;
+  quoted: (id: string) => StoredMessage | undefined;
+  missingQuote: string;
+  actions: MessageActionHandlers | undefined;
+}) {
+  const m = () => props.message;
+  return (
+    <li data-message-id={m().key} classList={{ mine: m().direction === 'out', first: props.first }}>
+      <Show when={props.day}>{(day) => <div class="day">{day()}</div>}</Show>
+      <div class="bubble">
+        <Show when={props.first}>
+          <span classList={{ who: true, 'visually-hidden': m().direction === 'out' }}>
+            {m().direction === 'out' ? text.you : props.contactName}
+          </span>
+        </Show>
+        <Show when={m().replyTo && m().deletedAt === undefined ? m().replyTo : undefined}>
+          {(to) => (
+            <Quote
+              quoted={props.quoted(toHex(to()))}
+              contactName={props.contactName}
+              missing={props.missingQuote}
+            />
+          )}
+        </Show>
+        <Show when={m().deletedAt === undefined} fallback={<p class="body tombstone">{text.deleted}</p>}>
+          <p class="body">{m().body}</p>
+        </Show>
+        <Reactions message={m()} contactName={props.contactName} />
+        <span class="meta">
+          <Show when={m().editedAt !== undefined && m().deletedAt === undefined}>
+            <span class="edited">{text.edited}</span>
+          </Show>
+          <time dateTime={timeAttribute(m().sentAt)} title={formatTime(m().sentAt)}>
+            {formatTime(m().sentAt, 'clock')}
+          </time>
+          <Show when={m().route}>
+            {(route) => (
+              <span class="route" data-route={route()}>
+                {ROUTE_TEXT[route()]}
+              </span>
+            )}
+          </Show>
+          <Show when={m().direction === 'out'}>
+            <span class="state" data-state={m().state}>
+              <span class="visually-hidden">{STATE_TEXT[m().state]}</span>
+            </span>
+          </Show>
+          <Show when={m().direction === 'out' && m().readAt !== undefined}>
+            <span class="read-mark">{text.read}</span>
+          </Show>
+        </span>
+      </div>
+      <Show when={props.actions}>{(h) => <MessageActions message={m()} handlers={h()} />}</Show>
+    </li>
+  );
+}
