@@ -1,0 +1,446 @@
+/**
+ * The README's screenshots: every screen at phone (390×844) and laptop (1280×800) width, written to
+ * docs/screenshots/ as `<screen>-phone.png` and `<screen>-laptop.png` (the viewport only).
+ *
+ *   npm run screenshots [-- --verbose --timeout 600]
+ *
+ * A story with three people, each a browser context of its own: Alice starts, invites Bob with a
+ * link (he opens it on a new device) and Carol with codes (no server); they chat (a reply, a
+ * reaction, an edit, Read marks), Alice compares the safety number with Bob and marks him
+ * verified, looks at her list (previews, Carol's unread messages), searches, opens the inspector,
+ * the security log and Settings (diagnostics), sees it dark, and finally Carol starts a new
+ * identity, so Alice's chat with her shows the key-change warning.
+ *
+ * Against the app as it is now, built and served by bench/local-app.ts (a production build in a
+ * temporary directory, its own `vite preview` and `wrangler dev` on ports 9200–9299, stopped by
+ * PID): dist/ and the shared ports 4173/8787 are left alone. Debian's Chromium as e2e/chromium.ts
+ * launches it. Screens are found by role and visible text. What is fixed so that reruns give
+ * comparable pictures: the words, the clock (every page believes the story starts at 09:41 on
+ * 13 March 2026, UTC, en-US), no animations, no caret. Keys, and with them the safety number, the
+ * QR codes and the avatar colours, are new every run.
+ *
+ * The reactions need a colour emoji font (Debian: fonts-noto-color-emoji), or they show as boxes.
+ * The PNGs are shrunk to a palette with sharp (here through miniflare, a dependency of the worker
+ * tests).
+ */
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import sharp from 'sharp';
+import { LocalApp, root } from '../bench/local-app';
+import { chromiumLaunchOptions } from '../e2e/chromium';
+import { expectChatWith, firstRun, messages, say } from '../e2e/people';
+
+const OUT_DIR = join(root, 'docs', 'screenshots');
+const PREVIEW_PORTS = { first: 9200, last: 9249 };
+const WORKER_PORTS = { first: 9250, last: 9299 };
+const SIZES = [
+  ['phone', { width: 390, height: 844 }],
+  ['laptop', { width: 1280, height: 800 }],
+] as const;
+const PHONE = SIZES[0][1];
+/**
+ * A palette of at most 256 colours (libimagequant, through sharp), lightly dithered: a screen of
+ * flat colours and text keeps its look at about 40 % of the size (some 15 KB a phone screen, 25 KB
+ * a laptop one). Below quality 70, small emoji lose their colour (a red heart turned orange).
+ */
+const PNG_OPTIONS = {
+  palette: true,
+  colours: 256,
+  quality: 80,
+  dither: 0.3,
+  effort: 10,
+  compressionLevel: 9,
+} as const;
+/** When the story starts, as every page's clock tells it. */
+const STORY_START = Date.UTC(2026, 2, 13, 9, 41, 0);
+
+interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * Page code, as text (tsx would wrap named functions in a helper the page does not have): the
+ * local worker as signaling server, no STUN, and Date running from STORY_START (the same shift in
+ * every context, so their clocks agree with each other), moved on by `__advanceStoryClock(ms)`.
+ */
+function pageScript(workerUrl: string, shiftMs: number): string {
+  return `(() => {
+  if (location.protocol === 'about:') return;
+  if (localStorage.getItem('secmsg.signalingUrl') === null) {
+    localStorage.setItem('secmsg.signalingUrl', ${JSON.stringify(workerUrl)});
+    localStorage.setItem('secmsg.iceServers', '[]');
+  }
+  const NativeDate = Date;
+  let shift = ${shiftMs};
+  globalThis.__advanceStoryClock = (ms) => {
+    shift += ms;
+  };
+  const Shifted = function (...args) {
+    if (!new.target) return new NativeDate(NativeDate.now() + shift).toString();
+    return args.length === 0 ? new NativeDate(NativeDate.now() + shift) : new NativeDate(...args);
+  };
+  Shifted.prototype = NativeDate.prototype;
+  Shifted.now = () => NativeDate.now() + shift;
+  Shifted.parse = NativeDate.parse;
+  Shifted.UTC = NativeDate.UTC;
+  globalThis.Date = Shifted;
+})();`;
+}
+
+class Story {
+  readonly written: string[] = [];
+  private readonly people: Person[] = [];
+
+  constructor(
+    private readonly browser: Browser,
+    private readonly appUrl: string,
+    private readonly workerUrl: string,
+    private shiftMs: number,
+    private readonly verbose: boolean,
+  ) {}
+
+  /** A new context on the app's start page (not through its first run yet). */
+  async person(name: string, url = '/'): Promise<Person> {
+    const context = await this.browser.newContext({
+      baseURL: this.appUrl,
+      viewport: PHONE,
+      deviceScaleFactor: 1,
+      locale: 'en-US',
+      timezoneId: 'UTC',
+      colorScheme: 'light',
+      reducedMotion: 'reduce',
+    });
+    await context.addInitScript({ content: pageScript(this.workerUrl, this.shiftMs) });
+    const page = await context.newPage();
+    await page.goto(url);
+    const p = { name, context, page };
+    this.people.push(p);
+    return p;
+  }
+
+  /**
+   * The current screen at both widths, then back to phone width. `prepare` runs after each resize
+   * (to scroll something into view, say), before the picture.
+   */
+  async shot(page: Page, screen: string, prepare?: () => Promise<void>): Promise<void> {
+    await dismissNotes(page);
+    for (const [label, size] of SIZES) {
+      await page.setViewportSize(size);
+      if (prepare) await prepare();
+      // Two frames: the layout after the resize (and any scroll) is drawn.
+      await page.evaluate(
+        async () =>
+          new Promise<void>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done()))),
+      );
+      const path = join(OUT_DIR, `${screen}-${label}.png`);
+      const png = await page.screenshot({ animations: 'disabled', caret: 'hide' });
+      await sharp(png).png(PNG_OPTIONS).toFile(path);
+      this.written.push(path);
+      if (this.verbose) console.log(`  ${screen}-${label}.png`);
+    }
+    await page.setViewportSize(PHONE);
+  }
+
+  /** Moves every page's clock on together (so that the story's messages are minutes apart). */
+  async advance(minutes: number): Promise<void> {
+    const ms = minutes * 60_000;
+    this.shiftMs += ms;
+    await Promise.all(
+      this.people.map(async (p) =>
+        p.page.evaluate(
+          (by) => (window as unknown as { __advanceStoryClock(ms: number): void }).__advanceStoryClock(by),
+          ms,
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.people.map(async (p) => p.context.close().catch(() => undefined)));
+  }
+}
+
+/** A screen of the main navigation (on a phone, a chat covers it: back to the list first). */
+async function goTo(page: Page, item: 'Conversations' | 'Pair' | 'Settings'): Promise<void> {
+  const back = page.getByRole('button', { name: 'Back to conversations' });
+  if (await back.isVisible()) await back.click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: item }).click();
+  const heading = { Conversations: 'Conversations', Pair: 'Pair with someone', Settings: 'Settings' }[item];
+  await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+}
+
+/** Dismisses the one-time "ready to work offline" note, which would sit over the screen. */
+async function dismissNotes(page: Page): Promise<void> {
+  const note = page.getByRole('status').filter({ hasText: 'ready to work offline' });
+  if (await note.isVisible()) {
+    await note.getByRole('button', { name: 'OK' }).click();
+    await expect(note).toBeHidden();
+  }
+}
+
+/** The bubble (list item) of the newest message with this text. */
+const bubble = (page: Page, text: string) =>
+  messages(page).getByRole('listitem').filter({ hasText: text }).last();
+
+async function messageAction(page: Page, text: string, action: string): Promise<void> {
+  const li = bubble(page, text);
+  await li.getByRole('button', { name: 'More actions for this message' }).click();
+  await li.getByRole('group', { name: 'Message actions' }).getByRole('button', { name: action }).click();
+}
+
+/** Opens the chat with `name` from the list (any width). */
+async function openChat(page: Page, name: string): Promise<void> {
+  if (await page.getByRole('heading', { name: `Chat with ${name}` }).isVisible()) return;
+  await goTo(page, 'Conversations');
+  await page
+    .getByRole('list', { name: 'Conversations' })
+    .getByRole('listitem')
+    .filter({ hasText: name })
+    .getByRole('button', { name: new RegExp(name) })
+    .first()
+    .click();
+  await expectChatWith(page, name);
+}
+
+/** Scrolls the chat to its newest message (the scrolling box around the message list, whichever it is). */
+async function toNewest(page: Page): Promise<void> {
+  await messages(page).evaluate((list) => {
+    for (let box = list.parentElement; box; box = box.parentElement) {
+      if (box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible') {
+        box.scrollTop = box.scrollHeight;
+        return;
+      }
+    }
+  });
+}
+
+/** Takes the name a new contact announced as one's own (the chat's "Keep this name"). */
+async function keepName(page: Page): Promise<void> {
+  const keep = page.getByRole('button', { name: 'Keep this name' });
+  await keep.click();
+  await expect(keep).toBeHidden();
+}
+
+async function connected(page: Page): Promise<void> {
+  await expect(page.getByTestId('connection-state')).toHaveText(/Connected securely/, { timeout: 30_000 });
+}
+
+async function run(story: Story): Promise<void> {
+  // First run.
+  const alice = await story.person('Alice');
+  const a = alice.page;
+  await expect(a.getByRole('heading', { name: 'Welcome to SecMsg' })).toBeVisible();
+  await a.getByLabel('Your name').fill('Alice');
+  await story.shot(a, 'welcome');
+  await a.getByRole('button', { name: 'Start' }).click();
+  await expect(a.getByRole('heading', { name: 'Conversations' })).toBeVisible();
+  await story.shot(a, 'list-empty');
+
+  // Bob: an invite link, opened on a device that never ran SecMsg.
+  await goTo(a, 'Pair');
+  await story.shot(a, 'pair');
+  await a.getByRole('button', { name: 'Create invite link' }).click();
+  await expect(a.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
+  const link = await a.getByTestId('invite-link').inputValue();
+  await story.shot(a, 'pair-invite');
+  const bob = await story.person('Bob', link);
+  const b = bob.page;
+  await firstRun(b, 'Bob');
+  await expect(b.getByLabel('Paste an invite code or link')).toHaveValue(link);
+  await story.shot(b, 'pair-join');
+  await b.getByRole('button', { name: 'Join' }).click();
+  await expectChatWith(a, 'Bob');
+  await expectChatWith(b, 'Alice');
+  await Promise.all([connected(a), connected(b)]);
+  await story.shot(a, 'chat-new');
+  await Promise.all([keepName(a), keepName(b)]);
+
+  // Carol: codes, no server.
+  const carol = await story.person('Carol');
+  const c = carol.page;
+  await firstRun(c, 'Carol');
+  await expect(c.getByRole('heading', { name: 'Conversations' })).toBeVisible();
+  await goTo(a, 'Pair');
+  await goTo(c, 'Pair');
+  await a.getByRole('button', { name: 'Create invite code (no server)' }).click();
+  const invite = await a.getByTestId('invite-code').inputValue();
+  await story.shot(a, 'pair-code');
+  await c.getByLabel('Paste an invite code or link').fill(invite);
+  await c.getByRole('button', { name: 'Join' }).click();
+  const answer = await c.getByTestId('answer-code').inputValue();
+  await story.shot(c, 'pair-answer');
+  await a.getByLabel('2. Paste their answer code').fill(answer);
+  await a.getByRole('button', { name: 'Connect' }).click();
+  await expectChatWith(a, 'Carol');
+  await expectChatWith(c, 'Alice');
+  await Promise.all([connected(a), connected(c)]);
+  await Promise.all([keepName(a), keepName(c)]);
+  await story.advance(2);
+  await say(c, 'Hi Alice, it’s Carol. Finally on something private!');
+  await expect(messages(a)).toContainText('Finally on something private');
+  await story.advance(1);
+  await say(a, 'Welcome! Much better than email.');
+  await expect(messages(c)).toContainText('Much better than email');
+
+  // Alice and Bob chat: a reply, a reaction, an edit; both have the chat open, so Read marks.
+  await openChat(a, 'Bob');
+  await story.advance(14);
+  await say(b, 'Hi Alice! Are we still on for tomorrow?');
+  await expect(messages(a)).toContainText('still on for tomorrow');
+  await story.advance(2);
+  await say(a, 'Yes! The farmers’ market opens at 8.');
+  await expect(messages(b)).toContainText('farmers’ market opens at 8');
+  await say(a, 'Meet at the fountain at nine?');
+  await expect(messages(b)).toContainText('fountain at nine');
+  await story.advance(1);
+  await messageAction(b, 'farmers’ market opens at 8', 'Reply');
+  await say(b, 'Perfect, I’ll bring the big basket.');
+  await expect(messages(a)).toContainText('bring the big basket');
+  await messageAction(a, 'bring the big basket', 'React with ❤️');
+  await expect(bubble(b, 'bring the big basket').getByRole('list', { name: 'Reactions' })).toContainText(
+    '❤️',
+  );
+  await messageAction(a, 'fountain at nine', 'Edit');
+  await a.getByRole('textbox', { name: 'Message' }).fill('Meet at the fountain at half past nine?');
+  await a.getByRole('button', { name: 'Send' }).click();
+  await expect(bubble(b, 'fountain at half past nine')).toContainText('edited');
+  await story.advance(1);
+  await say(b, 'Half past nine it is. See you there!');
+  await expect(messages(a)).toContainText('See you there');
+  await expect(bubble(a, 'fountain at half past nine').getByText('Read', { exact: true })).toBeVisible();
+
+  // Carol writes while Alice reads Bob's chat: unread on Alice's list.
+  await story.advance(3);
+  await say(c, 'Did you get the photos from the trip?');
+  await say(c, 'The one at the lighthouse is my favourite.');
+  await expect(messages(c).getByText('Delivered')).toHaveCount(3, { timeout: 15_000 });
+
+  // The safety number, before and after.
+  await a.getByRole('button', { name: 'Safety number' }).click();
+  await expect(a.getByTestId('safety-number')).toHaveText(/\d{5}/);
+  await story.shot(a, 'safety');
+  await a.getByRole('button', { name: 'The numbers match' }).click();
+  await expect(a.getByTestId('verified-state')).toHaveText('Verified');
+  await story.shot(a, 'safety-verified');
+  await a.getByRole('button', { name: 'Back to the chat' }).click();
+  await expectChatWith(a, 'Bob');
+
+  // The chat, its message actions, the inspector and the security log.
+  await expect(a.getByTestId('verified-state')).toHaveText('Verified');
+  await story.shot(a, 'chat', async () => toNewest(a));
+  const menuOn = bubble(a, 'bring the big basket');
+  await menuOn.getByRole('button', { name: 'More actions for this message' }).click();
+  await expect(menuOn.getByRole('group', { name: 'Message actions' })).toBeVisible();
+  await story.shot(a, 'message-actions', async () => {
+    await toNewest(a);
+    await menuOn.getByRole('group', { name: 'Message actions' }).scrollIntoViewIfNeeded();
+  });
+  await a.keyboard.press('Escape');
+  await a.getByRole('button', { name: 'Inspector' }).click();
+  await expect(a.getByRole('button', { name: 'Inspector' })).toHaveAttribute('aria-expanded', 'true');
+  await expect(a.getByRole('table', { name: 'Recent frames' })).toBeVisible();
+  await story.shot(a, 'inspector');
+  await a.getByRole('button', { name: 'Inspector' }).click();
+  const log = a.getByRole('list', { name: 'Security log' });
+  await expect(log).toBeVisible();
+  await story.shot(a, 'security-log', async () => {
+    await a.getByText(/^Security log/).scrollIntoViewIfNeeded();
+  });
+
+  // Bob's side of the same chat.
+  await expect(bubble(b, 'See you there').getByText('Read', { exact: true })).toBeVisible();
+  await story.shot(b, 'chat-bob', async () => toNewest(b));
+
+  // The list: previews, times, Carol's unread messages; then a search.
+  await goTo(a, 'Conversations');
+  const list = a.getByRole('list', { name: 'Conversations' });
+  await expect(list.getByRole('listitem').filter({ hasText: 'Carol' }).getByTestId('unread')).toHaveText(/2/);
+  await story.shot(a, 'list');
+  await a.getByRole('searchbox', { name: 'Search' }).fill('market');
+  await expect(a.getByRole('region', { name: 'Search results' })).toContainText('market');
+  await story.shot(a, 'search');
+  await a.getByRole('searchbox', { name: 'Search' }).fill('');
+
+  // Dark.
+  await a.emulateMedia({ colorScheme: 'dark' });
+  await story.shot(a, 'list-dark');
+  await openChat(a, 'Bob');
+  await story.shot(a, 'chat-dark', async () => toNewest(a));
+  await a.emulateMedia({ colorScheme: 'light' });
+
+  // Settings, and its diagnostics.
+  await goTo(a, 'Settings');
+  await story.shot(a, 'settings');
+  await expect(a.getByTestId('self-test')).toHaveText(/Secure session core works/, { timeout: 30_000 });
+  await story.shot(a, 'settings-diagnostics', async () => {
+    await a.getByRole('heading', { name: 'Diagnostics' }).scrollIntoViewIfNeeded();
+  });
+
+  // Carol starts a new identity; meeting again, Alice's chat with her is held behind a warning.
+  await goTo(c, 'Settings');
+  await c.getByRole('button', { name: 'Start a new identity…' }).click();
+  await c.getByRole('button', { name: 'Yes, replace my identity key' }).click();
+  await expect(c.getByText('You have a new identity key.')).toBeVisible();
+  await openChat(c, 'Alice');
+  await openChat(a, 'Carol');
+  const warning = a.getByRole('alert').filter({ hasText: "Carol's identity key changed" });
+  await expect(warning).toBeVisible({ timeout: 30_000 });
+  await story.shot(a, 'key-change', async () => toNewest(a));
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      timeout: { type: 'string', default: '600' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  const started = Date.now();
+  const local = new LocalApp({
+    tmpPrefix: 'secmsg-screenshots-',
+    previewPorts: PREVIEW_PORTS,
+    workerPorts: WORKER_PORTS,
+    verbose: args.verbose,
+  });
+  let browser: Browser | undefined;
+  let story: Story | undefined;
+  const cleanUp = async () => {
+    await story?.close();
+    await browser?.close().catch(() => undefined);
+    await local.stop();
+  };
+  const abort = (why: string) => {
+    console.error(`screenshots: ${why}; stopping.`);
+    void cleanUp().finally(() => process.exit(1));
+  };
+  const watchdog = setTimeout(() => abort(`over ${args.timeout} s`), (Number(args.timeout) || 600) * 1000);
+  process.once('SIGINT', () => abort('interrupted'));
+  process.once('SIGTERM', () => abort('terminated'));
+  try {
+    console.log('Building the app and starting its worker…');
+    await local.start();
+    browser = await chromium.launch(chromiumLaunchOptions());
+    await mkdir(OUT_DIR, { recursive: true });
+    story = new Story(browser, local.appUrl, local.workerUrl, STORY_START - Date.now(), args.verbose);
+    await run(story);
+    // Pictures of screens that are no longer in the story do not linger.
+    for (const f of await readdir(OUT_DIR)) {
+      if (f.endsWith('.png') && !story.written.includes(join(OUT_DIR, f))) await rm(join(OUT_DIR, f));
+    }
+    let bytes = 0;
+    for (const f of story.written) bytes += (await stat(f)).size;
+    console.log(
+      `Wrote ${story.written.length} screenshots to docs/screenshots/ (${(bytes / 1024).toFixed(0)} KB) ` +
+        `in ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    );
+  } finally {
+    clearTimeout(watchdog);
+    await cleanUp();
+  }
+}
+
+await main();
