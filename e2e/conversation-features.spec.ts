@@ -19,6 +19,12 @@ async function messageAction(page: Page, text: string, action: string): Promise<
   const li = bubble(page, text);
   await li.getByRole('button', { name: 'More actions for this message' }).click();
   await li.getByRole('group', { name: 'Message actions' }).getByRole('button', { name: action }).click();
+  if (action.startsWith('Delete')) {
+    // A delete asks once more, with the focus on Cancel.
+    const confirm = li.getByRole('group', { name: 'Message actions' });
+    await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+    await confirm.getByRole('button', { name: action }).click();
+  }
 }
 
 /** Settings → Privacy, from a chat or the list, then sets a checkbox and goes back to the chat. */
@@ -75,6 +81,13 @@ for (const [label, size] of [
     await expect(bubble(bob.page, 'See you at ten')).toContainText('edited');
     await expect(bubble(alice.page, 'See you at ten')).toContainText('edited');
     await expect(messages(bob.page)).not.toContainText('See you at nine');
+    // The earlier version stays on each device, behind "edited".
+    const edited = bubble(bob.page, 'See you at ten').getByRole('button', { name: /^edited/ });
+    await edited.click();
+    await expect(edited).toHaveAttribute('aria-expanded', 'true');
+    await expect(bubble(bob.page, 'See you at ten')).toContainText('See you at nine');
+    await edited.click();
+    await expect(messages(bob.page)).not.toContainText('See you at nine');
 
     // Delete for everyone: both see the tombstone; only my own messages offer it.
     await say(alice.page, 'Wrong chat, sorry');
@@ -110,7 +123,13 @@ for (const [label, size] of [
       }),
     ).toBeFocused();
 
-    // Delete for me: gone here, still there.
+    // Delete for me: Cancel keeps it; confirmed, it is gone here and still there.
+    await bubble(bob.page, 'Hi Alice!')
+      .getByRole('button', { name: 'More actions for this message' })
+      .click();
+    await bubble(bob.page, 'Hi Alice!').getByRole('button', { name: 'Delete for me' }).click();
+    await bubble(bob.page, 'Hi Alice!').getByRole('button', { name: 'Cancel' }).click();
+    await expect(messages(bob.page)).toContainText('Hi Alice!');
     await messageAction(bob.page, 'Hi Alice!', 'Delete for me');
     await expect(messages(bob.page)).not.toContainText('Hi Alice!');
     await expect(messages(alice.page)).toContainText('Hi Alice!');

@@ -1,4 +1,4 @@
-import { Show } from 'solid-js';
+import { For, Show, createSignal } from 'solid-js';
 import type { MessageRoute, MessageState, StoredMessage } from '../../store/message-types';
 import { formatTime, timeAttribute } from '../format-time';
 import { toHex } from '../../crypto/bytes';
@@ -22,8 +22,8 @@ const ROUTE_TEXT: Record<MessageRoute, string> = {
 /**
  * One message of the history, as a list item: the day heading when it starts a day, the sender
  * when it starts a group (visually hidden for mine), the quoted message of a reply, the body (or a
- * tombstone), reactions, and its time, route, "edited", delivery mark (words visually hidden) and
- * "Read"; then its actions menu. `quoted` finds a reply's quoted message among those the chat
+ * tombstone), reactions, and its time, route, "edited" (which shows the earlier versions kept on
+ * this device), delivery mark (words visually hidden) and "Read"; then its actions menu. `quoted` finds a reply's quoted message among those the chat
  * holds; `missingQuote` is said when it is not there.
  */
 export function MessageBubble(props: {
@@ -36,6 +36,7 @@ export function MessageBubble(props: {
   actions: MessageActionHandlers | undefined;
 }) {
   const m = () => props.message;
+  const [showEdits, setShowEdits] = createSignal(false);
   return (
     <li data-message-id={m().key} classList={{ mine: m().direction === 'out', first: props.first }}>
       <Show when={props.day}>{(day) => <div class="day">{day()}</div>}</Show>
@@ -57,10 +58,36 @@ export function MessageBubble(props: {
         <Show when={m().deletedAt === undefined} fallback={<p class="body tombstone">{text.deleted}</p>}>
           <p class="body">{m().body}</p>
         </Show>
+        <Show when={showEdits() && m().deletedAt === undefined && m().edits}>
+          {(edits) => (
+            <div class="edit-history">
+              <p>{text.earlierVersions}</p>
+              <ol>
+                <For each={edits()}>
+                  {(e) => (
+                    <li>
+                      <time dateTime={timeAttribute(e.at)}>{formatTime(e.at)}</time> {e.body}
+                    </li>
+                  )}
+                </For>
+              </ol>
+            </div>
+          )}
+        </Show>
         <Reactions message={m()} contactName={props.contactName} />
         <span class="meta">
           <Show when={m().editedAt !== undefined && m().deletedAt === undefined}>
-            <span class="edited">{text.edited}</span>
+            <Show when={(m().edits?.length ?? 0) > 0} fallback={<span class="edited">{text.edited}</span>}>
+              <button
+                type="button"
+                class="edited"
+                aria-expanded={showEdits()}
+                aria-label={text.showEarlierVersions}
+                onClick={() => setShowEdits((v) => !v)}
+              >
+                {text.edited}
+              </button>
+            </Show>
           </Show>
           <time dateTime={timeAttribute(m().sentAt)} title={formatTime(m().sentAt)}>
             {formatTime(m().sentAt, 'clock')}

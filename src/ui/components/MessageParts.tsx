@@ -70,17 +70,22 @@ export function Reactions(props: { message: StoredMessage; contactName: string }
 
 /**
  * "More actions for this message": a disclosure of Reply, the reactions, Edit and Delete for
- * everyone (my own messages only), and Delete for me. Escape closes it and gives the focus back.
+ * everyone (my own messages only), and Delete for me; each delete asks once more (Cancel has the
+ * focus), since neither can be undone. Escape closes it and gives the focus back.
  */
 export function MessageActions(props: { message: StoredMessage; handlers: MessageActionHandlers }) {
   const [open, setOpen] = createSignal(false);
+  /** A delete waiting for its confirmation (neither can be undone). */
+  const [confirming, setConfirming] = createSignal<'everyone' | 'me' | undefined>();
   let toggle: HTMLButtonElement | undefined;
+  const ask = (which: 'everyone' | 'me') => setConfirming(which);
   const m = () => props.message;
   const deleted = () => m().deletedAt !== undefined;
   const mine = () => m().direction === 'out';
   // The menu closes; the focus goes back to its button (Reply and Edit move it to the composer).
   const run = (f: () => void) => {
     setOpen(false);
+    setConfirming(undefined);
     toggle?.focus();
     f();
   };
@@ -91,6 +96,7 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
         if (e.key === 'Escape' && open()) {
           e.stopPropagation();
           setOpen(false);
+          setConfirming(undefined);
           toggle?.focus();
         }
       }}
@@ -100,12 +106,45 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
         class="more"
         ref={(el) => (toggle = el)}
         aria-expanded={open()}
-        onClick={() => setOpen((v) => !v)}
+        onClick={() => {
+          setOpen((v) => !v);
+          setConfirming(undefined);
+        }}
       >
         <span aria-hidden="true">⋯</span>
         <span class="visually-hidden">{text.moreActions}</span>
       </button>
-      <Show when={open()}>
+      <Show when={open() && confirming()}>
+        {(which) => (
+          <div class="message-menu confirm" role="group" aria-label={text.messageActions}>
+            <p>{which() === 'everyone' ? text.confirmDeleteForEveryone : text.confirmDeleteForMe}</p>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                const everyone = which() === 'everyone'; // read before the menu closes
+                run(() =>
+                  everyone ? props.handlers.deleteForEveryone(m()) : props.handlers.deleteForMe(m()),
+                );
+              }}
+            >
+              {which() === 'everyone' ? text.deleteForEveryone : text.deleteForMe}
+            </button>
+            <button
+              type="button"
+              ref={(el) => queueMicrotask(() => el.focus())}
+              onClick={() => {
+                setConfirming(undefined);
+                setOpen(false);
+                toggle?.focus();
+              }}
+            >
+              {text.cancel}
+            </button>
+          </div>
+        )}
+      </Show>
+      <Show when={open() && !confirming()}>
         <div class="message-menu" role="group" aria-label={text.messageActions}>
           <Show when={!deleted()}>
             <button type="button" onClick={() => run(() => props.handlers.reply(m()))}>
@@ -132,12 +171,12 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
               <button type="button" onClick={() => run(() => props.handlers.edit(m()))}>
                 {text.edit}
               </button>
-              <button type="button" onClick={() => run(() => props.handlers.deleteForEveryone(m()))}>
+              <button type="button" onClick={() => ask('everyone')}>
                 {text.deleteForEveryone}
               </button>
             </Show>
           </Show>
-          <button type="button" onClick={() => run(() => props.handlers.deleteForMe(m()))}>
+          <button type="button" onClick={() => ask('me')}>
             {text.deleteForMe}
           </button>
         </div>

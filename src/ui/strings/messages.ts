@@ -35,3 +35,10 @@ export const takeBack = (emoji: string): string => `Take back ${emoji}`;
 export const edit = 'Edit';
 export const deleteForEveryone = 'Delete for everyone';
 export const deleteForMe = 'Delete for me';
+export const confirmDeleteForEveryone =
+  'Delete this message for everyone? It is deleted here and on their device, where they see that a message was deleted.';
+export const confirmDeleteForMe =
+  'Delete this message on this device only? The other person keeps their copy.';
+export const cancel = 'Cancel';
+export const earlierVersions = 'Earlier versions, kept on this device only:';
+export const showEarlierVersions = 'edited, show earlier versions';
