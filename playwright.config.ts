@@ -6,8 +6,11 @@ const port = 4173;
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
+  // Two spec files at a time (each test runs two pages that mostly wait on each other and the
+  // network). Specs that start servers of their own use ports no other spec uses (fault injection
+  // 8788, TURN 8789 and coturn's, the rest free ones).
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   forbidOnly: !!process.env['CI'],
   retries: 0,
   reporter: [['list']],
@@ -29,8 +32,12 @@ export default defineConfig({
     {
       // The build's CSP allows the local signaling worker (connect-src, see vite.config.ts).
       command: `npm run build && npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
-      // 8788: a worker the fault-injection test starts, stops and restarts itself.
-      env: { VITE_SIGNALING_URL: 'ws://127.0.0.1:8787', VITE_SIGNALING_ALLOW: 'ws://127.0.0.1:8788' },
+      // 8788: a worker the fault-injection test starts, stops and restarts itself; 8789: the TURN
+      // test's worker with credentials for its coturn.
+      env: {
+        VITE_SIGNALING_URL: 'ws://127.0.0.1:8787',
+        VITE_SIGNALING_ALLOW: 'ws://127.0.0.1:8788 ws://127.0.0.1:8789',
+      },
       url: `http://127.0.0.1:${port}`,
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,

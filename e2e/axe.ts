@@ -22,6 +22,12 @@ type Axe = typeof axe;
 /** The serious and critical violations on the page now, one line each. */
 async function seriousViolations(page: Page, rules: 'all' | 'colour'): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
+  // Colours are judged as they settle: an element fading in (its opacity rising) would read as
+  // a weaker contrast than it has.
+  await page.evaluate(async () => {
+    const finite = document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity);
+    await Promise.all(finite.map(async (a) => a.finished.catch(() => undefined)));
+  });
   return page.evaluate(
     async ({ tags, only }) => {
       const a = (window as unknown as { axe: Axe }).axe;

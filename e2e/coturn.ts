@@ -6,7 +6,7 @@
  *   startCoturn()                 turnserver -n --listening-ip 127.0.0.1 --relay-ip 127.0.0.1
  *                                   -p 34780, relays on 34781–34799, --allow-loopback-peers
  *                                   --use-auth-secret --static-auth-secret=<random>
- *   startWorkerWithTurn(coturn)   wrangler dev --port 8788 --var TURN_SHARED_SECRET:<that secret>
+ *   startWorkerWithTurn(coturn)   wrangler dev --port 8789 --var TURN_SHARED_SECRET:<that secret>
  *                                   --var TURN_URLS:turn:127.0.0.1:34780?transport=udp
  *
  * Both peers' relay addresses are on loopback, which coturn refuses as peers unless
@@ -30,7 +30,7 @@ export const COTURN_PORT = 34_780;
 export const COTURN_MIN_RELAY_PORT = 34_781;
 export const COTURN_MAX_RELAY_PORT = 34_799;
 /** The worker's port: allowed by the test build's CSP (playwright.config.ts, VITE_SIGNALING_ALLOW). */
-export const TURN_WORKER_PORT = 8788;
+export const TURN_WORKER_PORT = 8789;
 const REALM = 'secmsg.test';
 const START_TIMEOUT_MS = 15_000;
 const WORKER_START_TIMEOUT_MS = 60_000;

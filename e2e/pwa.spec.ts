@@ -170,9 +170,10 @@ test('the strict CSP is in the page and nothing the app does violates it', async
   expect(csp).toContain("script-src 'self';");
   expect(csp).toContain("style-src 'self';");
   expect(csp).toContain("object-src 'none'");
-  // The test build allows the journeys' worker (8787) and the fault-injection test's own (8788).
+  // The test build allows the journeys' worker (8787), the fault-injection test's own (8788) and
+  // the TURN test's (8789).
   expect(csp).toMatch(
-    /connect-src 'self' ws:\/\/127\.0\.0\.1:8787 http:\/\/127\.0\.0\.1:8787 ws:\/\/127\.0\.0\.1:8788 http:\/\/127\.0\.0\.1:8788;/,
+    /connect-src 'self' ws:\/\/127\.0\.0\.1:8787 http:\/\/127\.0\.0\.1:8787 ws:\/\/127\.0\.0\.1:8788 http:\/\/127\.0\.0\.1:8788 ws:\/\/127\.0\.0\.1:8789 http:\/\/127\.0\.0\.1:8789;/,
   );
   expect(csp).not.toMatch(/unsafe-(inline|eval)/);
 
