@@ -9,7 +9,11 @@
  * reaction, an edit, Read marks), Alice compares the safety number with Bob and marks him
  * verified, looks at her list (previews, Carol's unread messages), searches, opens the inspector,
  * the security log and Settings (diagnostics), sees it dark, and finally Carol starts a new
- * identity, so Alice's chat with her shows the key-change warning.
+ * identity, so Alice's chat with her shows the key-change warning. Then the screens that only show
+ * when something fails, with the faults of e2e/faults.ts: Alice opens SecMsg in a second tab (it
+ * waits), her chat throws as it is drawn (the screen's error boundary), a newer build of the service
+ * worker waits (the update offer); in one more context, Dan's storage would not open, and then his
+ * identity cannot be read.
  *
  * Against the app as it is now, built and served by bench/local-app.ts (a production build in a
  * temporary directory, its own `vite preview` and `wrangler dev` on ports 9200–9299, stopped by
@@ -30,6 +34,7 @@ import { chromium, expect, type Browser, type BrowserContext, type Page } from '
 import sharp from 'sharp';
 import { LocalApp, root } from '../bench/local-app';
 import { chromiumLaunchOptions } from '../e2e/chromium';
+import { breakTextareas, failIdentityReads, failOpenWhileFlagged, setFault } from '../e2e/faults';
 import { expectChatWith, firstRun, messages, say } from '../e2e/people';
 
 const OUT_DIR = join(root, 'docs', 'screenshots');
@@ -103,8 +108,11 @@ class Story {
     private readonly verbose: boolean,
   ) {}
 
-  /** A new context on the app's start page (not through its first run yet). */
-  async person(name: string, url = '/'): Promise<Person> {
+  /**
+   * A new context on the app's start page (not through its first run yet); `faults` are init
+   * scripts of e2e/faults.ts, added before the page loads.
+   */
+  async person(name: string, url = '/', faults: (() => void)[] = []): Promise<Person> {
     const context = await this.browser.newContext({
       baseURL: this.appUrl,
       viewport: PHONE,
@@ -115,6 +123,7 @@ class Story {
       reducedMotion: 'reduce',
     });
     await context.addInitScript({ content: pageScript(this.workerUrl, this.shiftMs) });
+    for (const fault of faults) await context.addInitScript(fault);
     const page = await context.newPage();
     await page.goto(url);
     const p = { name, context, page };
@@ -390,6 +399,55 @@ async function run(story: Story): Promise<void> {
   const warning = a.getByRole('alert').filter({ hasText: "Carol's identity key changed" });
   await expect(warning).toBeVisible({ timeout: 30_000 });
   await story.shot(a, 'key-change', async () => toNewest(a));
+  await failures(story, alice);
+}
+
+/** The screens that only show when something fails (the faults of e2e/faults.ts). */
+async function failures(story: Story, alice: Person): Promise<void> {
+  // A second tab of the same profile waits while the first holds the identity.
+  const second = await alice.context.newPage();
+  await second.goto('/');
+  await expect(second.getByRole('heading', { name: 'SecMsg is open in another tab' })).toBeVisible();
+  await story.shot(second, 'error-other-tab');
+  await second.close();
+
+  // The chat's composer throws as the chat is drawn: the screen's error boundary.
+  const a = alice.page;
+  await alice.context.addInitScript(breakTextareas);
+  await a.reload();
+  await expect(a.getByRole('heading', { name: 'Conversations' })).toBeVisible();
+  await setFault(a, 'e2e.breakTextarea', true);
+  await a.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^Bob/ }).first().click();
+  await expect(a.getByRole('heading', { name: 'This screen could not be shown' })).toBeVisible();
+  await story.shot(a, 'error-screen');
+  await setFault(a, 'e2e.breakTextarea', false);
+  await a.getByRole('button', { name: 'Back to conversations' }).click();
+  await expect(a.getByRole('heading', { name: 'Conversations' })).toBeVisible();
+
+  // Another build of the service worker waiting to take over (the same script under another
+  // address, as a newer build would come) makes the update offer.
+  await a.evaluate(async () => {
+    await navigator.serviceWorker.register('/sw.js?another-build', { scope: '/' });
+  });
+  await expect(a.getByRole('status').filter({ hasText: 'A new version of SecMsg is ready.' })).toBeVisible({
+    timeout: 30_000,
+  });
+  await story.shot(a, 'update');
+
+  // Storage that would not open, then an identity that cannot be read.
+  const dan = await story.person('Dan', '/', [failOpenWhileFlagged, failIdentityReads]);
+  const d = dan.page;
+  await firstRun(d, 'Dan');
+  await expect(d.getByRole('heading', { name: 'Conversations' })).toBeVisible();
+  await setFault(d, 'e2e.failOpen', true);
+  await d.reload();
+  await expect(d.getByRole('heading', { name: 'SecMsg could not open its storage' })).toBeVisible();
+  await story.shot(d, 'error-storage');
+  await setFault(d, 'e2e.failOpen', false);
+  await setFault(d, 'e2e.failIdentityRead', true);
+  await d.reload();
+  await expect(d.getByRole('heading', { name: 'Your identity cannot be used' })).toBeVisible();
+  await story.shot(d, 'error-identity');
 }
 
 async function main(): Promise<void> {
