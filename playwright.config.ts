@@ -6,8 +6,8 @@ const port = 4173;
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
-  // One spec file at a time: on a 2-core machine two at once gained little (14.9 against about
-  // 17 minutes) and made the machine slow enough for timing-sensitive journeys to falter. Specs
+  // One spec file at a time: on a 2-core machine two at once gained nothing (14.9 minutes, against
+  // 14.7 one at a time in CI) and loaded the machine enough for timing-sensitive journeys to falter. Specs
   // that start servers of their own use ports no other spec uses (fault injection 8788, TURN 8789
   // and coturn's, the rest free ones), so two workers (`--workers=2`) work too.
   fullyParallel: false,
