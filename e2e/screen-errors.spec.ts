@@ -9,21 +9,9 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { APP_URL, chatBothWays, firstRun, messages, openChat, pairByCodes, person, say } from './people';
+import { breakTextareas } from './faults';
 
 const FAILED_HEADING = 'This screen could not be shown';
-
-/** Makes every `textarea.value = …` throw while sessionStorage holds 'e2e.breakTextarea'. */
-function breakTextareas(): void {
-  const native = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!;
-  Object.defineProperty(HTMLTextAreaElement.prototype, 'value', {
-    ...native,
-    set(this: HTMLTextAreaElement, value: string) {
-      if (sessionStorage.getItem('e2e.breakTextarea') !== null)
-        throw new TypeError('textarea broken by this test');
-      native.set!.call(this, value);
-    },
-  });
-}
 
 async function expectScreenFailed(page: Page, details: RegExp): Promise<void> {
   await expect(page.getByRole('heading', { name: FAILED_HEADING })).toBeVisible();

@@ -7,20 +7,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { newPersonContext } from './people';
-
-function failOpenWhileFlagged(): void {
-  const native = Object.getOwnPropertyDescriptor(IDBFactory.prototype, 'open')!.value as (
-    this: IDBFactory,
-    name: string,
-    version?: number,
-  ) => IDBOpenDBRequest;
-  IDBFactory.prototype.open = function (this: IDBFactory, name: string, version?: number) {
-    if (sessionStorage.getItem('e2e.failOpen') !== null) {
-      throw new DOMException('The storage is busy (this test).', 'UnknownError');
-    }
-    return native.call(this, name, version);
-  };
-}
+import { failOpenWhileFlagged } from './faults';
 
 test('storage that would not open says so, and Try again opens it once it can', async ({ browser }) => {
   const context = await newPersonContext(browser);

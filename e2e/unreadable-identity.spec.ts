@@ -7,22 +7,9 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { person } from './people';
+import { failIdentityReads } from './faults';
 
 const UNUSABLE = 'Your identity cannot be used';
-
-/** Makes reads of the `identity` object store throw while sessionStorage holds 'e2e.failIdentityRead'. */
-function failIdentityReads(): void {
-  const native = Object.getOwnPropertyDescriptor(IDBObjectStore.prototype, 'get')!;
-  const get = native.value as (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) => IDBRequest;
-  Object.defineProperty(IDBObjectStore.prototype, 'get', {
-    ...native,
-    value(this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
-      if (this.name === 'identity' && sessionStorage.getItem('e2e.failIdentityRead') !== null)
-        throw new DOMException('The read failed (this test).', 'UnknownError');
-      return get.call(this, query);
-    },
-  });
-}
 
 const failReads = async (page: Page, on: boolean) =>
   page.evaluate((fail) => {
