@@ -130,7 +130,10 @@ function watchStores(raw: Stores): { stores: Stores; watch: Watch } {
       if (state === 'delivered' && result === 'updated') delivered(1);
       return result;
     },
-    // The conversation features' part, untimed (this bench sends texts only).
+    // The conversation features' and files' part, untimed (this bench sends texts only).
+    get: async (contactId, messageId) => inner.get(contactId, messageId),
+    updateFile: async (contactId, messageId, update) => inner.updateFile(contactId, messageId, update),
+    activeTransfers: async (contactId) => inner.activeTransfers(contactId),
     change: async (contactId, changes, queue) => inner.change(contactId, changes, queue),
     queued: async (contactId) => inner.queued(contactId),
     queuedSent: async (contactId, id, route) => inner.queuedSent(contactId, id, route),

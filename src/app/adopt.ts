@@ -69,6 +69,7 @@ export function createAdoption(deps: AdoptionDeps): Adopt {
       if (decision.outcome !== 'key-changed') {
         await sessions.startRatchet(id, live);
         await sessions.flush(id);
+        sessions.filesReady(id);
         await (await deps.offline())?.announce(id, live).catch(deps.mailboxTrouble);
       }
       return { contact, outcome: decision.outcome };

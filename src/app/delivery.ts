@@ -22,7 +22,9 @@ import type { MessageRoute, StoredMessage } from '../store/message-types';
 import type { SecurityEventKind } from '../store/security-event-types';
 import type { Stores } from '../store/stores';
 import { randomBytes } from '../crypto/random';
+import type { StoredFile } from '../store/file-types';
 import type { Opened } from './conversation';
+import { fileOfferRecord } from './transfers/file-offers';
 import {
   DEFAULT_FEATURE_SETTINGS,
   type FeatureSettings,
@@ -87,12 +89,14 @@ export interface Delivery {
     body: string,
     live: DeliveryLive | undefined,
     replyTo?: Uint8Array,
+    file?: { id: Uint8Array; file: StoredFile },
   ): Promise<StoredMessage>;
 }
 
-/** The record that carries an outgoing message: a text, or a reply when it quotes one. */
+/** The record that carries an outgoing message: a text, a reply when it quotes one, a file's offer. */
 export function outgoingRecord(m: StoredMessage): AppRecord {
   const { messageId: id, sentAt, body } = m;
+  if (m.file) return fileOfferRecord(id, sentAt, m.file);
   return m.replyTo
     ? { kind: 'reply', id, sentAt, replyTo: m.replyTo, body }
     : { kind: 'text', id, sentAt, body };
@@ -166,15 +170,16 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return true;
     },
 
-    async send(contactId, body, live, replyTo) {
+    async send(contactId, body, live, replyTo, file) {
       const message: StoredMessage = {
         contactId,
-        messageId: randomBytes(MESSAGE_ID_LENGTH),
+        messageId: file ? Uint8Array.from(file.id) : randomBytes(MESSAGE_ID_LENGTH),
         direction: 'out',
         body,
         sentAt: await nextSentAt(contactId),
         state: 'queued',
         ...(replyTo ? { replyTo: Uint8Array.from(replyTo) } : {}),
+        ...(file ? { file: file.file } : {}),
       };
       await stores.messages.add(message);
       changed(contactId);

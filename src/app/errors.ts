@@ -13,7 +13,9 @@ export type AppErrorCode =
   | 'UNKNOWN_MESSAGE'
   /** Edit or delete for everyone of the contact's message. */
   | 'NOT_YOUR_MESSAGE'
-  | 'BAD_REACTION';
+  | 'BAD_REACTION'
+  /** A file the app cannot send safely (a photo whose location it cannot remove). */
+  | 'UNSUPPORTED_FILE';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

@@ -54,6 +54,7 @@ export function createKeyDecisions(deps: KeyDecisionDeps): {
         }
       });
       await serial(contactId, async () => sessions.flush(contactId));
+      sessions.filesReady(contactId);
     },
 
     async refuse(contactId) {

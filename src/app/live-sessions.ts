@@ -24,6 +24,7 @@ import type { Inspector, createInspector } from './inspector';
 import type { LiveConversation, LiveState } from './messenger-api';
 import type { OfflineDelivery } from './offline-delivery';
 import { frameEventKind } from './security-events';
+import type { Transfers } from './transfers/transfers';
 
 export interface Live extends DeliveryLive {
   /** Read again from the connection's stats while it is open (a DataChannel may go through TURN). */
@@ -32,6 +33,8 @@ export interface Live extends DeliveryLive {
   inspector: Inspector;
   state: LiveState;
   closeReason?: string;
+  /** Whether this session may carry file chunks and acks (it speaks for the pinned key: `filesReady`). */
+  carriesFiles: boolean;
   /** Messages that arrived while a key change was pending; read once it is accepted. */
   held: Held;
   /** This session's ratchet material, until the contact's ratchet is continued or started from it. */
@@ -65,6 +68,8 @@ export interface LiveSessionsDeps {
   ) => Promise<void>;
   /** The contact's live session changed (opened, closed). */
   readonly connectionChanged: (contactId: string) => void;
+  /** File transfers (transfers/transfers.ts), loaded with the first file record or chunk. */
+  readonly files?: () => Promise<Transfers>;
 }
 
 export interface LiveSessions {
@@ -82,6 +87,11 @@ export interface LiveSessions {
   startRatchet(contactId: string, live: Live): Promise<void>;
   /** Sends the contact's outbox on its session, when one is open for the pinned key. */
   flush(contactId: string): Promise<void>;
+  /**
+   * The contact's session speaks for the pinned key: it may carry file chunks from now on, and the
+   * transfers still moving continue on it. Not awaited inside the contact's serial chain.
+   */
+  filesReady(contactId: string): void;
   /** Closes every session (the app closes) and forgets them. */
   dispose(): void;
 }
@@ -123,6 +133,18 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
       return;
     }
     await delivery.receive(contactId, live, { ...opened, record: r });
+    // After the commit, and outside this contact's serial chain (the transfers send acks through it).
+    const files = deps.files;
+    if (!files) return;
+    if (r.kind === 'file-chunk-ack' || r.kind === 'file-cancel') {
+      void files()
+        .then(async (t) => t.record(contactId, r))
+        .catch(report);
+    } else if (r.kind === 'file-offer') {
+      void files()
+        .then(async (t) => t.offered(contactId, r.id))
+        .catch(report);
+    }
   };
 
   const receive = async (contactId: string, live: Live, message: Uint8Array): Promise<void> => {
@@ -173,6 +195,7 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
       },
       inspector,
       state: 'open',
+      carriesFiles: false,
       held: { messages: [], bytes: 0 },
       ...(start ? { ratchetStart: start } : {}),
       unsubscribe: [],
@@ -201,6 +224,13 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
     live.unsubscribe.push(
       session.on('message', (m) => {
         serial(contactId, async () => receive(contactId, live, m)).catch(report);
+      }),
+      session.on('chunk', (chunk) => {
+        if (!live.carriesFiles || !deps.files) return;
+        deps
+          .files()
+          .then((t) => t.chunk(contactId, chunk))
+          .catch(report);
       }),
       session.on('error', (e) => {
         serial(contactId, async () => log(contactId, frameEventKind(e), e.message)).catch(report);
@@ -241,6 +271,19 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
     receive,
     startRatchet,
     flush,
+    filesReady(contactId) {
+      const live = lives.get(contactId);
+      if (!live || live.state !== 'open' || !deps.files) return;
+      const files = deps.files;
+      void stores.contacts
+        .get(contactId)
+        .then(async (contact) => {
+          if (!contact || !trusted(contact, live)) return;
+          live.carriesFiles = true;
+          await (await files()).resume(contactId);
+        })
+        .catch(report);
+    },
     dispose() {
       for (const live of lives.values()) {
         for (const u of live.unsubscribe) u();

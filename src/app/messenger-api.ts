@@ -1,7 +1,10 @@
 /** The messenger's interface, as the UI and the reconnector see it (messenger.ts implements it). */
 import type { Contact } from '../store/contact-types';
 import type { StoredIdentity } from '../store/identity-types';
+import type { StoredFile } from '../store/file-types';
 import type { StoredMessage } from '../store/message-types';
+import type { FileCalls } from './transfers/file-calls';
+import type { FileStorage } from '../store/file-storage';
 import type { SecurityEvent } from '../store/security-event-types';
 import type { Stores } from '../store/stores';
 import type { ConversationList } from './conversation-list';
@@ -43,6 +46,8 @@ export type MessengerEvents = {
    * deleted). The list listens to this, 'messages' and 'contacts'.
    */
   conversation: (contactId: string) => void;
+  /** A file message's transfer moved (progress or state); its history did not otherwise change. */
+  file: (contactId: string, messageId: Uint8Array, file: StoredFile) => void;
 };
 
 /**
@@ -60,7 +65,7 @@ export type MessengerEvents = {
  * And the conversation features (conversation-features.ts): reply, react, edit, deleteForEveryone,
  * deleteForMe, markMessagesRead (read receipts), typing, contactTyping.
  */
-export interface Messenger extends ConversationList, FeatureCalls {
+export interface Messenger extends ConversationList, FeatureCalls, FileCalls {
   readonly identity: StoredIdentity;
   contacts(): Promise<Contact[]>;
   contact(contactId: string): Promise<Contact | undefined>;
@@ -136,4 +141,6 @@ export interface MessengerDeps {
   pushSubscription?: () => PushSubscriptionJson | undefined;
   /** Read receipts and the typing indicator on or off (config.ts); both on when absent. */
   settings?: () => FeatureSettings;
+  /** Where files are kept (file-storage.ts); the Origin Private File System when absent. */
+  fileStorage?: () => Promise<FileStorage>;
 }

@@ -7,6 +7,8 @@ import { createMemoryTransportPair, type Tap } from '../rtc/memory-transport';
 import { MemoryBackend, openMemoryStore } from '../store/memory-store';
 import type { StoredIdentity } from '../store/identity-types';
 import type { Stores } from '../store/stores';
+import type { FileStorage } from '../store/file-storage';
+import { createMemoryFileStorage } from '../store/memory-file-storage';
 import { createIdentity, secureSession } from './connect';
 import type { MailboxClient } from './mailbox-client';
 import type { PushSubscriptionJson } from '../protocol/mailbox';
@@ -27,6 +29,7 @@ export async function device(
     now?: () => number;
     pushSubscription?: () => PushSubscriptionJson | undefined;
     settings?: () => FeatureSettings;
+    fileStorage?: FileStorage;
   } = {},
 ): Promise<Device> {
   const stores = openMemoryStore({ backend });
@@ -39,6 +42,7 @@ export async function device(
     identity = created.identity;
   }
   const { mailbox, now, pushSubscription, settings } = options;
+  const files = options.fileStorage ?? createMemoryFileStorage();
   return {
     stores,
     backend,
@@ -49,6 +53,7 @@ export async function device(
       ...(now ? { now } : {}),
       ...(pushSubscription ? { pushSubscription } : {}),
       ...(settings ? { settings } : {}),
+      fileStorage: async () => Promise.resolve(files),
     }),
   };
 }

@@ -29,6 +29,7 @@ import { StoreError } from '../store/store-error';
 import type { Conversations, Opened } from './conversation';
 import { createConversationList } from './conversation-list';
 import { featureCalls } from './feature-calls';
+import { fileCalls } from './transfers/file-calls';
 import { DEFAULT_FEATURE_SETTINGS } from './feature-settings';
 import { AppError } from './errors';
 import type { ContactOps } from './contact-ops';
@@ -72,6 +73,10 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     },
   };
   const settings = deps.settings ?? (() => DEFAULT_FEATURE_SETTINGS);
+  /** Where files are kept: loaded with the first file (the OPFS code is not part of the page). */
+  const fileStorage = once(
+    async () => deps.fileStorage?.() ?? (await import('../store/opfs-file-storage')).createOpfsFileStorage(),
+  );
   /** The ratchet code (and the post-quantum code it brings) loads with the first session. */
   let loadedConversations: Conversations | undefined;
   let conversationsLoading: Promise<Conversations> | undefined;
@@ -188,6 +193,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         offline,
         receiveRotation,
         connectionChanged: (contactId) => emitter.emit('connection', contactId),
+        fileStorage,
+        fileChanged: (contactId, messageId, file) => emitter.emit('file', contactId, messageId, file),
       })),
   );
 
@@ -247,6 +254,13 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       (contactId) => loaded?.peerTyping.typing(contactId) ?? false,
     ),
     ...createConversationList({ stores, now, mustGet, serial, emitter }),
+    ...fileCalls({
+      files: async () => (await messaging()).files(),
+      mustGet,
+      offline,
+      mailboxTrouble,
+      storageEstimate: async () => (await fileStorage()).estimate(),
+    }),
     get identity() {
       return identity;
     },

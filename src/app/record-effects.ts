@@ -19,6 +19,7 @@ import type { MessageChange } from '../store/message-changes';
 import { boundPeerTime } from '../store/peer-time';
 import type { MessageRoute, StoredMessage } from '../store/message-types';
 import type { ReceiveEffects } from './conversation';
+import { receivedFileMessage } from './transfers/file-offers';
 import type { FeatureSettings } from './feature-settings';
 
 export { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from './feature-settings';
@@ -90,6 +91,12 @@ export function receivedEffects(
         ack: r.id,
       };
     case 'typing':
+      return { effects: {} };
+    case 'file-offer':
+      return { effects: { addMessage: receivedFileMessage(contactId, r, route, receivedAt) }, ack: r.id };
+    case 'file-chunk-ack':
+    case 'file-cancel':
+      // Not stored: the transfer's state follows them (transfers.ts), over a live session only.
       return { effects: {} };
     default:
       return undefined;

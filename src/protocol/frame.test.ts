@@ -62,7 +62,7 @@ const handshakeFrame = (fields: Partial<Parameters<typeof header>[0]> = {}): Uin
   join(header({ length: 3, ...fields }), Uint8Array.of(1, 2, 3));
 
 const allTypes = Object.values(FrameType);
-const macTypes: readonly FrameType[] = [FrameType.REGULAR_MESSAGE, FrameType.CLOSE];
+const macTypes: readonly FrameType[] = [FrameType.REGULAR_MESSAGE, FrameType.CLOSE, FrameType.FILE_CHUNK];
 const handshakeTypes = [
   FrameType.HANDSHAKE_REQUEST,
   FrameType.HANDSHAKE_RESPONSE,
@@ -74,7 +74,7 @@ describe('frame layout', () => {
     expect(FRAME_HEADER_LENGTH).toBe(25);
     expect(FRAME_MAC_LENGTH).toBe(32);
     expect(MAX_FRAME_PAYLOAD).toBe(256 * 1024);
-    expect(allTypes).toEqual([1, 2, 3, 4, 5]);
+    expect(allTypes).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('decodes a hand-built REGULAR_MESSAGE frame', () => {
@@ -189,7 +189,7 @@ describe('decodeFrame rejects', () => {
     expectCode(() => decodeFrame(handshakeFrame({ flags: 1 << bit })), 'BAD_FLAGS');
   });
 
-  it.each([0, 6, 255])('type %i as UNKNOWN_TYPE', (type) => {
+  it.each([0, 7, 255])('type %i as UNKNOWN_TYPE', (type) => {
     expectCode(() => decodeFrame(handshakeFrame({ type })), 'UNKNOWN_TYPE');
   });
 

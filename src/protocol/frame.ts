@@ -26,6 +26,14 @@ export const FrameType = {
   HANDSHAKE_RESPONSE: 0x03,
   HANDSHAKE_FINISH: 0x04,
   CLOSE: 0x05,
+  /**
+   * One piece of a file (file-chunk.ts): its own encryption under the per-file key from the
+   * `file-offer` record, inside the frame's. A frame type of its own, on the same ordered channel
+   * as the ratchet messages, rather than a second DataChannel: the worker relay route has a single
+   * WebSocket, the frame format's strict sequence needs one ordered stream per session, and a
+   * second channel would need a handshake of its own or keys shared across two orderings.
+   */
+  FILE_CHUNK: 0x06,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -35,6 +43,7 @@ const TYPE_NAMES: Record<FrameType, string> = {
   [FrameType.HANDSHAKE_RESPONSE]: 'HANDSHAKE_RESPONSE',
   [FrameType.HANDSHAKE_FINISH]: 'HANDSHAKE_FINISH',
   [FrameType.CLOSE]: 'CLOSE',
+  [FrameType.FILE_CHUNK]: 'FILE_CHUNK',
 };
 
 export function frameTypeName(type: FrameType): string {
@@ -42,12 +51,12 @@ export function frameTypeName(type: FrameType): string {
 }
 
 export function isFrameType(value: number): value is FrameType {
-  return Number.isInteger(value) && value >= FrameType.REGULAR_MESSAGE && value <= FrameType.CLOSE;
+  return Number.isInteger(value) && value >= FrameType.REGULAR_MESSAGE && value <= FrameType.FILE_CHUNK;
 }
 
 /** Handshake frames carry Noise messages and no HMAC trailer; all others are MAC'd. */
 export function frameHasMac(type: FrameType): boolean {
-  return type === FrameType.REGULAR_MESSAGE || type === FrameType.CLOSE;
+  return type === FrameType.REGULAR_MESSAGE || type === FrameType.CLOSE || type === FrameType.FILE_CHUNK;
 }
 
 export interface FrameHeader {

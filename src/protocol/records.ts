@@ -8,10 +8,19 @@
  *   mailbox:      0x04 ‖ mailbox id (32): "deposit for me here" (src/protocol/mailbox.ts), replacing
  *                 the one announced before
  *   0x05 … 0x0A:  reply, reaction, edit, delete, receipt, typing (feature-records.ts)
+ *   0x0B … 0x0D:  file-offer, file-chunk-ack, file-cancel (file-records.ts)
  */
 import { concatBytes, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import { type FeatureRecord, decodeFeatureRecord, encodeFeatureRecord } from './feature-records';
 import { ProtocolError } from './errors';
+import {
+  type FileRecord,
+  RECORD_FILE_CANCEL,
+  RECORD_FILE_CHUNK_ACK,
+  RECORD_FILE_OFFER,
+  decodeFileRecord,
+  encodeFileRecord,
+} from './file-records';
 import { type KeyRotation, decodeKeyRotation, encodeKeyRotation } from './key-rotation';
 import { MAX_ACK_IDS, MAX_TEXT_BODY_BYTES, MESSAGE_ID_LENGTH } from './record-limits';
 
@@ -42,7 +51,8 @@ export interface MailboxRecord {
   kind: 'mailbox';
   id: Uint8Array;
 }
-export type AppRecord = TextRecord | AckRecord | KeyRotationRecord | MailboxRecord | FeatureRecord;
+export type AppRecord =
+  TextRecord | AckRecord | KeyRotationRecord | MailboxRecord | FeatureRecord | FileRecord;
 export type {
   FeatureRecord,
   DeleteRecord,
@@ -52,6 +62,7 @@ export type {
   ReplyRecord,
   TypingRecord,
 } from './feature-records';
+export type { FileRecord, FileOfferRecord, FileChunkAckRecord, FileCancelRecord } from './file-records';
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_RECORD', message);
@@ -107,6 +118,10 @@ export function encodeRecord(record: AppRecord): Uint8Array<ArrayBuffer> {
         throw new ProtocolError('BAD_ARGUMENT', `id must be ${MAILBOX_ID_BYTES} bytes.`);
       }
       return concatBytes(Uint8Array.of(RECORD_MAILBOX), record.id);
+    case 'file-offer':
+    case 'file-chunk-ack':
+    case 'file-cancel':
+      return encodeFileRecord(record);
     default:
       return encodeFeatureRecord(record);
   }
@@ -150,6 +165,10 @@ export function decodeRecord(bytes: Uint8Array): AppRecord {
       if (bytes.length !== 1 + MAILBOX_ID_BYTES)
         throw bad('A mailbox announcement arrived with the wrong length.');
       return { kind: 'mailbox', id: bytes.slice(1) };
+    case RECORD_FILE_OFFER:
+    case RECORD_FILE_CHUNK_ACK:
+    case RECORD_FILE_CANCEL:
+      return decodeFileRecord(bytes);
     default:
       return decodeFeatureRecord(bytes); // which refuses a type it does not know either
   }

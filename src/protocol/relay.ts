@@ -24,8 +24,12 @@ export const RELAY_PATH_PREFIX = '/relay/';
 export const RELAY_ROOM_ID_BYTES = 32;
 /** The one text frame the worker sends: both sides are in the room. */
 export const RELAY_READY = 'ready';
-/** A session frame is at most 64 KiB of payload plus its 56-byte header and MAC: room to spare. */
-export const RELAY_MAX_FRAME_BYTES = 72 * 1024;
+/**
+ * The largest session frame (256 KiB of payload, frame.ts's MAX_FRAME_PAYLOAD, plus its 25-byte
+ * header and 32-byte MAC), rounded up: the relay carries every frame a DataChannel does, a file's
+ * offer with a small file inside it too (Cloudflare allows WebSocket messages of 1 MiB).
+ */
+export const RELAY_MAX_FRAME_BYTES = 256 * 1024 + 64;
 export const RELAY_RATE_WINDOW_MS = 10_000;
 /** About 4,000 frames and 64 MiB a second from one side, averaged over the window. */
 export const RELAY_RATE_FRAMES = 40_000;

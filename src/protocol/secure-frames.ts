@@ -60,6 +60,10 @@ export interface FrameProtectorOptions {
   peerClockOffsetMs?: number;
 }
 
+/** The frame types that carry encrypted, MAC'd payloads. */
+export type SealedFrameType =
+  typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE | typeof FrameType.FILE_CHUNK;
+
 export interface OpenedFrame {
   header: FrameHeader;
   plaintext: Uint8Array;
@@ -82,10 +86,7 @@ export class FrameProtector {
     return this.#o.maxPayload - AEAD_TAG_LENGTH;
   }
 
-  async seal(
-    type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE,
-    plaintext: Uint8Array,
-  ): Promise<Uint8Array<ArrayBuffer>> {
+  async seal(type: SealedFrameType, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     if (!frameHasMac(type)) throw new ProtocolError('BAD_ARGUMENT', 'Only MAC’d frame types can be sealed.');
     const length = plaintext.length + AEAD_TAG_LENGTH;
     if (length > this.#o.maxPayload) {

@@ -115,6 +115,8 @@ export interface FrameEvent {
 export type SessionEvents = {
   /** One conversation-ratchet message (structure checked; the app decrypts it). */
   message: (message: Uint8Array) => void;
+  /** One FILE_CHUNK frame's plaintext (structure checked: file-chunk.ts); the app verifies and decrypts it. */
+  chunk: (chunk: Uint8Array) => void;
   /** A frame was refused; the session goes on unless this was the third in a row. */
   error: (error: ProtocolError) => void;
   close: (info: SessionClose) => void;
@@ -128,6 +130,8 @@ export interface Session {
   readonly maxMessageSize: number;
   /** Sends one conversation-ratchet message (ratchet.ts) in a REGULAR_MESSAGE frame. */
   send(message: Uint8Array): Promise<void>;
+  /** Sends one encoded file chunk (file-chunk.ts) in a FILE_CHUNK frame, in order with `send`'s. */
+  sendChunk(chunk: Uint8Array): Promise<void>;
   /**
    * The ratchet material of this session, once it is open (for the app only: it holds secrets).
    * Handed out once: a second call returns undefined.

@@ -14,8 +14,9 @@
  *             signature over the handshake hash before the payload (handshake-payload.ts)
  *   Split(): AES-GCM keys per direction; HKDF(ck, h, "SecMsg/0.1 frame-mac") → HMAC keys;
  *            HKDF(ck, h, "SecMsg/0.1 ratchet init") → the conversation ratchet's start (ratchet.ts)
- *     REGULAR_MESSAGE / CLOSE frames, both ways, seq from 0 per direction; a REGULAR_MESSAGE
- *     carries one ratchet message (docs/ratchet.md), which the app decrypts and commits
+ *     REGULAR_MESSAGE / FILE_CHUNK / CLOSE frames, both ways, seq from 0 per direction; a
+ *     REGULAR_MESSAGE carries one ratchet message (docs/ratchet.md), which the app decrypts and
+ *     commits; a FILE_CHUNK one piece of a file, encrypted under that file's key (file-chunk.ts)
  *
  * SecMsg runs only this suite: a peer that offers the classical handshake alone (a first message
  * without the ML-KEM key), or a payload without the ML-DSA key and signature, is refused with a
@@ -49,8 +50,9 @@ import type { RatchetAnnouncement } from './handshake-payload';
 import { checkPeerIntroduction, createIntroduction } from './introduction';
 import { createHandshake, type NoiseHandshake } from './noise';
 import { buildPrologue, buildRelayPrologue } from './prologue';
+import { decodeChunkFrame } from './file-chunk';
 import { decodeRatchetMessage, deriveRatchetInit } from './ratchet';
-import { FrameProtector, deriveFrameMacKeys } from './secure-frames';
+import { FrameProtector, deriveFrameMacKeys, type SealedFrameType } from './secure-frames';
 import type {
   PeerInfo,
   RatchetStart,
@@ -293,10 +295,12 @@ export function createSession(options: SessionOptions): Session {
     const p = protector!;
     let opened;
     try {
-      // The ratchet message's structure is checked before the receive counter advances: a frame
-      // that decrypts but carries a malformed one is refused like any bad frame, and advances nothing.
+      // The ratchet message's (or file chunk's) structure is checked before the receive counter
+      // advances: a frame that decrypts but carries a malformed one is refused like any bad frame,
+      // and advances nothing.
       opened = await p.open(data, (header, plaintext) => {
-        if (header.type !== FrameType.CLOSE) decodeRatchetMessage(plaintext);
+        if (header.type === FrameType.REGULAR_MESSAGE) decodeRatchetMessage(plaintext);
+        else if (header.type === FrameType.FILE_CHUNK) decodeChunkFrame(plaintext);
       });
     } catch (e) {
       const error = ProtocolError.is(e)
@@ -318,7 +322,8 @@ export function createSession(options: SessionOptions): Session {
     }
     failures = 0;
     events.emit('frame', { at: now(), direction: 'in', header, size: data.length, result: 'ok' });
-    events.emit('message', plaintext);
+    if (header.type === FrameType.FILE_CHUNK) events.emit('chunk', plaintext);
+    else events.emit('message', plaintext);
   }
 
   function refuse(error: ProtocolError, size: number, header?: FrameHeader): void {
@@ -340,10 +345,7 @@ export function createSession(options: SessionOptions): Session {
     }
   }
 
-  async function sealAndSend(
-    type: typeof FrameType.REGULAR_MESSAGE | typeof FrameType.CLOSE,
-    plaintext: Uint8Array,
-  ): Promise<void> {
+  async function sealAndSend(type: SealedFrameType, plaintext: Uint8Array): Promise<void> {
     const frame = await protector!.seal(type, plaintext);
     sendRaw(frame, decodeFrame(frame, maxPayload).header);
   }
@@ -391,23 +393,30 @@ export function createSession(options: SessionOptions): Session {
       return start;
     },
     async send(message) {
-      if (state !== 'open' || closing) {
-        throw new ProtocolError(
-          'CLOSED',
-          state === 'handshaking' && !closing
-            ? 'The secure session is not ready yet.'
-            : 'The session is closed; reconnect to send.',
-        );
-      }
-      if (!(message instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'message must be bytes.');
-      const plaintext = bufferView(message);
-      await outbound(async () => {
-        if (state !== 'open' || closing)
-          throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');
-        await sealAndSend(FrameType.REGULAR_MESSAGE, plaintext);
-      });
+      return sendSealed(FrameType.REGULAR_MESSAGE, message);
+    },
+    async sendChunk(chunk) {
+      return sendSealed(FrameType.FILE_CHUNK, chunk);
     },
     close,
     on: events.on,
   };
+
+  async function sendSealed(type: SealedFrameType, message: Uint8Array): Promise<void> {
+    if (state !== 'open' || closing) {
+      throw new ProtocolError(
+        'CLOSED',
+        state === 'handshaking' && !closing
+          ? 'The secure session is not ready yet.'
+          : 'The session is closed; reconnect to send.',
+      );
+    }
+    if (!(message instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'message must be bytes.');
+    const plaintext = bufferView(message);
+    await outbound(async () => {
+      if (state !== 'open' || closing)
+        throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');
+      await sealAndSend(type, plaintext);
+    });
+  }
 }

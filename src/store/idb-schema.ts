@@ -38,7 +38,7 @@ import { StoreError } from './store-error';
 import type { QueuedRecordRow } from './message-changes';
 import type { ConversationStateRecord } from './conversation-records';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export interface SecMsgSchema extends DBSchema {
   identity: { key: string; value: IdentityRecord };
@@ -46,7 +46,11 @@ export interface SecMsgSchema extends DBSchema {
   messages: {
     key: [string, string];
     value: MessageRecord;
-    indexes: { byContactSentAt: [string, number]; byContactIncoming: [string, string, number] };
+    indexes: {
+      byContactSentAt: [string, number];
+      byContactIncoming: [string, string, number];
+      byActiveTransfer: string;
+    };
   };
   events: { key: number; value: SecurityEvent; indexes: { byContact: [string, number] } };
   ratchets: { key: string; value: RatchetRecord };

@@ -18,6 +18,7 @@ import { byLastSeen, copyContact, copyMessage } from './records';
 import type { Contact, ContactStore } from './contact-types';
 import type { IdentityCreate, IdentityLoad, IdentityStore, StoredIdentity } from './identity-types';
 import type { MessageRoute, MessageState, MessageStore, MessageUpdate, StoredMessage } from './message-types';
+import type { StoredFile } from './file-types';
 import type { SecurityEvent, SecurityEventStore } from './security-event-types';
 import { StoreError } from './store-error';
 import type { Stores } from './stores';
@@ -224,6 +225,38 @@ export class IdbMessageStore implements MessageStore {
     if (next) await tx.store.put(next);
     await tx.done;
     return !record ? 'missing' : next ? 'updated' : 'unchanged';
+  }
+
+  async get(contactId: string, messageId: Uint8Array): Promise<StoredMessage | undefined> {
+    const record = await this.db.get('messages', [contactId, toHex(messageId)]);
+    return record && copyMessage(record);
+  }
+
+  async updateFile(
+    contactId: string,
+    messageId: Uint8Array,
+    update: (file: StoredFile, message: StoredMessage) => StoredFile | undefined,
+  ): Promise<StoredFile | undefined> {
+    const { messageRecord } = await checks();
+    const tx = observed(this.db.transaction('messages', 'readwrite'));
+    const record = await tx.store.get([contactId, toHex(messageId)]);
+    if (!record?.file) {
+      await tx.done;
+      return undefined;
+    }
+    const message = copyMessage(record);
+    const file = update(message.file!, message);
+    if (file) await tx.store.put(messageRecord({ ...message, file }));
+    await tx.done;
+    return file ?? message.file;
+  }
+
+  async activeTransfers(contactId?: string): Promise<StoredMessage[]> {
+    const records =
+      contactId === undefined
+        ? await this.db.getAllFromIndex('messages', 'byActiveTransfer')
+        : await this.db.getAllFromIndex('messages', 'byActiveTransfer', contactId);
+    return records.map(copyMessage);
   }
 }
 

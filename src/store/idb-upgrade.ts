@@ -98,7 +98,14 @@ export function upgrade(
         db.createObjectStore('outbox', { keyPath: ['contactId', 'idHex'] });
         break;
       }
-      // case 6: 6 → 7 goes here.
+      case 6: {
+        // 6 → 7: file messages (file-types.ts). A sparse index of the messages whose transfer may
+        // still move, so that resuming them never reads a whole history. Nothing stored before
+        // has a file.
+        tx.objectStore('messages').createIndex('byActiveTransfer', 'transferOf');
+        break;
+      }
+      // case 7: 7 → 8 goes here.
       default:
         throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
     }

@@ -33,6 +33,7 @@ import {
 import type { Contact, ContactStore } from './contact-types';
 import type { IdentityCreate, IdentityLoad, IdentityStore, StoredIdentity } from './identity-types';
 import type { MessageRoute, MessageState, MessageStore, MessageUpdate, StoredMessage } from './message-types';
+import { type StoredFile, copyFile } from './file-types';
 import type { SecurityEvent, SecurityEventStore } from './security-event-types';
 import { StoreError } from './store-error';
 import type { Stores } from './stores';
@@ -242,6 +243,35 @@ export class MemoryMessageStore implements MessageStore {
     if (!next) return 'unchanged';
     this.backend.messages.set(key, structuredClone(next));
     return 'updated';
+  }
+
+  async get(contactId: string, messageId: Uint8Array): Promise<StoredMessage | undefined> {
+    await Promise.resolve();
+    const record = this.backend.messages.get(`${contactId} ${toHex(messageId)}`);
+    return record && copyMessage(record);
+  }
+
+  async updateFile(
+    contactId: string,
+    messageId: Uint8Array,
+    update: (file: StoredFile, message: StoredMessage) => StoredFile | undefined,
+  ): Promise<StoredFile | undefined> {
+    await Promise.resolve();
+    const key = `${contactId} ${toHex(messageId)}`;
+    const record = this.backend.messages.get(key);
+    if (!record?.file) return undefined;
+    const message = copyMessage(record);
+    const file = update(message.file!, message);
+    if (file) this.backend.messages.set(key, structuredClone(messageRecord({ ...message, file })));
+    return file ? copyFile(file) : message.file;
+  }
+
+  async activeTransfers(contactId?: string): Promise<StoredMessage[]> {
+    await Promise.resolve();
+    return [...this.backend.messages.values()]
+      .filter((m) => m.transferOf !== undefined && (contactId === undefined || m.transferOf === contactId))
+      .sort(bySentAt)
+      .map(copyMessage);
   }
 }
 

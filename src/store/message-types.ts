@@ -3,6 +3,7 @@
  * pages, the list's facts (newest message, unread count), the read position and the archived mark.
  * The conversation features' part of a message and of the store is message-changes.ts.
  */
+import type { StoredFile } from './file-types';
 import type { MessageFeatureStore, MessageFeatures } from './message-changes';
 
 export type MessageDirection = 'in' | 'out';
@@ -27,6 +28,8 @@ export interface StoredMessage extends MessageFeatures {
   readonly state: MessageState;
   /** How it arrived ('in') or last went ('out'); absent for messages stored before routes were kept. */
   readonly route?: MessageRoute;
+  /** A file, photo, video or voice note and its transfer (file-types.ts); the body is '' then. */
+  readonly file?: StoredFile;
 }
 
 export type MessageUpdate = 'updated' | 'unchanged' | 'missing';
@@ -48,6 +51,20 @@ export interface MessageStore extends MessageFeatureStore {
     receivedAt?: number,
     route?: MessageRoute,
   ): Promise<MessageUpdate>;
+  /** One message, or undefined. */
+  get(contactId: string, messageId: Uint8Array): Promise<StoredMessage | undefined>;
+  /**
+   * Changes a file message's file part in one transaction: `update` sees the stored one and returns
+   * the new one (or undefined to change nothing). Returns the file part stored afterwards, or
+   * undefined when there is no such file message.
+   */
+  updateFile(
+    contactId: string,
+    messageId: Uint8Array,
+    update: (file: StoredFile, message: StoredMessage) => StoredFile | undefined,
+  ): Promise<StoredFile | undefined>;
+  /** The file messages whose transfer may still move (file-types.ts `isActiveTransfer`), from an index. */
+  activeTransfers(contactId?: string): Promise<StoredMessage[]>;
 }
 
 /** A place in a contact's history: a message's time and id (a `StoredMessage` is one). */

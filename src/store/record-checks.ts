@@ -9,6 +9,7 @@ import { X25519_KEY_LENGTH } from '../crypto/x25519';
 import { assertCanonicalX25519PublicKey } from '../crypto/x25519-public-key';
 import { MAX_DISPLAY_NAME_BYTES } from '../protocol/display-name';
 import { deriveUserId } from '../protocol/user-id';
+import { checkStoredFile, isActiveTransfer } from './file-types';
 import { checkFeatures } from './message-change-rules';
 import {
   type ContactRecord,
@@ -157,7 +158,13 @@ export function messageRecord(message: StoredMessage): MessageRecord {
     throw new StoreError('BAD_ARGUMENT', 'A message route must be direct, relayed or mailbox.');
   }
   checkFeatures(message);
-  return { ...copyMessage(message), messageIdHex: toHex(message.messageId) };
+  const file = message.file && checkStoredFile(message.file);
+  return {
+    ...copyMessage(message),
+    ...(file ? { file } : {}),
+    messageIdHex: toHex(message.messageId),
+    ...(file && isActiveTransfer(file.state) ? { transferOf: message.contactId } : {}),
+  };
 }
 
 const STATE_RANK: Record<MessageState, number> = { queued: 0, sent: 1, delivered: 2 };

@@ -6,6 +6,7 @@
  */
 import { toHex } from '../crypto/bytes';
 import { randomBytes } from '../crypto/random';
+import { copyFile } from './file-types';
 import { copyFeatures } from './message-changes';
 import type { Contact, ContactMailboxes, OwnMailbox, PendingKey } from './contact-types';
 import type { MessageRoute, StoredMessage } from './message-types';
@@ -21,6 +22,8 @@ export interface ContactRecord extends Contact {
 export interface MessageRecord extends StoredMessage {
   /** Hex of `messageId`, the second half of the primary key. */
   readonly messageIdHex: string;
+  /** The contact id while the message's file transfer may still move; absent otherwise (a sparse index). */
+  readonly transferOf?: string;
 }
 
 /** A fresh random contact id (16 bytes, hex). */
@@ -104,6 +107,7 @@ export function copyMessage(m: StoredMessage): StoredMessage {
     ...(m.receivedAt === undefined ? {} : { receivedAt: m.receivedAt }),
     state: m.state,
     ...(m.route === undefined ? {} : { route: m.route }),
+    ...(m.file === undefined ? {} : { file: copyFile(m.file) }),
     ...copyFeatures(m),
   };
 }

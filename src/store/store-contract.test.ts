@@ -1321,8 +1321,9 @@ describe('idb schema', () => {
       expect(byKey.unique).toBe(true);
       const messages = tx.objectStore('messages');
       expect(messages.keyPath).toEqual(['contactId', 'messageIdHex']);
-      expect([...messages.indexNames]).toEqual(['byContactIncoming', 'byContactSentAt']);
+      expect([...messages.indexNames]).toEqual(['byActiveTransfer', 'byContactIncoming', 'byContactSentAt']);
       expect(messages.index('byContactSentAt').keyPath).toEqual(['contactId', 'sentAt']);
+      expect(messages.index('byActiveTransfer').keyPath).toBe('transferOf');
       expect(messages.index('byContactIncoming').keyPath).toEqual(['contactId', 'direction', 'receivedAt']);
       await tx.done;
     } finally {

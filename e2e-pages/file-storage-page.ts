@@ -1,0 +1,117 @@
+/**
+ * Test page for e2e/file-storage.spec.ts: the app's OPFS file storage (src/store/opfs-file-storage.ts,
+ * with its writer worker) and saveFile, as the production build bundles them, driven through
+ * `window.fileStorage`. Pieces are made in the page from a seed, so no bytes cross the test channel:
+ * byte i of a piece with seed s is (7·i + s) mod 256.
+ */
+import { saveFile } from '../src/app/save-file';
+import { FileStorageError, type WritableFile } from '../src/store/file-storage';
+import { createOpfsFileStorage } from '../src/store/opfs-file-storage';
+
+export interface StoredInfo {
+  size: number;
+  sha256: string;
+  /** Whether read() gave a File (OPFS Files are backed by the disk). */
+  isFile: boolean;
+}
+
+export interface FileStorageHarness {
+  /** Opens a writer for `name`; its current size. */
+  open(name: string): Promise<number>;
+  /** Writes a piece of `length` bytes made from `seed` at `position`; whether its buffer was transferred. */
+  write(name: string, position: number, length: number, seed: number): Promise<boolean>;
+  flush(name: string): Promise<void>;
+  size(name: string): Promise<number>;
+  close(name: string): Promise<void>;
+  /** The error code and sentence of opening `name` again, or 'opened'. */
+  openAgain(name: string): Promise<string>;
+  read(name: string): Promise<StoredInfo | undefined>;
+  remove(name: string): Promise<void>;
+  list(): Promise<string[]>;
+  estimate(): Promise<{ usage: number; quota: number } | undefined>;
+  /** Offers the stored file as a download named `as`. */
+  save(name: string, as: string): Promise<void>;
+  /** Writes `total` bytes in pieces of `piece` (seed: the piece's index), awaiting each; whether every buffer was transferred. */
+  bulk(name: string, total: number, piece: number): Promise<boolean>;
+}
+
+declare global {
+  interface Window {
+    fileStorage: FileStorageHarness;
+  }
+}
+
+function pieceBytes(length: number, seed: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (7 * i + seed) & 0xff;
+  return out;
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const storage = createOpfsFileStorage();
+const writers = new Map<string, WritableFile>();
+
+function writer(name: string): WritableFile {
+  const w = writers.get(name);
+  if (!w) throw new Error(`no writer open for ${name}`);
+  return w;
+}
+
+async function write(name: string, position: number, length: number, seed: number): Promise<boolean> {
+  const data = pieceBytes(length, seed);
+  await writer(name).write(position, data);
+  return data.buffer.byteLength === 0;
+}
+
+window.fileStorage = {
+  async open(name) {
+    const w = await storage.openWritable(name);
+    writers.set(name, w);
+    return w.size();
+  },
+  write,
+  async flush(name) {
+    await writer(name).flush();
+  },
+  async size(name) {
+    return writer(name).size();
+  },
+  async close(name) {
+    await writer(name).close();
+    writers.delete(name);
+  },
+  async openAgain(name) {
+    try {
+      await storage.openWritable(name);
+      return 'opened';
+    } catch (e) {
+      return FileStorageError.is(e) ? `${e.code}: ${e.message}` : String(e);
+    }
+  },
+  async read(name) {
+    const blob = await storage.read(name);
+    if (!blob) return undefined;
+    const sha256 = hex(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    return { size: blob.size, sha256, isFile: blob instanceof File };
+  },
+  async remove(name) {
+    await storage.remove(name);
+    writers.delete(name);
+  },
+  list: async () => storage.list(),
+  estimate: async () => storage.estimate(),
+  async save(name, as) {
+    const blob = await storage.read(name);
+    if (!blob) throw new Error(`${name} is not stored`);
+    saveFile(blob, as);
+  },
+  async bulk(name, total, piece) {
+    let transferred = true;
+    for (let at = 0, i = 0; at < total; at += piece, i++)
+      transferred = (await write(name, at, Math.min(piece, total - at), i)) && transferred;
+    return transferred;
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * The receiving side of one file transfer: every FILE_CHUNK is checked before a byte of it is
+ * written (file-chunk.ts: AES-GCM under the per-file key, bound to the file id, index and count;
+ * then its Merkle proof against the root the offer carried, crypto/merkle.ts), written to the
+ * device's file storage at its place, and acknowledged only once durable: a batch of chunks is
+ * flushed, its ranges stored with the message, then acked, so an ack never names a chunk a reload
+ * could lose, and the sender's progress (which comes from these acks) never runs ahead of the disk.
+ *
+ * A chunk that fails a check is refused (nothing written) and the ack goes at once, so the sender
+ * sends it again (chunk-pump.ts). The same chunk refused MAX_REFUSALS times means the offer's root
+ * does not describe the file the sender has (a wrong hash list): the transfer fails with a sentence
+ * and nothing partial is ever shown as complete.
+ */
+import { merkleLeafHash, verifyMerkleProof } from '../../crypto/merkle';
+import { openChunk, type ChunkFrame, type FileKey } from '../../protocol/file-chunk';
+import type { WritableFile } from '../../store/file-storage';
+import type { ChunkRange } from '../../store/file-types';
+
+/** Chunks written between two flushes and acks (1 MiB of 64 KiB chunks). */
+export const ACK_EVERY_CHUNKS = 16;
+/** A partial batch is flushed and acked after this long without more chunks. */
+export const ACK_AFTER_MS = 250;
+/** The same chunk refused this many times fails the transfer. */
+export const MAX_REFUSALS = 3;
+
+export const WRONG_HASHES =
+  'This file could not be verified: its pieces did not match the fingerprint it was sent with, so the transfer was stopped and nothing was saved.';
+
+export interface IntakeOptions {
+  fileId: Uint8Array;
+  size: number;
+  chunkSize: number;
+  count: number;
+  root: Uint8Array;
+  key: FileKey;
+  writable: WritableFile;
+  have: readonly ChunkRange[];
+  /** Stores the ranges now durable (with the message), before they are acknowledged. */
+  persist(have: readonly ChunkRange[]): Promise<void>;
+  /** Sends the ack; false when no session can carry it now. */
+  ack(have: readonly ChunkRange[]): Promise<void>;
+  /** A refused chunk, for the security log and tests. */
+  refused(index: number, why: string): void;
+  /** The transfer cannot succeed: `sentence` says why. */
+  failed(sentence: string): Promise<void>;
+  /** Every chunk is durable. */
+  complete(): Promise<void>;
+}
+
+export interface ChunkIntake {
+  receive(frame: ChunkFrame): Promise<void>;
+  /** Acknowledges what is held now (a new session asks the sender to continue from here). */
+  announce(): Promise<void>;
+  readonly have: readonly ChunkRange[];
+  close(): Promise<void>;
+}
+
+export function addIndex(ranges: readonly ChunkRange[], index: number): ChunkRange[] {
+  const out: [number, number][] = [];
+  let placed = false;
+  for (const [a, b] of ranges) {
+    if (placed || b < index) out.push([a, b]);
+    else if (index < a - 1) {
+      out.push([index, index + 1], [a, b]);
+      placed = true;
+    } else {
+      out.push([Math.min(a, index), Math.max(b, index + 1)]);
+      placed = true;
+    }
+  }
+  if (!placed) out.push([index, index + 1]);
+  // Two runs may now touch (index filled the gap between them): merge them.
+  const merged: [number, number][] = [];
+  for (const r of out) {
+    const last = merged.at(-1);
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+export function holdsIndex(ranges: readonly ChunkRange[], index: number): boolean {
+  return ranges.some(([a, b]) => index >= a && index < b);
+}
+
+export function createChunkIntake(o: IntakeOptions): ChunkIntake {
+  let have: readonly ChunkRange[] = o.have;
+  const pending = new Set<number>();
+  const refusals = new Map<number, number>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
+  let tail: Promise<void> = Promise.resolve();
+  const serial = async (task: () => Promise<void>): Promise<void> => {
+    const run = tail.then(task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const total = (): number => have.reduce((n, [a, b]) => n + b - a, 0);
+
+  const flushAndAck = async (): Promise<void> => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (ended) return;
+    if (pending.size > 0) {
+      await o.writable.flush();
+      let next = have;
+      for (const i of pending) next = addIndex(next, i);
+      pending.clear();
+      await o.persist(next);
+      have = next;
+    }
+    if (total() >= o.count) {
+      ended = true;
+      await o.writable.close();
+      await o.complete();
+    }
+    await o.ack(have);
+  };
+
+  const refuse = async (index: number, why: string): Promise<void> => {
+    o.refused(index, why);
+    const n = (refusals.get(index) ?? 0) + 1;
+    refusals.set(index, n);
+    if (n >= MAX_REFUSALS) {
+      ended = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await o.writable.close().catch(() => undefined);
+      await o.failed(WRONG_HASHES);
+      return;
+    }
+    await flushAndAck();
+  };
+
+  const receiveOne = async (f: ChunkFrame): Promise<void> => {
+    if (ended) return;
+    const { index } = f;
+    if (index >= o.count)
+      return refuse(index, 'A file chunk arrived with an index past the end of the file.');
+    if (pending.has(index) || holdsIndex(have, index)) return; // a repeat: held already
+    let plaintext: Uint8Array<ArrayBuffer>;
+    try {
+      plaintext = await openChunk(o.key, o.fileId, index, o.count, f.ciphertext);
+    } catch {
+      return refuse(index, 'A file chunk failed its integrity check and was refused.');
+    }
+    const expected = index === o.count - 1 ? o.size - index * o.chunkSize : o.chunkSize;
+    if (plaintext.length !== expected) return refuse(index, 'A file chunk arrived with the wrong length.');
+    const leaf = await merkleLeafHash(plaintext);
+    if (!verifyMerkleProof(o.root, index, o.count, leaf, f.proof)) {
+      return refuse(index, 'A file chunk did not match the file’s fingerprint and was refused.');
+    }
+    await o.writable.write(index * o.chunkSize, plaintext);
+    pending.add(index);
+    if (pending.size >= ACK_EVERY_CHUNKS || total() + pending.size >= o.count) await flushAndAck();
+    else if (timer === undefined) {
+      timer = setTimeout(() => {
+        void serial(flushAndAck).catch(() => undefined);
+      }, ACK_AFTER_MS);
+    }
+  };
+
+  return {
+    receive: async (frame) => serial(async () => receiveOne(frame)),
+    announce: async () => serial(flushAndAck),
+    get have() {
+      return have;
+    },
+    close: async () =>
+      serial(async () => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+        if (!ended) {
+          ended = true;
+          await o.writable.close();
+        }
+      }),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The sending side of one file transfer over one live session: reads the stored copy a chunk at a
+ * time, encrypts it under the per-file key with its Merkle proof (file-chunk.ts) and sends it as a
+ * FILE_CHUNK frame, never holding more than a chunk or two in memory.
+ *
+ * What to send comes only from the receiver's acks (`file-chunk-ack`: the chunks it holds, verified
+ * and on disk), so a new session, a route change or a reload on either side continues from there:
+ *
+ *   receiver ──ack(ranges)──► pump: send every chunk not in ranges, in order, within the window
+ *   receiver ──ack(ranges)──► chunk i missing while one sent after it is held: i was refused
+ *                             (a tampered or corrupt chunk), send it again
+ *   no ack moves for STALL_MS while chunks are out: send those again (a refused last chunk)
+ *
+ * Flow control: at most WINDOW_CHUNKS sent and not acknowledged (the receiver's disk sets the
+ * pace), and the channel's buffered amount kept under its high-water mark (`drain()` waits for the
+ * browser's bufferedamountlow), so memory stays flat at any file size.
+ */
+import { encodeChunkFrame, sealChunk, type FileKey } from '../../protocol/file-chunk';
+import type { MerkleTree } from '../../crypto/merkle';
+import type { ChunkRange } from '../../store/file-types';
+
+/** Chunks in flight at most (8 MiB of 64 KiB chunks). */
+export const WINDOW_CHUNKS = 128;
+/** With chunks out and no ack moving for this long, they are sent again. */
+export const STALL_MS = 4_000;
+
+/** What the pump needs of the live session. */
+export interface PumpTarget {
+  open(): boolean;
+  sendChunk(bytes: Uint8Array): Promise<void>;
+  /** Bytes the channel holds unsent; undefined when it cannot say (then only the window limits). */
+  bufferedAmount(): number | undefined;
+  /** Resolves once the channel's buffer is below its low-water mark. */
+  drain(): Promise<void>;
+  /** The channel's high-water mark. */
+  readonly highWater: number;
+}
+
+export interface PumpOptions {
+  fileId: Uint8Array;
+  count: number;
+  key: FileKey;
+  tree: MerkleTree;
+  /** The plaintext of chunk `index` from the stored copy. */
+  read(index: number): Promise<Uint8Array<ArrayBuffer>>;
+  target: PumpTarget;
+  /** The receiver's holdings as last acknowledged. */
+  have: readonly ChunkRange[];
+  now?: () => number;
+}
+
+export interface ChunkPump {
+  /** The receiver's newest ack. */
+  acked(ranges: readonly ChunkRange[]): void;
+  /** Runs until every chunk is held by the receiver ('done'), or the session or `stop` ends it. */
+  run(): Promise<'done' | 'stopped'>;
+  stop(): void;
+}
+
+function holds(ranges: readonly ChunkRange[], index: number): boolean {
+  for (const [a, b] of ranges) {
+    if (index < a) return false;
+    if (index < b) return true;
+  }
+  return false;
+}
+
+function total(ranges: readonly ChunkRange[]): number {
+  return ranges.reduce((n, [a, b]) => n + b - a, 0);
+}
+
+export function createChunkPump(o: PumpOptions): ChunkPump {
+  const now = o.now ?? Date.now;
+  let have = o.have;
+  let stopped = false;
+  /** The next chunk in order not yet sent on this session. */
+  let cursor = 0;
+  /** Chunks sent on this session and not yet held, with the order they went in. */
+  const out = new Map<number, number>();
+  const resend: number[] = [];
+  let order = 0;
+  let lastProgress = now();
+  let wake: (() => void) | undefined;
+
+  const poke = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const nextIndex = (): number | undefined => {
+    while (resend.length > 0) {
+      const i = resend.shift()!;
+      if (!holds(have, i)) return i;
+    }
+    if (out.size >= WINDOW_CHUNKS) return undefined;
+    while (cursor < o.count && (holds(have, cursor) || out.has(cursor))) cursor++;
+    return cursor < o.count ? cursor++ : undefined;
+  };
+
+  const sleep = async (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const checkStall = (): void => {
+    if (out.size === 0 || now() - lastProgress < STALL_MS) return;
+    lastProgress = now();
+    for (const i of [...out.keys()].sort((a, b) => a - b)) if (!resend.includes(i)) resend.push(i);
+  };
+
+  return {
+    acked(ranges) {
+      if (total(ranges) > total(have)) lastProgress = now();
+      have = ranges;
+      let newestHeld = -1;
+      for (const [i, seq] of out) {
+        if (holds(have, i)) {
+          out.delete(i);
+          newestHeld = Math.max(newestHeld, seq);
+        }
+      }
+      // Chunks sent before one the receiver holds, and not held themselves, were refused.
+      for (const [i, seq] of out) {
+        if (seq < newestHeld && !resend.includes(i)) resend.push(i);
+      }
+      resend.sort((a, b) => a - b);
+      poke();
+    },
+    async run() {
+      const { target } = o;
+      let prefetch: { index: number; bytes: Promise<Uint8Array<ArrayBuffer>> } | undefined;
+      while (!stopped && target.open()) {
+        if (total(have) >= o.count) return 'done';
+        checkStall();
+        const index = nextIndex();
+        if (index === undefined) {
+          await sleep(Math.min(STALL_MS, 500));
+          continue;
+        }
+        const bytes = prefetch?.index === index ? await prefetch.bytes : await o.read(index);
+        const following = index + 1 < o.count && !holds(have, index + 1) ? index + 1 : undefined;
+        prefetch = following === undefined ? undefined : { index: following, bytes: o.read(following) };
+        prefetch?.bytes.catch(() => undefined);
+        const sealed = await sealChunk(o.key, o.fileId, index, o.count, bytes);
+        const frame = encodeChunkFrame({
+          fileId: o.fileId,
+          index,
+          proof: o.tree.proof(index),
+          ciphertext: sealed,
+        });
+        try {
+          await target.sendChunk(frame);
+        } catch {
+          return 'stopped'; // the session closed: the next one continues from the receiver's acks
+        }
+        out.set(index, order++);
+        const buffered = target.bufferedAmount();
+        if (buffered !== undefined && buffered > target.highWater) {
+          try {
+            await target.drain();
+          } catch {
+            return 'stopped';
+          }
+        }
+      }
+      return stopped ? 'stopped' : total(have) >= o.count ? 'done' : 'stopped';
+    },
+    stop() {
+      stopped = true;
+      poke();
+    },
+  };
+}

@@ -1,0 +1,488 @@
+/**
+ * Files, photos, videos and voice notes between two contacts (issue 14; DESIGN.md, Application
+ * records): one use case that composes the offer (file-offers.ts, through delivery's outbox and,
+ * when the contact is offline, the mailbox), the sending pump (chunk-pump.ts) and the receiving
+ * intake (chunk-intake.ts), with the file's bytes in the device's file storage (file-storage.ts)
+ * and its state in the message (store/file-types.ts).
+ *
+ *   sender: copy the file into storage, hashing each 64 KiB chunk → Merkle root; random file key
+ *           → message with the file, `file-offer` record (ratchet) ─────────────► receiver: stored
+ *   receiver: accepted (by the person; small media at once) ◄── `file-chunk-ack` (ranges held)
+ *   sender ── FILE_CHUNK frames (chunks not in the ranges) ──► receiver: verify, write, flush
+ *   receiver ── `file-chunk-ack` every MiB ──► sender: progress, resend refused chunks; all held: done
+ *   a new session (reconnect, route change, reload): the receiver acks what it holds, and the
+ *   sender continues from there. `file-cancel` from either side stops both and removes the bytes.
+ *
+ * Only sessions that speak for the contact's pinned key carry chunks or acks (live-sessions.ts
+ * checks). Acks and cancels go over a live session only; a side that hears about a transfer it has
+ * cancelled answers with the cancel again, so both agree the next time they talk.
+ */
+import { toHex } from '../../crypto/bytes';
+import { buildMerkleTree, merkleLeafHash, type MerkleTree } from '../../crypto/merkle';
+import { randomBytes } from '../../crypto/random';
+import { decodeChunkFrame, importFileKey, type FileKey } from '../../protocol/file-chunk';
+import type { FileCancelRecord, FileChunkAckRecord } from '../../protocol/file-records';
+import type { FileStorage } from '../../store/file-storage';
+import {
+  type ChunkRange,
+  type FileMedia,
+  type StoredFile,
+  fileChunkCount,
+  fileStorageName,
+  isActiveTransfer,
+  rangeTotal,
+} from '../../store/file-types';
+import type { StoredMessage } from '../../store/message-types';
+import type { Stores } from '../../store/stores';
+import type { Delivery } from '../delivery';
+import type { Live } from '../live-sessions';
+import { type ChunkIntake, createChunkIntake } from './chunk-intake';
+import { type ChunkPump, type PumpTarget, createChunkPump } from './chunk-pump';
+import { leafHashesSync } from './file-offers';
+
+export const CHUNK_BYTES = 64 * 1024;
+/** Files up to this size travel inside their offer (and so through the mailbox too). */
+export const INLINE_BYTES = 192 * 1024;
+/** Received files up to this size are accepted without asking. */
+export const AUTO_ACCEPT_BYTES = 16 * 1024 * 1024;
+/** The channel's high-water mark the pump keeps under (simple-peer-transport.ts's default). */
+const HIGH_WATER = 1024 * 1024;
+
+export interface FileToSend {
+  name: string;
+  mime: string;
+  media: FileMedia;
+  durationMs?: number;
+  width?: number;
+  height?: number;
+  thumbnail?: Uint8Array;
+}
+
+export interface TransfersDeps {
+  readonly stores: Stores;
+  readonly storage: () => Promise<FileStorage>;
+  readonly delivery: Delivery;
+  /** The contact's live session, when it is open and speaks for the pinned key. */
+  readonly live: (contactId: string) => Live | undefined;
+  readonly serial: <T>(contactId: string, task: () => Promise<T>) => Promise<T>;
+  /** A file message's transfer moved (progress, state). */
+  readonly fileChanged: (contactId: string, messageId: Uint8Array, file: StoredFile) => void;
+  /** A refused chunk, for the contact's security log. */
+  readonly refused: (contactId: string, detail: string) => void;
+  readonly report: (e: unknown) => void;
+}
+
+export interface Transfers {
+  /** Stores `blob` (already stripped of location data by the caller) and offers it to the contact. */
+  send(contactId: string, blob: Blob, meta: FileToSend): Promise<StoredMessage>;
+  accept(contactId: string, messageId: Uint8Array): Promise<void>;
+  cancel(contactId: string, messageId: Uint8Array): Promise<void>;
+  /** The file's bytes (disk-backed where stored), once it is all here; undefined before. */
+  blob(contactId: string, messageId: Uint8Array): Promise<Blob | undefined>;
+  /** A received offer was stored (the person decides, or a small file is accepted at once). */
+  offered(contactId: string, messageId: Uint8Array): Promise<void>;
+  /** A `file-chunk-ack` or `file-cancel` of a trusted session. */
+  record(contactId: string, record: FileChunkAckRecord | FileCancelRecord): Promise<void>;
+  /** A FILE_CHUNK frame of a trusted session. */
+  chunk(contactId: string, bytes: Uint8Array): void;
+  /** A trusted session is ready: the receiving side says what it holds, so the sender continues. */
+  resume(contactId: string): Promise<void>;
+}
+
+interface Outgoing {
+  readonly fileId: Uint8Array;
+  readonly file: StoredFile;
+  readonly key: FileKey;
+  readonly tree: MerkleTree;
+  readonly source: Blob;
+  pump?: { pump: ChunkPump; live: Live };
+}
+
+interface Incoming {
+  readonly intake: ChunkIntake;
+}
+
+const keyOf = (contactId: string, fileId: Uint8Array): string => `${contactId} ${toHex(fileId)}`;
+
+function pumpTarget(live: Live): PumpTarget {
+  const t = live.connected.transport as { bufferedAmount?: unknown; drain?: () => Promise<void> };
+  return {
+    open: () => live.open(),
+    sendChunk: async (bytes) => live.connected.session.sendChunk(bytes),
+    bufferedAmount: () => (typeof t.bufferedAmount === 'number' ? t.bufferedAmount : undefined),
+    drain: async () => (t.drain ? t.drain() : undefined),
+    highWater: HIGH_WATER,
+  };
+}
+
+export function createTransfers(deps: TransfersDeps): Transfers {
+  const { stores, serial } = deps;
+  const outgoing = new Map<string, Promise<Outgoing | undefined>>();
+  const incoming = new Map<string, Promise<Incoming | undefined>>();
+
+  const update = async (
+    contactId: string,
+    fileId: Uint8Array,
+    change: (f: StoredFile) => StoredFile | undefined,
+  ): Promise<StoredFile | undefined> => {
+    let changed = false;
+    const file = await stores.messages.updateFile(contactId, fileId, (f) => {
+      const next = change(f);
+      changed = next !== undefined;
+      return next;
+    });
+    if (file && changed) deps.fileChanged(contactId, fileId, file);
+    return file;
+  };
+
+  const sendRecord = async (
+    contactId: string,
+    record: FileChunkAckRecord | FileCancelRecord,
+  ): Promise<void> =>
+    serial(contactId, async () => {
+      const live = deps.live(contactId);
+      if (live?.open()) await live.send(record);
+    });
+
+  const cancelRecord = (fileId: Uint8Array, reason: FileCancelRecord['reason']): FileCancelRecord => ({
+    kind: 'file-cancel',
+    id: randomBytes(16),
+    sentAt: Date.now(),
+    fileId,
+    reason,
+  });
+
+  /** Removes what this device keeps of a transfer that ended without the file. */
+  const discard = async (contactId: string, fileId: Uint8Array): Promise<void> => {
+    const key = keyOf(contactId, fileId);
+    const out = await outgoing.get(key)?.catch(() => undefined);
+    out?.pump?.pump.stop();
+    outgoing.delete(key);
+    const inc = await incoming.get(key)?.catch(() => undefined);
+    await inc?.intake.close().catch(() => undefined);
+    incoming.delete(key);
+    const storage = await deps.storage();
+    for (const name of [
+      fileStorageName('in', contactId, fileId),
+      fileStorageName('out', contactId, fileId),
+      `${fileStorageName('out', contactId, fileId)}-h`,
+    ]) {
+      await storage.remove(name).catch(() => undefined);
+    }
+  };
+
+  /** The sending side of a stored file message, loaded once (after a reload too). */
+  const loadOutgoing = async (contactId: string, fileId: Uint8Array): Promise<Outgoing | undefined> => {
+    const message = await stores.messages.get(contactId, fileId);
+    const file = message?.direction === 'out' ? message.file : undefined;
+    if (!file || !isActiveTransfer(file.state) || file.inline) return undefined;
+    const storage = await deps.storage();
+    const name = fileStorageName('out', contactId, fileId);
+    const [source, hashes] = await Promise.all([storage.read(name), storage.read(`${name}-h`)]);
+    if (!source || !hashes) return undefined;
+    const bytes = new Uint8Array(await hashes.arrayBuffer());
+    const leaves: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length; at += 32) leaves.push(bytes.subarray(at, at + 32));
+    if (leaves.length !== fileChunkCount(file)) return undefined;
+    return { fileId, file, key: await importFileKey(file.key), tree: buildMerkleTree(leaves), source };
+  };
+
+  const outgoingFor = async (contactId: string, fileId: Uint8Array): Promise<Outgoing | undefined> => {
+    const key = keyOf(contactId, fileId);
+    let entry = outgoing.get(key);
+    if (!entry) {
+      entry = loadOutgoing(contactId, fileId);
+      outgoing.set(key, entry);
+      const loaded = await entry.catch(() => undefined);
+      if (!loaded) outgoing.delete(key);
+    }
+    return entry;
+  };
+
+  const runPump = (out: Outgoing, live: Live, have: readonly ChunkRange[]): ChunkPump => {
+    const pump = createChunkPump({
+      fileId: out.fileId,
+      count: fileChunkCount(out.file),
+      key: out.key,
+      tree: out.tree,
+      read: async (index) => {
+        const start = index * out.file.chunkSize;
+        const end = Math.min(out.file.size, start + out.file.chunkSize);
+        return new Uint8Array(await out.source.slice(start, end).arrayBuffer());
+      },
+      target: pumpTarget(live),
+      have,
+    });
+    out.pump = { pump, live };
+    pump.run().then(
+      () => {
+        if (out.pump?.pump === pump) delete out.pump;
+      },
+      (e: unknown) => {
+        if (out.pump?.pump === pump) delete out.pump;
+        deps.report(e);
+      },
+    );
+    return pump;
+  };
+
+  /** The receiver's ack: progress (never backwards), done when it holds every chunk, else send on. */
+  const acked = async (contactId: string, r: FileChunkAckRecord): Promise<void> => {
+    const message = await stores.messages.get(contactId, r.fileId);
+    const file = message?.direction === 'out' ? message.file : undefined;
+    if (!file || !isActiveTransfer(file.state)) {
+      // Not a transfer of ours that can move: say so, so the other side stops too.
+      if (file?.state === 'cancelled' || !file)
+        await sendRecord(contactId, cancelRecord(r.fileId, 'cancelled'));
+      return;
+    }
+    const count = fileChunkCount(file);
+    const ranges = r.ranges.filter(([a, b]) => a < b && b <= count);
+    const done = rangeTotal(ranges) >= count;
+    await update(contactId, r.fileId, (f) => {
+      const have = rangeTotal(ranges) >= rangeTotal(f.have) ? ranges : f.have;
+      return { ...f, have, state: done ? 'done' : 'sending' };
+    });
+    const out = await outgoingFor(contactId, r.fileId);
+    if (done) {
+      out?.pump?.pump.stop();
+      outgoing.delete(keyOf(contactId, r.fileId));
+      return;
+    }
+    if (!out) {
+      await update(contactId, r.fileId, (f) => ({
+        ...f,
+        state: 'failed',
+        error: 'This file is no longer stored on this device, so it cannot be sent.',
+      }));
+      await sendRecord(contactId, cancelRecord(r.fileId, 'unavailable'));
+      return;
+    }
+    const live = deps.live(contactId);
+    if (!live?.open()) return;
+    if (out.pump && out.pump.live === live) out.pump.pump.acked(ranges);
+    else {
+      out.pump?.pump.stop();
+      runPump(out, live, ranges);
+    }
+  };
+
+  const openIncoming = async (contactId: string, fileId: Uint8Array): Promise<Incoming | undefined> => {
+    const message = await stores.messages.get(contactId, fileId);
+    const file = message?.direction === 'in' ? message.file : undefined;
+    if (!file || file.state !== 'receiving') return undefined;
+    const storage = await deps.storage();
+    const writable = await storage.openWritable(fileStorageName('in', contactId, fileId));
+    const intake = createChunkIntake({
+      fileId,
+      size: file.size,
+      chunkSize: file.chunkSize,
+      count: fileChunkCount(file),
+      root: file.root,
+      key: await importFileKey(file.key),
+      writable,
+      have: file.have,
+      persist: async (have) => {
+        await update(contactId, fileId, (f) => ({ ...f, have }));
+      },
+      ack: async (have) =>
+        sendRecord(contactId, { kind: 'file-chunk-ack', fileId, ranges: have.map(([a, b]) => [a, b]) }).catch(
+          () => undefined,
+        ),
+      refused: (_index, why) => deps.refused(contactId, why),
+      failed: async (sentence) => {
+        await update(contactId, fileId, (f) => ({ ...f, state: 'failed', error: sentence }));
+        incoming.delete(keyOf(contactId, fileId));
+        await storage.remove(fileStorageName('in', contactId, fileId)).catch(() => undefined);
+        await sendRecord(contactId, cancelRecord(fileId, 'failed')).catch(() => undefined);
+      },
+      complete: async () => {
+        await update(contactId, fileId, (f) => ({ ...f, state: 'done' }));
+        incoming.delete(keyOf(contactId, fileId));
+      },
+    });
+    return { intake };
+  };
+
+  const incomingFor = async (contactId: string, fileId: Uint8Array): Promise<Incoming | undefined> => {
+    const key = keyOf(contactId, fileId);
+    let entry = incoming.get(key);
+    if (!entry) {
+      entry = openIncoming(contactId, fileId);
+      incoming.set(key, entry);
+      const opened = await entry.catch(() => undefined);
+      if (!opened) incoming.delete(key);
+    }
+    return entry;
+  };
+
+  const theyCancelled = async (contactId: string, r: FileCancelRecord): Promise<void> => {
+    const file = await update(contactId, r.fileId, (f) =>
+      isActiveTransfer(f.state)
+        ? r.reason === 'cancelled'
+          ? { ...f, state: 'cancelled', cancelledBy: 'them' }
+          : {
+              ...f,
+              state: 'failed',
+              error:
+                r.reason === 'failed'
+                  ? 'The other device could not verify this file against its fingerprint, so the transfer was stopped.'
+                  : 'The other device no longer has this file, so it cannot be sent.',
+            }
+        : undefined,
+    );
+    if (file && !isActiveTransfer(file.state) && file.state !== 'done') await discard(contactId, r.fileId);
+  };
+
+  const chunkQueue = new Map<string, Promise<void>>();
+  const recordQueue = new Map<string, Promise<void>>();
+
+  return {
+    async send(contactId, blob, meta) {
+      const fileId = randomBytes(16);
+      const size = blob.size;
+      if (size < 1) throw new Error('This file is empty: there is nothing to send.');
+      const base = {
+        name: meta.name,
+        mime: meta.mime,
+        size,
+        chunkSize: CHUNK_BYTES,
+        media: meta.media,
+        ...(meta.durationMs === undefined ? {} : { durationMs: meta.durationMs }),
+        ...(meta.width === undefined || meta.height === undefined
+          ? {}
+          : { width: meta.width, height: meta.height }),
+        ...(meta.thumbnail === undefined ? {} : { thumbnail: meta.thumbnail }),
+        key: randomBytes(32),
+      };
+      let file: StoredFile;
+      if (size <= INLINE_BYTES) {
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        const tree = buildMerkleTree(leafHashesSync(bytes, CHUNK_BYTES));
+        file = { ...base, root: tree.root, inline: bytes, state: 'done', have: [[0, fileChunkCount(base)]] };
+      } else {
+        // A copy of its own, hashed as it goes, so the transfer survives a reload of this page.
+        const storage = await deps.storage();
+        const name = fileStorageName('out', contactId, fileId);
+        const writable = await storage.openWritable(name);
+        const leaves: Uint8Array[] = [];
+        try {
+          await writable.truncate(0);
+          for (let at = 0; at < size; at += CHUNK_BYTES) {
+            const bytes = new Uint8Array(
+              await blob.slice(at, Math.min(size, at + CHUNK_BYTES)).arrayBuffer(),
+            );
+            leaves.push(await merkleLeafHash(bytes));
+            await writable.write(at, bytes);
+          }
+          await writable.flush();
+        } finally {
+          await writable.close();
+        }
+        const hashes = await storage.openWritable(`${name}-h`);
+        try {
+          const all = new Uint8Array(leaves.length * 32);
+          leaves.forEach((l, i) => all.set(l, i * 32));
+          await hashes.truncate(0);
+          await hashes.write(0, all);
+          await hashes.flush();
+        } finally {
+          await hashes.close();
+        }
+        file = { ...base, root: buildMerkleTree(leaves).root, state: 'offered', have: [] };
+      }
+      return serial(contactId, async () =>
+        deps.delivery.send(contactId, '', deps.live(contactId), undefined, { id: fileId, file }),
+      );
+    },
+
+    async accept(contactId, messageId) {
+      const file = await update(contactId, messageId, (f) =>
+        f.state === 'offered' && !f.inline ? { ...f, state: 'receiving' } : undefined,
+      );
+      if (file?.state !== 'receiving') return;
+      const inc = await incomingFor(contactId, messageId);
+      await inc?.intake.announce();
+    },
+
+    async cancel(contactId, messageId) {
+      const file = await update(contactId, messageId, (f) =>
+        isActiveTransfer(f.state) ? { ...f, state: 'cancelled', cancelledBy: 'me' } : undefined,
+      );
+      if (file?.state !== 'cancelled') return;
+      await discard(contactId, messageId);
+      await sendRecord(contactId, cancelRecord(messageId, 'cancelled')).catch(() => undefined);
+    },
+
+    async blob(contactId, messageId) {
+      const message = await stores.messages.get(contactId, messageId);
+      const file = message?.file;
+      if (!message || !file) return undefined;
+      if (file.inline) return new Blob([file.inline as Uint8Array<ArrayBuffer>], { type: file.mime });
+      if (message.direction === 'in' && file.state !== 'done') return undefined;
+      const stored = await (
+        await deps.storage()
+      ).read(fileStorageName(message.direction, contactId, messageId));
+      // A Blob made of the stored one refers to it on disk; nothing is read into memory.
+      return stored && new Blob([stored], { type: file.mime });
+    },
+
+    async offered(contactId, messageId) {
+      const file = (await stores.messages.get(contactId, messageId))?.file;
+      if (!file || file.state !== 'offered' || file.size > AUTO_ACCEPT_BYTES) return;
+      await this.accept(contactId, messageId);
+    },
+
+    async record(contactId, record) {
+      // One at a time per contact, in arrival order (acks only grow, but a pump should not see an
+      // older one after a newer).
+      const run = (recordQueue.get(contactId) ?? Promise.resolve()).then(async () =>
+        record.kind === 'file-chunk-ack' ? acked(contactId, record) : theyCancelled(contactId, record),
+      );
+      const settled = run.catch(() => undefined);
+      recordQueue.set(contactId, settled);
+      void settled.then(() => {
+        if (recordQueue.get(contactId) === settled) recordQueue.delete(contactId);
+      });
+      return run;
+    },
+
+    chunk(contactId, bytes) {
+      let frame;
+      try {
+        frame = decodeChunkFrame(bytes);
+      } catch {
+        return; // the session checked its structure; nothing else can be wrong here
+      }
+      const key = keyOf(contactId, frame.fileId);
+      // In order per file: the intake serialises its own work, the lookup must not reorder.
+      const previous = chunkQueue.get(key) ?? Promise.resolve();
+      const run = previous.then(async () => {
+        const inc = await incomingFor(contactId, frame.fileId);
+        if (inc) {
+          await inc.intake.receive(frame);
+          return;
+        }
+        const message = await stores.messages.get(contactId, frame.fileId);
+        if (message?.direction === 'in' && message.file?.state === 'cancelled') {
+          await sendRecord(contactId, cancelRecord(frame.fileId, 'cancelled'));
+        }
+      });
+      const settled = run.catch(deps.report);
+      chunkQueue.set(key, settled);
+      void settled.then(() => {
+        if (chunkQueue.get(key) === settled) chunkQueue.delete(key);
+      });
+    },
+
+    async resume(contactId) {
+      for (const m of await stores.messages.activeTransfers(contactId)) {
+        if (m.direction !== 'in') continue;
+        if (m.file?.state === 'offered') await this.offered(contactId, m.messageId); // arrived by mailbox
+        if (m.file?.state !== 'receiving') continue;
+        const inc = await incomingFor(contactId, m.messageId);
+        await inc?.intake.announce();
+      }
+    },
+  };
+}

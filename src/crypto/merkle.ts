@@ -1,0 +1,161 @@
+/**
+ * Merkle tree hash over SHA-256 as in RFC 9162 §2.1 (the same tree as RFC 6962 §2.1), used to
+ * commit a file offer to all its chunks with one 32-byte root and to check each chunk as it
+ * arrives with an audit path of ⌈log2 n⌉ hashes at most.
+ *
+ *   leaf hash: SHA-256(0x00 ‖ chunk)                    (§2.1.1, MTH of one entry)
+ *   node hash: SHA-256(0x01 ‖ left ‖ right)             (§2.1.1, MTH of a split list)
+ *
+ * A tree is built level by level: pairs are hashed left to right and an odd last node is carried up
+ * unchanged. That gives the same root and the same audit paths as §2.1.1's recursive split at the
+ * largest power of two below n (the left subtree is always complete), in O(n) and keeping every
+ * level, so `proof(i)` (§2.1.3.1 PATH) reads one sibling a level. `verifyMerkleProof` follows
+ * §2.1.3.2 step by step. There is no empty tree here: a file has at least one chunk.
+ *
+ * Leaf hashes of 64 KiB chunks go through WebCrypto (a hand-off to another thread, but far faster
+ * than JS at that size); node hashes hash 65 bytes, where @noble/hashes on the calling thread wins.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, constantTimeEqual } from './bytes';
+import { CryptoError, assertBytes } from './errors';
+
+export const MERKLE_HASH_BYTES = 32;
+
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
+
+/** SHA-256(0x00 ‖ chunk), RFC 9162 §2.1.1. */
+export async function merkleLeafHash(chunk: Uint8Array): Promise<Uint8Array> {
+  assertBytes(chunk, 'chunk');
+  const digest = await globalThis.crypto.subtle.digest(
+    'SHA-256',
+    concatBytes(Uint8Array.of(LEAF_PREFIX), chunk),
+  );
+  return new Uint8Array(digest);
+}
+
+const nodeInput = new Uint8Array(1 + 2 * MERKLE_HASH_BYTES);
+nodeInput[0] = NODE_PREFIX;
+
+/** SHA-256(0x01 ‖ left ‖ right), RFC 9162 §2.1.1. */
+export function merkleNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  assertBytes(left, 'left', MERKLE_HASH_BYTES);
+  assertBytes(right, 'right', MERKLE_HASH_BYTES);
+  // Synchronous, so one scratch buffer serves every call.
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + MERKLE_HASH_BYTES);
+  return sha256(nodeInput);
+}
+
+export interface MerkleTree {
+  /** The number of leaves (≥ 1). */
+  readonly count: number;
+  readonly root: Uint8Array;
+  /** The audit path of leaf `index` (RFC 9162 §2.1.3.1), from the leaf's sibling up. */
+  proof(index: number): Uint8Array[];
+}
+
+/** Hash `at` of a level stored as one buffer of 32-byte hashes. */
+function hashAt(level: Uint8Array, at: number): Uint8Array {
+  return level.subarray(at * MERKLE_HASH_BYTES, (at + 1) * MERKLE_HASH_BYTES);
+}
+
+/**
+ * The tree over `leaves`, which are leaf hashes (from {@link merkleLeafHash}), at least one. Each
+ * level is kept as one buffer, 2n hashes in all: 64 bytes a chunk.
+ */
+export function buildMerkleTree(leaves: readonly Uint8Array[]): MerkleTree {
+  if (!Array.isArray(leaves) || leaves.length < 1) {
+    throw new CryptoError('BAD_ARGUMENT', 'leaves must hold at least one leaf hash.');
+  }
+  const count = leaves.length;
+  const first = new Uint8Array(count * MERKLE_HASH_BYTES);
+  leaves.forEach((leaf, i) => {
+    assertBytes(leaf, `leaves[${i}]`, MERKLE_HASH_BYTES);
+    first.set(leaf, i * MERKLE_HASH_BYTES);
+  });
+  const levels = [first];
+  for (let level = first, n = count; n > 1;) {
+    const up = Math.ceil(n / 2);
+    const next = new Uint8Array(up * MERKLE_HASH_BYTES);
+    for (let i = 0; i + 1 < n; i += 2) {
+      next.set(merkleNodeHash(hashAt(level, i), hashAt(level, i + 1)), (i / 2) * MERKLE_HASH_BYTES);
+    }
+    // An odd last node moves up unchanged: it is the right subtree of every split above it
+    // until it meets a left sibling (RFC 9162 §2.1.1 with k the largest power of two below n).
+    if (n % 2 === 1) next.set(hashAt(level, n - 1), (up - 1) * MERKLE_HASH_BYTES);
+    levels.push(next);
+    level = next;
+    n = up;
+  }
+  const root = levels[levels.length - 1]!.slice();
+  return {
+    count,
+    root,
+    proof(index: number): Uint8Array[] {
+      if (!Number.isSafeInteger(index) || index < 0 || index >= count) {
+        throw new CryptoError('BAD_ARGUMENT', `index must be a leaf index from 0 to ${count - 1}.`);
+      }
+      const path: Uint8Array[] = [];
+      let i = index;
+      for (let l = 0; l < levels.length - 1; l++) {
+        const sibling = i ^ 1;
+        // A node without a sibling was carried up: that level adds nothing to the path.
+        if (sibling * MERKLE_HASH_BYTES < levels[l]!.length) path.push(hashAt(levels[l]!, sibling).slice());
+        i = Math.floor(i / 2);
+      }
+      return path;
+    },
+  };
+}
+
+/** The root over leaf hashes `leaves` (MTH, RFC 9162 §2.1.1). */
+export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  return buildMerkleTree(leaves).root;
+}
+
+/**
+ * Whether `proof` shows that `leafHash` is leaf `index` of the `count`-leaf tree with `root`
+ * (RFC 9162 §2.1.3.2). False on any malformed input (lengths, an index out of range, a proof too
+ * long or too short); it never throws for bad data.
+ */
+export function verifyMerkleProof(
+  root: Uint8Array,
+  index: number,
+  count: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (!(root instanceof Uint8Array) || root.length !== MERKLE_HASH_BYTES) return false;
+  if (!(leafHash instanceof Uint8Array) || leafHash.length !== MERKLE_HASH_BYTES) return false;
+  if (!Array.isArray(proof)) return false;
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(index)) return false;
+  // 1. leaf_index < tree_size.
+  if (index < 0 || index >= count) return false;
+  // 2. fn = leaf_index, sn = tree_size - 1.  3. r = hash.
+  let fn = index;
+  let sn = count - 1;
+  let r: Uint8Array = leafHash;
+  // 4. For each p in the path:
+  for (const p of proof as readonly unknown[]) {
+    if (!(p instanceof Uint8Array) || p.length !== MERKLE_HASH_BYTES) return false;
+    // a. If sn is 0, the proof is too long.
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      // b. r = HASH(0x01 ‖ p ‖ r); then, while fn is even and not 0, shift fn and sn right.
+      r = merkleNodeHash(p, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      // Otherwise r = HASH(0x01 ‖ r ‖ p).
+      r = merkleNodeHash(r, p);
+    }
+    // c. Shift fn and sn right once.
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  // 5. sn must be 0 (the proof was not too short) and r the root.
+  return sn === 0 && constantTimeEqual(r, root);
+}

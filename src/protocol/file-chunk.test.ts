@@ -1,0 +1,192 @@
+/**
+ * FILE_CHUNK plaintext (file-chunk.ts): the layout, round trips, structure refused with BAD_RECORD;
+ * the per-file sealing: round trip, deterministic, the nonce and associated data of the header
+ * (checked against @noble/ciphers directly), and any flipped byte of the ciphertext, file id or
+ * index, or another count or key, fails with DECRYPT_FAILED.
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { concatBytes, utf8 } from '../crypto/bytes';
+import { expectCode, expectDecodesExactlyOrRefuses } from './codec.test-util';
+import { ProtocolError } from './errors';
+import {
+  type ChunkFrame,
+  MAX_CHUNK_PROOF_HASHES,
+  decodeChunkFrame,
+  encodeChunkFrame,
+  importFileKey,
+  openChunk,
+  sealChunk,
+} from './file-chunk';
+import { MAX_CHUNK_BYTES } from './file-records';
+
+const fileIdArb = fc.uint8Array({ minLength: 16, maxLength: 16 });
+const hash = fc.uint8Array({ minLength: 32, maxLength: 32 });
+const frames: fc.Arbitrary<ChunkFrame> = fc.record({
+  fileId: fileIdArb,
+  index: fc.oneof(fc.nat(), fc.constantFrom(0, 0xffffffff)),
+  proof: fc.array(hash, { maxLength: MAX_CHUNK_PROOF_HASHES }),
+  ciphertext: fc.uint8Array({ minLength: 17, maxLength: 300 }),
+});
+
+const rejects = async (p: Promise<unknown>, code: ProtocolError['code']): Promise<void> => {
+  await expect(p).rejects.toSatisfy((e) => ProtocolError.is(e, code));
+};
+
+describe('chunk frames', () => {
+  it('round-trip', () => {
+    fc.assert(
+      fc.property(frames, (f) => {
+        expect(decodeChunkFrame(encodeChunkFrame(f))).toEqual(f);
+      }),
+    );
+  });
+
+  it('are laid out as the header says, and decode into views of the bytes', () => {
+    const f: ChunkFrame = {
+      fileId: new Uint8Array(16).fill(1),
+      index: 0x01020304,
+      proof: [new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)],
+      ciphertext: new Uint8Array(17).fill(4),
+    };
+    const bytes = encodeChunkFrame(f);
+    expect(bytes).toEqual(concatBytes(f.fileId, Uint8Array.of(1, 2, 3, 4, 2), ...f.proof, f.ciphertext));
+    const back = decodeChunkFrame(bytes);
+    expect(back.ciphertext.buffer).toBe(bytes.buffer);
+    expect(back.proof[1]!.buffer).toBe(bytes.buffer);
+    // ...inside a larger buffer too.
+    const padded = concatBytes(Uint8Array.of(9, 9), bytes).subarray(2);
+    expect(decodeChunkFrame(padded)).toEqual(f);
+  });
+
+  it('a frame cut anywhere, a proof over 40 hashes or a ciphertext of just a tag is refused', () => {
+    const bytes = encodeChunkFrame({
+      fileId: new Uint8Array(16),
+      index: 0,
+      proof: [new Uint8Array(32)],
+      ciphertext: new Uint8Array(17),
+    });
+    for (let n = 0; n < bytes.length; n++)
+      expectCode(() => decodeChunkFrame(bytes.subarray(0, n)), 'BAD_RECORD');
+    const long = concatBytes(new Uint8Array(20), Uint8Array.of(41), new Uint8Array(41 * 32 + 17));
+    expectCode(() => decodeChunkFrame(long), 'BAD_RECORD');
+    const max = concatBytes(new Uint8Array(20), Uint8Array.of(40), new Uint8Array(40 * 32 + 17));
+    expect(decodeChunkFrame(max).proof).toHaveLength(40);
+  });
+
+  it('random bytes decode to what encodes back the same, or are refused with BAD_RECORD', () => {
+    expectDecodesExactlyOrRefuses(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 120 }),
+        fc
+          .tuple(
+            fc.uint8Array({ minLength: 20, maxLength: 20 }),
+            fc.nat(3),
+            fc.uint8Array({ maxLength: 150 }),
+          )
+          .map(([head, k, rest]) => concatBytes(head, Uint8Array.of(k), rest)),
+      ),
+      decodeChunkFrame,
+      encodeChunkFrame,
+      'BAD_RECORD',
+    );
+  });
+
+  it.each([
+    ['a short file id', { fileId: new Uint8Array(15) }],
+    ['a negative index', { index: -1 }],
+    ['an index of 2^32', { index: 2 ** 32 }],
+    ['41 proof hashes', { proof: Array.from({ length: 41 }, () => new Uint8Array(32)) }],
+    ['a proof hash of 31 bytes', { proof: [new Uint8Array(31)] }],
+    ['a ciphertext of only a tag', { ciphertext: new Uint8Array(16) }],
+  ])('encode refuses %s with BAD_ARGUMENT', (_, patch) => {
+    const f = { fileId: new Uint8Array(16), index: 0, proof: [], ciphertext: new Uint8Array(17), ...patch };
+    expectCode(() => encodeChunkFrame(f), 'BAD_ARGUMENT');
+  });
+});
+
+describe('sealing chunks under the file key', () => {
+  const keyBytes = Uint8Array.from({ length: 32 }, (_, i) => i);
+  const fileId = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+  const chunk = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+
+  it('seals with the nonce and associated data of the header, deterministically', async () => {
+    const key = await importFileKey(keyBytes);
+    const sealed = await sealChunk(key, fileId, 5, 9, chunk);
+    const nonce = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5);
+    const ad = concatBytes(utf8('SecMsg/0.1 file chunk'), fileId, Uint8Array.of(0, 0, 0, 5, 0, 0, 0, 9));
+    expect(sealed).toEqual(gcm(keyBytes, nonce, ad).encrypt(chunk));
+    expect(sealed.length).toBe(chunk.length + 16);
+    expect(await sealChunk(key, fileId, 5, 9, chunk)).toEqual(sealed);
+    expect(await openChunk(key, fileId, 5, 9, sealed)).toEqual(chunk);
+  });
+
+  it('round-trips any chunk, index and count', async () => {
+    const key = await importFileKey(keyBytes);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 2000 }),
+        fc
+          .integer({ min: 1, max: 0xffffffff })
+          .chain((count) => fc.tuple(fc.constant(count), fc.nat(count - 1))),
+        fileIdArb,
+        async (plaintext, [count, index], id) => {
+          const sealed = await sealChunk(key, id, index, count, plaintext);
+          expect(await openChunk(key, id, index, count, sealed)).toEqual(plaintext);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('any flipped byte of the ciphertext or the file id, or another index, count or key fails', async () => {
+    const key = await importFileKey(keyBytes);
+    const sealed = await sealChunk(key, fileId, 5, 9, chunk);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 }), async (at, x) => {
+        const bad = sealed.slice();
+        bad[at]! ^= x;
+        await rejects(openChunk(key, fileId, 5, 9, bad), 'DECRYPT_FAILED');
+      }),
+      { numRuns: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(15), fc.integer({ min: 1, max: 255 }), async (at, x) => {
+        const otherId = fileId.slice();
+        otherId[at]! ^= x;
+        await rejects(openChunk(key, otherId, 5, 9, sealed), 'DECRYPT_FAILED');
+      }),
+      { numRuns: 30 },
+    );
+    for (const index of [4, 6, 0, 8])
+      await rejects(openChunk(key, fileId, index, 9, sealed), 'DECRYPT_FAILED');
+    for (const count of [6, 8, 10, 0xffffffff])
+      await rejects(openChunk(key, fileId, 5, count, sealed), 'DECRYPT_FAILED');
+    const otherKey = await importFileKey(keyBytes.map((b) => b ^ 1));
+    await rejects(openChunk(otherKey, fileId, 5, 9, sealed), 'DECRYPT_FAILED');
+    await rejects(openChunk(key, fileId, 5, 9, sealed.subarray(0, 16)), 'DECRYPT_FAILED');
+    await rejects(openChunk(key, fileId, 5, 9, sealed.subarray(0, sealed.length - 1)), 'DECRYPT_FAILED');
+  });
+
+  it('opens a ciphertext that is a view into a decoded frame', async () => {
+    const key = await importFileKey(keyBytes);
+    const sealed = await sealChunk(key, fileId, 2, 3, chunk);
+    const frame = encodeChunkFrame({ fileId, index: 2, proof: [new Uint8Array(32)], ciphertext: sealed });
+    const f = decodeChunkFrame(concatBytes(Uint8Array.of(7), frame).subarray(1));
+    expect(await openChunk(key, f.fileId, f.index, 3, f.ciphertext)).toEqual(chunk);
+  });
+
+  it('refuses bad arguments with BAD_ARGUMENT', async () => {
+    await rejects(importFileKey(new Uint8Array(31)), 'BAD_ARGUMENT');
+    const key = await importFileKey(keyBytes);
+    await rejects(sealChunk(key, fileId.subarray(1), 0, 1, chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 1, 1, chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 0, chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 2 ** 32, chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, -1, 2, chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 1, new Uint8Array(0)), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 1, new Uint8Array(MAX_CHUNK_BYTES + 1)), 'BAD_ARGUMENT');
+    await rejects(openChunk(key, fileId, 3, 3, new Uint8Array(40)), 'BAD_ARGUMENT');
+  });
+});

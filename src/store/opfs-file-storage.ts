@@ -1,0 +1,213 @@
+/**
+ * File storage in the Origin Private File System, under the folder `secmsg-files`.
+ *
+ * Writes go through one dedicated Worker (opfs-writer.worker.ts), created on first use, that
+ * holds a FileSystemSyncAccessHandle for each open file: its writes land in the file itself and
+ * its flush() makes them durable, so a transfer resumes after a reload from what was flushed.
+ * (createWritable(), the main thread's way, writes to a swap file that a reload discards before
+ * close().) Each write's buffer is transferred to the worker, not copied, so memory stays flat.
+ *
+ * Reads need no worker: getFile() on the main thread returns a File backed by the disk, which a
+ * download or a preview streams without reading it into memory. A file being written is flushed
+ * first, so the File shows every write made before read().
+ */
+import {
+  FILE_STORAGE_MESSAGES,
+  FILE_NAME,
+  FileStorageError,
+  type FileStorage,
+  type WritableFile,
+  OPFS_DIRECTORY,
+  checkFileName,
+  checkOffset,
+  toFileStorageError,
+} from './file-storage';
+import type { WriterReply, WriterRequest } from './opfs-writer.worker';
+
+/** A request without its id, which call() adds. */
+type Request = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
+
+/** FileSystemDirectoryHandle's iteration, which the DOM typings this project compiles with leave out. */
+interface IterableDirectory {
+  entries(): AsyncIterable<[string, FileSystemHandle]>;
+}
+
+function unavailable(cause?: unknown): FileStorageError {
+  return new FileStorageError('UNAVAILABLE', FILE_STORAGE_MESSAGES.UNAVAILABLE, { cause });
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'NotFoundError' || e.name === 'TypeMismatchError');
+}
+
+export function createOpfsFileStorage(): FileStorage {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<
+    number,
+    { resolve: (value: number) => void; reject: (e: FileStorageError) => void }
+  >();
+  /** Names with an open writer here, each with the function that marks that writer closed. */
+  const writers = new Map<string, () => void>();
+
+  /** Ends every request in flight and every writer: the worker failed or could not start. */
+  function workerFailed(cause: unknown): void {
+    worker?.terminate();
+    worker = undefined;
+    for (const { reject } of pending.values()) reject(unavailable(cause));
+    pending.clear();
+    for (const close of writers.values()) close();
+    writers.clear();
+  }
+
+  function startWorker(): Worker {
+    if (typeof Worker === 'undefined') throw unavailable();
+    const w = new Worker(new URL('./opfs-writer.worker.ts', import.meta.url), { type: 'module' });
+    w.onmessage = (event: MessageEvent<WriterReply>) => {
+      const reply = event.data;
+      const waiting = pending.get(reply.id);
+      if (!waiting) return;
+      pending.delete(reply.id);
+      if (reply.ok) waiting.resolve(reply.value);
+      else
+        waiting.reject(new FileStorageError(reply.code, reply.message, { cause: new Error(reply.detail) }));
+    };
+    // A worker script that cannot load (or a worker that dies) fires `error` on the Worker.
+    w.onerror = (event) => {
+      event.preventDefault();
+      workerFailed(new Error(`the file writer stopped: ${event.message || 'its script did not load'}`));
+    };
+    w.onmessageerror = () => workerFailed(new Error('the file writer sent a message that could not be read'));
+    return w;
+  }
+
+  async function call(request: Request, transfer: Transferable[] = []): Promise<number> {
+    worker ??= startWorker();
+    const id = nextId++;
+    const reply = new Promise<number>((resolve, reject) => pending.set(id, { resolve, reject }));
+    try {
+      worker.postMessage({ ...request, id }, transfer);
+    } catch (e) {
+      // A buffer that cannot be transferred (already detached: the caller reused it) is the caller's bug.
+      pending.delete(id);
+      throw e;
+    }
+    return reply;
+  }
+
+  async function filesDirectory(): Promise<FileSystemDirectoryHandle> {
+    if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function')
+      throw unavailable();
+    try {
+      const root = await navigator.storage.getDirectory();
+      return await root.getDirectoryHandle(OPFS_DIRECTORY, { create: true });
+    } catch (e) {
+      // Chromium refuses the OPFS in some profiles (SecurityError); others may throw more.
+      throw e instanceof Error && e.name === 'SecurityError' ? unavailable(e) : toFileStorageError(e);
+    }
+  }
+
+  function writer(name: string): WritableFile {
+    let open = true;
+    writers.set(name, () => (open = false));
+    const live = () => {
+      if (!open) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.CLOSED);
+    };
+    return {
+      async write(position, data) {
+        checkOffset('position', position);
+        live();
+        await call({ op: 'write', name, position, data }, [data.buffer]);
+      },
+      async flush() {
+        live();
+        await call({ op: 'flush', name });
+      },
+      async truncate(size) {
+        checkOffset('size', size);
+        live();
+        await call({ op: 'truncate', name, size });
+      },
+      async size() {
+        live();
+        return call({ op: 'size', name });
+      },
+      async close() {
+        if (!open) return;
+        open = false;
+        writers.delete(name);
+        await call({ op: 'close', name });
+      },
+    };
+  }
+
+  return {
+    async openWritable(name) {
+      checkFileName(name);
+      if (writers.has(name)) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.BUSY);
+      // Held before the worker answers, so a second open of the name while the first waits fails.
+      writers.set(name, () => undefined);
+      try {
+        await call({ op: 'open', name });
+      } catch (e) {
+        writers.delete(name);
+        throw e;
+      }
+      return writer(name);
+    },
+
+    // Chromium lets getFile() run while the worker holds the file; a File read before later writes
+    // is a snapshot of that moment (reading it afterwards may fail where the browser checks).
+    async read(name) {
+      checkFileName(name);
+      if (writers.has(name)) await call({ op: 'flush', name });
+      const dir = await filesDirectory();
+      try {
+        return await (await dir.getFileHandle(name)).getFile();
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw toFileStorageError(e);
+      }
+    },
+
+    async remove(name) {
+      checkFileName(name);
+      const closeWriter = writers.get(name);
+      if (closeWriter) {
+        closeWriter();
+        writers.delete(name);
+        await call({ op: 'close', name });
+      }
+      const dir = await filesDirectory();
+      try {
+        await dir.removeEntry(name);
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw toFileStorageError(e);
+      }
+    },
+
+    async list() {
+      const dir = (await filesDirectory()) as FileSystemDirectoryHandle & IterableDirectory;
+      const names: string[] = [];
+      try {
+        for await (const [name, handle] of dir.entries())
+          if (handle.kind === 'file' && FILE_NAME.test(name)) names.push(name);
+      } catch (e) {
+        throw toFileStorageError(e);
+      }
+      return names.sort();
+    },
+
+    async estimate() {
+      if (typeof navigator === 'undefined' || typeof navigator.storage?.estimate !== 'function')
+        return undefined;
+      try {
+        const { usage, quota } = await navigator.storage.estimate();
+        return usage === undefined || quota === undefined ? undefined : { usage, quota };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
