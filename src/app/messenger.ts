@@ -260,6 +260,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       offline,
       mailboxTrouble,
       storageEstimate: async () => (await fileStorage()).estimate(),
+      forgetFiles: async () => (await fileStorage()).destroy(),
     }),
     get identity() {
       return identity;

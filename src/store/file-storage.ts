@@ -28,6 +28,8 @@ export interface FileStorage {
   list(): Promise<string[]>;
   /** navigator.storage.estimate(): bytes used and the quota; undefined when the browser does not say. */
   estimate(): Promise<{ usage: number; quota: number } | undefined>;
+  /** Removes every file kept here ("Delete everything"); writers open now end. */
+  destroy(): Promise<void>;
 }
 
 export type FileStorageErrorCode = 'UNAVAILABLE' | 'QUOTA' | 'FAILED';

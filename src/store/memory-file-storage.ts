@@ -126,6 +126,12 @@ export function createMemoryFileStorage(options: MemoryFileStorageOptions = {}):
       writers.delete(name);
       files.delete(name);
     },
+    async destroy() {
+      await Promise.resolve();
+      for (const end of writers.values()) end();
+      writers.clear();
+      files.clear();
+    },
     async list() {
       await Promise.resolve();
       return [...files.keys()].sort();

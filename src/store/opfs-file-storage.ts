@@ -187,6 +187,17 @@ export function createOpfsFileStorage(): FileStorage {
       }
     },
 
+    async destroy() {
+      // The worker holds the files open; it goes first, with every writer.
+      workerFailed(new Error('every file was deleted'));
+      if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') return;
+      try {
+        await (await navigator.storage.getDirectory()).removeEntry(OPFS_DIRECTORY, { recursive: true });
+      } catch (e) {
+        if (!isNotFound(e)) throw toFileStorageError(e);
+      }
+    },
+
     async list() {
       const dir = (await filesDirectory()) as FileSystemDirectoryHandle & IterableDirectory;
       const names: string[] = [];

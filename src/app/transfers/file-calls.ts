@@ -30,6 +30,8 @@ export interface FileCalls {
   fileBlob(contactId: string, messageId: Uint8Array): Promise<Blob | undefined>;
   /** The browser's storage estimate, for "free space" before accepting a large file. */
   storageEstimate(): Promise<{ usage: number; quota: number } | undefined>;
+  /** Deletes every file this device keeps ("Delete everything"). */
+  forgetFiles(): Promise<void>;
 }
 
 export interface FileCallDeps {
@@ -38,6 +40,7 @@ export interface FileCallDeps {
   readonly offline: () => Promise<OfflineDelivery | undefined>;
   readonly mailboxTrouble: (e: unknown) => void;
   readonly storageEstimate: () => Promise<{ usage: number; quota: number } | undefined>;
+  readonly forgetFiles: () => Promise<void>;
 }
 
 /** Images and videos the browser can show: their kind; anything else is a file. */
@@ -123,5 +126,6 @@ export function fileCalls(deps: FileCallDeps): FileCalls {
     cancelFile: async (contactId, messageId) => (await deps.files()).cancel(contactId, messageId),
     fileBlob: async (contactId, messageId) => (await deps.files()).blob(contactId, messageId),
     storageEstimate: async () => deps.storageEstimate(),
+    forgetFiles: async () => deps.forgetFiles(),
   };
 }

@@ -193,4 +193,22 @@ describe('file transfers', () => {
     });
     expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
   });
+
+  it('removes stored bytes no message needs when transfers load (a deleted conversation)', async () => {
+    const aliceFiles: MemoryFiles = new Map();
+    const { alice, a } = await pair({ alice: aliceFiles });
+    const message = await alice.messenger.sendFile(a, new Blob([fileBytes(400 * 1024, 13)]), {
+      name: 'k.bin',
+    });
+    expect([...aliceFiles.keys()].length).toBe(2); // the copy and its leaf hashes
+    await alice.messenger.deleteConversation(a);
+    expect(await alice.stores.messages.get(a, message.messageId)).toBeUndefined();
+    // The next start of the app (a new messenger over the same stores and files) sweeps them.
+    const again = await device('Alice', alice.backend, {
+      fileStorage: createMemoryFileStorage({ files: aliceFiles }),
+    });
+    await again.messenger.storageEstimate();
+    await again.messenger.fileBlob(a, message.messageId); // loads the transfers, which sweep
+    await vi.waitFor(() => expect([...aliceFiles.keys()]).toEqual([]));
+  });
 });

@@ -18,7 +18,7 @@
  * cancelled answers with the cancel again, so both agree the next time they talk.
  */
 import { toHex } from '../../crypto/bytes';
-import { buildMerkleTree, merkleLeafHash, type MerkleTree } from '../../crypto/merkle';
+import { buildMerkleTree, type MerkleTree } from '../../crypto/merkle';
 import { randomBytes } from '../../crypto/random';
 import { decodeChunkFrame, importFileKey, type FileKey } from '../../protocol/file-chunk';
 import type { FileCancelRecord, FileChunkAckRecord } from '../../protocol/file-records';
@@ -39,6 +39,7 @@ import type { Live } from '../live-sessions';
 import { type ChunkIntake, createChunkIntake } from './chunk-intake';
 import { type ChunkPump, type PumpTarget, createChunkPump } from './chunk-pump';
 import { leafHashesSync } from './file-offers';
+import { storeForSending, sweepFiles } from './stored-files';
 
 export const CHUNK_BYTES = 64 * 1024;
 /** Files up to this size travel inside their offer (and so through the mailbox too). */
@@ -85,7 +86,10 @@ export interface Transfers {
   record(contactId: string, record: FileChunkAckRecord | FileCancelRecord): Promise<void>;
   /** A FILE_CHUNK frame of a trusted session. */
   chunk(contactId: string, bytes: Uint8Array): void;
-  /** A trusted session is ready: the receiving side says what it holds, so the sender continues. */
+  /**
+   * A trusted session is ready: each receiving transfer says what it holds, so the sender
+   * continues; each sending one goes on from the last ack.
+   */
   resume(contactId: string): Promise<void>;
 }
 
@@ -334,6 +338,14 @@ export function createTransfers(deps: TransfersDeps): Transfers {
     if (file && !isActiveTransfer(file.state) && file.state !== 'done') await discard(contactId, r.fileId);
   };
 
+  /** Stored copies of files being prepared (no message names them yet). */
+  const preparing = new Set<string>();
+  const sweep = async (): Promise<void> =>
+    sweepFiles(await deps.storage(), stores, preparing, async (contactId, fileId) => {
+      await update(contactId, fileId, (f) => ({ ...f, state: 'cancelled', cancelledBy: 'me' }));
+    });
+  void sweep().catch(deps.report);
+
   const chunkQueue = new Map<string, Promise<void>>();
   const recordQueue = new Map<string, Promise<void>>();
 
@@ -362,38 +374,25 @@ export function createTransfers(deps: TransfersDeps): Transfers {
         file = { ...base, root: tree.root, inline: bytes, state: 'done', have: [[0, fileChunkCount(base)]] };
       } else {
         // A copy of its own, hashed as it goes, so the transfer survives a reload of this page.
-        const storage = await deps.storage();
         const name = fileStorageName('out', contactId, fileId);
-        const writable = await storage.openWritable(name);
-        const leaves: Uint8Array[] = [];
+        preparing.add(name);
+        let root: Uint8Array;
         try {
-          await writable.truncate(0);
-          for (let at = 0; at < size; at += CHUNK_BYTES) {
-            const bytes = new Uint8Array(
-              await blob.slice(at, Math.min(size, at + CHUNK_BYTES)).arrayBuffer(),
-            );
-            leaves.push(await merkleLeafHash(bytes));
-            await writable.write(at, bytes);
-          }
-          await writable.flush();
-        } finally {
-          await writable.close();
+          root = await storeForSending(await deps.storage(), name, blob, CHUNK_BYTES);
+        } catch (e) {
+          preparing.delete(name);
+          throw e;
         }
-        const hashes = await storage.openWritable(`${name}-h`);
-        try {
-          const all = new Uint8Array(leaves.length * 32);
-          leaves.forEach((l, i) => all.set(l, i * 32));
-          await hashes.truncate(0);
-          await hashes.write(0, all);
-          await hashes.flush();
-        } finally {
-          await hashes.close();
-        }
-        file = { ...base, root: buildMerkleTree(leaves).root, state: 'offered', have: [] };
+        file = { ...base, root, state: 'offered', have: [] };
       }
-      return serial(contactId, async () =>
-        deps.delivery.send(contactId, '', deps.live(contactId), undefined, { id: fileId, file }),
-      );
+      const outName = fileStorageName('out', contactId, fileId);
+      try {
+        return await serial(contactId, async () =>
+          deps.delivery.send(contactId, '', deps.live(contactId), undefined, { id: fileId, file }),
+        );
+      } finally {
+        preparing.delete(outName);
+      }
     },
 
     async accept(contactId, messageId) {
@@ -477,7 +476,19 @@ export function createTransfers(deps: TransfersDeps): Transfers {
 
     async resume(contactId) {
       for (const m of await stores.messages.activeTransfers(contactId)) {
-        if (m.direction !== 'in') continue;
+        if (m.direction === 'out') {
+          // Sending already (the receiver accepted): go on from what it last acknowledged; its
+          // next ack (it sends one on every new session) corrects the rest.
+          const file = m.file;
+          const live = deps.live(contactId);
+          if (file?.state !== 'sending' || !live) continue;
+          const out = await outgoingFor(contactId, m.messageId);
+          if (out && out.pump?.live !== live) {
+            out.pump?.pump.stop();
+            runPump(out, live, file.have);
+          }
+          continue;
+        }
         if (m.file?.state === 'offered') await this.offered(contactId, m.messageId); // arrived by mailbox
         if (m.file?.state !== 'receiving') continue;
         const inc = await incomingFor(contactId, m.messageId);

@@ -321,7 +321,10 @@ export function createAppStore(deps: AppDeps): AppStore {
         return outcome;
       },
       async deleteEverything() {
+        const files = messenger;
         stop();
+        // Files first: they are named only by the messages that go with the database.
+        await files?.forgetFiles();
         await stores?.destroy();
         stores = undefined;
         deps.restart();

@@ -1,0 +1,259 @@
+/**
+ * File transfer throughput and the receiver's memory (issue 14): a 256 MiB file from Alice to Bob
+ * through the app (production build, two Chromium processes with profiles on disk, so the Origin
+ * Private File System writes to disk as on a device), against a bare `RTCDataChannel` between two
+ * pages of the same two browsers carrying the same bytes in the same 64 KiB messages with the same
+ * flow control (bufferedAmountLowThreshold 256 KiB, high-water mark 1 MiB), in the same run, the two
+ * taking turns.
+ *
+ * The app's path is everything a transfer does: Alice's app reads each chunk from its stored copy,
+ * encrypts it under the file key, proves it (Merkle path), seals it in a FILE_CHUNK frame (AES-GCM
+ * and HMAC) and sends it within the window of the acks; Bob's app opens the frame, decrypts the
+ * chunk, checks its proof, writes it through the OPFS worker, flushes and acks every MiB through the
+ * conversation ratchet. Timed on Bob's side from his tap on Accept until the file shows as saved
+ * ("Save big.bin"); the copy Alice's app makes of the file before offering it is timed apart.
+ * The bare path's time runs from the first message sent to the last byte received.
+ *
+ * Bob's JS heap (Chromium's Runtime.getHeapUsage, after a GC before the start) is sampled every
+ * 250 ms during each app run; its growth is the largest sample minus the start.
+ *
+ *   tsx bench/file-transfer.bench.ts [--runs N] [--mib N] [--verbose]
+ *
+ * Targets: throughput app / bare ≥ 0.85 (median of the runs' ratios), heap growth ≤ 64 MiB. It
+ * reports; a missed target is not a failure (a failed check is: each app run checks the SHA-256 of
+ * the file Bob saves).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, expect, type BrowserContext, type Page } from '@playwright/test';
+import { chromiumLaunchOptions } from '../e2e/chromium';
+import { expectChatWith, firstRun, pairByCodes } from '../e2e/people';
+import { LocalApp, epochNow, median } from './local-app';
+
+const PREVIEW_PORTS = { first: 9600, last: 9619 };
+const WORKER_PORTS = { first: 9620, last: 9649 };
+const TARGET_RATIO = 0.85;
+const TARGET_HEAP_MIB = 64;
+const MiB = 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    mib: { type: 'string', default: '256' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(args.runs);
+const size = Number(args.mib) * MiB;
+const verbose = args.verbose;
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function heapUsed(page: Page, gc = false): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    if (gc) await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return usedSize;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** One person in a Chromium of their own with a profile on disk. */
+async function personContext(profile: string, appUrl: string): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(profile, {
+    ...chromiumLaunchOptions(),
+    baseURL: appUrl,
+    serviceWorkers: 'block',
+    acceptDownloads: true,
+  });
+  await context.addInitScript(() => {
+    if (localStorage.getItem('secmsg.iceServers') === null) localStorage.setItem('secmsg.iceServers', '[]');
+  });
+  return context;
+}
+
+/**
+ * The bare path: a page in each browser, one RTCDataChannel between them (SDP passed by this
+ * script), `size` bytes in 64 KiB messages with the app's flow-control marks; resolves to MiB/s.
+ */
+async function bareRun(a: Page, b: Page): Promise<number> {
+  await Promise.all([a.goto('/'), b.goto('/')]); // same origin as the app; the app is not used
+  const offer = await a.evaluate(async () => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const dc = pc.createDataChannel('bare', { ordered: true });
+    (window as unknown as { bare: { pc: RTCPeerConnection; dc: RTCDataChannel } }).bare = { pc, dc };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((r) => {
+      if (pc.iceGatheringState === 'complete') r();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
+    });
+    return pc.localDescription!.toJSON();
+  });
+  const answer = await b.evaluate(async (o) => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const got = new Promise<number>((resolveDone) => {
+      pc.addEventListener('datachannel', (e) => {
+        e.channel.binaryType = 'arraybuffer';
+        e.channel.addEventListener('message', (m) => {
+          // Every message is read whole (as the app's are); the 1-byte one is the end.
+          if ((m.data as ArrayBuffer).byteLength === 1)
+            resolveDone(performance.timeOrigin + performance.now());
+        });
+      });
+    });
+    (window as unknown as { bareDone: Promise<number> }).bareDone = got;
+    await pc.setRemoteDescription(o);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise<void>((r) => {
+      if (pc.iceGatheringState === 'complete') r();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
+    });
+    (window as unknown as { barePc: RTCPeerConnection }).barePc = pc;
+    return pc.localDescription!.toJSON();
+  }, offer);
+  const started = await a.evaluate(
+    async ({ answer: ans, total, chunk }) => {
+      const { pc, dc } = (window as unknown as { bare: { pc: RTCPeerConnection; dc: RTCDataChannel } }).bare;
+      await pc.setRemoteDescription(ans);
+      if (dc.readyState !== 'open') await new Promise((r) => dc.addEventListener('open', r, { once: true }));
+      dc.bufferedAmountLowThreshold = 256 * 1024;
+      const piece = new Uint8Array(chunk);
+      crypto.getRandomValues(piece);
+      const start = performance.timeOrigin + performance.now();
+      for (let sent = 0; sent < total; sent += chunk) {
+        if (dc.bufferedAmount > 1024 * 1024) {
+          await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
+        }
+        dc.send(piece);
+      }
+      dc.send(new Uint8Array(1)); // the end
+      return start;
+    },
+    { answer, total: size, chunk: CHUNK },
+  );
+  const done = await b.evaluate(async () => (window as unknown as { bareDone: Promise<number> }).bareDone);
+  await Promise.all([
+    a.evaluate(() => (window as unknown as { bare: { pc: RTCPeerConnection } }).bare.pc.close()),
+    b.evaluate(() => (window as unknown as { barePc: RTCPeerConnection }).barePc.close()),
+  ]);
+  return size / MiB / ((done - started) / 1000);
+}
+
+interface AppRun {
+  mibPerSecond: number;
+  prepareMs: number;
+  heapGrowthMiB: number;
+}
+
+async function appRun(alice: Page, bob: Page, path: string, hash: string, run: number): Promise<AppRun> {
+  const name = `big-${run}.bin`;
+  await alice.bringToFront();
+  const picked = epochNow();
+  await alice.getByLabel('Choose a file to send').setInputFiles(path);
+  const accept = bob.getByRole('button', { name: `Accept ${name}` });
+  await expect(accept).toBeVisible({ timeout: 120_000 });
+  const prepareMs = epochNow() - picked;
+  const base = await heapUsed(bob, true);
+  let peak = base;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await heapUsed(bob).catch(() => peak));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  const t0 = epochNow();
+  await accept.click();
+  const save = bob.getByRole('button', { name: `Save ${name}` });
+  await expect(save).toBeVisible({ timeout: 600_000 });
+  const seconds = (epochNow() - t0) / 1000;
+  sampling = false;
+  await sampler;
+  const [download] = await Promise.all([bob.waitForEvent('download'), save.click()]);
+  const saved = await download.path();
+  const got = await sha256File(saved);
+  if (got !== hash) throw new Error(`run ${run}: the saved file's SHA-256 differs from the original's`);
+  await download.delete();
+  return { mibPerSecond: size / MiB / seconds, prepareMs, heapGrowthMiB: (peak - base) / MiB };
+}
+
+async function main(): Promise<void> {
+  const local = new LocalApp({
+    tmpPrefix: 'secmsg-file-bench-',
+    previewPorts: PREVIEW_PORTS,
+    workerPorts: WORKER_PORTS,
+    verbose,
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'secmsg-file-bench-data-'));
+  const contexts: BrowserContext[] = [];
+  try {
+    await local.start();
+    const path = join(dir, 'big.bin');
+    const bytes = randomBytes(size);
+    await writeFile(path, bytes);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const [aliceCtx, bobCtx] = await Promise.all([
+      personContext(join(dir, 'alice'), local.appUrl),
+      personContext(join(dir, 'bob'), local.appUrl),
+    ]);
+    contexts.push(aliceCtx, bobCtx);
+    const alice = aliceCtx.pages()[0] ?? (await aliceCtx.newPage());
+    const bob = bobCtx.pages()[0] ?? (await bobCtx.newPage());
+    const [aliceBare, bobBare] = await Promise.all([aliceCtx.newPage(), bobCtx.newPage()]);
+    await Promise.all([alice.goto('/'), bob.goto('/')]);
+    await Promise.all([firstRun(alice, 'Alice'), firstRun(bob, 'Bob')]);
+    await pairByCodes(alice, bob);
+    await Promise.all([expectChatWith(alice, 'Bob'), expectChatWith(bob, 'Alice')]);
+
+    const ratios: number[] = [];
+    const app: AppRun[] = [];
+    const bare: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const b = await bareRun(aliceBare, bobBare);
+      // Each run's file has a name of its own (so the buttons are told apart), the same bytes.
+      const runPath = join(dir, `big-${run}.bin`);
+      await writeFile(runPath, bytes);
+      const a = await appRun(alice, bob, runPath, hash, run);
+      await rm(runPath);
+      bare.push(b);
+      app.push(a);
+      ratios.push(a.mibPerSecond / b);
+      if (verbose) {
+        console.log(
+          `  run ${run}: bare ${b.toFixed(1)} MiB/s, app ${a.mibPerSecond.toFixed(1)} MiB/s (ratio ${(a.mibPerSecond / b).toFixed(2)}), copy before offering ${(a.prepareMs / 1000).toFixed(1)} s, Bob's heap +${a.heapGrowthMiB.toFixed(1)} MiB`,
+        );
+      }
+    }
+    const ratio = median(ratios);
+    const heap = Math.max(...app.map((a) => a.heapGrowthMiB));
+    console.log(
+      `File transfer, ${size / MiB} MiB in 64 KiB chunks, two Chromium processes on loopback (medians of ${runs}):`,
+    );
+    console.log(
+      `  app ${median(app.map((a) => a.mibPerSecond)).toFixed(1)} MiB/s, bare RTCDataChannel ${median(bare).toFixed(1)} MiB/s: ratio ${ratio.toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}); target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `  Bob's JS heap growth during the transfer: at most ${heap.toFixed(1)} MiB over the runs; target ≤ ${TARGET_HEAP_MIB} MiB: ${heap <= TARGET_HEAP_MIB ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `  Alice's copy and hashing before the offer: median ${(median(app.map((a) => a.prepareMs)) / 1000).toFixed(1)} s (not in the throughput)`,
+    );
+  } finally {
+    await Promise.all(contexts.map(async (c) => c.close().catch(() => undefined)));
+    await local.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
