@@ -35,6 +35,7 @@ import { type IdentityLoad, MAX_KEPT_ROTATIONS, type StoredIdentity } from './id
 import type { RatchetCommitResult } from './ratchet-types';
 import { StoreError } from './store-error';
 import type { Stores } from './stores';
+import type { StoredFile } from './file-types';
 
 interface Fixture {
   /** Opens the stores over the same storage, as a page load would. */
@@ -848,6 +849,44 @@ describe.each(harnesses)('$name store', (harness) => {
   });
 
   describe('messages', () => {
+    it('keeps a file message’s transfer, changes it in one step, and indexes the ones still moving', async () => {
+      const file: StoredFile = {
+        name: 'a.bin',
+        mime: 'application/octet-stream',
+        size: 200_000,
+        chunkSize: 65_536,
+        media: 'file',
+        key: new Uint8Array(32).fill(1),
+        root: new Uint8Array(32).fill(2),
+        state: 'offered',
+        have: [],
+      };
+      const m = message('c1', { body: '', file });
+      const other = message('c2', { body: '', file: { ...file, state: 'done', have: [[0, 4]] } });
+      await stores.messages.add(m);
+      await stores.messages.add(other);
+      await stores.messages.add(message('c1'));
+      expect((await stores.messages.get('c1', m.messageId))?.file).toEqual(file);
+      expect((await stores.messages.activeTransfers()).map((x) => x.contactId)).toEqual(['c1']);
+      const next = await stores.messages.updateFile('c1', m.messageId, (f) => ({
+        ...f,
+        state: 'receiving',
+        have: [[0, 2]],
+      }));
+      expect(next).toMatchObject({ state: 'receiving', have: [[0, 2]] });
+      expect(await stores.messages.updateFile('c1', m.messageId, () => undefined)).toEqual(next);
+      await expect(
+        stores.messages.updateFile('c1', m.messageId, (f) => ({ ...f, have: [[2, 1]] })),
+      ).rejects.toThrow(/ranges/);
+      const reopened = await reopen();
+      expect((await reopened.messages.get('c1', m.messageId))?.file).toEqual(next);
+      expect(await reopened.messages.activeTransfers('c1')).toHaveLength(1);
+      expect(await reopened.messages.activeTransfers('c2')).toHaveLength(0);
+      await reopened.messages.updateFile('c1', m.messageId, (f) => ({ ...f, state: 'done', have: [[0, 4]] }));
+      expect(await reopened.messages.activeTransfers()).toEqual([]);
+      expect(await reopened.messages.updateFile('c1', new Uint8Array(16), (f) => f)).toBeUndefined();
+    });
+
     it('adds once per message id and contact', async () => {
       const m = message('c1');
       expect(await stores.messages.add(m)).toBe('added');
