@@ -17,6 +17,7 @@
  *   message from them starts the conversation again.
  */
 import type { Contact } from '../store/contact-types';
+import type { StoredFile } from '../store/file-types';
 import type { HistoryPage, HistoryPageRequest, StoredMessage } from '../store/message-types';
 import type { Stores } from '../store/stores';
 import type { Emitter } from '../protocol/events';
@@ -37,6 +38,8 @@ export interface LastMessage {
   /** Deleted for everyone: a tombstone, for the UI to word. */
   readonly deleted: boolean;
   readonly edited: boolean;
+  /** A file message's kind and name (its preview is '': the UI words it). */
+  readonly file?: Pick<StoredFile, 'media' | 'name'>;
 }
 
 export interface ConversationSummary {
@@ -90,6 +93,7 @@ function lastMessage(m: StoredMessage): LastMessage {
     preview: deleted ? '' : previewText(m.body),
     deleted,
     edited: m.editedAt !== undefined,
+    ...(m.file ? { file: { media: m.file.media, name: m.file.name } } : {}),
   };
 }
 

@@ -29,7 +29,7 @@ import { StoreError } from '../store/store-error';
 import type { Conversations, Opened } from './conversation';
 import { createConversationList } from './conversation-list';
 import { featureCalls } from './feature-calls';
-import { fileCalls } from './transfers/file-calls';
+import { fileCalls, forgettingFiles } from './transfers/file-calls';
 import { DEFAULT_FEATURE_SETTINGS } from './feature-settings';
 import { AppError } from './errors';
 import type { ContactOps } from './contact-ops';
@@ -235,23 +235,27 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   });
 
   const messenger: Messenger = {
-    ...featureCalls(
-      async () => {
-        const { delivery, sessions } = await messaging();
-        return {
-          stores,
-          now,
-          delivery,
-          settings,
-          serial,
-          mustGet,
-          sessions,
-          offline,
-          mailboxTrouble,
-          emitter,
-        };
-      },
-      (contactId) => loaded?.peerTyping.typing(contactId) ?? false,
+    ...forgettingFiles(
+      featureCalls(
+        async () => {
+          const { delivery, sessions } = await messaging();
+          return {
+            stores,
+            now,
+            delivery,
+            settings,
+            serial,
+            mustGet,
+            sessions,
+            offline,
+            mailboxTrouble,
+            emitter,
+          };
+        },
+        (contactId) => loaded?.peerTyping.typing(contactId) ?? false,
+      ),
+      stores,
+      async () => (await messaging()).files(),
     ),
     ...createConversationList({ stores, now, mustGet, serial, emitter }),
     ...fileCalls({

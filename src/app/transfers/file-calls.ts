@@ -9,6 +9,8 @@
  */
 import type { Contact } from '../../store/contact-types';
 import type { StoredMessage } from '../../store/message-types';
+import type { Stores } from '../../store/stores';
+import type { FeatureCalls } from '../feature-calls';
 import { AppError } from '../errors';
 import type { OfflineDelivery } from '../offline-delivery';
 import type { FileToSend, Transfers } from './transfers';
@@ -81,9 +83,12 @@ export function fileCalls(deps: FileCallDeps): FileCalls {
       }
       if (input.size === 0)
         throw new AppError('EMPTY_MESSAGE', 'This file is empty: there is nothing to send.');
-      const mime = input.type || 'application/octet-stream';
+      // The type without its parameters (a recorder's `audio/webm;codecs=opus`), and only one the
+      // offer can carry: anything else travels as plain bytes.
+      const { mimeTypeProblem, safeFileName } = await import('../../protocol/file-records');
+      const bare = (input.type.split(';')[0] ?? '').trim();
+      const mime = bare && mimeTypeProblem(bare) === undefined ? bare : 'application/octet-stream';
       const givenName = options.name ?? (input instanceof File ? input.name : 'file');
-      const { safeFileName } = await import('../../protocol/file-records');
       const name = safeFileName(givenName);
       const media = options.voice ? 'voice' : mediaOf(mime);
       let blob: Blob = input;
@@ -127,5 +132,31 @@ export function fileCalls(deps: FileCallDeps): FileCalls {
     fileBlob: async (contactId, messageId) => (await deps.files()).blob(contactId, messageId),
     storageEstimate: async () => deps.storageEstimate(),
     forgetFiles: async () => deps.forgetFiles(),
+  };
+}
+
+/**
+ * `calls` with deletes that also stop a file message's transfer and remove its bytes (the other
+ * side is told, so it stops too); the transfers' code loads only for a file message.
+ */
+export function forgettingFiles<T extends Pick<FeatureCalls, 'deleteForMe' | 'deleteForEveryone'>>(
+  calls: T,
+  stores: Stores,
+  files: () => Promise<Transfers>,
+): T {
+  const forget = async (contactId: string, messageId: Uint8Array): Promise<void> => {
+    if ((await stores.messages.get(contactId, messageId))?.file)
+      await (await files()).forget(contactId, messageId);
+  };
+  return {
+    ...calls,
+    deleteForMe: async (contactId: string, messageId: Uint8Array) => {
+      await forget(contactId, messageId);
+      await calls.deleteForMe(contactId, messageId);
+    },
+    deleteForEveryone: async (contactId: string, messageId: Uint8Array) => {
+      await forget(contactId, messageId);
+      await calls.deleteForEveryone(contactId, messageId);
+    },
   };
 }

@@ -211,4 +211,28 @@ describe('file transfers', () => {
     await again.messenger.fileBlob(a, message.messageId); // loads the transfers, which sweep
     await vi.waitFor(() => expect([...aliceFiles.keys()]).toEqual([]));
   });
+
+  it('stops a transfer on both sides when its message is deleted', async () => {
+    const bobFiles: MemoryFiles = new Map();
+    const { alice, bob, a, b } = await pair({ bob: bobFiles });
+    const message = await alice.messenger.sendFile(a, new Blob([fileBytes(40 * 1024 * 1024, 17)]), {
+      name: 'gone.bin',
+    });
+    await vi.waitFor(async () => {
+      expect((await bob.stores.messages.get(b, message.messageId))?.file?.state).toBe('offered');
+    });
+    await bob.messenger.acceptFile(b, message.messageId);
+    await vi.waitFor(async () => {
+      expect((await bob.stores.messages.get(b, message.messageId))?.file?.have.length).toBe(1);
+    }, 20_000);
+    await bob.messenger.deleteForMe(b, message.messageId);
+    expect(await bob.stores.messages.get(b, message.messageId)).toBeUndefined();
+    await vi.waitFor(async () => {
+      expect((await alice.stores.messages.get(a, message.messageId))?.file).toMatchObject({
+        state: 'cancelled',
+        cancelledBy: 'them',
+      });
+      expect([...bobFiles.keys()]).toEqual([]);
+    }, 20_000);
+  });
 });

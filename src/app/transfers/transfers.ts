@@ -78,6 +78,8 @@ export interface Transfers {
   send(contactId: string, blob: Blob, meta: FileToSend): Promise<StoredMessage>;
   accept(contactId: string, messageId: Uint8Array): Promise<void>;
   cancel(contactId: string, messageId: Uint8Array): Promise<void>;
+  /** The file message is being deleted: its transfer stops on both sides and its bytes go. */
+  forget(contactId: string, messageId: Uint8Array): Promise<void>;
   /** The file's bytes (disk-backed where stored), once it is all here; undefined before. */
   blob(contactId: string, messageId: Uint8Array): Promise<Blob | undefined>;
   /** A received offer was stored (the person decides, or a small file is accepted at once). */
@@ -411,6 +413,15 @@ export function createTransfers(deps: TransfersDeps): Transfers {
       if (file?.state !== 'cancelled') return;
       await discard(contactId, messageId);
       await sendRecord(contactId, cancelRecord(messageId, 'cancelled')).catch(() => undefined);
+    },
+
+    async forget(contactId, messageId) {
+      const file = (await stores.messages.get(contactId, messageId))?.file;
+      if (file && isActiveTransfer(file.state)) {
+        await this.cancel(contactId, messageId);
+        return;
+      }
+      await discard(contactId, messageId);
     },
 
     async blob(contactId, messageId) {

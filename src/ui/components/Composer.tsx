@@ -1,7 +1,19 @@
 import { createSignal, type JSX } from 'solid-js';
+import type { VoiceNote } from '../../app/media/voice-recorder';
+import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import { coarsePointer } from '../motion';
 import * as text from '../strings/chat';
+import * as fileText from '../strings/files';
+import { AttachButton } from './AttachButton';
+import { VoiceRecorderButton } from './VoiceRecorderButton';
+
+/** A voice note's file name extension, from the recorder's type. */
+function voiceExtension(mime: string): string {
+  if (/^audio\/ogg/i.test(mime)) return 'ogg';
+  if (/^audio\/mp4/i.test(mime)) return 'm4a';
+  return 'webm';
+}
 
 /**
  * The box to write in, at the bottom of a chat. Enter sends and Shift+Enter makes a new line; on a
@@ -9,7 +21,9 @@ import * as text from '../strings/chat';
  * messengers on phones. The text goes at once, so the next message can be typed while this one is
  * stored; if sending fails, the text comes back (unless something new was typed) and `onProblem`
  * gets the sentence. `above` shows over the box (the message being replied to or edited), and
- * Escape calls `onCancel`; `onDraft` hears every change of the text (typing).
+ * Escape calls `onCancel`; `onDraft` hears every change of the text (typing). Beside the box,
+ * "Attach a file" and "Record a voice note" send files and voice notes to the open chat's contact
+ * (the chat view's) through the messenger; their failures go to `onProblem` too.
  */
 export function Composer(props: {
   disabled: boolean;
@@ -24,6 +38,25 @@ export function Composer(props: {
 }) {
   const [draft, setDraft] = createSignal('');
   props.setDraft?.((body) => setDraft(body));
+  const app = useApp();
+
+  const sendFile = async (file: Blob, options?: { name: string; voice: { durationMs: number } }) => {
+    const view = app.state.view;
+    const messenger = app.messenger();
+    if (view.name !== 'chat' || !messenger) return;
+    props.onProblem('');
+    try {
+      await messenger.sendFile(view.contactId, file, options);
+    } catch (e) {
+      props.onProblem(errorText(e));
+    }
+  };
+  // The recorder's type carries its codec ("audio/webm;codecs=opus"); an offer names the bare type.
+  const sendVoice = async (note: VoiceNote) =>
+    sendFile(new Blob([note.blob], { type: note.mime.split(';')[0]!.trim() }), {
+      name: `${fileText.voiceNoteFileName}.${voiceExtension(note.mime)}`,
+      voice: { durationMs: note.durationMs },
+    });
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -52,6 +85,7 @@ export function Composer(props: {
   return (
     <form class="composer" onSubmit={(e) => void submit(e)}>
       <div class="composer-above">{props.above}</div>
+      <AttachButton disabled={props.disabled} send={sendFile} />
       <label>
         <span class="visually-hidden">{text.message}</span>
         <textarea
@@ -69,6 +103,7 @@ export function Composer(props: {
           autocomplete="off"
         />
       </label>
+      <VoiceRecorderButton disabled={props.disabled} send={sendVoice} onProblem={props.onProblem} />
       <button type="submit" class="primary" disabled={props.disabled}>
         {text.send}
       </button>

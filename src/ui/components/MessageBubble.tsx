@@ -3,6 +3,7 @@ import type { MessageRoute, MessageState, StoredMessage } from '../../store/mess
 import { formatTime, timeAttribute } from '../format-time';
 import { toHex } from '../../crypto/bytes';
 import * as text from '../strings/messages';
+import { FileMessage } from './FileMessage';
 import { MessageActions, Quote, Reactions, type MessageActionHandlers } from './MessageParts';
 
 /** The words of each delivery mark: read by screen readers, and what tests and scripts look for. */
@@ -22,9 +23,10 @@ const ROUTE_TEXT: Record<MessageRoute, string> = {
 /**
  * One message of the history, as a list item: the day heading when it starts a day, the sender
  * when it starts a group (visually hidden for mine), the quoted message of a reply, the body (or a
- * tombstone), reactions, and its time, route, "edited" (which shows the earlier versions kept on
- * this device), delivery mark (words visually hidden) and "Read"; then its actions menu. `quoted` finds a reply's quoted message among those the chat
- * holds; `missingQuote` is said when it is not there.
+ * tombstone; for a file, photo, video or voice note: FileMessage), reactions, and its time, route,
+ * "edited" (which shows the earlier versions kept on this device), delivery mark (words visually
+ * hidden) and "Read"; then its actions menu. `quoted` finds a reply's quoted message among those
+ * the chat holds; `missingQuote` is said when it is not there.
  */
 export function MessageBubble(props: {
   message: StoredMessage & { key: string };
@@ -56,7 +58,9 @@ export function MessageBubble(props: {
           )}
         </Show>
         <Show when={m().deletedAt === undefined} fallback={<p class="body tombstone">{text.deleted}</p>}>
-          <p class="body">{m().body}</p>
+          <Show when={m().file} fallback={<p class="body">{m().body}</p>}>
+            {(file) => <FileMessage message={m()} file={file()} contactName={props.contactName} />}
+          </Show>
         </Show>
         <Show when={showEdits() && m().deletedAt === undefined && m().edits}>
           {(edits) => (

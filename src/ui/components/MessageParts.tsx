@@ -1,6 +1,7 @@
 import { For, Show, createSignal } from 'solid-js';
 import type { StoredMessage } from '../../store/message-types';
 import * as text from '../strings/messages';
+import * as fileText from '../strings/files';
 
 /** The reactions offered, as in the messengers people know. */
 export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -33,7 +34,13 @@ export function Quote(props: { quoted: StoredMessage | undefined; contactName: s
         {(q) => (
           <>
             <span class="quote-who">{q().direction === 'out' ? text.you : props.contactName}</span>{' '}
-            <span class="quote-body">{q().deletedAt !== undefined ? text.deleted : q().body}</span>
+            <span class="quote-body">
+              {q().deletedAt !== undefined
+                ? text.deleted
+                : q().file
+                  ? fileText.fileWord(q().file!.media, q().file!.name)
+                  : q().body}
+            </span>
           </>
         )}
       </Show>
@@ -69,9 +76,10 @@ export function Reactions(props: { message: StoredMessage; contactName: string }
 }
 
 /**
- * "More actions for this message": a disclosure of Reply, the reactions, Edit and Delete for
- * everyone (my own messages only), and Delete for me; each delete asks once more (Cancel has the
- * focus), since neither can be undone. Escape closes it and gives the focus back.
+ * "More actions for this message": a disclosure of Reply, the reactions, Edit (my own text
+ * messages only) and Delete for everyone (my own messages only), and Delete for me; each delete
+ * asks once more (Cancel has the focus), since neither can be undone. Escape closes it and gives
+ * the focus back.
  */
 export function MessageActions(props: { message: StoredMessage; handlers: MessageActionHandlers }) {
   const [open, setOpen] = createSignal(false);
@@ -168,9 +176,11 @@ export function MessageActions(props: { message: StoredMessage; handlers: Messag
               </For>
             </span>
             <Show when={mine()}>
-              <button type="button" onClick={() => run(() => props.handlers.edit(m()))}>
-                {text.edit}
-              </button>
+              <Show when={!m().file}>
+                <button type="button" onClick={() => run(() => props.handlers.edit(m()))}>
+                  {text.edit}
+                </button>
+              </Show>
               <button type="button" onClick={() => ask('everyone')}>
                 {text.deleteForEveryone}
               </button>

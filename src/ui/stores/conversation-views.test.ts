@@ -50,6 +50,40 @@ describe('conversationViews', () => {
   });
 });
 
+describe('conversationViews of a file message', () => {
+  const withFile = (media: 'file' | 'image' | 'video' | 'voice', deleted = false): ConversationSummary => ({
+    contact: contact('bob', [0, 1]),
+    last: {
+      messageId: new Uint8Array(16),
+      direction: 'out',
+      state: 'sent',
+      at: 50,
+      preview: '',
+      deleted,
+      edited: false,
+      // conversation-list.ts's LastMessage: the kind and name of its file.
+      ...{ file: { media, name: 'report.pdf' } },
+    },
+    unread: 0,
+    archived: false,
+    activityAt: 50,
+  });
+
+  it('previews it by what it is, or by its name for a plain file', () => {
+    const previews = (['image', 'video', 'voice', 'file'] as const).map(
+      (media) => conversationViews([withFile(media)])[0]!.last!.preview,
+    );
+    expect(previews).toEqual(['Photo', 'Video', 'Voice note', 'File: report.pdf']);
+  });
+
+  it('keeps a deleted one a tombstone', () => {
+    expect(conversationViews([withFile('image', true)])[0]!.last).toMatchObject({
+      preview: '',
+      deleted: true,
+    });
+  });
+});
+
 describe('showUnreadTotal', () => {
   afterEach(() => vi.unstubAllGlobals());
 

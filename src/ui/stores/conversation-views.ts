@@ -5,8 +5,10 @@
  */
 import { avatarColour, type AvatarColour } from '../../app/avatar';
 import type { ConversationSummary } from '../../app/conversation-list';
+import type { StoredFile } from '../../store/file-types';
 import type { MessageDirection, MessageState } from '../../store/message-types';
 import * as text from '../strings/app';
+import * as listText from '../strings/list';
 
 export interface ConversationView {
   id: string;
@@ -24,6 +26,19 @@ export interface ConversationView {
   unread: number;
   archived: boolean;
   activityAt: number;
+}
+
+/**
+ * The last message of a summary, with the kind and name of its file when it is a file message
+ * (conversation-list.ts's `LastMessage` carries them as `file`; an older one has no such field).
+ */
+type LastWithFile = NonNullable<ConversationSummary['last']> & {
+  readonly file?: Pick<StoredFile, 'media' | 'name'>;
+};
+
+/** The preview of the last message: its text, or what its file is. */
+function previewOf(last: LastWithFile): string {
+  return last.file && !last.deleted ? listText.filePreview(last.file.media, last.file.name) : last.preview;
 }
 
 let notifications: Promise<typeof import('../../app/notification-display')> | undefined;
@@ -52,7 +67,7 @@ export function conversationViews(summaries: readonly ConversationSummary[]): Co
             direction: s.last.direction,
             state: s.last.state,
             at: s.last.at,
-            preview: s.last.preview,
+            preview: previewOf(s.last),
             deleted: s.last.deleted,
             edited: s.last.edited,
           },

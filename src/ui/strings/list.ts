@@ -10,6 +10,15 @@ export const idTag = (hex: string): string => `id ${hex}`;
 export const noMessagesYet = 'No messages yet';
 export const messageDeleted = 'This message was deleted';
 export const youSaid = (preview: string): string => `You: ${preview}`;
+/** The preview of a file message, by its kind: "Photo", "Video", "Voice note", or "File: NAME". */
+export const filePreview = (media: 'file' | 'image' | 'video' | 'voice', name: string): string =>
+  media === 'image'
+    ? 'Photo'
+    : media === 'video'
+      ? 'Video'
+      : media === 'voice'
+        ? 'Voice note'
+        : `File: ${name}`;
 export const callsThemselvesThis = ' calls themselves this';
 export const looksLike = (name: string): string => `Looks like ${name}`;
 export const unusualCharacters = 'Unusual characters';
