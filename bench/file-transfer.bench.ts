@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     mib: { type: 'string', default: '256' },
     verbose: { type: 'boolean', default: false },
+    diagnose: { type: 'boolean', default: false },
   },
 });
 const runs = Number(args.runs);
@@ -150,6 +151,36 @@ async function bareRun(a: Page, b: Page): Promise<number> {
   return size / MiB / ((done - started) / 1000);
 }
 
+/** Diagnosis: a 6-second CPU profile of both pages, the functions with the most self time. */
+async function profileBoth(alice: Page, bob: Page): Promise<void> {
+  await new Promise((r) => setTimeout(r, 2_000));
+  const sessions = await Promise.all(
+    [alice, bob].map(async (p) => {
+      const cdp = await p.context().newCDPSession(p);
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+      return cdp;
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 6_000));
+  for (const [i, cdp] of sessions.entries()) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map<string, number>();
+    const deltas = profile.timeDeltas ?? [];
+    (profile.samples ?? []).forEach((id, k) => {
+      const n = byId.get(id)!;
+      const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+      self.set(name, (self.get(name) ?? 0) + (deltas[k] ?? 0) / 1000);
+    });
+    const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    console.log(
+      `  ${i === 0 ? 'Alice' : 'Bob'} CPU (6 s): ${top.map(([n, ms]) => `${n} ${ms.toFixed(0)}ms`).join('; ')}`,
+    );
+    await cdp.detach();
+  }
+}
+
 interface AppRun {
   mibPerSecond: number;
   prepareMs: number;
@@ -173,13 +204,46 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
+  if (args.diagnose) {
+    for (const p of [alice, bob]) {
+      await p.evaluate(() => {
+        const w = window as unknown as { lag: number[] };
+        w.lag = [];
+        let last = performance.now();
+        setInterval(() => {
+          const now = performance.now();
+          w.lag.push(now - last - 20);
+          last = now;
+        }, 20);
+      });
+    }
+  }
   const t0 = epochNow();
   await accept.click();
+  const profiles = args.diagnose ? profileBoth(alice, bob) : undefined;
   const save = bob.getByRole('button', { name: `Save ${name}` });
   await expect(save).toBeVisible({ timeout: 600_000 });
   const seconds = (epochNow() - t0) / 1000;
   sampling = false;
   await sampler;
+  if (profiles) await profiles;
+  if (args.diagnose) {
+    for (const [who, p] of [
+      ['Alice', alice],
+      ['Bob', bob],
+    ] as const) {
+      const lag = await p.evaluate(() => (window as unknown as { lag: number[] }).lag);
+      const busy =
+        lag.reduce((a, b) => a + Math.max(0, b), 0) /
+        (lag.length * 20 + lag.reduce((a, b) => a + Math.max(0, b), 0));
+      console.log(
+        `  ${who} pump: ${JSON.stringify(await p.evaluate(() => (globalThis as unknown as { __pump?: unknown }).__pump ?? null))}`,
+      );
+      console.log(
+        `  ${who}: event-loop lag median ${median(lag).toFixed(1)} ms, max ${Math.max(...lag).toFixed(0)} ms, main thread blocked ≈ ${(busy * 100).toFixed(0)} %`,
+      );
+    }
+  }
   const [download] = await Promise.all([bob.waitForEvent('download'), save.click()]);
   const saved = await download.path();
   const got = await sha256File(saved);

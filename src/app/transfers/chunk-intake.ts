@@ -16,8 +16,8 @@ import { openChunk, type ChunkFrame, type FileKey } from '../../protocol/file-ch
 import type { WritableFile } from '../../store/file-storage';
 import type { ChunkRange } from '../../store/file-types';
 
-/** Chunks written between two flushes and acks (1 MiB of 64 KiB chunks). */
-export const ACK_EVERY_CHUNKS = 16;
+/** Chunks written between two flushes and acks (2 MiB of 64 KiB chunks). */
+export const ACK_EVERY_CHUNKS = 32;
 /** A partial batch is flushed and acked after this long without more chunks. */
 export const ACK_AFTER_MS = 250;
 /** The same chunk refused this many times fails the transfer. */
@@ -85,7 +85,12 @@ export function holdsIndex(ranges: readonly ChunkRange[], index: number): boolea
 
 export function createChunkIntake(o: IntakeOptions): ChunkIntake {
   let have: readonly ChunkRange[] = o.have;
-  const pending = new Set<number>();
+  /** Written since the last flush began. */
+  let pending = new Set<number>();
+  /** Written, in a flush under way: not held yet, not to be written again. */
+  const flushing = new Set<number>();
+  /** Writes handed to storage and not yet awaited (they run in order in its worker). */
+  let writes: Promise<void>[] = [];
   const refusals = new Map<number, number>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ended = false;
@@ -95,27 +100,61 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
     tail = run.catch(() => undefined);
     return run;
   };
+  /** Flushes run one after another, each after the writes before it; chunks keep coming meanwhile. */
+  let flushes: Promise<void> = Promise.resolve();
 
   const total = (): number => have.reduce((n, [a, b]) => n + b - a, 0);
+  const known = (index: number): boolean =>
+    pending.has(index) || flushing.has(index) || holdsIndex(have, index);
 
-  const flushAndAck = async (): Promise<void> => {
+  const fail = async (sentence: string): Promise<void> => {
+    if (ended) return;
+    ended = true;
+    if (timer !== undefined) clearTimeout(timer);
+    await o.writable.close().catch(() => undefined);
+    await o.failed(sentence);
+  };
+
+  /**
+   * Makes what is written so far durable, stores it as held, then acknowledges it (and all held
+   * before). Not awaited by the chunks that follow: the disk's flush and the store's write overlap
+   * with reading the next ones.
+   */
+  const startFlush = async (): Promise<void> => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (ended) return;
-    if (pending.size > 0) {
-      await o.writable.flush();
-      let next = have;
-      for (const i of pending) next = addIndex(next, i);
-      pending.clear();
-      await o.persist(next);
-      have = next;
-    }
-    if (total() >= o.count) {
-      ended = true;
-      await o.writable.close();
-      await o.complete();
-    }
-    await o.ack(have);
+    const batch = pending;
+    const batchWrites = writes;
+    pending = new Set();
+    writes = [];
+    for (const i of batch) flushing.add(i);
+    const run = flushes.then(async () => {
+      if (ended) return;
+      if (batch.size > 0) {
+        try {
+          await Promise.all(batchWrites);
+          await o.writable.flush();
+        } catch (e) {
+          // The disk refused (full, gone): nothing more can be written; say why.
+          await fail(e instanceof Error && e.message ? e.message : 'This device could not save the file.');
+          return;
+        }
+        let next = have;
+        for (const i of batch) next = addIndex(next, i);
+        await o.persist(next);
+        have = next;
+        for (const i of batch) flushing.delete(i);
+      }
+      if (total() >= o.count) {
+        ended = true;
+        await o.writable.close();
+        await o.complete();
+      }
+      // Not awaited: the ack goes through the conversation's ratchet while the next chunks are read.
+      void o.ack(have).catch(() => undefined);
+    });
+    flushes = run.catch(() => undefined);
+    return run;
   };
 
   const refuse = async (index: number, why: string): Promise<void> => {
@@ -123,46 +162,60 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
     const n = (refusals.get(index) ?? 0) + 1;
     refusals.set(index, n);
     if (n >= MAX_REFUSALS) {
-      ended = true;
-      if (timer !== undefined) clearTimeout(timer);
-      await o.writable.close().catch(() => undefined);
-      await o.failed(WRONG_HASHES);
+      await fail(WRONG_HASHES);
       return;
     }
-    await flushAndAck();
+    // At once, so the sender learns of it and sends the chunk again.
+    await startFlush();
   };
 
-  const receiveOne = async (f: ChunkFrame): Promise<void> => {
-    if (ended) return;
+  type Checked = { plaintext: Uint8Array<ArrayBuffer> } | { refused: string } | 'repeat';
+
+  /** Decrypts and verifies a chunk: started as it arrives, so several are checked at once. */
+  const check = async (f: ChunkFrame): Promise<Checked> => {
     const { index } = f;
-    if (index >= o.count)
-      return refuse(index, 'A file chunk arrived with an index past the end of the file.');
-    if (pending.has(index) || holdsIndex(have, index)) return; // a repeat: held already
+    if (index >= o.count) return { refused: 'A file chunk arrived with an index past the end of the file.' };
+    if (known(index)) return 'repeat';
     let plaintext: Uint8Array<ArrayBuffer>;
     try {
       plaintext = await openChunk(o.key, o.fileId, index, o.count, f.ciphertext);
     } catch {
-      return refuse(index, 'A file chunk failed its integrity check and was refused.');
+      return { refused: 'A file chunk failed its integrity check and was refused.' };
     }
     const expected = index === o.count - 1 ? o.size - index * o.chunkSize : o.chunkSize;
-    if (plaintext.length !== expected) return refuse(index, 'A file chunk arrived with the wrong length.');
+    if (plaintext.length !== expected) return { refused: 'A file chunk arrived with the wrong length.' };
     const leaf = await merkleLeafHash(plaintext);
     if (!verifyMerkleProof(o.root, index, o.count, leaf, f.proof)) {
-      return refuse(index, 'A file chunk did not match the file’s fingerprint and was refused.');
+      return { refused: 'A file chunk did not match the file’s fingerprint and was refused.' };
     }
-    await o.writable.write(index * o.chunkSize, plaintext);
+    return { plaintext };
+  };
+
+  /** Takes a checked chunk, in arrival order: written (not yet awaited), held once flushed. */
+  const accept = async (index: number, checked: Checked): Promise<void> => {
+    if (ended || checked === 'repeat' || known(index)) return;
+    if ('refused' in checked) return refuse(index, checked.refused);
+    const write = o.writable.write(index * o.chunkSize, checked.plaintext);
+    write.catch(() => undefined); // awaited by its flush
+    writes.push(write);
     pending.add(index);
-    if (pending.size >= ACK_EVERY_CHUNKS || total() + pending.size >= o.count) await flushAndAck();
-    else if (timer === undefined) {
+    if (pending.size >= ACK_EVERY_CHUNKS || total() + flushing.size + pending.size >= o.count) {
+      void startFlush().catch(() => undefined);
+    } else if (timer === undefined) {
       timer = setTimeout(() => {
-        void serial(flushAndAck).catch(() => undefined);
+        void serial(startFlush).catch(() => undefined);
       }, ACK_AFTER_MS);
     }
   };
 
   return {
-    receive: async (frame) => serial(async () => receiveOne(frame)),
-    announce: async () => serial(flushAndAck),
+    receive: async (frame) => {
+      if (ended) return;
+      const checked = check(frame);
+      checked.catch(() => undefined); // awaited in order below
+      await serial(async () => accept(frame.index, await checked));
+    },
+    announce: async () => serial(startFlush),
     get have() {
       return have;
     },
@@ -170,6 +223,7 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
       serial(async () => {
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
+        await flushes;
         if (!ended) {
           ended = true;
           await o.writable.close();

@@ -19,8 +19,10 @@ import { encodeChunkFrame, sealChunk, type FileKey } from '../../protocol/file-c
 import type { MerkleTree } from '../../crypto/merkle';
 import type { ChunkRange } from '../../store/file-types';
 
-/** Chunks in flight at most (8 MiB of 64 KiB chunks). */
-export const WINDOW_CHUNKS = 128;
+/** Chunks in flight at most (16 MiB of 64 KiB chunks): several of the receiver's flushes. */
+export const WINDOW_CHUNKS = 256;
+/** Chunks read and sealed ahead of the one going out: 1 MiB, what the channel takes after a drain. */
+export const PIPELINE = 16;
 /** With chunks out and no ack moving for this long, they are sent again. */
 export const STALL_MS = 4_000;
 
@@ -88,12 +90,13 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
     w?.();
   };
 
-  const nextIndex = (): number | undefined => {
+  /** The next chunk to send; `preparing` more are taken and not yet out. */
+  const nextIndex = (preparing: number): number | undefined => {
     while (resend.length > 0) {
       const i = resend.shift()!;
       if (!holds(have, i)) return i;
     }
-    if (out.size >= WINDOW_CHUNKS) return undefined;
+    if (out.size + preparing >= WINDOW_CHUNKS) return undefined;
     while (cursor < o.count && (holds(have, cursor) || out.has(cursor))) cursor++;
     return cursor < o.count ? cursor++ : undefined;
   };
@@ -136,32 +139,35 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
     },
     async run() {
       const { target } = o;
-      let prefetch: { index: number; bytes: Promise<Uint8Array<ArrayBuffer>> } | undefined;
+      // Up to PIPELINE chunks read and sealed ahead of the one going out (WebCrypto works on other
+      // threads meanwhile); they go out in the order they were taken.
+      const ready: { index: number; frame: Promise<Uint8Array> }[] = [];
+      const prepare = async (index: number): Promise<Uint8Array> => {
+        const sealed = await sealChunk(o.key, o.fileId, index, o.count, await o.read(index));
+        return encodeChunkFrame({ fileId: o.fileId, index, proof: o.tree.proof(index), ciphertext: sealed });
+      };
       while (!stopped && target.open()) {
         if (total(have) >= o.count) return 'done';
         checkStall();
-        const index = nextIndex();
-        if (index === undefined) {
+        while (ready.length < PIPELINE) {
+          const index = nextIndex(ready.length);
+          if (index === undefined) break;
+          const frame = prepare(index);
+          frame.catch(() => undefined); // awaited below, in order
+          ready.push({ index, frame });
+        }
+        const next = ready.shift();
+        if (!next) {
           await sleep(Math.min(STALL_MS, 500));
           continue;
         }
-        const bytes = prefetch?.index === index ? await prefetch.bytes : await o.read(index);
-        const following = index + 1 < o.count && !holds(have, index + 1) ? index + 1 : undefined;
-        prefetch = following === undefined ? undefined : { index: following, bytes: o.read(following) };
-        prefetch?.bytes.catch(() => undefined);
-        const sealed = await sealChunk(o.key, o.fileId, index, o.count, bytes);
-        const frame = encodeChunkFrame({
-          fileId: o.fileId,
-          index,
-          proof: o.tree.proof(index),
-          ciphertext: sealed,
-        });
+        const frame = await next.frame;
         try {
           await target.sendChunk(frame);
         } catch {
           return 'stopped'; // the session closed: the next one continues from the receiver's acks
         }
-        out.set(index, order++);
+        out.set(next.index, order++);
         const buffered = target.bufferedAmount();
         if (buffered !== undefined && buffered > target.highWater) {
           try {

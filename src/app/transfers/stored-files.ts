@@ -76,3 +76,31 @@ export async function sweepFiles(
     await storage.remove(name).catch(() => undefined);
   }
 }
+
+/** Bytes read from the stored copy at a time: a read costs a trip to the disk whatever its size. */
+export const READ_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Reads chunk `index` of `source`, a block of READ_BLOCK_BYTES at a time (the two latest kept), so
+ * the sender asks the disk once per 16 chunks; chunks are views into their block.
+ */
+export function blockReader(
+  source: Blob,
+  chunkSize: number,
+): (index: number) => Promise<Uint8Array<ArrayBuffer>> {
+  const chunksPerBlock = Math.max(1, Math.floor(READ_BLOCK_BYTES / chunkSize));
+  const blocks = new Map<number, Promise<ArrayBuffer>>();
+  return async (index) => {
+    const block = Math.floor(index / chunksPerBlock);
+    let bytes = blocks.get(block);
+    if (!bytes) {
+      const start = block * chunksPerBlock * chunkSize;
+      bytes = source.slice(start, Math.min(source.size, start + chunksPerBlock * chunkSize)).arrayBuffer();
+      blocks.set(block, bytes);
+      for (const old of blocks.keys()) if (old < block - 1 || old > block) blocks.delete(old);
+    }
+    const buffer = await bytes;
+    const offset = (index % chunksPerBlock) * chunkSize;
+    return new Uint8Array(buffer, offset, Math.min(chunkSize, buffer.byteLength - offset));
+  };
+}

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBackend } from '../../store/memory-store';
 import { createMemoryFileStorage, type MemoryFiles } from '../../store/memory-file-storage';
 import type { StoredFile } from '../../store/file-types';
-import { connect, device, type Device } from '../messenger.test-util';
+import { FakeMailboxWorker } from '../mailbox-fake.test-util';
+import { connect, connectedWithMailboxes, device, type Device } from '../messenger.test-util';
 import { WRONG_HASHES } from './chunk-intake';
 
 /** Bytes no two chunks of which are equal. */
@@ -234,5 +235,67 @@ describe('file transfers', () => {
       });
       expect([...bobFiles.keys()]).toEqual([]);
     }, 20_000);
+  });
+
+  it('goes on after the sender’s page reloads, from its own stored copy', async () => {
+    const aliceFiles: MemoryFiles = new Map();
+    const { alice, bob, a, b, first } = await pair({ alice: aliceFiles });
+    const sent = fileBytes(24 * 1024 * 1024, 19);
+    const message = await alice.messenger.sendFile(a, new Blob([sent]), { name: 'reload.bin' });
+    await vi.waitFor(async () => {
+      expect((await bob.stores.messages.get(b, message.messageId))?.file?.state).toBe('offered');
+    });
+    await bob.messenger.acceptFile(b, message.messageId);
+    await vi.waitFor(async () => {
+      const have = (await bob.stores.messages.get(b, message.messageId))?.file?.have ?? [];
+      expect(have.reduce((n, [x, y]) => n + y - x, 0)).toBeGreaterThan(16);
+    }, 20_000);
+    // Alice's page goes away: a new messenger over the same storage, nothing in memory.
+    first.pair.a.close();
+    alice.messenger.dispose();
+    const again = await device('Alice', alice.backend, {
+      fileStorage: createMemoryFileStorage({ files: aliceFiles }),
+    });
+    await connect(again, bob, { via: { kind: 'rendezvous', a, b } });
+    await vi.waitFor(async () => {
+      expect((await again.stores.messages.get(a, message.messageId))?.file?.state).toBe('done');
+    }, 30_000);
+    expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
+  });
+
+  it('sends a small photo through the mailbox while the other is away, whole', async () => {
+    const worker = new FakeMailboxWorker();
+    const { alice, bob, a, b } = await connectedWithMailboxes(worker);
+    await alice.messenger.disconnect(a);
+    await vi.waitFor(() => expect(bob.messenger.live(b)?.state).toBe('closed'));
+    const sent = fileBytes(150 * 1024, 23);
+    const message = await alice.messenger.sendFile(a, new File([sent], 'note.bin'));
+    await vi.waitFor(async () => {
+      expect((await alice.stores.messages.get(a, message.messageId))?.route).toBe('mailbox');
+    });
+    await bob.messenger.checkMailboxes();
+    const got = await bob.stores.messages.get(b, message.messageId);
+    expect(got?.file).toMatchObject({ state: 'done', name: 'note.bin' });
+    expect(got?.route).toBe('mailbox');
+    expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
+  });
+
+  it('sends a large file’s offer through the mailbox; its chunks wait for both to be online', async () => {
+    const worker = new FakeMailboxWorker();
+    const { alice, bob, a, b } = await connectedWithMailboxes(worker);
+    await alice.messenger.disconnect(a);
+    await vi.waitFor(() => expect(bob.messenger.live(b)?.state).toBe('closed'));
+    const sent = fileBytes(2 * 1024 * 1024, 29);
+    const message = await alice.messenger.sendFile(a, new File([sent], 'later.bin'));
+    await vi.waitFor(async () => {
+      expect((await alice.stores.messages.get(a, message.messageId))?.route).toBe('mailbox');
+    });
+    await bob.messenger.checkMailboxes();
+    expect((await bob.stores.messages.get(b, message.messageId))?.file?.state).toBe('offered');
+    await connect(alice, bob, { via: { kind: 'rendezvous', a, b } });
+    await vi.waitFor(async () => {
+      expect((await bob.stores.messages.get(b, message.messageId))?.file?.state).toBe('done');
+    }, 20_000);
+    expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
   });
 });

@@ -39,7 +39,7 @@ import type { Live } from '../live-sessions';
 import { type ChunkIntake, createChunkIntake } from './chunk-intake';
 import { type ChunkPump, type PumpTarget, createChunkPump } from './chunk-pump';
 import { leafHashesSync } from './file-offers';
-import { storeForSending, sweepFiles } from './stored-files';
+import { blockReader, storeForSending, sweepFiles } from './stored-files';
 
 export const CHUNK_BYTES = 64 * 1024;
 /** Files up to this size travel inside their offer (and so through the mailbox too). */
@@ -211,11 +211,7 @@ export function createTransfers(deps: TransfersDeps): Transfers {
       count: fileChunkCount(out.file),
       key: out.key,
       tree: out.tree,
-      read: async (index) => {
-        const start = index * out.file.chunkSize;
-        const end = Math.min(out.file.size, start + out.file.chunkSize);
-        return new Uint8Array(await out.source.slice(start, end).arrayBuffer());
-      },
+      read: blockReader(out.source, out.file.chunkSize),
       target: pumpTarget(live),
       have,
     });
