@@ -17,37 +17,33 @@
  * checks). Acks and cancels go over a live session only; a side that hears about a transfer it has
  * cancelled answers with the cancel again, so both agree the next time they talk.
  */
-import { toHex } from '../../crypto/bytes';
-import { buildMerkleTree, type MerkleTree } from '../../crypto/merkle';
+import { buildMerkleTree } from '../../crypto/merkle';
 import { randomBytes } from '../../crypto/random';
-import { decodeChunkFrame, importFileKey, type FileKey } from '../../protocol/file-chunk';
+import { decodeChunkFrame } from '../../protocol/file-chunk';
 import type { FileCancelRecord, FileChunkAckRecord } from '../../protocol/file-records';
 import type { FileStorage } from '../../store/file-storage';
 import {
-  type ChunkRange,
   type FileMedia,
   type StoredFile,
   fileChunkCount,
   fileStorageName,
   isActiveTransfer,
-  rangeTotal,
 } from '../../store/file-types';
 import type { StoredMessage } from '../../store/message-types';
 import type { Stores } from '../../store/stores';
 import type { Delivery } from '../delivery';
 import type { Live } from '../live-sessions';
-import { type ChunkIntake, createChunkIntake } from './chunk-intake';
-import { type ChunkPump, type PumpTarget, createChunkPump } from './chunk-pump';
 import { leafHashesSync } from './file-offers';
-import { blockReader, storeForSending, sweepFiles } from './stored-files';
+import { createReceiving } from './receiving';
+import { createSending } from './sending';
+import { storeForSending, sweepFiles } from './stored-files';
+import { cancelRecord, createTransferContext, keyOf } from './transfer-context';
 
 export const CHUNK_BYTES = 64 * 1024;
 /** Files up to this size travel inside their offer (and so through the mailbox too). */
 export const INLINE_BYTES = 192 * 1024;
 /** Received files up to this size are accepted without asking. */
 export const AUTO_ACCEPT_BYTES = 16 * 1024 * 1024;
-/** The channel's high-water mark the pump keeps under (simple-peer-transport.ts's default). */
-const HIGH_WATER = 1024 * 1024;
 
 export interface FileToSend {
   name: string;
@@ -95,78 +91,19 @@ export interface Transfers {
   resume(contactId: string): Promise<void>;
 }
 
-interface Outgoing {
-  readonly fileId: Uint8Array;
-  readonly file: StoredFile;
-  readonly key: FileKey;
-  readonly tree: MerkleTree;
-  readonly source: Blob;
-  pump?: { pump: ChunkPump; live: Live };
-}
-
-interface Incoming {
-  readonly intake: ChunkIntake;
-}
-
-const keyOf = (contactId: string, fileId: Uint8Array): string => `${contactId} ${toHex(fileId)}`;
-
-function pumpTarget(live: Live): PumpTarget {
-  const t = live.connected.transport as { bufferedAmount?: unknown; drain?: () => Promise<void> };
-  return {
-    open: () => live.open(),
-    sendChunk: async (bytes) => live.connected.session.sendChunk(bytes),
-    bufferedAmount: () => (typeof t.bufferedAmount === 'number' ? t.bufferedAmount : undefined),
-    drain: async () => (t.drain ? t.drain() : undefined),
-    highWater: HIGH_WATER,
-  };
-}
-
 export function createTransfers(deps: TransfersDeps): Transfers {
   const { stores, serial } = deps;
-  const outgoing = new Map<string, Promise<Outgoing | undefined>>();
-  const incoming = new Map<string, Promise<Incoming | undefined>>();
-
-  const update = async (
-    contactId: string,
-    fileId: Uint8Array,
-    change: (f: StoredFile) => StoredFile | undefined,
-  ): Promise<StoredFile | undefined> => {
-    let changed = false;
-    const file = await stores.messages.updateFile(contactId, fileId, (f) => {
-      const next = change(f);
-      changed = next !== undefined;
-      return next;
-    });
-    if (file && changed) deps.fileChanged(contactId, fileId, file);
-    return file;
-  };
-
-  const sendRecord = async (
-    contactId: string,
-    record: FileChunkAckRecord | FileCancelRecord,
-  ): Promise<void> =>
-    serial(contactId, async () => {
-      const live = deps.live(contactId);
-      if (live?.open()) await live.send(record);
-    });
-
-  const cancelRecord = (fileId: Uint8Array, reason: FileCancelRecord['reason']): FileCancelRecord => ({
-    kind: 'file-cancel',
-    id: randomBytes(16),
-    sentAt: Date.now(),
-    fileId,
-    reason,
-  });
+  const ctx = createTransferContext(deps);
+  const { update, sendRecord } = ctx;
+  const sending = createSending(ctx);
+  const receiving = createReceiving(ctx);
+  const incomingFor = async (contactId: string, fileId: Uint8Array) =>
+    receiving.incomingFor(contactId, fileId);
 
   /** Removes what this device keeps of a transfer that ended without the file. */
   const discard = async (contactId: string, fileId: Uint8Array): Promise<void> => {
-    const key = keyOf(contactId, fileId);
-    const out = await outgoing.get(key)?.catch(() => undefined);
-    out?.pump?.pump.stop();
-    outgoing.delete(key);
-    const inc = await incoming.get(key)?.catch(() => undefined);
-    await inc?.intake.close().catch(() => undefined);
-    incoming.delete(key);
+    await sending.stop(contactId, fileId);
+    await receiving.stop(contactId, fileId);
     const storage = await deps.storage();
     for (const name of [
       fileStorageName('in', contactId, fileId),
@@ -175,147 +112,6 @@ export function createTransfers(deps: TransfersDeps): Transfers {
     ]) {
       await storage.remove(name).catch(() => undefined);
     }
-  };
-
-  /** The sending side of a stored file message, loaded once (after a reload too). */
-  const loadOutgoing = async (contactId: string, fileId: Uint8Array): Promise<Outgoing | undefined> => {
-    const message = await stores.messages.get(contactId, fileId);
-    const file = message?.direction === 'out' ? message.file : undefined;
-    if (!file || !isActiveTransfer(file.state) || file.inline) return undefined;
-    const storage = await deps.storage();
-    const name = fileStorageName('out', contactId, fileId);
-    const [source, hashes] = await Promise.all([storage.read(name), storage.read(`${name}-h`)]);
-    if (!source || !hashes) return undefined;
-    const bytes = new Uint8Array(await hashes.arrayBuffer());
-    const leaves: Uint8Array[] = [];
-    for (let at = 0; at < bytes.length; at += 32) leaves.push(bytes.subarray(at, at + 32));
-    if (leaves.length !== fileChunkCount(file)) return undefined;
-    return { fileId, file, key: await importFileKey(file.key), tree: buildMerkleTree(leaves), source };
-  };
-
-  const outgoingFor = async (contactId: string, fileId: Uint8Array): Promise<Outgoing | undefined> => {
-    const key = keyOf(contactId, fileId);
-    let entry = outgoing.get(key);
-    if (!entry) {
-      entry = loadOutgoing(contactId, fileId);
-      outgoing.set(key, entry);
-      const loaded = await entry.catch(() => undefined);
-      if (!loaded) outgoing.delete(key);
-    }
-    return entry;
-  };
-
-  const runPump = (out: Outgoing, live: Live, have: readonly ChunkRange[]): ChunkPump => {
-    const pump = createChunkPump({
-      fileId: out.fileId,
-      count: fileChunkCount(out.file),
-      key: out.key,
-      tree: out.tree,
-      read: blockReader(out.source, out.file.chunkSize),
-      target: pumpTarget(live),
-      have,
-    });
-    out.pump = { pump, live };
-    pump.run().then(
-      () => {
-        if (out.pump?.pump === pump) delete out.pump;
-      },
-      (e: unknown) => {
-        if (out.pump?.pump === pump) delete out.pump;
-        deps.report(e);
-      },
-    );
-    return pump;
-  };
-
-  /** The receiver's ack: progress (never backwards), done when it holds every chunk, else send on. */
-  const acked = async (contactId: string, r: FileChunkAckRecord): Promise<void> => {
-    const message = await stores.messages.get(contactId, r.fileId);
-    const file = message?.direction === 'out' ? message.file : undefined;
-    if (!file || !isActiveTransfer(file.state)) {
-      // Not a transfer of ours that can move: say so, so the other side stops too.
-      if (file?.state === 'cancelled' || !file)
-        await sendRecord(contactId, cancelRecord(r.fileId, 'cancelled'));
-      return;
-    }
-    const count = fileChunkCount(file);
-    const ranges = r.ranges.filter(([a, b]) => a < b && b <= count);
-    const done = rangeTotal(ranges) >= count;
-    await update(contactId, r.fileId, (f) => {
-      const have = rangeTotal(ranges) >= rangeTotal(f.have) ? ranges : f.have;
-      return { ...f, have, state: done ? 'done' : 'sending' };
-    });
-    const out = await outgoingFor(contactId, r.fileId);
-    if (done) {
-      out?.pump?.pump.stop();
-      outgoing.delete(keyOf(contactId, r.fileId));
-      return;
-    }
-    if (!out) {
-      await update(contactId, r.fileId, (f) => ({
-        ...f,
-        state: 'failed',
-        error: 'This file is no longer stored on this device, so it cannot be sent.',
-      }));
-      await sendRecord(contactId, cancelRecord(r.fileId, 'unavailable'));
-      return;
-    }
-    const live = deps.live(contactId);
-    if (!live?.open()) return;
-    if (out.pump && out.pump.live === live) out.pump.pump.acked(ranges);
-    else {
-      out.pump?.pump.stop();
-      runPump(out, live, ranges);
-    }
-  };
-
-  const openIncoming = async (contactId: string, fileId: Uint8Array): Promise<Incoming | undefined> => {
-    const message = await stores.messages.get(contactId, fileId);
-    const file = message?.direction === 'in' ? message.file : undefined;
-    if (!file || file.state !== 'receiving') return undefined;
-    const storage = await deps.storage();
-    const writable = await storage.openWritable(fileStorageName('in', contactId, fileId));
-    const intake = createChunkIntake({
-      fileId,
-      size: file.size,
-      chunkSize: file.chunkSize,
-      count: fileChunkCount(file),
-      root: file.root,
-      key: await importFileKey(file.key),
-      writable,
-      have: file.have,
-      persist: async (have) => {
-        await update(contactId, fileId, (f) => ({ ...f, have }));
-      },
-      ack: async (have) =>
-        sendRecord(contactId, { kind: 'file-chunk-ack', fileId, ranges: have.map(([a, b]) => [a, b]) }).catch(
-          () => undefined,
-        ),
-      refused: (_index, why) => deps.refused(contactId, why),
-      failed: async (sentence) => {
-        await update(contactId, fileId, (f) => ({ ...f, state: 'failed', error: sentence }));
-        incoming.delete(keyOf(contactId, fileId));
-        await storage.remove(fileStorageName('in', contactId, fileId)).catch(() => undefined);
-        await sendRecord(contactId, cancelRecord(fileId, 'failed')).catch(() => undefined);
-      },
-      complete: async () => {
-        await update(contactId, fileId, (f) => ({ ...f, state: 'done' }));
-        incoming.delete(keyOf(contactId, fileId));
-      },
-    });
-    return { intake };
-  };
-
-  const incomingFor = async (contactId: string, fileId: Uint8Array): Promise<Incoming | undefined> => {
-    const key = keyOf(contactId, fileId);
-    let entry = incoming.get(key);
-    if (!entry) {
-      entry = openIncoming(contactId, fileId);
-      incoming.set(key, entry);
-      const opened = await entry.catch(() => undefined);
-      if (!opened) incoming.delete(key);
-    }
-    return entry;
   };
 
   const theyCancelled = async (contactId: string, r: FileCancelRecord): Promise<void> => {
@@ -443,7 +239,9 @@ export function createTransfers(deps: TransfersDeps): Transfers {
       // One at a time per contact, in arrival order (acks only grow, but a pump should not see an
       // older one after a newer).
       const run = (recordQueue.get(contactId) ?? Promise.resolve()).then(async () =>
-        record.kind === 'file-chunk-ack' ? acked(contactId, record) : theyCancelled(contactId, record),
+        record.kind === 'file-chunk-ack'
+          ? sending.acked(contactId, record)
+          : theyCancelled(contactId, record),
       );
       const settled = run.catch(() => undefined);
       recordQueue.set(contactId, settled);
@@ -489,11 +287,7 @@ export function createTransfers(deps: TransfersDeps): Transfers {
           const file = m.file;
           const live = deps.live(contactId);
           if (file?.state !== 'sending' || !live) continue;
-          const out = await outgoingFor(contactId, m.messageId);
-          if (out && out.pump?.live !== live) {
-            out.pump?.pump.stop();
-            runPump(out, live, file.have);
-          }
+          await sending.continue(contactId, m.messageId, file.have, live);
           continue;
         }
         if (m.file?.state === 'offered') await this.offered(contactId, m.messageId); // arrived by mailbox
