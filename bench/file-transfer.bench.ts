@@ -90,6 +90,9 @@ async function personContext(profile: string, appUrl: string): Promise<BrowserCo
  */
 async function bareRun(a: Page, b: Page): Promise<number> {
   await Promise.all([a.goto('/'), b.goto('/')]); // same origin as the app; the app is not used
+  // Each in front in its browser, as the app's pages are for their runs: a background tab is
+  // throttled and its renderer may run at a lower priority.
+  await Promise.all([a.bringToFront(), b.bringToFront()]);
   const offer = await a.evaluate(async () => {
     const pc = new RTCPeerConnection({ iceServers: [] });
     const dc = pc.createDataChannel('bare', { ordered: true });
@@ -189,7 +192,7 @@ interface AppRun {
 
 async function appRun(alice: Page, bob: Page, path: string, hash: string, run: number): Promise<AppRun> {
   const name = `big-${run}.bin`;
-  await alice.bringToFront();
+  await Promise.all([alice.bringToFront(), bob.bringToFront()]);
   const picked = epochNow();
   await alice.getByLabel('Choose a file to send').setInputFiles(path);
   const accept = bob.getByRole('button', { name: `Accept ${name}` });
