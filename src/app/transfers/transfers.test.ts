@@ -298,4 +298,29 @@ describe('file transfers', () => {
     }, 20_000);
     expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
   });
+
+  it('tells a sender that missed the last ack that the file is all here, when its chunks come again', async () => {
+    const { alice, bob, a, b, first } = await pair();
+    const message = await alice.messenger.sendFile(a, new Blob([fileBytes(3 * 1024 * 1024, 31)]), {
+      name: 'twice.bin',
+    });
+    await vi.waitFor(async () => {
+      expect((await alice.stores.messages.get(a, message.messageId))?.file?.state).toBe('done');
+    }, 20_000);
+    // As if the last ack had gone on a session that closed: Alice still thinks Bob lacks the end.
+    first.pair.a.close();
+    await alice.stores.messages.updateFile(a, message.messageId, (f) => ({
+      ...f,
+      state: 'sending',
+      have: [[0, 40]],
+    }));
+    await connect(alice, bob, { via: { kind: 'rendezvous', a, b } });
+    await vi.waitFor(async () => {
+      expect((await alice.stores.messages.get(a, message.messageId))?.file).toMatchObject({
+        state: 'done',
+        have: [[0, 48]],
+      });
+    }, 20_000);
+    expect((await bob.stores.messages.get(b, message.messageId))?.file?.state).toBe('done');
+  });
 });

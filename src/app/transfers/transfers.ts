@@ -142,6 +142,8 @@ export function createTransfers(deps: TransfersDeps): Transfers {
 
   const chunkQueue = new Map<string, Promise<void>>();
   const recordQueue = new Map<string, Promise<void>>();
+  /** When a stale chunk of each file was last answered. */
+  const answered = new Map<string, number>();
 
   return {
     async send(contactId, blob, meta) {
@@ -267,9 +269,23 @@ export function createTransfers(deps: TransfersDeps): Transfers {
           await inc.intake.receive(frame);
           return;
         }
+        // A chunk of a file that is not moving here: the sender missed how it ended (its last ack
+        // or cancel went on a session that closed). Say it again, once a second at most.
         const message = await stores.messages.get(contactId, frame.fileId);
-        if (message?.direction === 'in' && message.file?.state === 'cancelled') {
-          await sendRecord(contactId, cancelRecord(frame.fileId, 'cancelled'));
+        const file = message?.direction === 'in' ? message.file : undefined;
+        if (file?.state === 'offered' || file?.state === 'receiving') return;
+        const now = Date.now();
+        if (now - (answered.get(key) ?? 0) < 1_000) return;
+        answered.set(key, now);
+        if (file?.state === 'done') {
+          await sendRecord(contactId, {
+            kind: 'file-chunk-ack',
+            fileId: frame.fileId,
+            ranges: [[0, fileChunkCount(file)]],
+          });
+        } else {
+          const reason = file?.state === 'failed' ? 'failed' : 'cancelled';
+          await sendRecord(contactId, cancelRecord(frame.fileId, reason));
         }
       });
       const settled = run.catch(deps.report);
