@@ -32,6 +32,9 @@ export type ProtocolErrorCode =
   | 'INVITE_TOO_NEW'
   | 'WRONG_PEER_KEY'
   | 'BAD_SIGNAL'
+  // short codes (short-code.ts)
+  | 'BAD_SHORT_CODE'
+  | 'CODES_DID_NOT_MATCH'
   // conversation ratchet (ratchet.ts)
   | 'BAD_RATCHET_MESSAGE'
   | 'BAD_RATCHET_STATE'

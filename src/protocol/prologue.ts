@@ -5,6 +5,7 @@
  *
  *   WebRTC DataChannel:  "SecMsg/0.1" ‖ offerer DTLS fp ‖ answerer DTLS fp  (each side from its own SDP)
  *   worker relay:        "SecMsg/0.1 relay" ‖ relay room id ‖ role byte     (no DTLS to bind)
+ *   after a short code:  either of those ‖ "SecMsg/0.1 short code" ‖ the code's Noise binding
  *
  * A party in the middle of signaling that swaps the DTLS fingerprints, or a worker that joins two
  * different meetings through two relay rooms, makes the prologues differ and the handshake fail.
@@ -58,4 +59,19 @@ export function buildRelayPrologue(relayRoomId: Uint8Array): Uint8Array {
     relayRoomId,
     Uint8Array.of(RELAY_ROLE_OFFERER_INITIATES),
   );
+}
+
+/** The length of a pairing binding (short-code.ts's Noise binding). */
+export const PAIRING_BINDING_LENGTH = 32;
+
+/**
+ * A route's prologue bound to a pairing secret: `prologue ‖ "SecMsg/0.1 short code" ‖ binding`.
+ * Two sides that did not derive the same binding (a party in the middle that ran its own CPace
+ * with each) fail the handshake, which is reported as possible interception.
+ */
+export function bindPairing(prologue: Uint8Array, binding: Uint8Array): Uint8Array {
+  if (!(binding instanceof Uint8Array) || binding.length !== PAIRING_BINDING_LENGTH) {
+    throw new ProtocolError('BAD_ARGUMENT', `The pairing binding must be ${PAIRING_BINDING_LENGTH} bytes.`);
+  }
+  return concatBytes(prologue, utf8(`${PROLOGUE_LABEL} short code`), binding);
 }

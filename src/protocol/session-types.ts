@@ -49,6 +49,12 @@ export interface SessionOptions {
    * instead of the fingerprints (DESIGN.md, Transport session).
    */
   relayRoomId?: Uint8Array;
+  /**
+   * A secret both sides derived while pairing (32 bytes: short-code.ts's Noise binding), appended
+   * to the prologue (prologue.ts `bindPairing`), so that the handshake completes only between the
+   * two who took part in that pairing.
+   */
+  pairingBinding?: Uint8Array;
   identity: SessionIdentity;
   capabilities?: string[];
   /** The channel's largest message in bytes (the peer's SDP max-message-size). */

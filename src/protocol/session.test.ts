@@ -183,6 +183,26 @@ describe('session: attacks on the handshake', () => {
     expect(!b.ok).toBe(true);
   });
 
+  it('binds a session after a short code to the code: the same binding connects, another (or none) is interception', async () => {
+    const binding = randomBytes(32);
+    const same = await sessionPair({
+      aliceOptions: { pairingBinding: binding },
+      bobOptions: { pairingBinding: binding.slice() },
+    });
+    const [seenByAlice] = await readyBoth(same.alice.session, same.bob.session);
+    expect(toHex(seenByAlice.prologue)).toContain(toHex(binding));
+
+    for (const bobOptions of [{ pairingBinding: randomBytes(32) }, {}]) {
+      const other = await sessionPair({ aliceOptions: { pairingBinding: binding }, bobOptions });
+      const [a, b] = await Promise.all([settle(other.alice.session.ready), settle(other.bob.session.ready)]);
+      expect(!a.ok && ProtocolError.is(a.error, 'POSSIBLE_INTERCEPTION')).toBe(true);
+      expect(!b.ok).toBe(true);
+    }
+    await expect(sessionPair({ aliceOptions: { pairingBinding: randomBytes(16) } })).rejects.toThrow(
+      /binding must be 32 bytes/,
+    );
+  });
+
   it("derives the peer's user id from its static key, whatever user id the peer holds", async () => {
     const claimant = { ...(await makeIdentity('Mallory')), userId: randomBytes(16) };
     const { alice, bob, aliceId } = await sessionPair({ bob: claimant });

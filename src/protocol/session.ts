@@ -49,7 +49,7 @@ import {
 import type { RatchetAnnouncement } from './handshake-payload';
 import { checkPeerIntroduction, createIntroduction } from './introduction';
 import { createHandshake, type NoiseHandshake } from './noise';
-import { buildPrologue, buildRelayPrologue } from './prologue';
+import { bindPairing, buildPrologue, buildRelayPrologue } from './prologue';
 import { decodeChunkFrame } from './file-chunk';
 import { decodeRatchetMessage, deriveRatchetInit } from './ratchet';
 import { FrameProtector, deriveFrameMacKeys, type SealedFrameType } from './secure-frames';
@@ -110,9 +110,12 @@ function createQueue(): (task: () => Promise<void> | void) => Promise<void> {
 export function createSession(options: SessionOptions): Session {
   const { channel, initiator, identity } = options;
   const now = options.now ?? Date.now;
-  const prologue = options.relayRoomId
+  const routePrologue = options.relayRoomId
     ? buildRelayPrologue(options.relayRoomId)
     : buildPrologue(initiator, options.localFingerprint, options.remoteFingerprint);
+  const prologue = options.pairingBinding
+    ? bindPairing(routePrologue, options.pairingBinding)
+    : routePrologue;
   const maxPayload = Math.min(
     MAX_FRAME_PAYLOAD,
     (options.maxMessageSize ?? MAX_FRAME_PAYLOAD + FRAME_HEADER_LENGTH + FRAME_MAC_LENGTH) -
