@@ -50,7 +50,10 @@ export interface Connected {
    * (10,400 SHA-512 calls: kept off the path to a ready session).
    */
   safetyNumber(): Promise<string>;
-  /** True when pairing itself proved the peer's key (a worker invite with the key hash). */
+  /**
+   * True when pairing itself proved the peer's key: a worker invite with the key hash, or a short
+   * code whose CPace result the handshake's prologue holds.
+   */
   keyProvenByInvite: boolean;
 }
 
@@ -70,6 +73,8 @@ export async function secureSession(
   identity: SessionIdentity,
   invite?: Invite,
   ratchetId?: Uint8Array,
+  /** After a short code: the binding both derived from it (short-code.ts), mixed into the prologue. */
+  pairingBinding?: Uint8Array,
 ): Promise<Connected> {
   const session = createSession({
     channel: transport,
@@ -81,6 +86,7 @@ export async function secureSession(
     identity,
     capabilities: CAPABILITIES,
     ...(ratchetId ? { ratchetId } : {}),
+    ...(pairingBinding ? { pairingBinding } : {}),
     ...(invite
       ? {
           verifyPeer: async (keys: { staticKey: Uint8Array; signingKey: Uint8Array }) =>
@@ -105,7 +111,7 @@ export async function secureSession(
     peer,
     transport,
     safetyNumber: computeSafetyNumber,
-    keyProvenByInvite: invite !== undefined,
+    keyProvenByInvite: invite !== undefined || pairingBinding !== undefined,
   };
 }
 
@@ -194,7 +200,7 @@ async function pairThroughWorker(
 }
 
 /** Expands the identity's signing key ahead of the handshake that needs it (errors show there). */
-function warmUp(identity: SessionIdentity): void {
+export function warmUp(identity: SessionIdentity): void {
   checkSigningKeyPair(identity.signing).catch(() => undefined);
 }
 

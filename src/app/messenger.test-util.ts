@@ -89,7 +89,8 @@ export type Via = { kind: 'pairing'; method: PairingMethod } | { kind: 'rendezvo
 export async function connect(
   a: Device,
   b: Device,
-  options: { via?: Via; invite?: boolean; tap?: Tap } = {},
+  /** `binding`: both sides' sessions hold this short-code binding in their prologue. */
+  options: { via?: Via; invite?: boolean; tap?: Tap; binding?: Uint8Array } = {},
 ) {
   const pair = createMemoryTransportPair(options.tap ? { tap: options.tap } : {});
   const invite = options.invite ? createInvite(a.messenger.identity.userId) : undefined;
@@ -100,8 +101,8 @@ export async function connect(
       ? await Promise.all([a.messenger.ratchetId(via.a), b.messenger.ratchetId(via.b)])
       : [undefined, undefined];
   const [ca, cb] = await Promise.all([
-    secureSession(pair.a, a.messenger.identity, undefined, ratchetIds[0]),
-    secureSession(pair.b, b.messenger.identity, invite, ratchetIds[1]),
+    secureSession(pair.a, a.messenger.identity, undefined, ratchetIds[0], options.binding),
+    secureSession(pair.b, b.messenger.identity, invite, ratchetIds[1], options.binding),
   ]);
   const arrival = (side: 'a' | 'b'): Arrival =>
     via.kind === 'pairing' ? via : { kind: 'rendezvous', contactId: via[side] };

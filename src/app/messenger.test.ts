@@ -317,6 +317,26 @@ describe('messenger', () => {
     expect(log.map((e) => e.detail).join(' ')).toContain('read from a picture');
   });
 
+  it('verifies both sides after a short code whose binding the handshake held, and only then', async () => {
+    const alice = await device('Alice');
+    const bob = await device('Bob');
+    const { ra, rb } = await connect(alice, bob, {
+      via: { kind: 'pairing', method: 'short-code' },
+      binding: new Uint8Array(32).fill(7),
+    });
+    expect(ra.contact.verified).toBe(true);
+    expect(rb.contact.verified).toBe(true);
+    const log = await alice.messenger.securityLog(ra.contact.id);
+    expect(log.map((e) => e.kind)).toEqual(['paired', 'verified-by-code']);
+    expect(log[0]?.detail).toBe('Paired by a short code read aloud.');
+    // Said to be a short code, but no binding in the handshake: nothing proven.
+    const carol = await device('Carol');
+    const dave = await device('Dave');
+    const unbound = await connect(carol, dave, { via: { kind: 'pairing', method: 'short-code' } });
+    expect(unbound.ra.contact.verified).toBe(false);
+    expect(unbound.rb.contact.verified).toBe(false);
+  });
+
   it('pauses reconnecting with a security event, and resumes only when the user asks', async () => {
     const alice = await device('Alice');
     const bob = await device('Bob');

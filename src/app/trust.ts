@@ -38,7 +38,9 @@ export type PairingMethod =
   /** An invite QR code read from a picture file: it proves the code, not the channel it came by. */
   | 'photo-invite'
   | 'invite-link'
-  | 'invite-code';
+  | 'invite-code'
+  /** A short code read aloud: CPace's result was in the handshake, so the code proves the key. */
+  | 'short-code';
 
 /** Where a ready session came from. */
 export type Arrival =
@@ -67,6 +69,7 @@ const PAIRED_DETAIL: Record<PairingMethod, string> = {
     'Paired through an invite code read from a picture. A picture proves the code, not who sent it: compare safety numbers to verify.',
   'invite-link': 'Paired through an invite link.',
   'invite-code': 'Paired with invite and answer codes, without a server.',
+  'short-code': 'Paired by a short code read aloud.',
 };
 
 export const KEY_CHANGED_DETAIL =
@@ -83,6 +86,20 @@ export const SIGNING_KEY_MISMATCH_DETAIL =
 
 export const VERIFIED_BY_INVITE_DETAIL =
   'Verified: the invite you scanned with the camera named exactly this key.';
+
+export const VERIFIED_BY_CODE_DETAIL =
+  'Verified: you both typed the same short code, and the secure connection was made with the key only the two of you could derive from it.';
+
+/** The log entry that marks a contact verified by how it was paired, if that pairing proves the key. */
+function verifiedByPairing(
+  method: PairingMethod | undefined,
+  keyProvenByInvite: boolean,
+): LogEntry | undefined {
+  if (!keyProvenByInvite) return undefined;
+  if (method === 'camera-invite') return ['verified-by-scan', VERIFIED_BY_INVITE_DETAIL];
+  if (method === 'short-code') return ['verified-by-code', VERIFIED_BY_CODE_DETAIL];
+  return undefined;
+}
 
 export interface TrustDeps {
   readonly stores: Stores;
@@ -172,7 +189,8 @@ export async function decideArrival(
   }
 
   const method = arrival.kind === 'pairing' ? arrival.method : 'invite-code';
-  const verified = method === 'camera-invite' && keyProvenByInvite;
+  const proof = verifiedByPairing(method, keyProvenByInvite);
+  const verified = proof !== undefined;
   const contact: Contact = {
     id: newContactId(),
     identityKey: Uint8Array.from(peer.staticKey),
@@ -186,7 +204,7 @@ export async function decideArrival(
     rendezvous: await currentPair(undefined, identity.keyPair, peer.staticKey, 'fresh'),
   };
   const log: LogEntry[] = [['paired', PAIRED_DETAIL[method]]];
-  if (verified) log.push(['verified-by-scan', VERIFIED_BY_INVITE_DETAIL]);
+  if (proof) log.push(proof);
   return { outcome: 'new-contact', contactId: contact.id, contact, log };
 }
 
@@ -217,9 +235,10 @@ async function knownArrival(
     log.push(['signing-key-pinned', SIGNING_KEY_PINNED_DETAIL]);
   }
   let verified = known.verified;
-  if (arrival.kind === 'pairing' && arrival.method === 'camera-invite' && keyProvenByInvite && !verified) {
+  const proof = arrival.kind === 'pairing' ? verifiedByPairing(arrival.method, keyProvenByInvite) : undefined;
+  if (proof && !verified) {
     verified = true;
-    log.push(['verified-by-scan', VERIFIED_BY_INVITE_DETAIL]);
+    log.push(proof);
   }
   const renamed = peer.displayName !== known.announcedName;
   return {

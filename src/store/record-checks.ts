@@ -201,6 +201,7 @@ const EVENT_KINDS: ReadonlySet<string> = new Set<SecurityEventKind>([
   'key-changed',
   'key-change-accepted',
   'verified-by-scan',
+  'verified-by-code',
   'verified-by-comparison',
   'verification-cleared',
   'verification-failed',

@@ -11,6 +11,8 @@ export type SecurityEventKind =
   /** The user accepted the new key; the old verified mark is gone. */
   | 'key-change-accepted'
   | 'verified-by-scan'
+  /** Paired by a short code whose CPace result the first handshake held (short-code.ts). */
+  | 'verified-by-code'
   | 'verified-by-comparison'
   | 'verification-cleared'
   /** A scanned safety-number code did not match. */

@@ -18,6 +18,7 @@ const EVENT_LABELS: Record<SecurityEventKind, string> = {
   'key-changed': text.keyChanged,
   'key-change-accepted': text.keyChangeAccepted,
   'verified-by-scan': text.verifiedByScan,
+  'verified-by-code': text.verifiedByCode,
   'verified-by-comparison': text.verifiedByComparison,
   'verification-cleared': text.verificationCleared,
   'mac-failed': text.macFailed,

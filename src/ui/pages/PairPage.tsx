@@ -8,18 +8,22 @@ import {
   type Connected,
 } from '../../app/connect';
 import type { PairingMethod } from '../../app/messenger';
+import { joinShortCode, startShortCode, type ShortCodeProgress } from '../../app/short-code-pairing';
 import { useApp } from '../app-context';
 import { CopyButton } from '../components/CopyButton';
 import { QrCode } from '../components/QrCode';
 import { QrScanner, type QrSource } from '../components/QrScanner';
+import { ShortCodeForm } from '../components/ShortCodeForm';
 import { errorText } from '../errors';
 import * as text from '../strings/pairing';
+import * as codeText from '../strings/short-code';
 
 type Step =
   | { kind: 'choose' }
   | { kind: 'worker-invite'; link: string }
   | { kind: 'manual-invite'; code: string; accept: (answer: string) => void }
   | { kind: 'manual-join'; answer: string }
+  | { kind: 'short-code'; code: string; progress: ShortCodeProgress }
   | { kind: 'waiting'; what: string };
 
 /** What a scanned or pasted text looks like to the pairing screen. */
@@ -98,6 +102,43 @@ export function PairPage(props: { invite?: string }) {
       const code = await invite.code;
       setStep({ kind: 'manual-invite', code, accept: (a) => invite.acceptAnswer(a) });
       finish(invite.connected, 'invite-code');
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const PROGRESS_TEXT: Record<ShortCodeProgress, string> = {
+    waiting: codeText.waiting,
+    comparing: codeText.comparing,
+    connecting: codeText.connecting,
+  };
+
+  /** Makes a short code to read out, and pairs with whoever types it. */
+  const makeShortCode = async () => {
+    begin();
+    try {
+      setStep({ kind: 'waiting', what: codeText.gettingCode });
+      let code = '';
+      const pairing = startShortCode(await identity(), config, (progress) => {
+        if (code) setStep({ kind: 'short-code', code, progress });
+      });
+      cancel = () => pairing.cancel();
+      finish(pairing.connected, 'short-code');
+      code = await pairing.code;
+      setStep({ kind: 'short-code', code, progress: 'waiting' });
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const typeShortCode = async (typed: string) => {
+    begin();
+    try {
+      const pairing = joinShortCode(typed, await identity(), config, (progress) =>
+        setStep({ kind: 'waiting', what: PROGRESS_TEXT[progress] }),
+      );
+      cancel = () => pairing.cancel();
+      finish(pairing.connected, 'short-code');
     } catch (e) {
       fail(e);
     }
@@ -187,6 +228,23 @@ export function PairPage(props: { invite?: string }) {
             </label>
             <button type="submit">{text.join}</button>
           </form>
+          <h3>{codeText.heading}</h3>
+          <p class="note">{config.signalingUrl ? codeText.explain : codeText.needsServer}</p>
+          <button type="button" onClick={() => void makeShortCode()} disabled={!config.signalingUrl}>
+            {codeText.makeCode}
+          </button>
+          <ShortCodeForm disabled={!config.signalingUrl} onSubmit={(typed) => void typeShortCode(typed)} />
+        </Match>
+        <Match when={step().kind === 'short-code' && (step() as Extract<Step, { kind: 'short-code' }>)}>
+          {(s) => (
+            <>
+              <p>{codeText.readOut}</p>
+              <p class="short-code" aria-label={codeText.codeLabel} data-testid="short-code">
+                {s().code}
+              </p>
+              <p role="status">{PROGRESS_TEXT[s().progress]}</p>
+            </>
+          )}
         </Match>
         <Match when={step().kind === 'waiting' && (step() as { what: string }).what}>
           {(what) => <p role="status">{what()}</p>}

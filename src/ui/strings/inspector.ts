@@ -71,6 +71,7 @@ export const paired = 'Paired';
 export const keyChanged = 'Key changed';
 export const keyChangeAccepted = 'New key accepted';
 export const verifiedByScan = 'Verified by scan';
+export const verifiedByCode = 'Verified by short code';
 export const verifiedByComparison = 'Verified by comparison';
 export const verificationCleared = 'Verification cleared';
 export const macFailed = 'HMAC failed';
