@@ -168,6 +168,18 @@ describe('short codes', () => {
     expect(await other.finish(new Uint8Array(3))).toEqual({ kind: 'interception' });
   });
 
+  it('a reply whose transcript hash alone was changed: the creator refuses it, and the joiner learns so', async () => {
+    expect(
+      await run(code, code, {
+        m2: (m) => {
+          const out = m.slice();
+          out[40]! ^= 1;
+          return out;
+        },
+      }),
+    ).toEqual([{ kind: 'interception' }, { kind: 'interception' }]);
+  });
+
   it('a forged confirmation with the right transcript is a mismatch, not a match', async () => {
     const creator = startCreatorExchange(code);
     const joiner = await answerCreator(code, creator.m1);

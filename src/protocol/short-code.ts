@@ -15,12 +15,14 @@
  *            side saw them
  *   keys   = HKDF-SHA256(ISK, salt = h, info = "SecMsg/0.1 short code keys", 112) =
  *            confirm_A (32) ‖ confirm_B (32) ‖ room secret (16) ‖ Noise binding (32)
- *   tag_X  = HMAC-SHA256(confirm_X, h)
+ *   tag_X  = HMAC-SHA256(confirm_X, h); when the creator refuses an m2 whose transcript differs
+ *            from its own, tag_A = HMAC-SHA256(confirm_A, h ‖ 0x01) instead (a refusal)
  *
  * Each side checks the other's tag (explicit key confirmation), so a wrong code fails on both
  * sides before anything else is said, with one guess spent. The two transcript hashes tell a wrong
  * code (same messages seen, tags differ) from messages changed on the way (the hashes differ):
- * that is reported as possible interception. A party in the middle that also rewrites the hashes
+ * that is reported as possible interception, by the creator at once and by the joiner from the
+ * creator's refusal (which only the holder of the same keys can make). A party in the middle that also rewrites the hashes
  * makes it look like a wrong code instead; either way nothing is paired and it had one guess.
  * On a match, the room secret leads both into a signaling room whose blobs are sealed with it
  * (pairing.ts `createSignalingCipher`), and the Noise binding goes into the session's prologue
@@ -57,6 +59,8 @@ const TRANSCRIPT_LABEL = utf8('SecMsg/0.1 short code transcript');
 const KEYS_INFO = utf8('SecMsg/0.1 short code keys');
 const AD_CREATOR = utf8('creator');
 const AD_JOINER = utf8('joiner');
+/** Appended to the transcript hash in the creator's refusal. */
+const REFUSAL = Uint8Array.of(0x01);
 
 export interface ShortCode {
   readonly nameplate: number;
@@ -232,11 +236,14 @@ export function startCreatorExchange(code: ShortCode): CreatorExchange {
       const tagB = wellFormed ? m2.slice(64) : new Uint8Array(32);
       const h = await transcriptHash(code, sid, shareA, shareB);
       const keys = await sideKeys(sid, ya, shareB, shareA, shareB, h);
-      // Without valid keys, a tag under a key nobody has, so the joiner's check fails too.
-      const m3 = concatBytes(h, await hmacSha256(keys?.confirmCreator ?? randomBytes(32), h));
       ya.fill(0);
+      const changed = !wellFormed || !keys || !constantTimeEqual(h, hB);
+      // The confirmation, or on a changed transcript the refusal; without valid keys, a tag under a
+      // key nobody has, so the joiner's check fails too.
+      const confirm = keys?.confirmCreator ?? randomBytes(32);
+      const m3 = concatBytes(h, await hmacSha256(confirm, changed ? concatBytes(h, REFUSAL) : h));
       let outcome: ShortCodeOutcome;
-      if (!wellFormed || !keys || !constantTimeEqual(h, hB)) outcome = { kind: 'interception' };
+      if (changed || !keys) outcome = { kind: 'interception' };
       else if (!constantTimeEqual(await hmacSha256(keys.confirmJoiner, h), tagB))
         outcome = { kind: 'mismatch' };
       else outcome = { kind: 'match', roomSecret: keys.roomSecret, noiseBinding: keys.noiseBinding };
@@ -281,9 +288,15 @@ export async function answerCreator(code: ShortCode, m1: Uint8Array): Promise<Jo
       used = true;
       if (!keys || !(m3 instanceof Uint8Array) || m3.length !== M3_LENGTH) return { kind: 'interception' };
       if (!constantTimeEqual(m3.slice(0, 32), h)) return { kind: 'interception' };
-      if (!constantTimeEqual(await hmacSha256(keys.confirmCreator, h), m3.slice(32)))
-        return { kind: 'mismatch' };
-      return { kind: 'match', roomSecret: keys.roomSecret, noiseBinding: keys.noiseBinding };
+      const tag = m3.slice(32);
+      if (constantTimeEqual(await hmacSha256(keys.confirmCreator, h), tag)) {
+        return { kind: 'match', roomSecret: keys.roomSecret, noiseBinding: keys.noiseBinding };
+      }
+      // The same keys, but the creator saw another m2 than the one sent: changed on the way.
+      if (constantTimeEqual(await hmacSha256(keys.confirmCreator, concatBytes(h, REFUSAL)), tag)) {
+        return { kind: 'interception' };
+      }
+      return { kind: 'mismatch' };
     },
   };
 }
