@@ -132,7 +132,13 @@ describe('short-code pairing', () => {
       /starts with its number/,
     );
     expect(() =>
-      joinShortCode('7-aardvark-adroitness', {} as never, { iceServers: [] }, undefined, deps),
+      joinShortCode(
+        '7-aardvark-adroitness',
+        {} as never,
+        { signalingUrl: '', iceServers: [] },
+        undefined,
+        deps,
+      ),
     ).toThrow(/No signaling server/);
   });
 

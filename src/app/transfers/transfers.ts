@@ -21,7 +21,7 @@ import { buildMerkleTree } from '../../crypto/merkle';
 import { randomBytes } from '../../crypto/random';
 import { decodeChunkFrame } from '../../protocol/file-chunk';
 import type { FileCancelRecord, FileChunkAckRecord } from '../../protocol/file-records';
-import type { FileStorage } from '../../store/file-storage';
+import { FileStorageError, type FileStorage } from '../../store/file-storage';
 import {
   type FileMedia,
   type StoredFile,
@@ -138,7 +138,11 @@ export function createTransfers(deps: TransfersDeps): Transfers {
     sweepFiles(await deps.storage(), stores, preparing, async (contactId, fileId) => {
       await update(contactId, fileId, (f) => ({ ...f, state: 'cancelled', cancelledBy: 'me' }));
     });
-  void sweep().catch(deps.report);
+  // A browser that cannot keep files has nothing to sweep: no need to say so at every start (sending
+  // or accepting a file says it, when it matters).
+  void sweep().catch((e: unknown) => {
+    if (!FileStorageError.is(e, 'UNAVAILABLE')) deps.report(e);
+  });
 
   const chunkQueue = new Map<string, Promise<void>>();
   const recordQueue = new Map<string, Promise<void>>();
