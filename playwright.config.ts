@@ -46,7 +46,10 @@ export default defineConfig({
     {
       // The local signaling worker, for the worker-pairing journeys: bundled once and served from
       // that bundle (`wrangler dev` on the sources runs esbuild's watcher, which has crashed under
-      // load and taken the worker's state with it).
+      // load and taken the worker's state with it), under scripts/worker-e2e.mjs, which starts
+      // wrangler again when it exits (it does on a dropped connection, an upstream bug) or stops
+      // answering, with its local state kept. Playwright stops it by killing its process group,
+      // which wrangler and workerd stay in.
       command: 'npm run worker:e2e',
       url: 'http://127.0.0.1:8787/rooms/health',
       reuseExistingServer: !process.env['CI'],
