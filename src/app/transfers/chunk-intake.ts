@@ -12,6 +12,7 @@
  * and nothing partial is ever shown as complete.
  */
 import { merkleLeafHash, verifyMerkleProof } from '../../crypto/merkle';
+import { addRange, contains, rangesCount } from '../../protocol/chunk-ranges';
 import { openChunk, type ChunkFrame, type FileKey } from '../../protocol/file-chunk';
 import type { WritableFile } from '../../store/file-storage';
 import type { ChunkRange } from '../../store/file-types';
@@ -55,34 +56,6 @@ export interface ChunkIntake {
   close(): Promise<void>;
 }
 
-export function addIndex(ranges: readonly ChunkRange[], index: number): ChunkRange[] {
-  const out: [number, number][] = [];
-  let placed = false;
-  for (const [a, b] of ranges) {
-    if (placed || b < index) out.push([a, b]);
-    else if (index < a - 1) {
-      out.push([index, index + 1], [a, b]);
-      placed = true;
-    } else {
-      out.push([Math.min(a, index), Math.max(b, index + 1)]);
-      placed = true;
-    }
-  }
-  if (!placed) out.push([index, index + 1]);
-  // Two runs may now touch (index filled the gap between them): merge them.
-  const merged: [number, number][] = [];
-  for (const r of out) {
-    const last = merged.at(-1);
-    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-    else merged.push([r[0], r[1]]);
-  }
-  return merged;
-}
-
-export function holdsIndex(ranges: readonly ChunkRange[], index: number): boolean {
-  return ranges.some(([a, b]) => index >= a && index < b);
-}
-
 export function createChunkIntake(o: IntakeOptions): ChunkIntake {
   let have: readonly ChunkRange[] = o.have;
   /** Written since the last flush began. */
@@ -103,9 +76,9 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
   /** Flushes run one after another, each after the writes before it; chunks keep coming meanwhile. */
   let flushes: Promise<void> = Promise.resolve();
 
-  const total = (): number => have.reduce((n, [a, b]) => n + b - a, 0);
+  const total = (): number => rangesCount(have);
   const known = (index: number): boolean =>
-    pending.has(index) || flushing.has(index) || holdsIndex(have, index);
+    pending.has(index) || flushing.has(index) || contains(have, index);
 
   const fail = async (sentence: string): Promise<void> => {
     if (ended) return;
@@ -140,7 +113,7 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
           return;
         }
         let next = have;
-        for (const i of batch) next = addIndex(next, i);
+        for (const i of batch) next = addRange(next, i);
         await o.persist(next);
         have = next;
         for (const i of batch) flushing.delete(i);

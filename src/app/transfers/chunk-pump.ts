@@ -15,6 +15,7 @@
  * pace), and the channel's buffered amount kept under its high-water mark (`drain()` waits for the
  * browser's bufferedamountlow), so memory stays flat at any file size.
  */
+import { contains, rangesCount } from '../../protocol/chunk-ranges';
 import { encodeChunkFrame, sealChunk, type FileKey } from '../../protocol/file-chunk';
 import type { MerkleTree } from '../../crypto/merkle';
 import type { ChunkRange } from '../../store/file-types';
@@ -59,18 +60,6 @@ export interface ChunkPump {
   stop(): void;
 }
 
-function holds(ranges: readonly ChunkRange[], index: number): boolean {
-  for (const [a, b] of ranges) {
-    if (index < a) return false;
-    if (index < b) return true;
-  }
-  return false;
-}
-
-function total(ranges: readonly ChunkRange[]): number {
-  return ranges.reduce((n, [a, b]) => n + b - a, 0);
-}
-
 export function createChunkPump(o: PumpOptions): ChunkPump {
   const now = o.now ?? Date.now;
   let have = o.have;
@@ -94,10 +83,10 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
   const nextIndex = (preparing: number): number | undefined => {
     while (resend.length > 0) {
       const i = resend.shift()!;
-      if (!holds(have, i)) return i;
+      if (!contains(have, i)) return i;
     }
     if (out.size + preparing >= WINDOW_CHUNKS) return undefined;
-    while (cursor < o.count && (holds(have, cursor) || out.has(cursor))) cursor++;
+    while (cursor < o.count && (contains(have, cursor) || out.has(cursor))) cursor++;
     return cursor < o.count ? cursor++ : undefined;
   };
 
@@ -121,11 +110,11 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
 
   return {
     acked(ranges) {
-      if (total(ranges) > total(have)) lastProgress = now();
+      if (rangesCount(ranges) > rangesCount(have)) lastProgress = now();
       have = ranges;
       let newestHeld = -1;
       for (const [i, seq] of out) {
-        if (holds(have, i)) {
+        if (contains(have, i)) {
           out.delete(i);
           newestHeld = Math.max(newestHeld, seq);
         }
@@ -147,7 +136,7 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
         return encodeChunkFrame({ fileId: o.fileId, index, proof: o.tree.proof(index), ciphertext: sealed });
       };
       while (!stopped && target.open()) {
-        if (total(have) >= o.count) return 'done';
+        if (rangesCount(have) >= o.count) return 'done';
         checkStall();
         while (ready.length < PIPELINE) {
           const index = nextIndex(ready.length);
@@ -177,7 +166,7 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
           }
         }
       }
-      return stopped ? 'stopped' : total(have) >= o.count ? 'done' : 'stopped';
+      return stopped ? 'stopped' : rangesCount(have) >= o.count ? 'done' : 'stopped';
     },
     stop() {
       stopped = true;
