@@ -155,7 +155,7 @@ describe('decodeRecord refuses feature records with BAD_RECORD', () => {
     expect(() => decodeRecord(raw(type, rest, 0x1fffff, 0xffffffff))).not.toThrow();
   });
 
-  it.each([0x0b, 0x10, 0x7f, 0xff])('unknown record type %i', (type) => {
+  it.each([0x0e, 0x10, 0x7f, 0xff])('unknown record type %i', (type) => {
     expectCode(() => decodeRecord(Uint8Array.of(type, ...new Uint8Array(60))), 'BAD_RECORD');
   });
 

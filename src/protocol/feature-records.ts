@@ -190,7 +190,7 @@ export function encodeFeatureRecord(record: FeatureRecord): Uint8Array<ArrayBuff
       return Uint8Array.of(RECORD_TYPING, record.typing ? 1 : 0);
     default:
       throw argument(
-        'record.kind must be "text", "ack", "key-rotation", "mailbox", "reply", "reaction", "edit", "delete", "receipt" or "typing".',
+        'record.kind must be "text", "ack", "key-rotation", "mailbox", "reply", "reaction", "edit", "delete", "receipt", "typing", "file-offer", "file-chunk-ack" or "file-cancel".',
       );
   }
 }
