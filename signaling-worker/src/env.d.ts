@@ -4,6 +4,12 @@ declare namespace Cloudflare {
     ROOMS: DurableObjectNamespace<import('./room').Room>;
     MAILBOXES: DurableObjectNamespace<import('./mailbox').Mailbox>;
     RELAYS: DurableObjectNamespace<import('./relay').Relay>;
+    /** The one Nameplates object (named 'nameplates') that holds every short code's nameplate. */
+    NAMEPLATES: DurableObjectNamespace<import('./nameplates').Nameplates>;
+    /** One Directory per username's handle hash (directory.ts). */
+    DIRECTORY: DurableObjectNamespace<import('./directory').Directory>;
+    /** One DirectoryLimiter per client address (hashed): the directory's rate limits. */
+    DIRECTORY_LIMITS: DurableObjectNamespace<import('./directory').DirectoryLimiter>;
     /** Secret: the VAPID private key, a P-256 JWK as JSON (push.ts). Unset: no wake-ups. */
     VAPID_PRIVATE_JWK?: string;
     /** The `sub` contact push services see (mailto: or https:), optional. */
@@ -21,7 +27,7 @@ declare namespace Cloudflare {
   }
   interface GlobalProps {
     mainModule: typeof import('./index');
-    durableNamespaces: 'Room' | 'Mailbox' | 'Relay';
+    durableNamespaces: 'Room' | 'Mailbox' | 'Relay' | 'Nameplates' | 'Directory' | 'DirectoryLimiter';
   }
 }
 
