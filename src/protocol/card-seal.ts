@@ -12,7 +12,7 @@
  * (contact-card.ts), checked after opening.
  */
 import { AeadKey, AES_GCM_NONCE_LENGTH, AES_GCM_TAG_LENGTH } from '../crypto/aead';
-import { concatBytes, utf8 } from '../crypto/bytes';
+import { concatBytes, copyBytes, utf8 } from '../crypto/bytes';
 import { hkdfSha256 } from '../crypto/hkdf';
 import { randomBytes } from '../crypto/random';
 import { isHandle } from './directory';
@@ -36,7 +36,7 @@ async function cardKey(handle: string): Promise<AeadKey> {
 export async function sealCard(handle: string, card: Uint8Array): Promise<Uint8Array> {
   const key = await cardKey(handle);
   const nonce = randomBytes(AES_GCM_NONCE_LENGTH);
-  return concatBytes(nonce, await key.encrypt(nonce, card, utf8(`${AD_LABEL}${handle}`)));
+  return concatBytes(nonce, await key.encrypt(nonce, copyBytes(card), utf8(`${AD_LABEL}${handle}`)));
 }
 
 /** Opens a stored card of `handle`; a sentence when it is not one (damaged, or another handle's). */
