@@ -2,12 +2,14 @@
  * The router's part for short codes (index.ts): `GET /nameplates` (make a nameplate) and
  * `GET /nameplates/<n>` (claim it), each with a WebSocket upgrade, go to the one Nameplates object
  * (nameplates.ts); anything else gets a sentence, or a close code where it asked for an upgrade.
+ * Also the small WebSocket helpers that object uses to close and send.
  */
 import {
   MAX_NAMEPLATE,
   NAMEPLATE_PATH,
   type NameplateCloseCode,
   NameplateError,
+  isNameplateCloseCode,
   nameplateCloseReason,
   parseNameplatePath,
 } from '../../src/protocol/nameplate';
@@ -18,6 +20,31 @@ const OBJECT_NAME = 'nameplates';
 
 export const isUpgrade = (request: Request): boolean =>
   request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+
+/** The reason to close with `code`: the contract's for a nameplate close code, else none. */
+export function reasonFor(code: number): string {
+  return isNameplateCloseCode(code) ? nameplateCloseReason(code) : '';
+}
+
+export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed by the other side.
+  }
+}
+
+/**
+ * Sends to a socket whose connection may have just broken (the runtime can still report it open):
+ * a lost connection is that socket's `webSocketClose` to handle, not an error here.
+ */
+export function safeSend(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // The connection is gone; its close handler deals with it.
+  }
+}
 
 /** Completes the upgrade only to close it at once with `code` (a browser can read a close code). */
 export function refuseNameplate(code: NameplateCloseCode): Response {

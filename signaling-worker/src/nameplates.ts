@@ -4,31 +4,31 @@
  * passes CPace's three messages between a nameplate's creator and one joiner at a time, reading
  * nothing in them.
  *
- * One object holds every nameplate (`idFromName('nameplates')`, reached through nameplate-routes.ts): handing out a free number needs
- * one place that knows them all. That is its scaling limit: a single object (one thread, one
- * machine) serves every short code there is, each creation and claim reads the whole table (at
- * most MAX_LIVE_NAMEPLATES rows), and at most MAX_LIVE_NAMEPLATES codes can be live at once. A
- * pairing costs a handful of events, so that is plenty for a few hundred pairings in any ten
- * minutes; beyond that the numbers must be sharded (say, one object per range, chosen by the
- * client from the number), which changes the contract.
+ * One object holds every nameplate (`idFromName('nameplates')`, reached through
+ * nameplate-routes.ts): handing out a free number needs one place that knows them all. That is
+ * its scaling limit: a single object (one thread, one machine) serves every short code there is,
+ * each creation and claim reads the whole table (at most MAX_LIVE_NAMEPLATES rows), and at most
+ * MAX_LIVE_NAMEPLATES codes can be live at once. A pairing costs a handful of events, so that is
+ * plenty for a few hundred pairings in any ten minutes; beyond that the numbers must be sharded
+ * (say, one object per range, chosen by the client from the number), which changes the contract.
  *
  * Nothing lives only in memory (hibernation: the runtime may evict the object between any two
  * events while its WebSockets stay open):
  *   - each nameplate (its number, a random id, a hash of its creator's address, its expiry, m1,
- *     the claims it had, whether the current claim's m2 went through) and each recently released
- *     number are rows in this object's SQLite storage (nameplate-table.ts);
+ *     the claims it had, whether the current claim's m2 went through, the current claim's
+ *     deadline), each recently released number and each address's claims in its window are rows
+ *     in this object's SQLite storage (nameplate-table.ts);
  *   - the WebSockets of a nameplate are those accepted with its id as their tag
  *     (`ctx.getWebSockets(id)`), each with its role, rate window and "closed by us" flag in its
  *     attachment (the current claim is the joiner among them);
- *   - the next expiry, of a nameplate or of a released number's quarantine, is the storage alarm.
+ *   - the next deadline (a nameplate's expiry, a claim's deadline for m2, the end of a released
+ *     number's quarantine or of an address's claim window) is the storage alarm.
  * The class has no fields of its own.
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
+  CLAIM_DEADLINE_MS,
   MAX_CLAIMS,
-  MAX_LIVE_NAMEPLATES,
-  MAX_NAMEPLATES_PER_CLIENT,
-  NAMEPLATE_TTL_MS,
   NameplateCloseCode,
   NameplateError,
   PING_FRAME,
@@ -39,23 +39,23 @@ import {
   type NameplateServerMessage,
   decodeNameplateClientMessage,
   encodeNameplateServerMessage,
-  isNameplateCloseCode,
-  nameplateCloseReason,
   parseNameplatePath,
 } from '../../src/protocol/nameplate';
-import { isUpgrade, refuseNameplate as refuse } from './nameplate-routes';
+import { closeQuietly, isUpgrade, reasonFor, refuseNameplate as refuse, safeSend } from './nameplate-routes';
 import { readAttachment } from './attachment';
 import {
   type Plate,
   addClaim,
   allPlates,
   clientKey,
-  countPlates,
+  countClaim,
   deletePlate,
+  endClaim,
   ensureSchema,
-  forgetReleased,
-  freeNumber,
-  insertPlate,
+  forgetEnded,
+  isOverdue,
+  makePlate,
+  mayClaim,
   nextDeadline,
   readPlate,
   setM1,
@@ -103,35 +103,11 @@ function readMember(ws: WebSocket): Member | null {
 
 const encode = (msg: NameplateServerMessage): string => encodeNameplateServerMessage(msg);
 
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // Already closed by the other side.
-  }
-}
-
 /** Closes a member for good: marked gone first, so that its later frames and close are ignored. */
 function closeMember({ ws, member }: Connected, code: number, reason = reasonFor(code)): void {
   if (member.gone) return;
   ws.serializeAttachment({ ...member, gone: true } satisfies Member);
   closeQuietly(ws, code, reason);
-}
-
-function reasonFor(code: number): string {
-  return isNameplateCloseCode(code) ? nameplateCloseReason(code) : '';
-}
-
-/**
- * Sends to a socket whose connection may have just broken (the runtime can still report it open):
- * a lost connection is that socket's `webSocketClose` to handle, not an error here.
- */
-function safeSend(ws: WebSocket, text: string): void {
-  try {
-    ws.send(text);
-  } catch {
-    // The connection is gone; its close handler deals with it.
-  }
 }
 
 export class Nameplates extends DurableObject<Env> {
@@ -154,7 +130,7 @@ export class Nameplates extends DurableObject<Env> {
     }
     const now = Date.now();
     await this.sweep(now);
-    return n === null ? this.create(request, now) : this.claim(n, now);
+    return n === null ? this.create(request, now) : this.claim(request, n, now);
   }
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
@@ -197,7 +173,7 @@ export class Nameplates extends DurableObject<Env> {
         closeMember({ ws, member: counted }, NameplateCloseCode.NO_SUCH_NAMEPLATE);
         return;
       }
-      if (plate.expires <= now) {
+      if (plate.expires <= now || (!counted.creator && isOverdue(plate, now))) {
         await this.sweep(now); // closes this socket too
         return;
       }
@@ -217,7 +193,7 @@ export class Nameplates extends DurableObject<Env> {
     await this.left(ws);
   }
 
-  /** Expiry of nameplates, and the end of released numbers' quarantine. */
+  /** Expiry of nameplates and claims, and the end of quarantines and claim windows. */
   override async alarm(): Promise<void> {
     await this.sweep(Date.now());
   }
@@ -228,22 +204,21 @@ export class Nameplates extends DurableObject<Env> {
 
   /** A new nameplate for this client, unless it or the whole object has no room for one. */
   private async create(request: Request, now: number): Promise<Response> {
-    const client = await clientKey(request);
-    const { total, mine } = countPlates(this.sql, client);
-    if (mine >= MAX_NAMEPLATES_PER_CLIENT || total >= MAX_LIVE_NAMEPLATES) {
-      return refuse(NameplateCloseCode.NO_FREE_NAMEPLATE);
-    }
-    const n = freeNumber(this.sql, now);
-    if (n === null) return refuse(NameplateCloseCode.NO_FREE_NAMEPLATE);
-    const plate = insertPlate(this.sql, n, client, now + NAMEPLATE_TTL_MS);
+    const plate = makePlate(this.sql, await clientKey(request), now);
+    if (plate === null) return refuse(NameplateCloseCode.NO_FREE_NAMEPLATE);
     const { client: socket, server } = this.accept(plate, true, now);
-    server.send(encode({ t: 'nameplate', n, expires: plate.expires }));
+    server.send(encode({ t: 'nameplate', n: plate.n, expires: plate.expires }));
     await this.schedule();
     return new Response(null, { status: 101, webSocket: socket });
   }
 
-  /** A joiner for nameplate `n`: one claim at a time, MAX_CLAIMS in all. */
-  private claim(n: number, now: number): Response {
+  /**
+   * A joiner for nameplate `n`: one claim at a time, MAX_CLAIMS in all, and MAX_CLAIMS_PER_CLIENT
+   * from one address in its window, refused before anything is said about the nameplate.
+   */
+  private async claim(request: Request, n: number, now: number): Promise<Response> {
+    const address = await clientKey(request);
+    if (!mayClaim(this.sql, address, now)) return refuse(NameplateCloseCode.TOO_MANY_CLAIMS);
     const plate = readPlate(this.sql, n);
     if (plate === null) return refuse(NameplateCloseCode.NO_SUCH_NAMEPLATE);
     if (plate.claims >= MAX_CLAIMS) return refuse(NameplateCloseCode.TOO_MANY_ATTEMPTS);
@@ -253,8 +228,10 @@ export class Nameplates extends DurableObject<Env> {
     if (creator === undefined) return refuse(NameplateCloseCode.NO_SUCH_NAMEPLATE);
     if (present.some((m) => !m.member.creator)) return refuse(NameplateCloseCode.BUSY);
     const { client, server } = this.accept(plate, false, now);
+    countClaim(this.sql, address, now);
     safeSend(creator.ws, encode({ t: 'claimed' }));
-    if (plate.m1 !== null) this.giveM1(plate, plate.m1, server);
+    if (plate.m1 !== null) this.giveM1(plate, plate.m1, server, now);
+    await this.schedule();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -263,7 +240,9 @@ export class Nameplates extends DurableObject<Env> {
     const joiner = this.members(plate.id).find((m) => !m.member.creator);
     if (plate.m1 === null) {
       setM1(this.sql, plate.n, d);
-      if (joiner !== undefined) this.giveM1(plate, d, joiner.ws);
+      if (joiner === undefined) return;
+      this.giveM1(plate, d, joiner.ws, Date.now());
+      await this.schedule();
       return;
     }
     if (plate.m2 === 1 && joiner !== undefined) {
@@ -286,9 +265,12 @@ export class Nameplates extends DurableObject<Env> {
     if (creator !== undefined) safeSend(creator.ws, encode({ t: 'pake', d }));
   }
 
-  /** Passes m1 to the claim's joiner: from then on the claim counts against MAX_CLAIMS. */
-  private giveM1(plate: Plate, m1: string, joiner: WebSocket): void {
-    addClaim(this.sql, plate.n);
+  /**
+   * Passes m1 to the claim's joiner: from then on the claim counts against MAX_CLAIMS and has
+   * CLAIM_DEADLINE_MS to send m2. The caller schedules the alarm.
+   */
+  private giveM1(plate: Plate, m1: string, joiner: WebSocket, now: number): void {
+    addClaim(this.sql, plate.n, now + CLAIM_DEADLINE_MS);
     safeSend(joiner, encode({ t: 'pake', d: m1 }));
   }
 
@@ -329,7 +311,7 @@ export class Nameplates extends DurableObject<Env> {
   /**
    * A member is gone. The creator takes its nameplate with it (the joiner hears CREATOR_LEFT), and
    * so does a joiner whose m2 went through (the creator hears JOINER_LEFT); a joiner gone before
-   * that ends only its claim (the creator hears `unclaimed`), and the next may claim.
+   * that ends only its claim, and the next may claim.
    */
   private async depart(member: Member): Promise<void> {
     const plate = readPlate(this.sql, member.n);
@@ -337,12 +319,22 @@ export class Nameplates extends DurableObject<Env> {
     if (member.creator || plate.m2 === 1) {
       const code = member.creator ? NameplateCloseCode.CREATOR_LEFT : NameplateCloseCode.JOINER_LEFT;
       this.release(plate, code, Date.now(), member.id);
-      await this.schedule();
-      return;
+    } else {
+      this.unclaim(plate, member.id);
     }
+    await this.schedule();
+  }
+
+  /**
+   * Ends the current claim before its m2 (its deadline goes): the creator hears `unclaimed`, and a
+   * joiner still there (but `exceptId`, gone already) is closed: its deadline passed.
+   */
+  private unclaim(plate: Plate, exceptId?: string): void {
+    endClaim(this.sql, plate.n);
     const unclaimed = encode({ t: 'unclaimed' });
-    for (const { ws, member: other } of this.members(plate.id, member.id)) {
-      if (other.creator) safeSend(ws, unclaimed);
+    for (const connected of this.members(plate.id, exceptId)) {
+      if (connected.member.creator) safeSend(connected.ws, unclaimed);
+      else closeMember(connected, NameplateCloseCode.CLAIM_TIMEOUT);
     }
   }
 
@@ -363,7 +355,8 @@ export class Nameplates extends DurableObject<Env> {
 
   /**
    * Brings storage up to `now`: expired nameplates end (EXPIRED to both sides), so do those whose
-   * creator's socket is gone without a close event, and quarantines that ended are forgotten.
+   * creator's socket is gone without a close event; a claim past its deadline ends (CLAIM_TIMEOUT
+   * to the joiner, `unclaimed` to the creator); quarantines and claim windows that ended go.
    */
   private async sweep(now: number): Promise<void> {
     const withCreator = new Set<string>();
@@ -376,12 +369,13 @@ export class Nameplates extends DurableObject<Env> {
     for (const plate of allPlates(this.sql)) {
       if (plate.expires <= now) this.release(plate, NameplateCloseCode.EXPIRED, now);
       else if (!withCreator.has(plate.id)) this.release(plate, NameplateCloseCode.CREATOR_LEFT, now);
+      else if (isOverdue(plate, now)) this.unclaim(plate);
     }
-    forgetReleased(this.sql, now);
+    forgetEnded(this.sql, now);
     await this.schedule();
   }
 
-  /** The alarm goes off at the next expiry or end of quarantine; none left, no alarm. */
+  /** The alarm goes off at the next deadline of any kind (nextDeadline); none left, no alarm. */
   private async schedule(): Promise<void> {
     const next = nextDeadline(this.sql);
     const current = await this.ctx.storage.getAlarm();

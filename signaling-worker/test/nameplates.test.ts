@@ -1,6 +1,7 @@
 /**
  * The short code's meeting place (the contract is src/protocol/nameplate.ts): the exchange, its
- * order rules and claims, the limits, expiry by the alarm, eviction, and bad input. Every test
+ * order rules and claims, the claim deadline, the limits (per nameplate, per address), expiry by
+ * the alarm, eviction, and bad input. Every test
  * talks to the one Nameplates object, so each socket comes from an address of its own unless a
  * test says otherwise, and a test that fills the number space in storage empties it again.
  */
@@ -8,7 +9,9 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  CLAIM_DEADLINE_MS,
   MAX_CLAIMS,
+  MAX_CLAIMS_PER_CLIENT,
   MAX_NAMEPLATE,
   MAX_NAMEPLATES_PER_CLIENT,
   MAX_NAMEPLATE_FRAME_LENGTH,
@@ -24,6 +27,7 @@ import {
   nameplateCloseReason,
   nameplatePath,
 } from '../../src/protocol/nameplate';
+import { clientKey, ensureSchema, nextDeadline } from '../src/nameplate-table';
 import { Client, ORIGIN, blob, upgrade } from './helpers';
 
 /** The messages of short-code.ts's CPace exchange are 49, 96 and 64 bytes. */
@@ -63,9 +67,9 @@ async function create(address?: string | null): Promise<{ creator: Client; n: nu
   return { creator, n: msg.n, expires: msg.expires };
 }
 
-/** A joiner's claim of `n`, which its creator hears of. */
-async function claim(n: number, creator: Client): Promise<Client> {
-  const joiner = await open(nameplatePath(n));
+/** A joiner's claim of `n` (from `address`), which its creator hears of. */
+async function claim(n: number, creator: Client, address?: string | null): Promise<Client> {
+  const joiner = await open(nameplatePath(n), address);
   expect(await creator.nextText()).toBe(CLAIMED);
   return joiner;
 }
@@ -86,6 +90,17 @@ async function expectClosed(client: Client, code: NameplateCloseCode): Promise<v
 /** A claim of `n` refused with `code`. */
 async function expectClaimRefused(n: number, code: NameplateCloseCode): Promise<void> {
   await expectClosed(await open(nameplatePath(n)), code);
+}
+
+/** The current claim's deadline for m2, or null. */
+async function deadlineOf(n: number): Promise<number | null | undefined> {
+  return (await sql<{ deadline: number | null }>('SELECT deadline FROM plates WHERE n = ?', n))[0]?.deadline;
+}
+
+/** The key the per-address limits count `address` under (null: no `cf-connecting-ip`). */
+async function keyOf(address: string | null): Promise<string> {
+  const headers: Record<string, string> = address === null ? {} : { 'cf-connecting-ip': address };
+  return clientKey(new Request(ORIGIN, { headers }));
 }
 
 async function sql<T extends Record<string, SqlStorageValue>>(
@@ -266,6 +281,74 @@ describe('claims', () => {
   });
 });
 
+describe('claim deadline', () => {
+  it(`closes a joiner that had m1 for ${CLAIM_DEADLINE_MS} ms without m2 with CLAIM_TIMEOUT (by the alarm); the claim still counts`, async () => {
+    const before = Date.now();
+    const { creator, joiner, n } = await claimed();
+    const deadline = await deadlineOf(n);
+    expect(deadline).toBeGreaterThanOrEqual(before + CLAIM_DEADLINE_MS);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + CLAIM_DEADLINE_MS);
+    const alarm = await runInDurableObject(stub(), async (_object, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm).toBeLessThanOrEqual(deadline!);
+
+    await sql('UPDATE plates SET deadline = ? WHERE n = ?', Date.now() - 1, n);
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await expectClosed(joiner, NameplateCloseCode.CLAIM_TIMEOUT);
+    expect(await creator.nextText()).toBe(UNCLAIMED);
+    expect(await sql('SELECT claims, deadline FROM plates WHERE n = ?', n)).toEqual([
+      { claims: 1, deadline: null },
+    ]);
+
+    const next = await claim(n, creator); // the nameplate is free again
+    expect(await next.nextText()).toBe(pake(M1));
+    next.send(pake(M2));
+    expect(await creator.nextText()).toBe(pake(M2));
+    creator.send(pake(M3));
+    expect(await next.nextText()).toBe(pake(M3));
+    expect(await next.closeCode()).toEqual(FINISHED);
+  });
+
+  it('counts from m1 when it comes after the claim, and ends once m2 went through', async () => {
+    const { creator, n } = await create();
+    const joiner = await claim(n, creator);
+    expect(await deadlineOf(n)).toBeNull(); // no m1 yet: no claim to time out
+    const before = Date.now();
+    creator.send(pake(M1));
+    expect(await joiner.nextText()).toBe(pake(M1));
+    expect(await deadlineOf(n)).toBeGreaterThanOrEqual(before + CLAIM_DEADLINE_MS);
+
+    joiner.send(pake(M2));
+    expect(await creator.nextText()).toBe(pake(M2));
+    expect(await deadlineOf(n)).toBeNull();
+    await runDurableObjectAlarm(stub());
+    await joiner.expectNothingPending();
+    creator.send(pake(M3));
+    expect(await joiner.nextText()).toBe(pake(M3));
+    expect(await joiner.closeCode()).toEqual(FINISHED);
+  });
+
+  it('refuses m2 past the deadline before the alarm came: CLAIM_TIMEOUT, and the creator hears unclaimed', async () => {
+    const { creator, joiner, n } = await claimed();
+    await sql('UPDATE plates SET deadline = ? WHERE n = ?', Date.now() - 1, n);
+    joiner.send(pake(M2));
+    await expectClosed(joiner, NameplateCloseCode.CLAIM_TIMEOUT);
+    expect(await creator.nextText()).toBe(UNCLAIMED); // and not m2
+    await creator.expectNothingPending();
+  });
+
+  it('keeps the deadline across a torn-down instance: a claim past it lets the next joiner in', async () => {
+    const { creator, joiner, n } = await claimed();
+    await evictDurableObject(stub());
+    await sql('UPDATE plates SET deadline = ? WHERE n = ?', Date.now() - 1, n);
+    const next = await open(nameplatePath(n)); // not BUSY: the idle claim ends first
+    await expectClosed(joiner, NameplateCloseCode.CLAIM_TIMEOUT);
+    expect(await creator.nextText()).toBe(UNCLAIMED);
+    expect(await creator.nextText()).toBe(CLAIMED);
+    expect(await next.nextText()).toBe(pake(M1));
+  });
+});
+
 describe('expiry', () => {
   it('closes both with EXPIRED when the alarm finds the nameplate old, and keeps the number out of use', async () => {
     const { creator, joiner, n, expires } = await (async () => {
@@ -303,6 +386,17 @@ describe('expiry', () => {
 });
 
 describe('eviction', () => {
+  it('adds the deadline column to a plates table made before it', async () => {
+    const columns = async (): Promise<string[]> =>
+      (await sql<{ name: string }>('PRAGMA table_info(plates)')).map((c) => c.name);
+    await runInDurableObject(stub(), (_object, state) => {
+      state.storage.sql.exec('ALTER TABLE plates DROP COLUMN deadline');
+    });
+    expect(await columns()).not.toContain('deadline');
+    await runInDurableObject(stub(), (_object, state) => ensureSchema(state.storage.sql));
+    expect(await columns()).toContain('deadline');
+  });
+
   it('keeps nameplates, claims and roles across torn-down instances mid-exchange', async () => {
     const { creator, joiner, n } = await claimed();
     const before = await runInDurableObject(stub(), (object) => object);
@@ -355,6 +449,57 @@ describe('limits', () => {
     for (const creator of creators) creator.close();
     await Promise.all(creators.map(async (c) => c.closeCode()));
     (await create(null)).creator.close();
+  });
+
+  it(`refuses claim number ${MAX_CLAIMS_PER_CLIENT + 1} from one address in the window with TOO_MANY_CLAIMS, on any nameplate`, async () => {
+    const address = newAddress();
+    const key = await keyOf(address);
+    const { creator, n } = await create(); // no m1: these claims do not count against MAX_CLAIMS
+    const holder = await claim(n, creator);
+    await expectClosed(await open(nameplatePath(n), address), NameplateCloseCode.BUSY); // not counted
+    holder.close();
+    expect(await creator.nextText()).toBe(UNCLAIMED);
+    for (let i = 0; i < MAX_CLAIMS_PER_CLIENT; i++) {
+      (await claim(n, creator, address)).close();
+      expect(await creator.nextText()).toBe(UNCLAIMED);
+    }
+    expect(await sql('SELECT claims FROM claimants WHERE client = ?', key)).toEqual([
+      { claims: MAX_CLAIMS_PER_CLIENT },
+    ]);
+
+    const other = await create();
+    const live = (await sql<{ n: number }>('SELECT n FROM plates')).map((r) => r.n);
+    const free = Array.from({ length: MAX_NAMEPLATE }, (_, i) => i + 1).find((m) => !live.includes(m))!;
+    for (const m of [n, other.n, free]) {
+      await expectClosed(await open(nameplatePath(m), address), NameplateCloseCode.TOO_MANY_CLAIMS);
+    }
+    await creator.expectNothingPending();
+    await other.creator.expectNothingPending();
+    (await claim(n, creator)).close(); // another address still may
+    expect(await creator.nextText()).toBe(UNCLAIMED);
+
+    // The window ends: its row goes (the alarm is due by then), and the address may claim again.
+    const since = Date.now() - NAMEPLATE_TTL_MS - 1;
+    await sql('UPDATE claimants SET since = ? WHERE client = ?', since, key);
+    const due = await runInDurableObject(stub(), (_object, state) => nextDeadline(state.storage.sql));
+    expect(due).toBeLessThanOrEqual(since + NAMEPLATE_TTL_MS);
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    expect(await sql('SELECT * FROM claimants WHERE client = ?', key)).toEqual([]);
+    (await claim(n, creator, address)).close();
+    expect(await creator.nextText()).toBe(UNCLAIMED);
+    expect(await sql('SELECT claims FROM claimants WHERE client = ?', key)).toEqual([{ claims: 1 }]);
+    other.creator.close();
+  });
+
+  it('counts claims without an address in one shared bucket', async () => {
+    const { creator, n } = await create();
+    for (let i = 0; i < MAX_CLAIMS_PER_CLIENT; i++) {
+      (await claim(n, creator, null)).close();
+      expect(await creator.nextText()).toBe(UNCLAIMED);
+    }
+    await expectClosed(await open(nameplatePath(n), null), NameplateCloseCode.TOO_MANY_CLAIMS);
+    await sql('DELETE FROM claimants WHERE client = ?', await keyOf(null));
+    creator.close();
   });
 
   it('refuses a nameplate when every number is live or quarantined', async () => {

@@ -214,8 +214,8 @@ describe('server messages', () => {
 describe('close codes', () => {
   const codes = Object.values(NameplateCloseCode);
 
-  it('are 4300 to 4311, each with a short reason and a sentence', () => {
-    expect([...codes].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => 4300 + i));
+  it('are 4300 to 4313, each with a short reason and a sentence', () => {
+    expect([...codes].sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => 4300 + i));
     for (const code of codes) {
       expect(isNameplateCloseCode(code)).toBe(true);
       const reason = nameplateCloseReason(code);
@@ -227,7 +227,7 @@ describe('close codes', () => {
   });
 
   it('leave codes from elsewhere alone', () => {
-    for (const code of [1000, 1006, 1011, 4000, 4100, 4299, 4312]) {
+    for (const code of [1000, 1006, 1011, 4000, 4100, 4299, 4314]) {
       expect(isNameplateCloseCode(code)).toBe(false);
       expect(nameplateCloseSentence(code)).toBeUndefined();
     }

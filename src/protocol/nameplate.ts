@@ -25,7 +25,16 @@
  *   claim at a time (another joiner meanwhile hears BUSY); a joiner that leaves before sending m2
  *   ends its claim (the creator hears `unclaimed`) and the next may claim; at most MAX_CLAIMS claims
  *   a nameplate, after which joiners hear TOO_MANY_ATTEMPTS. So the words can be guessed at most
- *   once per nameplate, and the creator's side sees that guess fail.
+ *   MAX_CLAIMS times per nameplate, and the creator's side sees each guess fail.
+ * - A claim that got m1 has CLAIM_DEADLINE_MS to send m2, counted from the moment m1 was passed to
+ *   it (at the claim when m1 was already there): past it, the joiner is closed with CLAIM_TIMEOUT
+ *   and the creator hears `unclaimed`, so an idle claim cannot hold a nameplate until it expires.
+ *   The claim still counts toward MAX_CLAIMS.
+ * - One client address (`CF-Connecting-IP`; none at all is one shared address) has at most
+ *   MAX_CLAIMS_PER_CLIENT claims accepted in a window of NAMEPLATE_TTL_MS, across all nameplates;
+ *   beyond, its claims hear TOO_MANY_CLAIMS (before anything is said of the nameplate, so a
+ *   refused address learns nothing about which numbers are live). A claim counts when accepted,
+ *   whether or not it got m1; each claim with an m2 is one guess at some code.
  * - Order: the creator sends m1 once (before or after a claim; the joiner gets it when both
  *   exist), m3 once and only after m2; the joiner sends m2 once and only after it got m1. Anything
  *   else closes the sender with OUT_OF_TURN. Only `pake` and the exact PING_FRAME are accepted.
@@ -36,7 +45,8 @@
  * - At most MAX_LIVE_NAMEPLATES at once, and MAX_NAMEPLATES_PER_CLIENT per client address
  *   (`CF-Connecting-IP`); beyond either, NO_FREE_NAMEPLATE. Each socket at most
  *   RATE_LIMIT_MESSAGES per RATE_LIMIT_WINDOW_MS (signaling.ts's numbers).
- * - Nothing only in memory (hibernation): nameplates in storage, expiry by the storage alarm.
+ * - Nothing only in memory (hibernation): nameplates, claim deadlines and per-address claim counts
+ *   in storage; expiries, claim deadlines and the ends of count windows by the storage alarm.
  */
 import { PING_FRAME, RATE_LIMIT_MESSAGES, RATE_LIMIT_WINDOW_MS } from './signaling';
 
@@ -52,6 +62,10 @@ export const MAX_LIVE_NAMEPLATES = MAX_NAMEPLATE;
 export const MAX_NAMEPLATES_PER_CLIENT = 8;
 /** Claims (joiners that got m1) a nameplate allows in all. */
 export const MAX_CLAIMS = 3;
+/** How long a joiner has to send m2 once it has m1: thirty seconds. */
+export const CLAIM_DEADLINE_MS = 30_000;
+/** Claims one client address may make in a window of NAMEPLATE_TTL_MS, across all nameplates. */
+export const MAX_CLAIMS_PER_CLIENT = 20;
 /** The largest `d`, decoded (the messages are 49, 96 and 64 bytes: short-code.ts). */
 export const MAX_PAKE_BYTES = 256;
 const MAX_PAKE_LENGTH = Math.ceil((MAX_PAKE_BYTES * 4) / 3);
@@ -93,6 +107,10 @@ export const NameplateCloseCode = {
   OUT_OF_TURN: 4310,
   /** The joiner left after sending m2, before the creator answered. */
   JOINER_LEFT: 4311,
+  /** The joiner had m1 for CLAIM_DEADLINE_MS without sending m2. */
+  CLAIM_TIMEOUT: 4312,
+  /** This address had MAX_CLAIMS_PER_CLIENT claims accepted in the last NAMEPLATE_TTL_MS. */
+  TOO_MANY_CLAIMS: 4313,
 } as const;
 export type NameplateCloseCode = (typeof NameplateCloseCode)[keyof typeof NameplateCloseCode];
 
@@ -109,6 +127,8 @@ const CLOSE_REASONS: Record<NameplateCloseCode, string> = {
   [NameplateCloseCode.BAD_REQUEST]: 'bad nameplate',
   [NameplateCloseCode.OUT_OF_TURN]: 'out of turn',
   [NameplateCloseCode.JOINER_LEFT]: 'joiner left',
+  [NameplateCloseCode.CLAIM_TIMEOUT]: 'claim timed out',
+  [NameplateCloseCode.TOO_MANY_CLAIMS]: 'too many claims',
 };
 
 const CLOSE_SENTENCES: Record<NameplateCloseCode, string> = {
@@ -134,6 +154,9 @@ const CLOSE_SENTENCES: Record<NameplateCloseCode, string> = {
     'The pairing messages arrived out of order, so the signaling server hung up. Try again with a new code.',
   [NameplateCloseCode.JOINER_LEFT]:
     'The other person left before the codes could be compared. Make a new code and try again.',
+  [NameplateCloseCode.CLAIM_TIMEOUT]: 'Entering the code took too long. Ask for a new code.',
+  [NameplateCloseCode.TOO_MANY_CLAIMS]:
+    'Too many codes were tried from this network; wait ten minutes and try again.',
 };
 
 export function isNameplateCloseCode(code: number): code is NameplateCloseCode {
