@@ -8,7 +8,16 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, openDatabase } from './idb-schema';
 
-const STORES = ['contacts', 'conversations', 'events', 'identity', 'messages', 'outbox', 'ratchets'];
+const STORES = [
+  'contacts',
+  'conversations',
+  'events',
+  'identity',
+  'messages',
+  'outbox',
+  'ratchets',
+  'usernames',
+];
 
 /** A factory whose `databases()` answers `list` (or throws when it is an Error). */
 function factoryListing(list: IDBDatabaseInfo[] | Error): IDBFactory {

@@ -26,6 +26,9 @@
  * Version 5 added `conversations` and marked what was stored before read (upgrade-v5.ts).
  * Version 6 added `outbox`: key [contactId, idHex]; records queued for the peer until it
  * acknowledges them (reactions, edits, deletes, receipts: `QueuedRecordRow`, message-changes.ts).
+ * Version 7 indexed messages whose file transfer may still move (`byActiveTransfer`).
+ * Version 8 added `usernames`: key `id`; the one username this device claimed (`UsernameClaim`,
+ * username-types.ts) under 'claim'.
  */
 import { type DBSchema, type IDBPDatabase, wrap } from 'idb';
 import { errorName } from './idb-tx';
@@ -37,8 +40,9 @@ import type { Migrations, UpgradeTx, upgrade } from './idb-upgrade';
 import { StoreError } from './store-error';
 import type { QueuedRecordRow } from './message-changes';
 import type { ConversationStateRecord } from './conversation-records';
+import type { UsernameClaim } from './username-types';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 export interface SecMsgSchema extends DBSchema {
   identity: { key: string; value: IdentityRecord };
@@ -56,6 +60,7 @@ export interface SecMsgSchema extends DBSchema {
   ratchets: { key: string; value: RatchetRecord };
   outbox: { key: [string, string]; value: QueuedRecordRow };
   conversations: { key: string; value: ConversationStateRecord };
+  usernames: { key: string; value: UsernameClaim & { id: string } };
 }
 
 export type Db = IDBPDatabase<SecMsgSchema>;

@@ -8,6 +8,7 @@
  */
 import { toHex } from '../crypto/bytes';
 import { IdbConversationStore } from './idb-conversation-store';
+import { IdbUsernameStore } from './idb-username-store';
 import { type Db, openDatabase } from './idb-schema';
 import { abortQuietly, errorName, observed } from './idb-tx';
 import { IDENTITY_KEY, type IdentityRecord, renamedRecord } from './identity-records';
@@ -66,6 +67,7 @@ export async function openIdbStore(options: IdbStoreOptions = {}): Promise<Store
     events: new IdbEventStore(db),
     ratchets: lazyRatchetStore(async () => new (await import('./idb-ratchet-store')).IdbRatchetStore(db)),
     conversations: new IdbConversationStore(db),
+    usernames: new IdbUsernameStore(db),
     close: () => db.close(),
     destroy: async () => {
       db.close();

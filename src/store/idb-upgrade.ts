@@ -105,7 +105,12 @@ export function upgrade(
         tx.objectStore('messages').createIndex('byActiveTransfer', 'transferOf');
         break;
       }
-      // case 7: 7 → 8 goes here.
+      case 7: {
+        // 7 → 8: the username this device claimed (username-types.ts). Nothing to migrate.
+        db.createObjectStore('usernames', { keyPath: 'id' });
+        break;
+      }
+      // case 8: 8 → 9 goes here.
       default:
         throw new StoreError('UNAVAILABLE', `There is no upgrade step from database version ${version}.`);
     }

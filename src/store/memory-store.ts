@@ -37,6 +37,7 @@ import { type StoredFile, copyFile } from './file-types';
 import type { SecurityEvent, SecurityEventStore } from './security-event-types';
 import { StoreError } from './store-error';
 import type { Stores } from './stores';
+import { MemoryUsernameStore, type UsernameClaim } from './username-types';
 
 /** What a memory store keeps; tests may read and write `identity` raw to simulate damage. */
 export class MemoryBackend {
@@ -52,6 +53,8 @@ export class MemoryBackend {
   readonly outbox = new Map<string, QueuedRecordRow>();
   /** Read positions and archived marks, keyed by contact id. */
   readonly conversations = new Map<string, ConversationStateRecord>();
+  /** The username claim (username-types.ts). */
+  username: UsernameClaim | undefined;
 }
 
 export interface MemoryStoreOptions {
@@ -71,6 +74,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
       async () => new (await import('./memory-ratchet-store')).MemoryRatchetStore(backend),
     ),
     conversations: new MemoryConversationStore(backend),
+    usernames: new MemoryUsernameStore(backend),
     close: () => {},
     destroy: async () => {
       await Promise.resolve();
@@ -81,6 +85,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Stores {
       backend.ratchets.clear();
       backend.outbox.clear();
       backend.conversations.clear();
+      backend.username = undefined;
     },
   };
 }

@@ -1342,6 +1342,7 @@ describe('idb schema', () => {
         'messages',
         'outbox',
         'ratchets',
+        'usernames',
       ]);
       const ratchets = db.transaction('ratchets').store;
       expect(ratchets.keyPath).toBe('contactId');

@@ -16,6 +16,7 @@ import type { IdentityStore } from './identity-types';
 import type { ConversationStore, MessageStore } from './message-types';
 import type { RatchetStore } from './ratchet-types';
 import type { SecurityEventStore } from './security-event-types';
+import type { UsernameStore } from './username-types';
 
 /** One open store: the parts over the same storage. */
 export interface Stores {
@@ -25,6 +26,8 @@ export interface Stores {
   readonly events: SecurityEventStore;
   readonly ratchets: RatchetStore;
   readonly conversations: ConversationStore;
+  /** The username this device claimed, if any (username-types.ts). */
+  readonly usernames: UsernameStore;
   close(): void;
   /** Deletes everything stored (identity, contacts, history, events, ratchets) and closes the store. */
   destroy(): Promise<void>;
