@@ -17,6 +17,8 @@ import type { MailboxClient } from './mailbox-client';
 import type { FetchReport } from './offline-delivery';
 import type { PushSubscriptionJson } from '../protocol/mailbox';
 import type { AdoptOutcome, Arrival } from './trust';
+import type { DirectoryClient } from '../rtc/directory-client';
+import type { Usernames } from './usernames';
 import type { SafetyNumberView, ScanResult, ScanSource } from './verification-state';
 
 export type LiveState = 'open' | 'closed';
@@ -46,6 +48,8 @@ export type MessengerEvents = {
    * deleted). The list listens to this, 'messages' and 'contacts'.
    */
   conversation: (contactId: string) => void;
+  /** Contact requests for this device's username were read: how many wait for a decision. */
+  requests: (waiting: number) => void;
   /** A file message's transfer moved (progress or state); its history did not otherwise change. */
   file: (contactId: string, messageId: Uint8Array, file: StoredFile) => void;
 };
@@ -92,6 +96,11 @@ export interface Messenger extends ConversationList, FeatureCalls, FileCalls {
   setWakeUps(subscription: PushSubscriptionJson | undefined): Promise<void>;
   /** The contact an inbound mailbox belongs to (a wake-up names only the mailbox). */
   contactForMailbox(mailboxId: string): Promise<string | undefined>;
+  /**
+   * This device's username, adding people by theirs, and the contact requests that arrive
+   * (usernames.ts); loaded on first use. Rejects with AppError('NO_WORKER') without a worker.
+   */
+  usernames(): Promise<Usernames>;
   /** Pins the key the contact presented (the pair secret rotates); the verified mark is cleared. */
   acceptKeyChange(contactId: string): Promise<void>;
   /** Refuses the new key: its session closes, the old key stays pinned and verified as it was. */
@@ -137,6 +146,8 @@ export interface MessengerDeps {
    * live session.
    */
   mailbox?: () => Promise<MailboxClient>;
+  /** The worker's username directory (usernames.ts), loaded on first use. */
+  directory?: () => Promise<DirectoryClient>;
   /** This browser's push subscription, when the person turned wake-ups on. */
   pushSubscription?: () => PushSubscriptionJson | undefined;
   /** Read receipts and the typing indicator on or off (config.ts); both on when absent. */

@@ -13,7 +13,8 @@
  * - verification.ts: safety numbers and what marks a contact verified;
  * - contact-names.ts: a peer's announced name is a suggestion; the user keeps it or sets a local
  *   name (checked by names.ts);
- * - offline-delivery.ts: messages through the worker's mailboxes when no session is open.
+ * - offline-delivery.ts: messages through the worker's mailboxes when no session is open;
+ * - usernames.ts: a handle in the worker's directory, contact requests by username.
  * Each loads on first use, with the code it brings, not with the page (the conversation list
  * shows first): live sessions, delivery and the typing state (messaging.ts) with the first session
  * or message; trust and the ratchets with the first session; the others with their first call.
@@ -32,6 +33,7 @@ import { featureCalls } from './feature-calls';
 import { fileCalls, forgettingFiles } from './transfers/file-calls';
 import { DEFAULT_FEATURE_SETTINGS } from './feature-settings';
 import { AppError } from './errors';
+import { usernameCalls } from './username-calls';
 import type { ContactOps } from './contact-ops';
 import type { Messaging } from './messaging';
 import type { OfflineDelivery } from './offline-delivery';
@@ -217,6 +219,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const naming = once(async () => (await import('./contact-names')).createNameOps(ops));
   const verifying = once(async () => (await import('./verification')).createVerificationOps(ops, now));
   const rotations = once(async () => (await import('./rotation')).createRotationOps(ops));
+  const requestsRead = (n: number) => emitter.emit('requests', n);
+  const names = usernameCalls({ ...deps, ops, now, mailbox, requestsRead });
   /** Taking over a session: loaded with the first one, with trust.ts and the inspector. */
   const adoption = once(async () => {
     const [m, { sessions }] = await Promise.all([import('./adopt'), messaging()]);
@@ -310,6 +314,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       const o = await offline();
       if (!o) throw new AppError('NO_WORKER', 'Notifications need a signaling server; none is set.');
       await o.setWakeUps(subscription);
+      await names.wakeUps(subscription);
     },
 
     async contactForMailbox(mailboxId) {
@@ -322,8 +327,11 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       if (!o) return undefined;
       const report = await o.fetchAll();
       await o.depositAll();
+      void names.checkRequests().catch(mailboxTrouble);
       return report;
     },
+
+    usernames: names.usernames,
 
     acceptKeyChange: async (contactId) => (await keyDecisions()).accept(contactId),
     refuseKeyChange: async (contactId) => (await keyDecisions()).refuse(contactId),
@@ -353,6 +361,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
         return sessions && live && { live, trusted: sessions.trusted(contact, live) };
       });
       emitter.emit('contacts');
+      void names.keysReplaced().catch(report);
     },
 
     ratchetId: async (contactId) => (await conversations()).id(contactId),

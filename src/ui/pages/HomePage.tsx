@@ -8,6 +8,10 @@ import * as text from '../strings/home';
 const ConversationSearch = lazy(async () => ({
   default: (await import('../components/ConversationSearch')).ConversationSearch,
 }));
+// Contact requests for this device's username, when there are any (loaded after the list too).
+const ContactRequests = lazy(async () => ({
+  default: (await import('../components/ContactRequests')).ContactRequests,
+}));
 
 /**
  * The conversation list: every contact, most recent activity first, with its avatar, last message,
@@ -36,6 +40,11 @@ export function HomePage(props: { openContactId?: string | undefined }) {
           {text.pairWithSomeone}
         </button>
       </div>
+      <Show when={app.config.signalingUrl}>
+        <Suspense>
+          <ContactRequests compact />
+        </Suspense>
+      </Show>
       <Show when={app.state.contacts.length > 0} fallback={<p>{text.noConversations}</p>}>
         <Suspense>
           <ConversationSearch onSearching={setSearching} />

@@ -10,6 +10,8 @@ import {
 import type { PairingMethod } from '../../app/messenger';
 import { joinShortCode, startShortCode, type ShortCodeProgress } from '../../app/short-code-pairing';
 import { useApp } from '../app-context';
+import { AddByUsername } from '../components/AddByUsername';
+import { ContactRequests } from '../components/ContactRequests';
 import { CopyButton } from '../components/CopyButton';
 import { QrCode } from '../components/QrCode';
 import { QrScanner, type QrSource } from '../components/QrScanner';
@@ -195,6 +197,7 @@ export function PairPage(props: { invite?: string }) {
           <Show when={props.invite}>
             <p role="status">{text.openedInvite}</p>
           </Show>
+          <ContactRequests />
           <h3>{text.inviteHeading}</h3>
           <div class="choices">
             <button type="button" onClick={() => void inviteWithLink()} disabled={!config.signalingUrl}>
@@ -234,6 +237,9 @@ export function PairPage(props: { invite?: string }) {
             {codeText.makeCode}
           </button>
           <ShortCodeForm disabled={!config.signalingUrl} onSubmit={(typed) => void typeShortCode(typed)} />
+          <Show when={config.signalingUrl}>
+            <AddByUsername />
+          </Show>
         </Match>
         <Match when={step().kind === 'short-code' && (step() as Extract<Step, { kind: 'short-code' }>)}>
           {(s) => (

@@ -4,6 +4,7 @@ import { persistenceText } from '../../store/persistence';
 import { useApp } from '../app-context';
 import { Diagnostics } from '../components/Diagnostics';
 import { NotificationSettings } from '../components/NotificationSettings';
+import { UsernameSettings } from '../components/UsernameSettings';
 import { errorText } from '../errors';
 
 /**
@@ -74,6 +75,8 @@ export function SettingsPage() {
           <p role="status">{nameNote()}</p>
         </Show>
       </form>
+
+      <UsernameSettings />
 
       <form onSubmit={saveConnection} aria-labelledby="connection-heading">
         <h3 id="connection-heading">Connection</h3>

@@ -10,6 +10,7 @@ import { createMessenger, type AdoptOutcome, type Messenger, type PairingMethod 
 import { AppError } from '../../app/errors';
 import type { MailboxChecks } from '../../app/mailbox-checks';
 import type { MailboxClient } from '../../app/mailbox-client';
+import type { DirectoryClient } from '../../rtc/directory-client';
 import { storedPushSubscription } from '../../app/push-subscription-store';
 import type { Reconnector } from '../../app/reconnector';
 import type { RouteClimber } from '../../app/route-climber';
@@ -202,13 +203,29 @@ export function createAppStore(deps: AppDeps): AppStore {
         return createMailboxClient(base);
       }
     : undefined;
+  /** The worker's username directory, beside its mailboxes: the client loads with its first use. */
+  const directoryClient = async (): Promise<DirectoryClient> => {
+    const [{ createDirectoryClient }, { mailboxBaseUrl }] = await Promise.all([
+      import('../../rtc/directory-client'),
+      import('../../app/mailbox-client'),
+    ]);
+    const base = mailboxBaseUrl(deps.config.signalingUrl);
+    if (!base) throw new AppError('NO_WORKER', 'The signaling server address is not a web address.');
+    return createDirectoryClient(base);
+  };
   const messengerFor = (s: Stores, identity: StoredIdentity): Messenger =>
     createMessenger({
       stores: s,
       identity,
       // Read on every use: Settings changes `config` in place.
       settings: () => featureSettings(deps.config),
-      ...(mailboxClient ? { mailbox: mailboxClient, pushSubscription: () => storedPushSubscription() } : {}),
+      ...(mailboxClient
+        ? {
+            mailbox: mailboxClient,
+            directory: directoryClient,
+            pushSubscription: () => storedPushSubscription(),
+          }
+        : {}),
     });
 
   /**
