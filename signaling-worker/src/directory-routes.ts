@@ -27,6 +27,7 @@ import {
   rateLimitMessage,
 } from '../../src/protocol/directory';
 import type { RateKind } from './directory';
+import { type BodyRefusals, readText } from './request-body';
 
 const ALLOWED = 'GET, PUT, DELETE, OPTIONS';
 
@@ -58,40 +59,16 @@ function errorResponse(
   });
 }
 
-/**
- * The body as text, at most MAX_DIRECTORY_BODY_BYTES, refused beyond that without reading it all:
- * the declared length first, then the bytes as they come.
- */
+/** How this contract refuses a body (request-body.ts). */
+const DIRECTORY_BODY: BodyRefusals = {
+  tooLarge: () => tooLargeBody(),
+  unreadable: (message, cause) =>
+    new DirectoryError('BAD_REQUEST', message, cause === undefined ? undefined : { cause }),
+};
+
+/** The body as text, at most MAX_DIRECTORY_BODY_BYTES. */
 async function readJson(request: Request): Promise<string> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > MAX_DIRECTORY_BODY_BYTES) throw tooLargeBody();
-  if (!request.body) return '';
-  const reader: ReadableStreamDefaultReader<unknown> = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!(value instanceof Uint8Array))
-      throw new DirectoryError('BAD_REQUEST', 'The request body could not be read.');
-    length += value.byteLength;
-    if (length > MAX_DIRECTORY_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLargeBody();
-    }
-    parts.push(value);
-  }
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch (cause) {
-    throw new DirectoryError('BAD_REQUEST', 'The request body is not UTF-8.', { cause });
-  }
+  return readText(request, MAX_DIRECTORY_BODY_BYTES, DIRECTORY_BODY);
 }
 
 const tooLargeBody = (): DirectoryError =>

@@ -29,6 +29,7 @@ import {
 import { decodeDepositBatch, encodeFetchResponse } from '../../src/protocol/mailbox-binary';
 import type { MailboxOutcome } from './mailbox';
 import { vapidKey } from './push';
+import { type BodyRefusals, readBody, readText } from './request-body';
 
 const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
@@ -67,45 +68,15 @@ function refused(outcome: Extract<MailboxOutcome<object>, { ok: false }>): Respo
   return errorResponse(outcome.code, undefined, outcome.retryAfterS);
 }
 
-/**
- * Reads at most `max` bytes of the body, refusing more without reading it all: the declared length
- * first, then the bytes as they come.
- */
-async function readBody(request: Request, max: number): Promise<Uint8Array> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > max) throw new MailboxError('TOO_LARGE');
-  if (!request.body) return new Uint8Array(0);
-  const reader: ReadableStreamDefaultReader<unknown> = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!(value instanceof Uint8Array))
-      throw new MailboxError('BAD_REQUEST', 'The request body could not be read.');
-    length += value.byteLength;
-    if (length > max) {
-      await reader.cancel();
-      throw new MailboxError('TOO_LARGE');
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+/** How this contract refuses a body (request-body.ts). */
+const MAILBOX_BODY: BodyRefusals = {
+  tooLarge: () => new MailboxError('TOO_LARGE'),
+  unreadable: (message, cause) =>
+    new MailboxError('BAD_REQUEST', message, cause === undefined ? undefined : { cause }),
+};
 
 async function readJson(request: Request): Promise<string> {
-  const bytes = await readBody(request, MAX_JSON_BODY_BYTES);
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch (cause) {
-    throw new MailboxError('BAD_REQUEST', 'The request body is not UTF-8.', { cause });
-  }
+  return readText(request, MAX_JSON_BODY_BYTES, MAILBOX_BODY);
 }
 
 /**
@@ -146,13 +117,13 @@ async function one(
   const stub = stubFor(env, id);
   const method = request.method;
   if (action === 'blobs' && method === 'POST') {
-    const data = await readBody(request, MAX_MAILBOX_BLOB_BYTES);
+    const data = await readBody(request, MAX_MAILBOX_BLOB_BYTES, MAILBOX_BODY);
     if (data.length === 0) return errorResponse('BAD_REQUEST', 'A deposit must not be empty.');
     const outcome = await stub.deposit(data, client);
     return outcome.ok ? json(201, { id: outcome.id, size: outcome.size, at: outcome.at }) : refused(outcome);
   }
   if (action === 'batch' && method === 'POST') {
-    const blobs = decodeDepositBatch(await readBody(request, MAX_DEPOSIT_BATCH_BODY));
+    const blobs = decodeDepositBatch(await readBody(request, MAX_DEPOSIT_BATCH_BODY, MAILBOX_BODY));
     const outcome = await stub.depositMany(blobs, client);
     return outcome.ok ? json(201, { blobs: outcome.blobs }) : refused(outcome);
   }
