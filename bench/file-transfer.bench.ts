@@ -24,7 +24,7 @@
  * the file Bob saves).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +88,52 @@ async function personContext(profile: string, appUrl: string): Promise<BrowserCo
  * The bare path: a page in each browser, one RTCDataChannel between them (SDP passed by this
  * script), `size` bytes in 64 KiB messages with the app's flow-control marks; resolves to MiB/s.
  */
-async function bareRun(a: Page, b: Page): Promise<number> {
+/** The whole machine's CPU time so far, busy and in all (jiffies, from /proc/stat's first line). */
+function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    // idle and iowait are not busy.
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined; // not Linux: not reported
+  }
+}
+
+/** How busy the machine was between two samples, and its busy CPU seconds per MiB moved. */
+interface CpuUse {
+  busyShare: number;
+  cpuSecondsPerMiB: number;
+}
+
+function cpuUse(
+  before: ReturnType<typeof machineCpu>,
+  after: ReturnType<typeof machineCpu>,
+): CpuUse | undefined {
+  if (!before || !after || after.total <= before.total) return undefined;
+  const busy = after.busy - before.busy;
+  // Jiffies are USER_HZ ticks (100 a second on Linux), counted for every core.
+  return { busyShare: busy / (after.total - before.total), cpuSecondsPerMiB: busy / 100 / (size / MiB) };
+}
+
+const CORES = (() => {
+  try {
+    return (
+      readFileSync('/proc/stat', 'utf8')
+        .split('\n')
+        .filter((l) => /^cpu\d/.test(l)).length || 1
+    );
+  } catch {
+    return 1;
+  }
+})();
+
+async function bareRun(a: Page, b: Page): Promise<{ mibPerSecond: number; cpu?: CpuUse }> {
   await Promise.all([a.goto('/'), b.goto('/')]); // same origin as the app; the app is not used
   // Each in front in its browser, as the app's pages are for their runs: a background tab is
   // throttled and its renderer may run at a lower priority.
@@ -126,6 +171,7 @@ async function bareRun(a: Page, b: Page): Promise<number> {
     (window as unknown as { barePc: RTCPeerConnection }).barePc = pc;
     return pc.localDescription!.toJSON();
   }, offer);
+  const cpuBefore = machineCpu();
   const started = await a.evaluate(
     async ({ answer: ans, total, chunk }) => {
       const { pc, dc } = (window as unknown as { bare: { pc: RTCPeerConnection; dc: RTCDataChannel } }).bare;
@@ -147,11 +193,12 @@ async function bareRun(a: Page, b: Page): Promise<number> {
     { answer, total: size, chunk: CHUNK },
   );
   const done = await b.evaluate(async () => (window as unknown as { bareDone: Promise<number> }).bareDone);
+  const cpu = cpuUse(cpuBefore, machineCpu());
   await Promise.all([
     a.evaluate(() => (window as unknown as { bare: { pc: RTCPeerConnection } }).bare.pc.close()),
     b.evaluate(() => (window as unknown as { barePc: RTCPeerConnection }).barePc.close()),
   ]);
-  return size / MiB / ((done - started) / 1000);
+  return { mibPerSecond: size / MiB / ((done - started) / 1000), ...(cpu ? { cpu } : {}) };
 }
 
 /** Diagnosis: a 6-second CPU profile of both pages, the functions with the most self time. */
@@ -186,6 +233,7 @@ async function profileBoth(alice: Page, bob: Page): Promise<void> {
 
 interface AppRun {
   mibPerSecond: number;
+  cpu?: CpuUse;
   prepareMs: number;
   heapGrowthMiB: number;
 }
@@ -222,11 +270,13 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
     }
   }
   const t0 = epochNow();
+  const cpuBefore = machineCpu();
   await accept.click();
   const profiles = args.diagnose ? profileBoth(alice, bob) : undefined;
   const save = bob.getByRole('button', { name: `Save ${name}` });
   await expect(save).toBeVisible({ timeout: 600_000 });
   const seconds = (epochNow() - t0) / 1000;
+  const cpu = cpuUse(cpuBefore, machineCpu());
   sampling = false;
   await sampler;
   if (profiles) await profiles;
@@ -252,7 +302,12 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
   const got = await sha256File(saved);
   if (got !== hash) throw new Error(`run ${run}: the saved file's SHA-256 differs from the original's`);
   await download.delete();
-  return { mibPerSecond: size / MiB / seconds, prepareMs, heapGrowthMiB: (peak - base) / MiB };
+  return {
+    mibPerSecond: size / MiB / seconds,
+    prepareMs,
+    heapGrowthMiB: (peak - base) / MiB,
+    ...(cpu ? { cpu } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -286,8 +341,10 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     const app: AppRun[] = [];
     const bare: number[] = [];
+    const bareCpu: CpuUse[] = [];
     for (let run = 0; run < runs; run++) {
-      const b = await bareRun(aliceBare, bobBare);
+      const { mibPerSecond: b, cpu: bCpu } = await bareRun(aliceBare, bobBare);
+      if (bCpu) bareCpu.push(bCpu);
       // Each run's file has a name of its own (so the buttons are told apart), the same bytes.
       const runPath = join(dir, `big-${run}.bin`);
       await writeFile(runPath, bytes);
@@ -313,6 +370,14 @@ async function main(): Promise<void> {
     console.log(
       `  Bob's JS heap growth during the transfer: at most ${heap.toFixed(1)} MiB over the runs; target ≤ ${TARGET_HEAP_MIB} MiB: ${heap <= TARGET_HEAP_MIB ? 'met' : 'MISSED'}`,
     );
+    const appCpu = app.flatMap((a) => (a.cpu ? [a.cpu] : []));
+    if (appCpu.length > 0 && bareCpu.length > 0) {
+      const share = (c: CpuUse[]) => (median(c.map((x) => x.busyShare)) * 100).toFixed(0);
+      const perMiB = (c: CpuUse[]) => median(c.map((x) => x.cpuSecondsPerMiB)).toFixed(2);
+      console.log(
+        `  the machine's ${CORES} cores during the transfer (/proc/stat, medians): app ${share(appCpu)} % busy, ${perMiB(appCpu)} CPU-s per MiB; bare ${share(bareCpu)} % busy, ${perMiB(bareCpu)} CPU-s per MiB`,
+      );
+    }
     console.log(
       `  Alice's copy and hashing before the offer: median ${(median(app.map((a) => a.prepareMs)) / 1000).toFixed(1)} s (not in the throughput)`,
     );
