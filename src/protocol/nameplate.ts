@@ -149,7 +149,7 @@ const CLOSE_SENTENCES: Record<NameplateCloseCode, string> = {
   [NameplateCloseCode.RATE_LIMITED]:
     'Too many pairing messages were sent too quickly, so the signaling server hung up. Try again.',
   [NameplateCloseCode.BAD_REQUEST]:
-    'The code must start with its number, then two words: for example 7-guitar-orbit.',
+    'The code must start with its number, then two words: for example 7-orca-whimsical.',
   [NameplateCloseCode.OUT_OF_TURN]:
     'The pairing messages arrived out of order, so the signaling server hung up. Try again with a new code.',
   [NameplateCloseCode.JOINER_LEFT]:

@@ -41,6 +41,8 @@ function substituteShare(message: Uint8Array, at: number): Uint8Array {
 describe('short codes', () => {
   it('formats and parses a code however it is typed', () => {
     expect(formatShortCode(code)).toBe('7-aardvark-adroitness');
+    // The example the screens give is a code that parses.
+    expect(formatShortCode(parseShortCode('7-orca-whimsical'))).toBe('7-orca-whimsical');
     for (const typed of [
       '7-aardvark-adroitness',
       ' 7 Aardvark ADROITNESS ',

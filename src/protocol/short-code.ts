@@ -92,7 +92,7 @@ export function parseShortCode(text: string): ShortCode {
     .split(/[\s\-.,]+/u)
     .filter((p) => p.length > 0);
   if (parts.length === 0)
-    throw badCode('Type the code the other person reads out, for example 7-guitar-orbit.');
+    throw badCode('Type the code the other person reads out, for example 7-orca-whimsical.');
   const [number, first, second, ...rest] = parts;
   if (!/^\d{1,4}$/.test(number!) || !isNameplate(Number(number))) {
     throw badCode(`The code starts with its number, from 1 to ${MAX_NAMEPLATE}, then two words.`);

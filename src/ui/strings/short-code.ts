@@ -4,7 +4,8 @@ export const explain =
   'On a call or side by side: one of you makes a code and reads it out, the other types it. It works once, within ten minutes.';
 export const makeCode = 'Make a short code';
 export const typeCode = 'Type the code they read out';
-export const codeHint = 'Its number, then two words: for example 7-guitar-orbit. Words complete as you type.';
+export const codeHint =
+  'Its number, then two words: for example 7-orca-whimsical. Words complete as you type.';
 export const pair = 'Pair with this code';
 export const readOut = 'Read this code out to the other person:';
 export const codeLabel = 'Your short code';
