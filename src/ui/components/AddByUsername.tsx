@@ -3,6 +3,7 @@ import { displayHandle, normalizeHandle } from '../../protocol/directory';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import * as text from '../strings/usernames';
+import { Outcome } from './Outcome';
 
 /** Pair → Add by username: looks the handle up, sends a contact request, keeps the contact. */
 export function AddByUsername() {
@@ -53,12 +54,7 @@ export function AddByUsername() {
       <Show when={busy()}>
         <p role="status">{text.sending}</p>
       </Show>
-      <Show when={note()}>
-        <p role="status">{note()}</p>
-      </Show>
-      <Show when={problem()}>
-        <p role="alert">{problem()}</p>
-      </Show>
+      <Outcome note={note()} problem={problem()} />
     </section>
   );
 }

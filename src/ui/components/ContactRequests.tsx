@@ -4,6 +4,7 @@ import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import { formatTime } from '../format-time';
 import * as text from '../strings/usernames';
+import { Outcome } from './Outcome';
 
 /** How often the pairing screen reads the request mailbox while it is open. */
 const POLL_MS = 5_000;
@@ -159,12 +160,7 @@ export function ContactRequests(props: { compact?: boolean }) {
             </For>
           </ul>
         </Show>
-        <Show when={note()}>
-          <p role="status">{note()}</p>
-        </Show>
-        <Show when={problem()}>
-          <p role="alert">{problem()}</p>
-        </Show>
+        <Outcome note={note()} problem={problem()} />
       </section>
     </Show>
   );

@@ -3,6 +3,7 @@ import { displayHandle } from '../../protocol/directory';
 import { useApp } from '../app-context';
 import { errorText } from '../errors';
 import * as text from '../strings/usernames';
+import { Outcome } from './Outcome';
 
 /** A name part for a handle from the display name, when it makes one (else the person types it). */
 function namePart(displayName: string): string {
@@ -101,12 +102,7 @@ export function UsernameSettings() {
           )}
         </Show>
       </Show>
-      <Show when={note()}>
-        <p role="status">{note()}</p>
-      </Show>
-      <Show when={problem()}>
-        <p role="alert">{problem()}</p>
-      </Show>
+      <Outcome note={note()} problem={problem()} />
     </section>
   );
 }

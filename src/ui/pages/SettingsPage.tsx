@@ -6,6 +6,7 @@ import { Diagnostics } from '../components/Diagnostics';
 import { NotificationSettings } from '../components/NotificationSettings';
 import { UsernameSettings } from '../components/UsernameSettings';
 import { errorText } from '../errors';
+import { Outcome } from '../components/Outcome';
 
 /**
  * My name, the connection settings, privacy and notifications, storage status, diagnostics (the
@@ -107,12 +108,7 @@ export function SettingsPage() {
           how much you send. Connections can be a little slower.
         </p>
         <button type="submit">Save settings</button>
-        <Show when={note()}>
-          <p role="status">{note()}</p>
-        </Show>
-        <Show when={problem()}>
-          <p role="alert">{problem()}</p>
-        </Show>
+        <Outcome note={note()} problem={problem()} />
       </form>
 
       <PrivacySettings />
