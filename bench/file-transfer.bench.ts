@@ -17,7 +17,11 @@
  * Bob's JS heap (Chromium's Runtime.getHeapUsage, after a GC before the start) is sampled every
  * 250 ms during each app run; its growth is the largest sample minus the start.
  *
- *   tsx bench/file-transfer.bench.ts [--runs N] [--mib N] [--verbose]
+ *   tsx bench/file-transfer.bench.ts [--runs N] [--mib N] [--verbose] [--diagnose] [--profile]
+ *
+ * --diagnose adds each page's event-loop lag and the CPU seconds per MiB of every process kind and
+ * thread of the machine (bench/thread-cpu.ts), app against bare; --profile a 6-second V8 CPU profile
+ * of both app pages (which itself costs CPU, so not with --diagnose's figures in mind).
  *
  * Targets: throughput app / bare ≥ 0.85 (median of the runs' ratios), heap growth ≤ 64 MiB. It
  * reports; a missed target is not a failure (a failed check is: each app run checks the SHA-256 of
@@ -33,6 +37,13 @@ import { chromium, expect, type BrowserContext, type Page } from '@playwright/te
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import { expectChatWith, firstRun, pairByCodes } from '../e2e/people';
 import { LocalApp, epochNow, median } from './local-app';
+import {
+  threadCpuSeconds,
+  threadSnapshot,
+  udpCounters,
+  type ThreadSnapshot,
+  type UdpCounters,
+} from './thread-cpu';
 
 const PREVIEW_PORTS = { first: 9600, last: 9619 };
 const WORKER_PORTS = { first: 9620, last: 9649 };
@@ -47,6 +58,7 @@ const { values: args } = parseArgs({
     mib: { type: 'string', default: '256' },
     verbose: { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const runs = Number(args.runs);
@@ -133,11 +145,102 @@ const CORES = (() => {
   }
 })();
 
-async function bareRun(a: Page, b: Page): Promise<{ mibPerSecond: number; cpu?: CpuUse }> {
-  await Promise.all([a.goto('/'), b.goto('/')]); // same origin as the app; the app is not used
+/** --diagnose: CPU seconds per MiB by process kind and thread, for the bare and the app path. */
+type Path = BarePath | 'app';
+const threadCpu: Record<Path, Map<string, number[]>> = { bare: new Map(), disk: new Map(), app: new Map() };
+/** --diagnose: UDP datagrams out and dropped (receive buffer full) per MiB, for each path. */
+const udp: Record<Path, UdpCounters[]> = { bare: [], disk: [], app: [] };
+
+function noteThreads(
+  path: Path,
+  before: ThreadSnapshot | undefined,
+  udpBefore: UdpCounters | undefined,
+): void {
+  const udpAfter = udpCounters();
+  if (udpBefore && udpAfter) {
+    const perMiB = (n: number): number => n / (size / MiB);
+    udp[path].push({
+      in: perMiB(udpAfter.in - udpBefore.in),
+      out: perMiB(udpAfter.out - udpBefore.out),
+      dropped: perMiB(udpAfter.dropped - udpBefore.dropped),
+    });
+  }
+  const after = threadSnapshot();
+  if (!before || !after) return;
+  for (const [group, seconds] of threadCpuSeconds(before, after)) {
+    const list = threadCpu[path].get(group) ?? [];
+    list.push(seconds / (size / MiB));
+    threadCpu[path].set(group, list);
+  }
+}
+
+function printThreads(): void {
+  const groups = new Set([...threadCpu.bare.keys(), ...threadCpu.disk.keys(), ...threadCpu.app.keys()]);
+  const med = (l: number[] | undefined): number => (l ? median(l) : 0);
+  const rows = [...groups]
+    .map((g) => ({
+      g,
+      bare: med(threadCpu.bare.get(g)),
+      disk: med(threadCpu.disk.get(g)),
+      app: med(threadCpu.app.get(g)),
+    }))
+    .filter((r) => r.bare >= 0.002 || r.disk >= 0.002 || r.app >= 0.002)
+    .sort((x, y) => y.app - y.bare - (x.app - x.bare));
+  for (const path of ['app', 'disk', 'bare'] as const) {
+    const l = udp[path];
+    if (l.length === 0) continue;
+    console.log(
+      `  UDP per MiB, ${path}: ${median(l.map((u) => u.out)).toFixed(0)} datagrams sent, ${median(l.map((u) => u.dropped)).toFixed(1)} dropped for a full receive buffer (medians; runs ${l.map((u) => u.dropped.toFixed(1)).join(', ')})`,
+    );
+  }
+  console.log('  CPU-s per MiB by process and thread (medians), app − bare first:');
+  for (const r of rows) {
+    console.log(
+      `    ${r.g.padEnd(44)} app ${r.app.toFixed(3)}  disk ${r.disk.toFixed(3)}  bare ${r.bare.toFixed(3)}  app − bare ${(r.app - r.bare).toFixed(3)}`,
+    );
+  }
+}
+
+/** A page of the app's origin with no app and no Content-Security-Policy (so a Blob worker runs). */
+const PLAIN_PAGE = '/bench-plain.html';
+
+async function plainPage(page: Page): Promise<void> {
+  await page.route(`**${PLAIN_PAGE}`, async (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title>' }),
+  );
+  await page.goto(PLAIN_PAGE);
+}
+
+/**
+ * `bare`: the raw platform (the same 64 KiB message sent again and again, the receiver reading
+ * each whole and dropping it). `disk`: the least any file transfer that keeps the file does on
+ * top: the sender reads the file from the Origin Private File System a MiB at a time and the
+ * receiver hands each message to a worker that writes it to a file there and flushes every 2 MiB
+ * (as the app's receiver does), with no protocol and no cryptography.
+ */
+type BarePath = 'bare' | 'disk';
+
+async function bareRun(a: Page, b: Page, path: BarePath): Promise<{ mibPerSecond: number; cpu?: CpuUse }> {
+  if (path === 'bare')
+    await Promise.all([a.goto('/'), b.goto('/')]); // same origin as the app; the app is not used
+  else await Promise.all([plainPage(a), plainPage(b)]);
   // Each in front in its browser, as the app's pages are for their runs: a background tab is
   // throttled and its renderer may run at a lower priority.
   await Promise.all([a.bringToFront(), b.bringToFront()]);
+  if (path === 'disk') {
+    // The sender's file, written before the clock starts (as the app's stored copy is).
+    await a.evaluate(async (total) => {
+      const root = await navigator.storage.getDirectory();
+      const handle = await root.getFileHandle('bench-source', { create: true });
+      const writable = await handle.createWritable();
+      const block = new Uint8Array(1024 * 1024);
+      for (let at = 0; at < total; at += block.length) {
+        crypto.getRandomValues(block.subarray(0, 65536));
+        await writable.write(block);
+      }
+      await writable.close();
+    }, size);
+  }
   const offer = await a.evaluate(async () => {
     const pc = new RTCPeerConnection({ iceServers: [] });
     const dc = pc.createDataChannel('bare', { ordered: true });
@@ -149,55 +252,119 @@ async function bareRun(a: Page, b: Page): Promise<{ mibPerSecond: number; cpu?: 
     });
     return pc.localDescription!.toJSON();
   });
-  const answer = await b.evaluate(async (o) => {
-    const pc = new RTCPeerConnection({ iceServers: [] });
-    const got = new Promise<number>((resolveDone) => {
-      pc.addEventListener('datachannel', (e) => {
-        e.channel.binaryType = 'arraybuffer';
-        e.channel.addEventListener('message', (m) => {
-          // Every message is read whole (as the app's are); the 1-byte one is the end.
-          if ((m.data as ArrayBuffer).byteLength === 1)
-            resolveDone(performance.timeOrigin + performance.now());
+  const answer = await b.evaluate(
+    async ({ o, disk }) => {
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      let writer: Worker | undefined;
+      if (disk) {
+        const source = `
+          let handle;
+          onmessage = async (e) => {
+            const m = e.data;
+            if (m.op === 'open') {
+              const root = await navigator.storage.getDirectory();
+              const file = await root.getFileHandle('bench-received', { create: true });
+              handle = await file.createSyncAccessHandle();
+              handle.truncate(0);
+              postMessage('open');
+            } else if (m.op === 'write') handle.write(new Uint8Array(m.data), { at: m.at });
+            else if (m.op === 'flush') { handle.flush(); if (m.last) { handle.close(); postMessage('done'); } }
+          };`;
+        writer = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+        const opened = new Promise((r) => writer!.addEventListener('message', r, { once: true }));
+        writer.postMessage({ op: 'open' });
+        await opened;
+      }
+      const got = new Promise<number>((resolveDone) => {
+        pc.addEventListener('datachannel', (e) => {
+          e.channel.binaryType = 'arraybuffer';
+          let at = 0;
+          let count = 0;
+          e.channel.addEventListener('message', (m) => {
+            const data = m.data as ArrayBuffer;
+            // Every message is read whole (as the app's are); the 1-byte one is the end.
+            if (data.byteLength === 1) {
+              if (!writer) resolveDone(performance.timeOrigin + performance.now());
+              else {
+                writer.addEventListener('message', () =>
+                  resolveDone(performance.timeOrigin + performance.now()),
+                );
+                writer.postMessage({ op: 'flush', last: true });
+              }
+              return;
+            }
+            if (!writer) return;
+            writer.postMessage({ op: 'write', at, data }, [data]);
+            at += data.byteLength;
+            if (++count % 32 === 0) writer.postMessage({ op: 'flush' });
+          });
         });
       });
-    });
-    (window as unknown as { bareDone: Promise<number> }).bareDone = got;
-    await pc.setRemoteDescription(o);
-    await pc.setLocalDescription(await pc.createAnswer());
-    await new Promise<void>((r) => {
-      if (pc.iceGatheringState === 'complete') r();
-      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
-    });
-    (window as unknown as { barePc: RTCPeerConnection }).barePc = pc;
-    return pc.localDescription!.toJSON();
-  }, offer);
+      (window as unknown as { bareDone: Promise<number> }).bareDone = got;
+      await pc.setRemoteDescription(o);
+      await pc.setLocalDescription(await pc.createAnswer());
+      await new Promise<void>((r) => {
+        if (pc.iceGatheringState === 'complete') r();
+        pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
+      });
+      (window as unknown as { barePc: RTCPeerConnection }).barePc = pc;
+      return pc.localDescription!.toJSON();
+    },
+    { o: offer, disk: path === 'disk' },
+  );
   const cpuBefore = machineCpu();
+  const threadsBefore = args.diagnose ? threadSnapshot() : undefined;
+  const udpBefore = args.diagnose ? udpCounters() : undefined;
   const started = await a.evaluate(
-    async ({ answer: ans, total, chunk }) => {
+    async ({ answer: ans, total, chunk, disk }) => {
       const { pc, dc } = (window as unknown as { bare: { pc: RTCPeerConnection; dc: RTCDataChannel } }).bare;
       await pc.setRemoteDescription(ans);
       if (dc.readyState !== 'open') await new Promise((r) => dc.addEventListener('open', r, { once: true }));
       dc.bufferedAmountLowThreshold = 256 * 1024;
       const piece = new Uint8Array(chunk);
       crypto.getRandomValues(piece);
+      const file = disk
+        ? await (await (await navigator.storage.getDirectory()).getFileHandle('bench-source')).getFile()
+        : undefined;
       const start = performance.timeOrigin + performance.now();
+      let block: ArrayBuffer | undefined;
       for (let sent = 0; sent < total; sent += chunk) {
         if (dc.bufferedAmount > 1024 * 1024) {
           await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
         }
-        dc.send(piece);
+        if (!file) {
+          dc.send(piece);
+          continue;
+        }
+        const blockBytes = 1024 * 1024;
+        if (sent % blockBytes === 0) block = await file.slice(sent, sent + blockBytes).arrayBuffer();
+        dc.send(new Uint8Array(block!, sent % blockBytes, chunk));
       }
       dc.send(new Uint8Array(1)); // the end
       return start;
     },
-    { answer, total: size, chunk: CHUNK },
+    { answer, total: size, chunk: CHUNK, disk: path === 'disk' },
   );
   const done = await b.evaluate(async () => (window as unknown as { bareDone: Promise<number> }).bareDone);
   const cpu = cpuUse(cpuBefore, machineCpu());
+  if (args.diagnose) noteThreads(path, threadsBefore, udpBefore);
   await Promise.all([
     a.evaluate(() => (window as unknown as { bare: { pc: RTCPeerConnection } }).bare.pc.close()),
     b.evaluate(() => (window as unknown as { barePc: RTCPeerConnection }).barePc.close()),
   ]);
+  if (path === 'disk') {
+    await Promise.all(
+      [
+        [a, 'bench-source'],
+        [b, 'bench-received'],
+      ].map(async ([p, name]) =>
+        (p as Page).evaluate(
+          async (n) => (await navigator.storage.getDirectory()).removeEntry(n),
+          name as string,
+        ),
+      ),
+    );
+  }
   return { mibPerSecond: size / MiB / ((done - started) / 1000), ...(cpu ? { cpu } : {}) };
 }
 
@@ -216,11 +383,20 @@ async function profileBoth(alice: Page, bob: Page): Promise<void> {
   for (const [i, cdp] of sessions.entries()) {
     const { profile } = await cdp.send('Profiler.stop');
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parentOf = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+    const frameName = (id: number | undefined): string => {
+      const n = id === undefined ? undefined : byId.get(id);
+      if (!n) return '';
+      const file = n.callFrame.url.split('/').pop() ?? '';
+      return `${n.callFrame.functionName || '(anon)'}${file ? ` ${file}:${n.callFrame.columnNumber}` : ''}`;
+    };
     const self = new Map<string, number>();
     const deltas = profile.timeDeltas ?? [];
     (profile.samples ?? []).forEach((id, k) => {
+      // A native function is named with its caller, so the same built-in is told apart by use.
       const n = byId.get(id)!;
-      const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+      const name = n.callFrame.url ? frameName(id) : `${frameName(id)} ← ${frameName(parentOf.get(id))}`;
       self.set(name, (self.get(name) ?? 0) + (deltas[k] ?? 0) / 1000);
     });
     const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
@@ -271,12 +447,15 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
   }
   const t0 = epochNow();
   const cpuBefore = machineCpu();
+  const threadsBefore = args.diagnose ? threadSnapshot() : undefined;
+  const udpBefore = args.diagnose ? udpCounters() : undefined;
   await accept.click();
-  const profiles = args.diagnose ? profileBoth(alice, bob) : undefined;
+  const profiles = args.profile ? profileBoth(alice, bob) : undefined;
   const save = bob.getByRole('button', { name: `Save ${name}` });
   await expect(save).toBeVisible({ timeout: 600_000 });
   const seconds = (epochNow() - t0) / 1000;
   const cpu = cpuUse(cpuBefore, machineCpu());
+  if (args.diagnose) noteThreads('app', threadsBefore, udpBefore);
   sampling = false;
   await sampler;
   if (profiles) await profiles;
@@ -342,9 +521,14 @@ async function main(): Promise<void> {
     const app: AppRun[] = [];
     const bare: number[] = [];
     const bareCpu: CpuUse[] = [];
+    const disk: number[] = [];
+    const diskCpu: CpuUse[] = [];
     for (let run = 0; run < runs; run++) {
-      const { mibPerSecond: b, cpu: bCpu } = await bareRun(aliceBare, bobBare);
+      const { mibPerSecond: b, cpu: bCpu } = await bareRun(aliceBare, bobBare, 'bare');
       if (bCpu) bareCpu.push(bCpu);
+      const { mibPerSecond: d, cpu: dCpu } = await bareRun(aliceBare, bobBare, 'disk');
+      disk.push(d);
+      if (dCpu) diskCpu.push(dCpu);
       // Each run's file has a name of its own (so the buttons are told apart), the same bytes.
       const runPath = join(dir, `big-${run}.bin`);
       await writeFile(runPath, bytes);
@@ -355,7 +539,7 @@ async function main(): Promise<void> {
       ratios.push(a.mibPerSecond / b);
       if (verbose) {
         console.log(
-          `  run ${run}: bare ${b.toFixed(1)} MiB/s, app ${a.mibPerSecond.toFixed(1)} MiB/s (ratio ${(a.mibPerSecond / b).toFixed(2)}), copy before offering ${(a.prepareMs / 1000).toFixed(1)} s, Bob's heap +${a.heapGrowthMiB.toFixed(1)} MiB`,
+          `  run ${run}: bare ${b.toFixed(1)} MiB/s, bare with the file on disk ${d.toFixed(1)} MiB/s, app ${a.mibPerSecond.toFixed(1)} MiB/s (ratio ${(a.mibPerSecond / b).toFixed(2)}), copy before offering ${(a.prepareMs / 1000).toFixed(1)} s, Bob's heap +${a.heapGrowthMiB.toFixed(1)} MiB`,
         );
       }
     }
@@ -367,17 +551,22 @@ async function main(): Promise<void> {
     console.log(
       `  app ${median(app.map((a) => a.mibPerSecond)).toFixed(1)} MiB/s, bare RTCDataChannel ${median(bare).toFixed(1)} MiB/s: ratio ${ratio.toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}); target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'}`,
     );
+    const diskRatio = median(disk.map((d, i) => d / bare[i]!));
+    console.log(
+      `  the least a file transfer does (the bare channel, the sender reading the file and the receiver writing it, OPFS; no protocol, no crypto): ${median(disk).toFixed(1)} MiB/s, ratio ${diskRatio.toFixed(2)} to bare`,
+    );
     console.log(
       `  Bob's JS heap growth during the transfer: at most ${heap.toFixed(1)} MiB over the runs; target ≤ ${TARGET_HEAP_MIB} MiB: ${heap <= TARGET_HEAP_MIB ? 'met' : 'MISSED'}`,
     );
     const appCpu = app.flatMap((a) => (a.cpu ? [a.cpu] : []));
-    if (appCpu.length > 0 && bareCpu.length > 0) {
+    if (appCpu.length > 0 && bareCpu.length > 0 && diskCpu.length > 0) {
       const share = (c: CpuUse[]) => (median(c.map((x) => x.busyShare)) * 100).toFixed(0);
-      const perMiB = (c: CpuUse[]) => median(c.map((x) => x.cpuSecondsPerMiB)).toFixed(2);
+      const perMiB = (c: CpuUse[]) => median(c.map((x) => x.cpuSecondsPerMiB)).toFixed(3);
       console.log(
-        `  the machine's ${CORES} cores during the transfer (/proc/stat, medians): app ${share(appCpu)} % busy, ${perMiB(appCpu)} CPU-s per MiB; bare ${share(bareCpu)} % busy, ${perMiB(bareCpu)} CPU-s per MiB`,
+        `  the machine's ${CORES} cores during the transfer (/proc/stat, medians): app ${share(appCpu)} % busy, ${perMiB(appCpu)} CPU-s per MiB; with the file on disk ${share(diskCpu)} %, ${perMiB(diskCpu)}; bare ${share(bareCpu)} %, ${perMiB(bareCpu)}`,
       );
     }
+    if (args.diagnose) printThreads();
     console.log(
       `  Alice's copy and hashing before the offer: median ${(median(app.map((a) => a.prepareMs)) / 1000).toFixed(1)} s (not in the throughput)`,
     );

@@ -366,6 +366,28 @@ describe('describeFrame', () => {
     });
   });
 
+  it('a FILE_CHUNK frame shows its HMAC and that its payload is under the file key, not the session’s AES-GCM', () => {
+    const chunk = { ...header, type: FrameType.FILE_CHUNK };
+    expect(
+      describeFrame({ at: 0, direction: 'out', header: chunk, size: 99, result: 'ok' }, 0, 0),
+    ).toMatchObject({
+      type: 'FILE_CHUNK',
+      hmac: 'sealed',
+      aead: 'file key',
+      result: 'ok',
+    });
+    expect(
+      describeFrame({ at: 0, direction: 'in', header: chunk, size: 99, result: 'ok' }, 0, 0),
+    ).toMatchObject({
+      type: 'FILE_CHUNK',
+      hmac: 'ok',
+      aead: 'file key',
+      result: 'ok',
+    });
+    // A REGULAR_MESSAGE is unchanged.
+    expect(describeFrame({ at: 0, direction: 'in', header, size: 99, result: 'ok' }, 0, 0).aead).toBe('ok');
+  });
+
   it('names the file by the UTC time', () => {
     expect(inspectorFileName(new Date(Date.UTC(2025, 0, 31, 14, 5, 9)))).toBe(
       'secmsg-inspector-2025-01-31T14-05-09Z.json',

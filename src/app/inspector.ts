@@ -19,7 +19,7 @@
  */
 import { toHex } from '../crypto/bytes';
 import type { ProtocolErrorCode } from '../protocol/errors';
-import { frameHasMac, frameTypeName, isFrameType } from '../protocol/frame';
+import { FrameType, frameHasMac, frameTypeName, isFrameType } from '../protocol/frame';
 import type { FrameEvent, PeerInfo, Session, SessionState } from '../protocol/session';
 import { formatFingerprint } from '../rtc/sdp';
 import type { PathInfo, Transport } from '../rtc/transport';
@@ -40,8 +40,12 @@ export const DEFAULT_INSPECTOR_LIMIT = 500;
  * refused before that step), absent on a Noise handshake frame, or made by us on a frame we sent.
  */
 export type HmacResult = 'ok' | 'failed' | 'not checked' | 'none (handshake)' | 'sealed';
-/** AES-256-GCM of the payload: as above; 'n/a' on handshake frames, which Noise protects itself. */
-export type AeadResult = 'ok' | 'failed' | 'not checked' | 'n/a' | 'sealed';
+/**
+ * AES-256-GCM of the payload: as above; 'n/a' on handshake frames, which Noise protects itself;
+ * 'file key' on FILE_CHUNK frames, whose payload is encrypted under the file's own key and checked
+ * by the transfer, not by the session (secure-frames.ts).
+ */
+export type AeadResult = 'ok' | 'failed' | 'not checked' | 'n/a' | 'sealed' | 'file key';
 
 export interface InspectorFrame {
   /** 0, 1, 2 … in the order the inspector saw frames; a gap at the start means older ones fell out. */
@@ -238,6 +242,9 @@ export function describeFrame(event: FrameEvent, index: number, at: number): Ins
   }
   if (mac === false) {
     return { ...base, hmac: 'none (handshake)', aead: 'n/a', result: 'ok' };
+  }
+  if (header?.type === FrameType.FILE_CHUNK) {
+    return { ...base, hmac: event.direction === 'out' ? 'sealed' : 'ok', aead: 'file key', result: 'ok' };
   }
   if (event.direction === 'out') {
     return { ...base, hmac: 'sealed', aead: 'sealed', result: 'ok' };

@@ -15,6 +15,7 @@ import {
   MERKLE_HASH_BYTES,
   buildMerkleTree,
   merkleLeafHash,
+  merkleLeafHashPrefixed,
   merkleNodeHash,
   merkleRoot,
   verifyMerkleProof,
@@ -307,5 +308,20 @@ describe('argument checks', () => {
     tree.proof(1)[0]!.fill(0);
     expect(tree.root).toEqual(root);
     expect(tree.proof(1)[0]).toEqual(leafHashes(1)[0]);
+  });
+});
+
+describe('merkleLeafHashPrefixed', () => {
+  it('is the leaf hash of what follows the 0x00, and refuses anything else', async () => {
+    const chunk = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 13) & 0xff);
+    const prefixed = new Uint8Array(chunk.length + 1);
+    prefixed.set(chunk, 1);
+    expect(await merkleLeafHashPrefixed(prefixed)).toEqual(await merkleLeafHash(chunk));
+    const bad = prefixed.slice();
+    bad[0] = 1;
+    await expect(merkleLeafHashPrefixed(bad)).rejects.toSatisfy((e) => CryptoError.is(e, 'BAD_ARGUMENT'));
+    await expect(merkleLeafHashPrefixed(Uint8Array.of(0))).rejects.toSatisfy((e) =>
+      CryptoError.is(e, 'BAD_ARGUMENT'),
+    );
   });
 });

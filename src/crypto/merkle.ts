@@ -34,6 +34,18 @@ export async function merkleLeafHash(chunk: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(digest);
 }
 
+/**
+ * The same leaf hash, of a chunk that already sits after a 0x00 byte: `prefixed` is 0x00 ‖ chunk
+ * (a view, hashed where it is, with no copy of the chunk). Anything else is a BAD_ARGUMENT.
+ */
+export async function merkleLeafHashPrefixed(prefixed: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  assertBytes(prefixed, 'prefixed');
+  if (prefixed.length < 2 || prefixed[0] !== LEAF_PREFIX) {
+    throw new CryptoError('BAD_ARGUMENT', 'prefixed must be the leaf prefix 0x00 followed by the chunk.');
+  }
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', prefixed));
+}
+
 const nodeInput = new Uint8Array(1 + 2 * MERKLE_HASH_BYTES);
 nodeInput[0] = NODE_PREFIX;
 

@@ -1,13 +1,15 @@
 /**
- * FILE_CHUNK plaintext (file-chunk.ts): the layout, round trips, structure refused with BAD_RECORD;
- * the per-file sealing: round trip, deterministic, the nonce and associated data of the header
- * (checked against @noble/ciphers directly), and any flipped byte of the ciphertext, file id or
- * index, or another count or key, fails with DECRYPT_FAILED.
+ * FILE_CHUNK payload (file-chunk.ts): the layout, round trips, structure refused with BAD_RECORD;
+ * the per-file sealing of k ‖ proof ‖ 0x00 ‖ chunk: its exact bytes (checked against
+ * @noble/ciphers directly), round trip, deterministic, the Merkle leaf input in place, and any
+ * flipped byte of the ciphertext, file id or index, or another count or key, fails with
+ * DECRYPT_FAILED; decrypted bytes that are not that structure fail with BAD_RECORD.
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, utf8 } from '../crypto/bytes';
+import { merkleLeafHash, merkleLeafHashPrefixed } from '../crypto/merkle';
 import { expectCode, expectDecodesExactlyOrRefuses } from './codec.test-util';
 import { ProtocolError } from './errors';
 import {
@@ -26,8 +28,7 @@ const hash = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const frames: fc.Arbitrary<ChunkFrame> = fc.record({
   fileId: fileIdArb,
   index: fc.oneof(fc.nat(), fc.constantFrom(0, 0xffffffff)),
-  proof: fc.array(hash, { maxLength: MAX_CHUNK_PROOF_HASHES }),
-  ciphertext: fc.uint8Array({ minLength: 17, maxLength: 300 }),
+  sealed: fc.uint8Array({ minLength: 17, maxLength: 300 }),
 });
 
 const rejects = async (p: Promise<unknown>, code: ProtocolError['code']): Promise<void> => {
@@ -47,46 +48,27 @@ describe('chunk frames', () => {
     const f: ChunkFrame = {
       fileId: new Uint8Array(16).fill(1),
       index: 0x01020304,
-      proof: [new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)],
-      ciphertext: new Uint8Array(17).fill(4),
+      sealed: new Uint8Array(17).fill(4),
     };
     const bytes = encodeChunkFrame(f);
-    expect(bytes).toEqual(concatBytes(f.fileId, Uint8Array.of(1, 2, 3, 4, 2), ...f.proof, f.ciphertext));
+    expect(bytes).toEqual(concatBytes(f.fileId, Uint8Array.of(1, 2, 3, 4), f.sealed));
     const back = decodeChunkFrame(bytes);
-    expect(back.ciphertext.buffer).toBe(bytes.buffer);
-    expect(back.proof[1]!.buffer).toBe(bytes.buffer);
+    expect(back.sealed.buffer).toBe(bytes.buffer);
     // ...inside a larger buffer too.
     const padded = concatBytes(Uint8Array.of(9, 9), bytes).subarray(2);
     expect(decodeChunkFrame(padded)).toEqual(f);
   });
 
-  it('a frame cut anywhere, a proof over 40 hashes or a ciphertext of just a tag is refused', () => {
-    const bytes = encodeChunkFrame({
-      fileId: new Uint8Array(16),
-      index: 0,
-      proof: [new Uint8Array(32)],
-      ciphertext: new Uint8Array(17),
-    });
+  it('a frame cut anywhere, or one whose sealed part is only a tag, is refused', () => {
+    const bytes = encodeChunkFrame({ fileId: new Uint8Array(16), index: 0, sealed: new Uint8Array(17) });
     for (let n = 0; n < bytes.length; n++)
       expectCode(() => decodeChunkFrame(bytes.subarray(0, n)), 'BAD_RECORD');
-    const long = concatBytes(new Uint8Array(20), Uint8Array.of(41), new Uint8Array(41 * 32 + 17));
-    expectCode(() => decodeChunkFrame(long), 'BAD_RECORD');
-    const max = concatBytes(new Uint8Array(20), Uint8Array.of(40), new Uint8Array(40 * 32 + 17));
-    expect(decodeChunkFrame(max).proof).toHaveLength(40);
+    expect(decodeChunkFrame(bytes).sealed).toHaveLength(17);
   });
 
   it('random bytes decode to what encodes back the same, or are refused with BAD_RECORD', () => {
     expectDecodesExactlyOrRefuses(
-      fc.oneof(
-        fc.uint8Array({ maxLength: 120 }),
-        fc
-          .tuple(
-            fc.uint8Array({ minLength: 20, maxLength: 20 }),
-            fc.nat(3),
-            fc.uint8Array({ maxLength: 150 }),
-          )
-          .map(([head, k, rest]) => concatBytes(head, Uint8Array.of(k), rest)),
-      ),
+      fc.uint8Array({ maxLength: 120 }),
       decodeChunkFrame,
       encodeChunkFrame,
       'BAD_RECORD',
@@ -97,43 +79,52 @@ describe('chunk frames', () => {
     ['a short file id', { fileId: new Uint8Array(15) }],
     ['a negative index', { index: -1 }],
     ['an index of 2^32', { index: 2 ** 32 }],
-    ['41 proof hashes', { proof: Array.from({ length: 41 }, () => new Uint8Array(32)) }],
-    ['a proof hash of 31 bytes', { proof: [new Uint8Array(31)] }],
-    ['a ciphertext of only a tag', { ciphertext: new Uint8Array(16) }],
+    ['a sealed part of only a tag', { sealed: new Uint8Array(16) }],
   ])('encode refuses %s with BAD_ARGUMENT', (_, patch) => {
-    const f = { fileId: new Uint8Array(16), index: 0, proof: [], ciphertext: new Uint8Array(17), ...patch };
+    const f = { fileId: new Uint8Array(16), index: 0, sealed: new Uint8Array(17), ...patch };
     expectCode(() => encodeChunkFrame(f), 'BAD_ARGUMENT');
   });
 });
 
-describe('sealing chunks under the file key', () => {
+describe('sealing chunks with their proof under the file key', () => {
   const keyBytes = Uint8Array.from({ length: 32 }, (_, i) => i);
   const fileId = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
   const chunk = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+  const proof = [new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22)];
+  const nonce = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5);
+  const ad = concatBytes(utf8('SecMsg/0.1 file chunk'), fileId, Uint8Array.of(0, 0, 0, 5, 0, 0, 0, 9));
 
-  it('seals with the nonce and associated data of the header, deterministically', async () => {
+  it('seals k ‖ proof ‖ 0x00 ‖ chunk with the nonce and associated data of the header, deterministically', async () => {
     const key = await importFileKey(keyBytes);
-    const sealed = await sealChunk(key, fileId, 5, 9, chunk);
-    const nonce = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5);
-    const ad = concatBytes(utf8('SecMsg/0.1 file chunk'), fileId, Uint8Array.of(0, 0, 0, 5, 0, 0, 0, 9));
-    expect(sealed).toEqual(gcm(keyBytes, nonce, ad).encrypt(chunk));
-    expect(sealed.length).toBe(chunk.length + 16);
-    expect(await sealChunk(key, fileId, 5, 9, chunk)).toEqual(sealed);
-    expect(await openChunk(key, fileId, 5, 9, sealed)).toEqual(chunk);
+    const sealed = await sealChunk(key, fileId, 5, 9, proof, chunk);
+    const plaintext = concatBytes(Uint8Array.of(2), ...proof, Uint8Array.of(0), chunk);
+    expect(sealed).toEqual(gcm(keyBytes, nonce, ad).encrypt(plaintext));
+    expect(sealed.length).toBe(1 + 64 + 1 + chunk.length + 16);
+    expect(await sealChunk(key, fileId, 5, 9, proof, chunk)).toEqual(sealed);
+    const opened = await openChunk(key, fileId, 5, 9, sealed);
+    expect(opened.chunk).toEqual(chunk);
+    expect(opened.proof).toEqual(proof);
+    expect(opened.leafInput).toEqual(concatBytes(Uint8Array.of(0), chunk));
+    // The leaf input lies in the decrypted buffer, right before the chunk, and hashes as the leaf.
+    expect(opened.leafInput.buffer).toBe(opened.chunk.buffer);
+    expect(await merkleLeafHashPrefixed(opened.leafInput)).toEqual(await merkleLeafHash(chunk));
   });
 
-  it('round-trips any chunk, index and count', async () => {
+  it('round-trips any chunk, proof, index and count', async () => {
     const key = await importFileKey(keyBytes);
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ minLength: 1, maxLength: 2000 }),
+        fc.array(hash, { maxLength: MAX_CHUNK_PROOF_HASHES }),
         fc
           .integer({ min: 1, max: 0xffffffff })
           .chain((count) => fc.tuple(fc.constant(count), fc.nat(count - 1))),
         fileIdArb,
-        async (plaintext, [count, index], id) => {
-          const sealed = await sealChunk(key, id, index, count, plaintext);
-          expect(await openChunk(key, id, index, count, sealed)).toEqual(plaintext);
+        async (plaintext, path, [count, index], id) => {
+          const sealed = await sealChunk(key, id, index, count, path, plaintext);
+          const opened = await openChunk(key, id, index, count, sealed);
+          expect(opened.chunk).toEqual(plaintext);
+          expect(opened.proof).toEqual(path);
         },
       ),
       { numRuns: 50 },
@@ -142,7 +133,7 @@ describe('sealing chunks under the file key', () => {
 
   it('any flipped byte of the ciphertext or the file id, or another index, count or key fails', async () => {
     const key = await importFileKey(keyBytes);
-    const sealed = await sealChunk(key, fileId, 5, 9, chunk);
+    const sealed = await sealChunk(key, fileId, 5, 9, proof, chunk);
     await fc.assert(
       fc.asyncProperty(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 }), async (at, x) => {
         const bad = sealed.slice();
@@ -169,24 +160,40 @@ describe('sealing chunks under the file key', () => {
     await rejects(openChunk(key, fileId, 5, 9, sealed.subarray(0, sealed.length - 1)), 'DECRYPT_FAILED');
   });
 
-  it('opens a ciphertext that is a view into a decoded frame', async () => {
+  it.each([
+    ['a proof length over 40', concatBytes(Uint8Array.of(41), new Uint8Array(41 * 32), Uint8Array.of(0, 1))],
+    ['a proof longer than the bytes', concatBytes(Uint8Array.of(3), new Uint8Array(64), Uint8Array.of(0, 1))],
+    ['no 0x00 before the chunk', concatBytes(Uint8Array.of(1), new Uint8Array(32), Uint8Array.of(1, 1))],
+    ['an empty chunk', concatBytes(Uint8Array.of(1), new Uint8Array(32), Uint8Array.of(0))],
+    ['nothing at all', new Uint8Array(0)],
+  ])('decrypted bytes with %s are refused with BAD_RECORD', async (_, plaintext) => {
+    // Only the key holder can make these: it is the structure that is wrong, not the encryption.
     const key = await importFileKey(keyBytes);
-    const sealed = await sealChunk(key, fileId, 2, 3, chunk);
-    const frame = encodeChunkFrame({ fileId, index: 2, proof: [new Uint8Array(32)], ciphertext: sealed });
+    const sealed = gcm(keyBytes, nonce, ad).encrypt(plaintext);
+    await rejects(openChunk(key, fileId, 5, 9, sealed), 'BAD_RECORD');
+  });
+
+  it('opens a sealed part that is a view into a decoded frame', async () => {
+    const key = await importFileKey(keyBytes);
+    const sealed = await sealChunk(key, fileId, 2, 3, proof.slice(0, 1), chunk);
+    const frame = encodeChunkFrame({ fileId, index: 2, sealed });
     const f = decodeChunkFrame(concatBytes(Uint8Array.of(7), frame).subarray(1));
-    expect(await openChunk(key, f.fileId, f.index, 3, f.ciphertext)).toEqual(chunk);
+    expect((await openChunk(key, f.fileId, f.index, 3, f.sealed)).chunk).toEqual(chunk);
   });
 
   it('refuses bad arguments with BAD_ARGUMENT', async () => {
     await rejects(importFileKey(new Uint8Array(31)), 'BAD_ARGUMENT');
     const key = await importFileKey(keyBytes);
-    await rejects(sealChunk(key, fileId.subarray(1), 0, 1, chunk), 'BAD_ARGUMENT');
-    await rejects(sealChunk(key, fileId, 1, 1, chunk), 'BAD_ARGUMENT');
-    await rejects(sealChunk(key, fileId, 0, 0, chunk), 'BAD_ARGUMENT');
-    await rejects(sealChunk(key, fileId, 0, 2 ** 32, chunk), 'BAD_ARGUMENT');
-    await rejects(sealChunk(key, fileId, -1, 2, chunk), 'BAD_ARGUMENT');
-    await rejects(sealChunk(key, fileId, 0, 1, new Uint8Array(0)), 'BAD_ARGUMENT');
-    await rejects(sealChunk(key, fileId, 0, 1, new Uint8Array(MAX_CHUNK_BYTES + 1)), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId.subarray(1), 0, 1, [], chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 1, 1, [], chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 0, [], chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 2 ** 32, [], chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, -1, 2, [], chunk), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 1, [], new Uint8Array(0)), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 1, [], new Uint8Array(MAX_CHUNK_BYTES + 1)), 'BAD_ARGUMENT');
+    await rejects(sealChunk(key, fileId, 0, 2, [new Uint8Array(31)], chunk), 'BAD_ARGUMENT');
+    const tooLong = Array.from({ length: 41 }, () => new Uint8Array(32));
+    await rejects(sealChunk(key, fileId, 0, 2, tooLong, chunk), 'BAD_ARGUMENT');
     await rejects(openChunk(key, fileId, 3, 3, new Uint8Array(40)), 'BAD_ARGUMENT');
   });
 });

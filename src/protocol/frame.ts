@@ -27,8 +27,11 @@ export const FrameType = {
   HANDSHAKE_FINISH: 0x04,
   CLOSE: 0x05,
   /**
-   * One piece of a file (file-chunk.ts): its own encryption under the per-file key from the
-   * `file-offer` record, inside the frame's. A frame type of its own, on the same ordered channel
+   * One piece of a file (file-chunk.ts), AES-GCM under the per-file key from the `file-offer`
+   * record. The frame around it is MAC-only: the HMAC covers the header and the payload as for
+   * every frame, the sequence number is used up as every frame's is, but the payload is not
+   * encrypted a second time under the session's key (secure-frames.ts). A frame type of its own,
+   * on the same ordered channel
    * as the ratchet messages, rather than a second DataChannel: the worker relay route has a single
    * WebSocket, the frame format's strict sequence needs one ordered stream per session, and a
    * second channel would need a handshake of its own or keys shared across two orderings.

@@ -75,6 +75,16 @@ export class NoiseCipherState implements CipherState {
     return this.#nonce;
   }
 
+  /**
+   * Uses up the next nonce without encrypting or decrypting: §5.1 SetNonce(n + 1), for a transport
+   * message whose payload is protected by other means (a FILE_CHUNK frame, secure-frames.ts). The
+   * skipped nonce is never used with this key.
+   */
+  skipNonce(): void {
+    this.#nonceBytes(); // the same limit as a message
+    this.#n++;
+  }
+
   async encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     if (!this.#key) return copyBytes(plaintext);
     const out = await this.#key.encrypt(this.#nonceBytes(), bufferView(plaintext), bufferView(ad));

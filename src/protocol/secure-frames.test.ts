@@ -111,6 +111,38 @@ describe('FrameProtector', () => {
     expect([...(await b.open(next)).plaintext]).toEqual([1]);
   });
 
+  it('a FILE_CHUNK frame is MAC-only: its payload goes as given, uses up its sequence number, and any flipped byte is refused', async () => {
+    const { a, b } = await protectorPair();
+    const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const first = await a.seal(FrameType.REGULAR_MESSAGE, Uint8Array.of(1));
+    const chunk = await a.seal(FrameType.FILE_CHUNK, payload);
+    const after = await a.seal(FrameType.REGULAR_MESSAGE, Uint8Array.of(2));
+    // header (25) ‖ the payload itself, no AES-GCM tag ‖ HMAC (32); the sequence is the next one.
+    expect(chunk.length).toBe(25 + payload.length + 32);
+    expect([...chunk.subarray(25, 25 + payload.length)]).toEqual([...payload]);
+    expect(new DataView(chunk.buffer).getUint32(9)).toBe(1);
+    expect([...(await b.open(first)).plaintext]).toEqual([1]);
+    for (const at of [0, 3, 12, 21, 25, 200, 25 + payload.length, chunk.length - 1]) {
+      const bad = chunk.slice();
+      bad[at]! ^= 0x40;
+      const e = await rejection(b.open(bad));
+      expect(ProtocolError.is(e)).toBe(true);
+    }
+    // A structure refusal advances nothing; then the frame opens, and the one after it decrypts
+    // with the sequence number after the chunk's.
+    const refused = await rejection(
+      b.open(chunk, () => {
+        throw new ProtocolError('BAD_RECORD', 'A file chunk arrived cut short.');
+      }),
+    );
+    expect(ProtocolError.is(refused, 'BAD_RECORD')).toBe(true);
+    const opened = await b.open(chunk);
+    expect(opened.header.type).toBe(FrameType.FILE_CHUNK);
+    expect([...opened.plaintext]).toEqual([...payload]);
+    expect(ProtocolError.is(await rejection(b.open(chunk)), 'REPLAY')).toBe(true);
+    expect([...(await b.open(after)).plaintext]).toEqual([2]);
+  });
+
   it('never seals more than the payload limit', async () => {
     const { a } = await protectorPair();
     const e = await rejection(a.seal(FrameType.REGULAR_MESSAGE, new Uint8Array(a.maxPlaintext + 1)));

@@ -4,6 +4,13 @@
  * 25-byte header as associated data), then HMAC-SHA256 over header ‖ ciphertext with a key of
  * its own per direction.
  *
+ * FILE_CHUNK frames are the one exception: their payload is already AES-256-GCM under the file's
+ * own key (file-chunk.ts), so the frame only MACs it, and the CipherState's nonce for that
+ * sequence number is skipped (Noise §5.1 SetNonce), never used. Encrypting 64 KiB a second time
+ * cost each side a whole AES-GCM pass per chunk on a machine whose CPU is what limits a transfer
+ * (README, Benchmarks → Files); what the session's encryption would add, hiding the chunk's file
+ * id and index from a relay, is not worth it: sizes and timing say as much.
+ *
  * `open` runs the receive checks in DESIGN.md's order, before any decryption: structure and
  * length (decodeFrame), HMAC in constant time, exact next sequence number, timestamp window;
  * then AES-GCM. A frame that fails any step does not advance any counter.
@@ -88,15 +95,20 @@ export class FrameProtector {
 
   async seal(type: SealedFrameType, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     if (!frameHasMac(type)) throw new ProtocolError('BAD_ARGUMENT', 'Only MAC’d frame types can be sealed.');
-    const length = plaintext.length + AEAD_TAG_LENGTH;
+    const length = plaintext.length + (type === FrameType.FILE_CHUNK ? 0 : AEAD_TAG_LENGTH);
     if (length > this.#o.maxPayload) {
       throw new ProtocolError('TOO_LARGE', 'This message is too large to send over this connection.');
     }
     const frame = new Uint8Array(FRAME_HEADER_LENGTH + length + FRAME_MAC_LENGTH);
     const header = frame.subarray(0, FRAME_HEADER_LENGTH);
     writeFrameHeader(header, { type, flags: 0, seq: this.#o.send.nonce, timestamp: this.#o.now(), length });
-    const ciphertext = await this.#o.send.encryptWithAd(header, plaintext);
-    frame.set(ciphertext, FRAME_HEADER_LENGTH);
+    if (type === FrameType.FILE_CHUNK) {
+      frame.set(plaintext, FRAME_HEADER_LENGTH);
+      this.#o.send.skipNonce();
+    } else {
+      const ciphertext = await this.#o.send.encryptWithAd(header, plaintext);
+      frame.set(ciphertext, FRAME_HEADER_LENGTH);
+    }
     const mac = await this.#o.sendMac.sign(frame.subarray(0, FRAME_HEADER_LENGTH + length));
     frame.set(mac, FRAME_HEADER_LENGTH + length);
     return frame;
@@ -132,6 +144,11 @@ export class FrameProtector {
         'STALE',
         'A message arrived with a timestamp outside the allowed window and was dropped.',
       );
+    }
+    if (header.type === FrameType.FILE_CHUNK) {
+      accept?.(header, frame.payload);
+      this.#o.recv.skipNonce();
+      return { header, plaintext: frame.payload };
     }
     const plaintext = await this.#o.recv.decryptWithAd(
       frame.headerBytes,

@@ -17,6 +17,7 @@
  *     REGULAR_MESSAGE / FILE_CHUNK / CLOSE frames, both ways, seq from 0 per direction; a
  *     REGULAR_MESSAGE carries one ratchet message (docs/ratchet.md), which the app decrypts and
  *     commits; a FILE_CHUNK one piece of a file, encrypted under that file's key (file-chunk.ts)
+ *     and only MAC'd by the frame (secure-frames.ts)
  *
  * SecMsg runs only this suite: a peer that offers the classical handshake alone (a first message
  * without the ML-KEM key), or a payload without the ML-DSA key and signature, is refused with a

@@ -11,14 +11,18 @@
  * does not describe the file the sender has (a wrong hash list): the transfer fails with a sentence
  * and nothing partial is ever shown as complete.
  */
-import { merkleLeafHash, verifyMerkleProof } from '../../crypto/merkle';
+import { merkleLeafHashPrefixed, verifyMerkleProof } from '../../crypto/merkle';
 import { addRange, contains, rangesCount } from '../../protocol/chunk-ranges';
-import { openChunk, type ChunkFrame, type FileKey } from '../../protocol/file-chunk';
+import { openChunk, type ChunkFrame, type FileKey, type OpenedChunk } from '../../protocol/file-chunk';
 import type { WritableFile } from '../../store/file-storage';
 import type { ChunkRange } from '../../store/file-types';
 
-/** Chunks written between two flushes and acks (2 MiB of 64 KiB chunks). */
-export const ACK_EVERY_CHUNKS = 32;
+/**
+ * Chunks written between two flushes and acks (4 MiB of 64 KiB chunks): each ack is a ratchet
+ * message and a stored record on both sides, so fewer of them leave more of the CPU to the
+ * transfer; a reload loses at most this much, and the sender's window (chunk-pump.ts) holds four.
+ */
+export const ACK_EVERY_CHUNKS = 64;
 /** A partial batch is flushed and acked after this long without more chunks. */
 export const ACK_AFTER_MS = 250;
 /** The same chunk refused this many times fails the transfer. */
@@ -149,19 +153,19 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
     const { index } = f;
     if (index >= o.count) return { refused: 'A file chunk arrived with an index past the end of the file.' };
     if (known(index)) return 'repeat';
-    let plaintext: Uint8Array<ArrayBuffer>;
+    let opened: OpenedChunk;
     try {
-      plaintext = await openChunk(o.key, o.fileId, index, o.count, f.ciphertext);
+      opened = await openChunk(o.key, o.fileId, index, o.count, f.sealed);
     } catch {
       return { refused: 'A file chunk failed its integrity check and was refused.' };
     }
     const expected = index === o.count - 1 ? o.size - index * o.chunkSize : o.chunkSize;
-    if (plaintext.length !== expected) return { refused: 'A file chunk arrived with the wrong length.' };
-    const leaf = await merkleLeafHash(plaintext);
-    if (!verifyMerkleProof(o.root, index, o.count, leaf, f.proof)) {
+    if (opened.chunk.length !== expected) return { refused: 'A file chunk arrived with the wrong length.' };
+    const leaf = await merkleLeafHashPrefixed(opened.leafInput);
+    if (!verifyMerkleProof(o.root, index, o.count, leaf, opened.proof)) {
       return { refused: 'A file chunk did not match the file’s fingerprint and was refused.' };
     }
-    return { plaintext };
+    return { plaintext: opened.chunk };
   };
 
   /** Takes a checked chunk, in arrival order: written (not yet awaited), held once flushed. */

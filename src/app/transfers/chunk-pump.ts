@@ -1,6 +1,6 @@
 /**
  * The sending side of one file transfer over one live session: reads the stored copy a chunk at a
- * time, encrypts it under the per-file key with its Merkle proof (file-chunk.ts) and sends it as a
+ * time, encrypts it with its Merkle proof under the per-file key (file-chunk.ts) and sends it as a
  * FILE_CHUNK frame, never holding more than a chunk or two in memory.
  *
  * What to send comes only from the receiver's acks (`file-chunk-ack`: the chunks it holds, verified
@@ -132,8 +132,15 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
       // threads meanwhile); they go out in the order they were taken.
       const ready: { index: number; frame: Promise<Uint8Array> }[] = [];
       const prepare = async (index: number): Promise<Uint8Array> => {
-        const sealed = await sealChunk(o.key, o.fileId, index, o.count, await o.read(index));
-        return encodeChunkFrame({ fileId: o.fileId, index, proof: o.tree.proof(index), ciphertext: sealed });
+        const sealed = await sealChunk(
+          o.key,
+          o.fileId,
+          index,
+          o.count,
+          o.tree.proof(index),
+          await o.read(index),
+        );
+        return encodeChunkFrame({ fileId: o.fileId, index, sealed });
       };
       while (!stopped && target.open()) {
         if (rangesCount(have) >= o.count) return 'done';
