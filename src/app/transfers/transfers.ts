@@ -9,7 +9,7 @@
  *           → message with the file, `file-offer` record (ratchet) ─────────────► receiver: stored
  *   receiver: accepted (by the person; small media at once) ◄── `file-chunk-ack` (ranges held)
  *   sender ── FILE_CHUNK frames (chunks not in the ranges) ──► receiver: verify, write, flush
- *   receiver ── `file-chunk-ack` every MiB ──► sender: progress, resend refused chunks; all held: done
+ *   receiver ── `file-chunk-ack` every 4 MiB ──► sender: progress, resend refused chunks; all held: done
  *   a new session (reconnect, route change, reload): the receiver acks what it holds, and the
  *   sender continues from there. `file-cancel` from either side stops both and removes the bytes.
  *
