@@ -75,6 +75,8 @@ export async function secureSession(
   ratchetId?: Uint8Array,
   /** After a short code: the binding both derived from it (short-code.ts), mixed into the prologue. */
   pairingBinding?: Uint8Array,
+  /** What this side announces: this version's, unless a test plays an older app. */
+  capabilities: readonly string[] = CAPABILITIES,
 ): Promise<Connected> {
   const session = createSession({
     channel: transport,
@@ -84,7 +86,7 @@ export async function secureSession(
     ...(transport.info.relayRoomId ? { relayRoomId: transport.info.relayRoomId } : {}),
     maxMessageSize: transport.info.maxMessageSize,
     identity,
-    capabilities: CAPABILITIES,
+    capabilities: [...capabilities],
     ...(ratchetId ? { ratchetId } : {}),
     ...(pairingBinding ? { pairingBinding } : {}),
     ...(invite

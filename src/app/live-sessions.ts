@@ -16,6 +16,7 @@ import type { StoredIdentity } from '../store/identity-types';
 import type { MessageRoute } from '../store/message-types';
 import type { SecurityEventKind } from '../store/security-event-types';
 import type { Stores } from '../store/stores';
+import { readsFileChunks } from './capabilities';
 import type { Connected } from './connect';
 import type { ContactOps } from './contact-ops';
 import type { Conversations, Opened, RatchetStartOutcome } from './conversation';
@@ -33,7 +34,10 @@ export interface Live extends DeliveryLive {
   inspector: Inspector;
   state: LiveState;
   closeReason?: string;
-  /** Whether this session may carry file chunks and acks (it speaks for the pinned key: `filesReady`). */
+  /**
+   * Whether this session may carry file chunks and acks (it speaks for the pinned key and the peer
+   * reads this version's chunks: `filesReady`).
+   */
   carriesFiles: boolean;
   /** Messages that arrived while a key change was pending; read once it is accepted. */
   held: Held;
@@ -279,6 +283,8 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
         .get(contactId)
         .then(async (contact) => {
           if (!contact || !trusted(contact, live)) return;
+          // An app from before FILE_CHUNK frames were MAC-only cannot read them (capabilities.ts).
+          if (!readsFileChunks(live.connected.peer.capabilities)) return;
           live.carriesFiles = true;
           await (await files()).resume(contactId);
         })

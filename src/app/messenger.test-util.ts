@@ -90,7 +90,14 @@ export async function connect(
   a: Device,
   b: Device,
   /** `binding`: both sides' sessions hold this short-code binding in their prologue. */
-  options: { via?: Via; invite?: boolean; tap?: Tap; binding?: Uint8Array } = {},
+  options: {
+    via?: Via;
+    invite?: boolean;
+    tap?: Tap;
+    binding?: Uint8Array;
+    /** What `b`'s app announces (an older version's list), instead of this version's. */
+    bCapabilities?: readonly string[];
+  } = {},
 ) {
   const pair = createMemoryTransportPair(options.tap ? { tap: options.tap } : {});
   const invite = options.invite ? createInvite(a.messenger.identity.userId) : undefined;
@@ -102,7 +109,14 @@ export async function connect(
       : [undefined, undefined];
   const [ca, cb] = await Promise.all([
     secureSession(pair.a, a.messenger.identity, undefined, ratchetIds[0], options.binding),
-    secureSession(pair.b, b.messenger.identity, invite, ratchetIds[1], options.binding),
+    secureSession(
+      pair.b,
+      b.messenger.identity,
+      invite,
+      ratchetIds[1],
+      options.binding,
+      ...(options.bCapabilities ? [options.bCapabilities] : []),
+    ),
   ]);
   const arrival = (side: 'a' | 'b'): Arrival =>
     via.kind === 'pairing' ? via : { kind: 'rendezvous', contactId: via[side] };

@@ -69,6 +69,38 @@ describe('file transfers', () => {
     expect(aliceProgress.slice(0, -1).every(([state]) => state !== 'done')).toBe(true);
   });
 
+  it('sends no chunk to an app that does not announce file-chunk.v2 (an older one), and goes on once it does', async () => {
+    const alice = await device('Alice', new MemoryBackend(), { fileStorage: createMemoryFileStorage() });
+    const bob = await device('Bob', new MemoryBackend(), { fileStorage: createMemoryFileStorage() });
+    // Bob's app announces what apps from before MAC-only FILE_CHUNK frames did.
+    const first = await connect(alice, bob, { bCapabilities: ['text.v1', 'ack.v1'] });
+    const a = first.ra.contact.id;
+    const b = first.rb.contact.id;
+    const frames: string[] = [];
+    first.ca.session.on('frame', (f) => frames.push(`${f.direction} ${f.header?.type ?? '?'} ${f.result}`));
+    const sent = fileBytes(300 * 1024, 3);
+    const message = await alice.messenger.sendFile(a, new Blob([sent]), { name: 'small.bin' });
+    await alice.messenger.send(a, 'a text still goes');
+    await vi.waitFor(async () =>
+      expect((await bob.messenger.history(b)).map((m) => m.body)).toContain('a text still goes'),
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    // The offer waits in Alice's outbox (no session that carries files), so no chunk, nothing refused.
+    expect(frames).toEqual(['out 1 ok', 'in 1 ok']); // the text and Bob's ack of it
+    expect(first.ca.session.state).toBe('open');
+    expect(await bob.stores.messages.get(b, message.messageId)).toBeUndefined();
+    expect((await alice.stores.messages.get(a, message.messageId))?.file?.state).toBe('offered');
+
+    // Bob's app is updated: the next session carries the file.
+    first.pair.a.close();
+    await connect(alice, bob, { via: { kind: 'rendezvous', a, b } });
+    await vi.waitFor(async () => {
+      expect((await bob.stores.messages.get(b, message.messageId))?.file?.state).toBe('done');
+      expect((await alice.stores.messages.get(a, message.messageId))?.file?.state).toBe('done');
+    }, 20_000);
+    expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
+  });
+
   it('asks before a large file, continues after the connection drops, and ends equal', async () => {
     const aliceFiles: MemoryFiles = new Map();
     const bobFiles: MemoryFiles = new Map();
