@@ -44,7 +44,14 @@ const env = {
 };
 
 const children = [];
-function run(name, args) {
+/**
+ * Runs `node args…` with its output prefixed by `[name]`. When it exits on its own, everything
+ * stops, except for a child given `restarts`: that one is started again (at most that many times),
+ * because wrangler dev (4.124) exits with an empty "✘ [ERROR]" when a client connection drops
+ * mid-request, an open upstream bug (cloudflare/workers-sdk#15451, #15317; scripts/worker-e2e.mjs
+ * does the same for the journeys).
+ */
+function run(name, args, restarts = 0) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (line) => `[${name}] ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
@@ -58,7 +65,18 @@ function run(name, args) {
   }
   child.on('exit', (code, signal) => {
     console.log(prefix(`stopped (${signal ?? `exit code ${code}`})`));
-    if (!stopping) stop(code ?? 1);
+    if (stopping) return;
+    if (restarts > 0) {
+      console.log(
+        prefix(`starting it again (${restarts - 1} more time${restarts === 2 ? '' : 's'} after this)`),
+      );
+      children.splice(children.indexOf(child), 1);
+      setTimeout(() => {
+        if (!stopping) run(name, args, restarts - 1);
+      }, 1_000);
+      return;
+    }
+    stop(code ?? 1);
   });
   children.push(child);
   return child;
@@ -116,18 +134,22 @@ if (localTurn) {
   });
   children.push(turn);
 }
-run('worker', [
-  bin('wrangler', 'bin/wrangler.js'),
-  'dev',
-  '--cwd',
-  'signaling-worker',
-  '--ip',
-  host,
-  '--port',
-  '8787',
-  ...(https ? ['--local-protocol', 'https'] : []),
-  ...(localTurn ? ['--var', 'TURN_URLS:turn:127.0.0.1:3478?transport=udp'] : []),
-]);
+run(
+  'worker',
+  [
+    bin('wrangler', 'bin/wrangler.js'),
+    'dev',
+    '--cwd',
+    'signaling-worker',
+    '--ip',
+    host,
+    '--port',
+    '8787',
+    ...(https ? ['--local-protocol', 'https'] : []),
+    ...(localTurn ? ['--var', 'TURN_URLS:turn:127.0.0.1:3478?transport=udp'] : []),
+  ],
+  5,
+);
 run('app', [bin('vite', 'bin/vite.js'), '--host', host, '--port', '5173', '--strictPort']);
 
 const scheme = https ? 'https' : 'http';
