@@ -8,7 +8,9 @@
  *    safety numbers; both reload and reconnect by themselves and chat again; one closes the app, what
  *    the other writes meanwhile is queued and arrives once when it is opened again.
  * 2. Firefox ↔ Chromium, both ways round (Firefox invites and Chromium joins, then the reverse, so
- *    each browser makes both the offer and the answer): pair, chat both ways, equal safety numbers.
+ *    each browser makes both the offer and the answer): pair, chat both ways, equal safety numbers,
+ *    and the inviter sends a 1.5 MiB file that the joiner's app holds whole (so a file goes each way
+ *    between the two browsers).
  *
  * Chromium is driven by puppeteer-core as well (over CDP, with e2e/chromium.ts's binary and flags),
  * so one set of steps (scripts/firefox-people.ts) serves both browsers.
@@ -18,7 +20,11 @@
  * step prints a line; a failure prints the step and why, and exits non-zero. Everything started is
  * stopped by PID at the end, on failure, on Ctrl-C and when the whole-run timeout fires.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { CHROMIUM_ARGS, chromiumExecutable } from '../e2e/chromium';
 import { firefoxLaunchOptions } from '../e2e/firefox';
@@ -42,6 +48,7 @@ import {
   person,
   sameSafetyNumber,
   say,
+  sendFile,
 } from './firefox-people';
 
 /** The whole run; about 80 s on two cores (the build 10 s of it), twice that on a loaded machine. */
@@ -143,7 +150,19 @@ interface Side {
   name: string;
 }
 
-/** One browser invites, the other joins: pair, chat both ways, equal safety numbers. */
+/** A file of random bytes on disk for the file steps, and its SHA-256 (hex). */
+async function randomFile(name: string, size: number): Promise<{ path: string; sha256: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'secmsg-firefox-file-'));
+  const bytes = randomBytes(size);
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return { path, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * One browser invites, the other joins: pair, chat both ways, equal safety numbers; then the
+ * inviter sends the joiner a file (1.5 MiB: chunks, not inline) and it arrives whole.
+ */
 async function crossPair(inviting: Side, joining: Side, where: Where): Promise<void> {
   const inviter = await step(
     `${inviting.name} (${inviting.kind}) runs the app for the first time`,
@@ -165,6 +184,22 @@ async function crossPair(inviting: Side, joining: Side, where: Where): Promise<v
     async () => sameSafetyNumber(inviter, joiner),
   );
   log(`    safety number ${digits.slice(0, 10)}…`);
+  const name = `from-${inviting.name.toLowerCase()}.bin`;
+  const file = await randomFile(name, 1536 * 1024);
+  try {
+    await step(
+      `${label(inviter)} sends ${label(joiner)} a 1.5 MiB file; it arrives and its SHA-256 is the original's`,
+      async () => {
+        const got = await sendFile(inviter, joiner, file.path, name);
+        if (got !== file.sha256)
+          throw new StepError(
+            `${label(joiner)} holds bytes whose SHA-256 is ${got || 'nothing'}, not the file's.`,
+          );
+      },
+    );
+  } finally {
+    await rm(dirname(file.path), { recursive: true, force: true });
+  }
   await closePeople();
 }
 

@@ -343,3 +343,30 @@ export async function expectNotConnected(page: Page, timeoutMs = 15_000): Promis
     timeoutMs,
   );
 }
+
+/**
+ * `from` sends the file at `path` (called `name`; small enough to be accepted at once, at most
+ * 16 MiB) through the chat's file input, and waits until `to` shows "Save name". Resolves to the
+ * SHA-256 (hex) of the bytes `to`'s app keeps for it, read in its page from the Origin Private File
+ * System, where received files are written (src/store/opfs-file-storage.ts).
+ */
+export async function sendFile(from: Person, to: Person, path: string, name: string): Promise<string> {
+  const input = await waitFor('The file input "Choose a file to send"', async () =>
+    from.page.$('input[type="file"][aria-label="Choose a file to send"]'),
+  );
+  await input.uploadFile(path);
+  await waitForRole(to.page, 'button', `Save ${name}`, 60_000);
+  return to.page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const dir = (await root.getDirectoryHandle('secmsg-files')) as unknown as {
+      entries(): AsyncIterable<[string, FileSystemHandle]>;
+    };
+    for await (const [entry, handle] of dir.entries()) {
+      if (!entry.startsWith('in-') || handle.kind !== 'file') continue;
+      const bytes = await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer();
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    return '';
+  });
+}
