@@ -6,10 +6,11 @@
  *
  * FILE_CHUNK frames are the one exception: their payload is already AES-256-GCM under the file's
  * own key (file-chunk.ts), so the frame only MACs it, and the CipherState's nonce for that
- * sequence number is skipped (Noise §5.1 SetNonce), never used. Encrypting 64 KiB a second time
- * cost each side a whole AES-GCM pass per chunk on a machine whose CPU is what limits a transfer
- * (README, Benchmarks → Files); what the session's encryption would add, hiding the chunk's file
- * id and index from a relay, is not worth it: sizes and timing say as much.
+ * sequence number is skipped (Noise §5.1 SetNonce), never used. Encrypting the 64 KiB a second
+ * time cost each side an AES-GCM pass per chunk where CPU is what limits a transfer (though the
+ * benchmark could not tell the difference from its noise: README, Benchmarks → Files); what the
+ * session's encryption would add, hiding the chunk's file id and index from a relay, is little:
+ * sizes and timing say as much.
  *
  * `open` runs the receive checks in DESIGN.md's order, before any decryption: structure and
  * length (decodeFrame), HMAC in constant time, exact next sequence number, timestamp window;
