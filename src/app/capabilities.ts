@@ -14,3 +14,21 @@ export const CAPABILITIES = ['text.v1', 'ack.v1', FILE_CHUNKS_CAPABILITY];
 export function readsFileChunks(capabilities: readonly string[]): boolean {
   return capabilities.includes(FILE_CHUNKS_CAPABILITY);
 }
+
+/**
+ * What an offer this side sent is waiting for, for its line in the chat: the person to accept it
+ * (a session that carries files is open), the contact to come online (no session), or the
+ * contact's app to be updated (a session is open, but its app does not read this version's file
+ * chunks, so the offer waits in the outbox: live-sessions.ts `filesReady`).
+ */
+export function offerWaitsFor(
+  live:
+    | {
+        readonly state: string;
+        readonly connected: { readonly peer: { readonly capabilities: readonly string[] } };
+      }
+    | undefined,
+): 'accept' | 'online' | 'update' {
+  if (live?.state !== 'open') return 'online';
+  return readsFileChunks(live.connected.peer.capabilities) ? 'accept' : 'update';
+}

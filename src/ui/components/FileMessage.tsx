@@ -1,4 +1,5 @@
 import { Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup } from 'solid-js';
+import { offerWaitsFor } from '../../app/capabilities';
 import { objectUrl, saveFile } from '../../app/save-file';
 import { type StoredFile, rangeTotal } from '../../store/file-types';
 import type { StoredMessage } from '../../store/message-types';
@@ -80,12 +81,12 @@ export function FileMessage(props: { message: StoredMessage; file: StoredFile; c
     }),
   );
 
-  // Whether the contact is connected now (the sender's "waiting" line says which).
+  // What a sent offer waits for now: the person, their coming online, or their app's update.
   const [liveVersion, setLiveVersion] = createSignal(0);
   onCleanup(messenger.on('connection', (id) => id === m().contactId && setLiveVersion((v) => v + 1)));
-  const connected = () => {
+  const waitsFor = () => {
     liveVersion();
-    return messenger.live(m().contactId)?.state === 'open';
+    return offerWaitsFor(messenger.live(m().contactId));
   };
 
   // The free space, asked once an incoming offer waits for the person.
@@ -214,9 +215,11 @@ export function FileMessage(props: { message: StoredMessage; file: StoredFile; c
         </Match>
         <Match when={f().state === 'offered' && mine()}>
           <p class="file-detail">
-            {connected()
+            {waitsFor() === 'accept'
               ? text.waitingToAccept(props.contactName)
-              : text.willSendWhenOnline(props.contactName)}{' '}
+              : waitsFor() === 'update'
+                ? text.willSendWhenUpdated(props.contactName)
+                : text.willSendWhenOnline(props.contactName)}{' '}
             <button type="button" aria-label={text.cancel(name())} disabled={busy()} onClick={cancel}>
               {text.cancelWord}
             </button>
@@ -243,7 +246,7 @@ export function FileMessage(props: { message: StoredMessage; file: StoredFile; c
         </Match>
         <Match when={f().state === 'done' && mine() && f().inline !== undefined && m().state === 'queued'}>
           {/* A small file travels inside its message: sent when the message is. */}
-          <Show when={!connected()}>
+          <Show when={waitsFor() === 'online'}>
             <p class="file-detail">{text.willSendWhenOnline(props.contactName)}</p>
           </Show>
         </Match>

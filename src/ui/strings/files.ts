@@ -63,6 +63,9 @@ export const voiceNoteNoDuration = 'Voice note';
 export const transferOf = (name: string): string => `Transfer of ${name}`;
 export const waitingToAccept = (contact: string): string => `Waiting for ${contact} to accept`;
 export const willSendWhenOnline = (contact: string): string => `Will send when ${contact} is online`;
+/** Connected, but the contact's app is older than file chunks as this version sends them. */
+export const willSendWhenUpdated = (contact: string): string =>
+  `Will send when ${contact} updates SecMsg: their app cannot receive files from this version yet`;
 export const preparing = 'Preparing…';
 export const accept = (name: string): string => `Accept ${name}`;
 export const decline = (name: string): string => `Decline ${name}`;
