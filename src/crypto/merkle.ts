@@ -21,17 +21,19 @@ import { CryptoError, assertBytes } from './errors';
 
 export const MERKLE_HASH_BYTES = 32;
 
-const LEAF_PREFIX = 0x00;
+/** RFC 9162 §2.1.1: the byte a leaf's input begins with (a node's is 0x01). */
+export const MERKLE_LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
 /** SHA-256(0x00 ‖ chunk), RFC 9162 §2.1.1. */
 export async function merkleLeafHash(chunk: Uint8Array): Promise<Uint8Array> {
   assertBytes(chunk, 'chunk');
-  const digest = await globalThis.crypto.subtle.digest(
-    'SHA-256',
-    concatBytes(Uint8Array.of(LEAF_PREFIX), chunk),
-  );
-  return new Uint8Array(digest);
+  return sha256Async(concatBytes(Uint8Array.of(MERKLE_LEAF_PREFIX), chunk));
+}
+
+/** SHA-256 with WebCrypto (another thread, no copy into JS). */
+async function sha256Async(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
 }
 
 /**
@@ -40,10 +42,10 @@ export async function merkleLeafHash(chunk: Uint8Array): Promise<Uint8Array> {
  */
 export async function merkleLeafHashPrefixed(prefixed: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   assertBytes(prefixed, 'prefixed');
-  if (prefixed.length < 2 || prefixed[0] !== LEAF_PREFIX) {
+  if (prefixed.length < 2 || prefixed[0] !== MERKLE_LEAF_PREFIX) {
     throw new CryptoError('BAD_ARGUMENT', 'prefixed must be the leaf prefix 0x00 followed by the chunk.');
   }
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', prefixed));
+  return sha256Async(prefixed);
 }
 
 const nodeInput = new Uint8Array(1 + 2 * MERKLE_HASH_BYTES);

@@ -26,7 +26,7 @@
 import { AES_GCM_TAG_LENGTH, AeadKey } from '../crypto/aead';
 import { bufferView, concatBytes, utf8 } from '../crypto/bytes';
 import { CryptoError } from '../crypto/errors';
-import { MERKLE_HASH_BYTES } from '../crypto/merkle';
+import { MERKLE_HASH_BYTES, MERKLE_LEAF_PREFIX } from '../crypto/merkle';
 import { ProtocolError } from './errors';
 import { MAX_CHUNK_BYTES } from './file-records';
 import { MESSAGE_ID_LENGTH } from './record-limits';
@@ -37,7 +37,6 @@ export const MAX_CHUNK_PROOF_HASHES = 40;
 const HEAD = MESSAGE_ID_LENGTH + 4; // fileId ‖ index
 const CHUNK_AD_LABEL = utf8(`${PROLOGUE_LABEL} file chunk`);
 const MAX_U32 = 0xffffffff;
-const LEAF_PREFIX = 0x00;
 
 /** A FILE_CHUNK frame's payload: which file and chunk, and the chunk sealed with its proof. */
 export interface ChunkFrame {
@@ -141,7 +140,7 @@ export async function sealChunk(
   const plaintext = new Uint8Array(at + 1 + chunk.length);
   plaintext[0] = proof.length;
   proof.forEach((p, i) => plaintext.set(p, 1 + i * MERKLE_HASH_BYTES));
-  plaintext[at] = LEAF_PREFIX;
+  plaintext[at] = MERKLE_LEAF_PREFIX;
   plaintext.set(chunk, at + 1);
   return key.encrypt(nonce, plaintext, ad);
 }
@@ -179,7 +178,7 @@ export async function openChunk(
   }
   const k = plaintext[0] ?? MAX_CHUNK_PROOF_HASHES + 1;
   const at = 1 + k * MERKLE_HASH_BYTES;
-  if (k > MAX_CHUNK_PROOF_HASHES || plaintext.length < at + 2 || plaintext[at] !== LEAF_PREFIX) {
+  if (k > MAX_CHUNK_PROOF_HASHES || plaintext.length < at + 2 || plaintext[at] !== MERKLE_LEAF_PREFIX) {
     throw new ProtocolError('BAD_RECORD', 'A file chunk was not made as the protocol says.');
   }
   const proof: Uint8Array[] = [];
