@@ -149,7 +149,9 @@ test('a 50 MiB file arrives whole through three dropped connections and a reload
   expect(progress.at(-1)?.[1]).toBe(true);
   expect(sha256(await save(bob.page, 'big.bin'))).toBe(hash);
   // The drops were real: Alice's page (never reloaded) made a new connection after each of the three.
-  expect(await connections()).toBeGreaterThanOrEqual(before + 3);
+  // (After the last drop the file may already be whole, acks going every 4 MiB and the window
+  // holding more: the reconnection then comes a moment after the file is done.)
+  await expect.poll(connections, { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 3);
   await close(alice, bob);
 });
 
