@@ -40,11 +40,22 @@ test('a push shows "New message" with nothing else, and its address opens that c
   await expect.poll(async () => ownMailboxId(alice.page).catch(() => ''), { timeout: 15_000 }).not.toBe('');
   const mailbox = await ownMailboxId(alice.page);
 
-  // The service worker of the built app, and its registration id as DevTools knows it.
-  await alice.page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
+  // The service worker of the built app, activated, and its registration id as DevTools knows it.
+  await expect
+    .poll(async () => alice.page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state), {
+      timeout: 15_000,
+    })
+    .toBe('activated');
+  // What the service worker says and how its versions run, printed if the notification never shows.
+  const trail: string[] = [];
+  alice.context.on('console', (message) => {
+    if (message.location().url.includes('sw')) trail.push(`console.${message.type()}: ${message.text()}`);
   });
   const cdp = await alice.context.newCDPSession(alice.page);
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) trail.push(`version ${v.versionId}: ${v.status}, ${v.runningStatus}`);
+  });
+  cdp.on('ServiceWorker.workerErrorReported', (e) => trail.push(`error: ${e.errorMessage.errorMessage}`));
   const registered = new Promise<string>((resolve) => {
     cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
       const r = e.registrations.find((x) => x.scopeURL.startsWith(APP_URL) && !x.isDeleted);
@@ -53,11 +64,43 @@ test('a push shows "New message" with nothing else, and its address opens that c
   });
   await cdp.send('ServiceWorker.enable');
   const registrationId = await registered;
-  await cdp.send('ServiceWorker.deliverPushMessage', {
-    origin: new URL(APP_URL).origin,
-    registrationId,
-    data: JSON.stringify({ t: 'new-message', mailbox }),
-  });
+
+  // DevTools' push delivery answers before the push reaches the worker and drops it without a word
+  // when it cannot deliver it; a counter in the running worker tells a push it never got (sent
+  // again, at most three times) from one it got and showed nothing for (the failure this checks).
+  const pushesSeen = async (): Promise<number | undefined> => {
+    const worker = alice.context.serviceWorkers().find((w) => w.url().startsWith(APP_URL));
+    return worker
+      ?.evaluate(() => {
+        const g = globalThis as unknown as { __pushes?: number } & EventTarget;
+        if (g.__pushes === undefined) {
+          g.__pushes = 0;
+          g.addEventListener('push', () => {
+            g.__pushes! += 1;
+          });
+        }
+        return g.__pushes;
+      })
+      .catch(() => undefined);
+  };
+  const push = async (data: string): Promise<void> => {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const before = (await pushesSeen()) ?? 0;
+      trail.push(`push ${JSON.stringify(data)} to registration ${registrationId}, attempt ${attempt}`);
+      await cdp.send('ServiceWorker.deliverPushMessage', {
+        origin: new URL(APP_URL).origin,
+        registrationId,
+        data,
+      });
+      const seen = await expect
+        .poll(async () => ((await pushesSeen()) ?? 0) > before, { timeout: 5_000 })
+        .toBe(true)
+        .then(() => true)
+        .catch(() => false);
+      if (seen) return;
+      trail.push('the running service worker did not get it');
+    }
+  };
   const shown = async () =>
     alice.page.evaluate(async () => {
       const registration = await navigator.serviceWorker.ready;
@@ -67,18 +110,24 @@ test('a push shows "New message" with nothing else, and its address opens that c
         data: n.data as unknown,
       }));
     });
-  await expect.poll(shown, { timeout: 15_000 }).toHaveLength(1);
+  const failWithTrail = (error: unknown): never => {
+    throw new Error(`No wake-up notification. What the service worker did:\n${trail.join('\n')}`, {
+      cause: error,
+    });
+  };
+
+  await push(JSON.stringify({ t: 'new-message', mailbox }));
+  await expect.poll(shown, { timeout: 15_000 }).toHaveLength(1).catch(failWithTrail);
   const [notification] = await shown();
   expect(notification).toEqual({ title: 'New message', body: 'Open SecMsg to read it.', data: { mailbox } });
   expect(JSON.stringify(notification)).not.toMatch(/Bob|Alice|Hello|Hi /);
 
   // A push that is not ours still shows the plain wake-up, opening no conversation.
-  await cdp.send('ServiceWorker.deliverPushMessage', {
-    origin: new URL(APP_URL).origin,
-    registrationId,
-    data: 'garbage',
-  });
-  await expect.poll(async () => (await shown()).map((n) => n.data)).toContainEqual({ mailbox: '' });
+  await push('garbage');
+  await expect
+    .poll(async () => (await shown()).map((n) => n.data))
+    .toContainEqual({ mailbox: '' })
+    .catch(failWithTrail);
 
   // The address a tapped notification opens shows that conversation.
   await alice.page.goto(`/?mailbox=${mailbox}`);

@@ -21,13 +21,19 @@ self.addEventListener('push', (event) => {
     // not ours, or unreadable: still a wake-up, with no conversation to open
   }
   event.waitUntil(
-    self.registration.showNotification('New message', {
-      body: 'Open SecMsg to read it.',
-      tag: 'secmsg-new-message',
-      renotify: true,
-      icon: '/icons/icon-192.png',
-      data: { mailbox },
-    }),
+    self.registration
+      .showNotification('New message', {
+        body: 'Open SecMsg to read it.',
+        tag: 'secmsg-new-message',
+        renotify: true,
+        icon: '/icons/icon-192.png',
+        data: { mailbox },
+      })
+      .catch((error) => {
+        // Nothing a person sees can say more; the browser's console for this service worker can.
+        console.error('SecMsg could not show the wake-up notification:', error);
+        throw error;
+      }),
   );
 });
 
