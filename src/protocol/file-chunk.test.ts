@@ -15,6 +15,8 @@ import { ProtocolError } from './errors';
 import {
   type ChunkFrame,
   MAX_CHUNK_PROOF_HASHES,
+  chunkFrameParts,
+  chunkPlaintextLength,
   decodeChunkFrame,
   encodeChunkFrame,
   importFileKey,
@@ -42,6 +44,20 @@ describe('chunk frames', () => {
         expect(decodeChunkFrame(encodeChunkFrame(f))).toEqual(f);
       }),
     );
+  });
+
+  it('in two parts are the same bytes: fileId ‖ index, then the sealed part itself', () => {
+    fc.assert(
+      fc.property(frames, (f) => {
+        const [head, sealed] = chunkFrameParts(f);
+        expect(head.length).toBe(20);
+        expect(sealed).toBe(f.sealed);
+        expect(concatBytes(head, sealed)).toEqual(encodeChunkFrame(f));
+      }),
+    );
+    expect(() =>
+      chunkFrameParts({ fileId: new Uint8Array(15), index: 0, sealed: new Uint8Array(17) }),
+    ).toThrow(ProtocolError);
   });
 
   it('are laid out as the header says, and decode into views of the bytes', () => {
@@ -108,6 +124,24 @@ describe('sealing chunks with their proof under the file key', () => {
     // The leaf input lies in the decrypted buffer, right before the chunk, and hashes as the leaf.
     expect(opened.leafInput.buffer).toBe(opened.chunk.buffer);
     expect(await merkleLeafHashPrefixed(opened.leafInput)).toEqual(await merkleLeafHash(chunk));
+  });
+
+  it('built in a scratch buffer, seals the same bytes, and leaves the rest of the buffer as it was', async () => {
+    const key = await importFileKey(keyBytes);
+    const length = chunkPlaintextLength(proof.length, chunk.length);
+    expect(length).toBe(1 + 64 + 1 + chunk.length);
+    const scratch = new Uint8Array(length + 10).fill(0xee);
+    const sealed = await sealChunk(key, fileId, 5, 9, proof, chunk, scratch);
+    expect(sealed).toEqual(await sealChunk(key, fileId, 5, 9, proof, chunk));
+    expect([...scratch.subarray(length)]).toEqual(new Array(10).fill(0xee));
+    // Used again for another chunk (as the sender's pump does), it seals that one right.
+    const other = chunk.subarray(0, 10);
+    const again = await sealChunk(key, fileId, 6, 9, [proof[0]!], other, scratch);
+    expect((await openChunk(key, fileId, 6, 9, again)).chunk).toEqual(other);
+    // Too short for the chunk: refused before anything is written.
+    const short = new Uint8Array(length - 1);
+    await rejects(sealChunk(key, fileId, 5, 9, proof, chunk, short), 'BAD_ARGUMENT');
+    expect(short.every((b) => b === 0)).toBe(true);
   });
 
   it('round-trips any chunk, proof, index and count', async () => {

@@ -52,6 +52,18 @@ const isU32 = (n: unknown): n is number =>
   Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= MAX_U32;
 
 export function encodeChunkFrame(f: ChunkFrame): Uint8Array<ArrayBuffer> {
+  const [head, sealed] = chunkFrameParts(f);
+  const out = new Uint8Array(HEAD + sealed.length);
+  out.set(head, 0);
+  out.set(sealed, HEAD);
+  return out;
+}
+
+/**
+ * {@link encodeChunkFrame}'s bytes as two parts, fileId ‖ index and the sealed chunk, for a sender
+ * that copies them into its frame once (FrameProtector.seal) rather than joining them first.
+ */
+export function chunkFrameParts(f: ChunkFrame): [Uint8Array<ArrayBuffer>, Uint8Array] {
   if (!(f.fileId instanceof Uint8Array) || f.fileId.length !== MESSAGE_ID_LENGTH) {
     throw argument(`fileId must be ${MESSAGE_ID_LENGTH} bytes.`);
   }
@@ -59,11 +71,10 @@ export function encodeChunkFrame(f: ChunkFrame): Uint8Array<ArrayBuffer> {
   if (!(f.sealed instanceof Uint8Array) || f.sealed.length <= AES_GCM_TAG_LENGTH) {
     throw argument(`sealed must be longer than its ${AES_GCM_TAG_LENGTH}-byte tag.`);
   }
-  const out = new Uint8Array(HEAD + f.sealed.length);
-  out.set(f.fileId, 0);
-  new DataView(out.buffer).setUint32(MESSAGE_ID_LENGTH, f.index);
-  out.set(f.sealed, HEAD);
-  return out;
+  const head = new Uint8Array(HEAD);
+  head.set(f.fileId, 0);
+  new DataView(head.buffer).setUint32(MESSAGE_ID_LENGTH, f.index);
+  return [head, f.sealed];
 }
 
 /**
@@ -114,6 +125,10 @@ function nonceAndAd(
 /**
  * Chunk `index` of a file of `count` chunks with its Merkle proof, sealed: the ciphertext of
  * k ‖ proof ‖ 0x00 ‖ chunk, then the 16-byte tag. Deterministic.
+ *
+ * `scratch`, when given, is where the plaintext is built instead of a new buffer (its first
+ * {@link chunkPlaintextLength} bytes); the caller must not touch it until the returned promise
+ * settles (WebCrypto copies its input when called, but not every implementation promises that).
  */
 export async function sealChunk(
   key: FileKey,
@@ -122,6 +137,7 @@ export async function sealChunk(
   count: number,
   proof: readonly Uint8Array[],
   chunk: Uint8Array,
+  scratch?: Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const [nonce, ad] = nonceAndAd(fileId, index, count);
   const hashes: readonly Uint8Array[] = proof;
@@ -137,12 +153,21 @@ export async function sealChunk(
     throw argument(`A chunk must be 1 byte to ${MAX_CHUNK_BYTES / 1024} KiB long.`);
   }
   const at = 1 + proof.length * MERKLE_HASH_BYTES;
-  const plaintext = new Uint8Array(at + 1 + chunk.length);
+  const length = chunkPlaintextLength(proof.length, chunk.length);
+  if (scratch !== undefined && (!(scratch instanceof Uint8Array) || scratch.length < length)) {
+    throw argument(`scratch must be at least ${length} bytes for this chunk.`);
+  }
+  const plaintext = scratch ? scratch.subarray(0, length) : new Uint8Array(length);
   plaintext[0] = proof.length;
   proof.forEach((p, i) => plaintext.set(p, 1 + i * MERKLE_HASH_BYTES));
   plaintext[at] = MERKLE_LEAF_PREFIX;
   plaintext.set(chunk, at + 1);
   return key.encrypt(nonce, plaintext, ad);
+}
+
+/** The length of k ‖ proof ‖ 0x00 ‖ chunk, what {@link sealChunk} encrypts. */
+export function chunkPlaintextLength(proofHashes: number, chunkBytes: number): number {
+  return 1 + proofHashes * MERKLE_HASH_BYTES + 1 + chunkBytes;
 }
 
 /** What {@link openChunk} found inside a sealed chunk: views into one decrypted buffer. */

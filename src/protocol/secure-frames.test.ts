@@ -143,6 +143,28 @@ describe('FrameProtector', () => {
     expect([...(await b.open(after)).plaintext]).toEqual([2]);
   });
 
+  it('seals a payload given in parts exactly as the joined payload, for FILE_CHUNK and the others', async () => {
+    const { a, b } = await protectorPair(() => 1_700_000_000_000);
+    const parts = [
+      Uint8Array.of(1, 2, 3),
+      new Uint8Array(0),
+      Uint8Array.from({ length: 500 }, (_, i) => i & 0xff),
+    ];
+    const joined = Uint8Array.of(...parts.flatMap((p) => [...p]));
+    for (const type of [FrameType.FILE_CHUNK, FrameType.REGULAR_MESSAGE]) {
+      const opened = await b.open(await a.seal(type, parts));
+      expect(opened.header.type).toBe(type);
+      expect([...opened.plaintext]).toEqual([...joined]);
+    }
+    // A FILE_CHUNK frame from parts is byte for byte the one from the joined payload.
+    const twin = await protectorPair(() => 1_700_000_000_000);
+    const [x, y] = await Promise.all([
+      twin.a.seal(FrameType.FILE_CHUNK, parts),
+      twin.b.seal(FrameType.FILE_CHUNK, joined),
+    ]);
+    expect(x.subarray(0, 25 + joined.length)).toEqual(y.subarray(0, 25 + joined.length));
+  });
+
   it('never seals more than the payload limit', async () => {
     const { a } = await protectorPair();
     const e = await rejection(a.seal(FrameType.REGULAR_MESSAGE, new Uint8Array(a.maxPlaintext + 1)));

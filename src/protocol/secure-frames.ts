@@ -18,7 +18,7 @@
  *
  * Calls to `seal` must not overlap, nor calls to `open`: the session serialises them.
  */
-import { bufferView, utf8 } from '../crypto/bytes';
+import { bufferView, concatBytes, utf8 } from '../crypto/bytes';
 import { HmacKey } from '../crypto/hmac';
 import { hkdfSha256 } from '../crypto/hkdf';
 import { ProtocolError } from './errors';
@@ -94,9 +94,19 @@ export class FrameProtector {
     return this.#o.maxPayload - AEAD_TAG_LENGTH;
   }
 
-  async seal(type: SealedFrameType, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  /**
+   * Seals `plaintext`, given whole or in parts that follow one another (a FILE_CHUNK's parts are
+   * copied into the frame as they are, so the sender never joins them first).
+   */
+  async seal(
+    type: SealedFrameType,
+    plaintext: Uint8Array | readonly Uint8Array[],
+  ): Promise<Uint8Array<ArrayBuffer>> {
     if (!frameHasMac(type)) throw new ProtocolError('BAD_ARGUMENT', 'Only MAC’d frame types can be sealed.');
-    const length = plaintext.length + (type === FrameType.FILE_CHUNK ? 0 : AEAD_TAG_LENGTH);
+    const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+    let size = 0;
+    for (const p of parts) size += p.length;
+    const length = size + (type === FrameType.FILE_CHUNK ? 0 : AEAD_TAG_LENGTH);
     if (length > this.#o.maxPayload) {
       throw new ProtocolError('TOO_LARGE', 'This message is too large to send over this connection.');
     }
@@ -104,10 +114,15 @@ export class FrameProtector {
     const header = frame.subarray(0, FRAME_HEADER_LENGTH);
     writeFrameHeader(header, { type, flags: 0, seq: this.#o.send.nonce, timestamp: this.#o.now(), length });
     if (type === FrameType.FILE_CHUNK) {
-      frame.set(plaintext, FRAME_HEADER_LENGTH);
+      let at = FRAME_HEADER_LENGTH;
+      for (const p of parts) {
+        frame.set(p, at);
+        at += p.length;
+      }
       this.#o.send.skipNonce();
     } else {
-      const ciphertext = await this.#o.send.encryptWithAd(header, plaintext);
+      const whole = parts.length === 1 ? parts[0]! : concatBytes(...parts);
+      const ciphertext = await this.#o.send.encryptWithAd(header, whole);
       frame.set(ciphertext, FRAME_HEADER_LENGTH);
     }
     const mac = await this.#o.sendMac.sign(frame.subarray(0, FRAME_HEADER_LENGTH + length));

@@ -136,8 +136,12 @@ export interface Session {
   readonly maxMessageSize: number;
   /** Sends one conversation-ratchet message (ratchet.ts) in a REGULAR_MESSAGE frame. */
   send(message: Uint8Array): Promise<void>;
-  /** Sends one encoded file chunk (file-chunk.ts) in a FILE_CHUNK frame, in order with `send`'s. */
-  sendChunk(chunk: Uint8Array): Promise<void>;
+  /**
+   * Sends one encoded file chunk (file-chunk.ts) in a FILE_CHUNK frame, in order with `send`'s;
+   * given whole or as parts that follow one another (chunkFrameParts), which must not change
+   * until the promise settles.
+   */
+  sendChunk(chunk: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /**
    * The ratchet material of this session, once it is open (for the app only: it holds secrets).
    * Handed out once: a second call returns undefined.

@@ -349,7 +349,10 @@ export function createSession(options: SessionOptions): Session {
     }
   }
 
-  async function sealAndSend(type: SealedFrameType, plaintext: Uint8Array): Promise<void> {
+  async function sealAndSend(
+    type: SealedFrameType,
+    plaintext: Uint8Array | readonly Uint8Array[],
+  ): Promise<void> {
     const frame = await protector!.seal(type, plaintext);
     sendRaw(frame, decodeFrame(frame, maxPayload).header);
   }
@@ -406,7 +409,10 @@ export function createSession(options: SessionOptions): Session {
     on: events.on,
   };
 
-  async function sendSealed(type: SealedFrameType, message: Uint8Array): Promise<void> {
+  async function sendSealed(
+    type: SealedFrameType,
+    message: Uint8Array | readonly Uint8Array[],
+  ): Promise<void> {
     if (state !== 'open' || closing) {
       throw new ProtocolError(
         'CLOSED',
@@ -415,8 +421,11 @@ export function createSession(options: SessionOptions): Session {
           : 'The session is closed; reconnect to send.',
       );
     }
-    if (!(message instanceof Uint8Array)) throw new ProtocolError('BAD_ARGUMENT', 'message must be bytes.');
-    const plaintext = bufferView(message);
+    const parts = message instanceof Uint8Array ? [message] : message;
+    if (!Array.isArray(parts) || !parts.every((p) => p instanceof Uint8Array)) {
+      throw new ProtocolError('BAD_ARGUMENT', 'message must be bytes.');
+    }
+    const plaintext = parts.length === 1 ? bufferView(parts[0]!) : parts;
     await outbound(async () => {
       if (state !== 'open' || closing)
         throw new ProtocolError('CLOSED', 'The session is closed; reconnect to send.');

@@ -16,7 +16,7 @@
  * browser's bufferedamountlow), so memory stays flat at any file size.
  */
 import { contains, rangesCount } from '../../protocol/chunk-ranges';
-import { encodeChunkFrame, sealChunk, type FileKey } from '../../protocol/file-chunk';
+import { chunkFrameParts, chunkPlaintextLength, sealChunk, type FileKey } from '../../protocol/file-chunk';
 import type { MerkleTree } from '../../crypto/merkle';
 import type { ChunkRange } from '../../store/file-types';
 
@@ -30,7 +30,8 @@ export const STALL_MS = 4_000;
 /** What the pump needs of the live session. */
 export interface PumpTarget {
   open(): boolean;
-  sendChunk(bytes: Uint8Array): Promise<void>;
+  /** A FILE_CHUNK's payload in parts (chunkFrameParts), unchanged until the promise settles. */
+  sendChunk(parts: readonly Uint8Array[]): Promise<void>;
   /** Bytes the channel holds unsent; undefined when it cannot say (then only the window limits). */
   bufferedAmount(): number | undefined;
   /** Resolves once the channel's buffer is below its low-water mark. */
@@ -129,18 +130,24 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
     async run() {
       const { target } = o;
       // Up to PIPELINE chunks read and sealed ahead of the one going out (WebCrypto works on other
-      // threads meanwhile); they go out in the order they were taken.
-      const ready: { index: number; frame: Promise<Uint8Array> }[] = [];
-      const prepare = async (index: number): Promise<Uint8Array> => {
-        const sealed = await sealChunk(
-          o.key,
-          o.fileId,
-          index,
-          o.count,
-          o.tree.proof(index),
-          await o.read(index),
-        );
-        return encodeChunkFrame({ fileId: o.fileId, index, sealed });
+      // threads meanwhile); they go out in the order they were taken. Each is encrypted from a
+      // buffer taken from `spare` and given back once sealed, so a transfer allocates no new
+      // plaintext buffer per chunk (fewer 64 KiB buffers for the garbage collector), and its
+      // frame is assembled from two parts at once (chunkFrameParts, FrameProtector.seal).
+      const ready: { index: number; frame: Promise<readonly Uint8Array[]> }[] = [];
+      const spare: Uint8Array<ArrayBuffer>[] = [];
+      const prepare = async (index: number): Promise<readonly Uint8Array[]> => {
+        const chunk = await o.read(index);
+        const proof = o.tree.proof(index);
+        const need = chunkPlaintextLength(proof.length, chunk.length);
+        let scratch = spare.pop();
+        if (!scratch || scratch.length < need) scratch = new Uint8Array(need);
+        try {
+          const sealed = await sealChunk(o.key, o.fileId, index, o.count, proof, chunk, scratch);
+          return chunkFrameParts({ fileId: o.fileId, index, sealed });
+        } finally {
+          spare.push(scratch);
+        }
       };
       while (!stopped && target.open()) {
         if (rangesCount(have) >= o.count) return 'done';
