@@ -21,10 +21,18 @@
  * 250 ms during each app run; its growth is the largest sample minus the start.
  *
  *   tsx bench/file-transfer.bench.ts [--runs N] [--mib N] [--verbose] [--diagnose] [--profile]
+ *                                    [--trace] [--js-flags FLAGS]
  *
  * --diagnose adds each page's event-loop lag and the CPU seconds per MiB of every process kind and
  * thread of the machine (bench/thread-cpu.ts), app against bare; --profile a 6-second V8 CPU profile
- * of both app pages (which itself costs CPU, so not with --diagnose's figures in mind).
+ * of both pages of the sealed and the app path, --trace a 6-second Chromium trace of them split by
+ * what each thread did (bench/trace-split.ts); both write what they recorded to the temporary
+ * directory and cost CPU themselves, so their runs' figures are not the benchmark's. --js-flags
+ * passes V8 flags to both browsers, for experiments only (a person's browser has the defaults).
+ *
+ * The app's end is seen in Bob's page (a MutationObserver waiting for the Save button), not by
+ * polling it from here: Playwright's `expect` builds the page's accessibility tree on each poll, CPU
+ * the app's runs were charged for and the bare runs were not.
  *
  * Targets: throughput app / bare ≥ 0.85 (median of the runs' ratios), heap growth ≤ 64 MiB. It
  * reports; a missed target is not a failure (a failed check is: each app run checks the SHA-256 of
@@ -47,6 +55,7 @@ import {
   type ThreadSnapshot,
   type UdpCounters,
 } from './thread-cpu';
+import { printSplit, splitByThread, traceFor } from './trace-split';
 
 const PREVIEW_PORTS = { first: 9600, last: 9619 };
 const WORKER_PORTS = { first: 9620, last: 9649 };
@@ -62,6 +71,8 @@ const { values: args } = parseArgs({
     verbose: { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
+    'js-flags': { type: 'string' },
   },
 });
 const runs = Number(args.runs);
@@ -74,21 +85,56 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function heapUsed(page: Page, gc = false): Promise<number> {
+/**
+ * Bob's JS heap through one DevTools session kept for the run (attaching a session costs the page
+ * more than reading the heap does).
+ */
+async function heapReader(
+  page: Page,
+): Promise<{ used(gc?: boolean): Promise<number>; close(): Promise<void> }> {
   const cdp = await page.context().newCDPSession(page);
-  try {
-    if (gc) await cdp.send('HeapProfiler.collectGarbage');
-    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-    return usedSize;
-  } finally {
-    await cdp.detach();
-  }
+  return {
+    async used(gc = false) {
+      if (gc) await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      return usedSize;
+    },
+    close: async () => cdp.detach(),
+  };
+}
+
+/**
+ * When a button labelled `label` shows in `page`, by the page's clock (epoch ms): a MutationObserver
+ * in the page notes it, so the wait neither polls the page from here (Playwright's `expect`
+ * queries the whole accessibility tree each poll, CPU the app's run would be charged for and the
+ * bare run is not) nor adds a poll interval to the time.
+ */
+async function whenButtonShows(page: Page, label: string): Promise<() => Promise<number>> {
+  await page.evaluate((l) => {
+    const w = window as unknown as { buttonShown?: Promise<number> };
+    w.buttonShown = new Promise<number>((resolve) => {
+      const selector = `button[aria-label="${CSS.escape(l)}"]`;
+      const check = (): boolean => {
+        if (!document.querySelector(selector)) return false;
+        observer.disconnect();
+        resolve(performance.timeOrigin + performance.now());
+        return true;
+      };
+      const observer = new MutationObserver(check);
+      if (!check()) observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+    });
+  }, label);
+  return async () =>
+    page.evaluate(async () => (window as unknown as { buttonShown: Promise<number> }).buttonShown);
 }
 
 /** One person in a Chromium of their own with a profile on disk. */
 async function personContext(profile: string, appUrl: string): Promise<BrowserContext> {
+  const base = chromiumLaunchOptions();
+  const extra = args['js-flags'];
   const context = await chromium.launchPersistentContext(profile, {
-    ...chromiumLaunchOptions(),
+    ...base,
+    ...(extra ? { args: [...(base.args ?? []), `--js-flags=${extra}`] } : {}),
     baseURL: appUrl,
     serviceWorkers: 'block',
     acceptDownloads: true,
@@ -384,6 +430,8 @@ async function bareRun(a: Page, b: Page, path: BarePath): Promise<{ mibPerSecond
   const cpuBefore = machineCpu();
   const threadsBefore = args.diagnose ? threadSnapshot() : undefined;
   const udpBefore = args.diagnose ? udpCounters() : undefined;
+  const traced = args.trace && path === 'sealed' ? traceBoth(a, b, path) : undefined;
+  const profiled = args.profile && path === 'sealed' ? profileBoth(a, b) : undefined;
   const started = await a.evaluate(
     async ({ answer: ans, total, chunk, disk, sealedKeys }) => {
       const { pc, dc } = (window as unknown as { bare: { pc: RTCPeerConnection; dc: RTCDataChannel } }).bare;
@@ -466,6 +514,8 @@ async function bareRun(a: Page, b: Page, path: BarePath): Promise<{ mibPerSecond
   const done = await b.evaluate(async () => (window as unknown as { bareDone: Promise<number> }).bareDone);
   const cpu = cpuUse(cpuBefore, machineCpu());
   if (args.diagnose) noteThreads(path, threadsBefore, udpBefore);
+  if (traced) await traced(size / MiB / ((done - started) / 1000));
+  if (profiled) await profiled;
   await Promise.all([
     a.evaluate(() => (window as unknown as { bare: { pc: RTCPeerConnection } }).bare.pc.close()),
     b.evaluate(() => (window as unknown as { barePc: RTCPeerConnection }).barePc.close()),
@@ -500,6 +550,9 @@ async function profileBoth(alice: Page, bob: Page): Promise<void> {
   await new Promise((r) => setTimeout(r, 6_000));
   for (const [i, cdp] of sessions.entries()) {
     const { profile } = await cdp.send('Profiler.stop');
+    const file = join(tmpdir(), `secmsg-profile-${i === 0 ? 'alice' : 'bob'}-${Date.now()}.cpuprofile`);
+    await writeFile(file, JSON.stringify(profile));
+    console.log(`  profile written to ${file}`);
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parentOf = new Map<number, number>();
     for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
@@ -525,6 +578,38 @@ async function profileBoth(alice: Page, bob: Page): Promise<void> {
   }
 }
 
+/**
+ * Diagnosis: a 6-second Chromium trace of both browsers from 2 s into a transfer, printed once its
+ * throughput is known as the renderers' threads' CPU ms per MiB by what they did (trace-split.ts).
+ */
+function traceBoth(alice: Page, bob: Page, what: string): (mibPerSecond: number) => Promise<void> {
+  const seconds = 6;
+  const traces = (async () => {
+    await new Promise((r) => setTimeout(r, 2_000));
+    return Promise.all([alice, bob].map(async (p) => traceFor(p, seconds * 1000)));
+  })();
+  return async (mibPerSecond) => {
+    const mib = mibPerSecond * seconds;
+    for (const [i, events] of (await traces).entries()) {
+      const file = join(tmpdir(), `secmsg-trace-${what}-${i === 0 ? 'alice' : 'bob'}-${Date.now()}.json`);
+      await writeFile(file, JSON.stringify({ mibPerSecond, seconds, events }));
+      console.log(`  trace written to ${file}`);
+      const splits = splitByThread(
+        events,
+        /CrRendererMain|DedicatedWorker|ThreadPool|WebRTC|Compositor|IOThread/,
+      );
+      for (const s of splits) {
+        s.totalMs /= mib;
+        s.self = s.self.map(([l, ms]) => [l, ms / mib]);
+      }
+      console.log(
+        `  ${what}, ${i === 0 ? 'Alice' : 'Bob'}: thread CPU ms per MiB (trace of ${seconds} s, about ${mib.toFixed(0)} MiB)`,
+      );
+      printSplit(i === 0 ? 'Alice' : 'Bob', splits);
+    }
+  };
+}
+
 interface AppRun {
   mibPerSecond: number;
   cpu?: CpuUse;
@@ -540,15 +625,17 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
   const accept = bob.getByRole('button', { name: `Accept ${name}` });
   await expect(accept).toBeVisible({ timeout: 120_000 });
   const prepareMs = epochNow() - picked;
-  const base = await heapUsed(bob, true);
+  const heap = await heapReader(bob);
+  const base = await heap.used(true);
   let peak = base;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      peak = Math.max(peak, await heapUsed(bob).catch(() => peak));
+      peak = Math.max(peak, await heap.used().catch(() => peak));
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
+  const saveShown = await whenButtonShows(bob, `Save ${name}`);
   if (args.diagnose) {
     for (const p of [alice, bob]) {
       await p.evaluate(() => {
@@ -563,20 +650,22 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
       });
     }
   }
-  const t0 = epochNow();
   const cpuBefore = machineCpu();
   const threadsBefore = args.diagnose ? threadSnapshot() : undefined;
   const udpBefore = args.diagnose ? udpCounters() : undefined;
+  // From the tap (this script's clock) to the Save button (Bob's page's): both epoch ms.
+  const t0 = epochNow();
   await accept.click();
   const profiles = args.profile ? profileBoth(alice, bob) : undefined;
-  const save = bob.getByRole('button', { name: `Save ${name}` });
-  await expect(save).toBeVisible({ timeout: 600_000 });
-  const seconds = (epochNow() - t0) / 1000;
+  const traced = args.trace ? traceBoth(alice, bob, 'app') : undefined;
+  const seconds = ((await saveShown()) - t0) / 1000;
   const cpu = cpuUse(cpuBefore, machineCpu());
   if (args.diagnose) noteThreads('app', threadsBefore, udpBefore);
   sampling = false;
   await sampler;
+  await heap.close();
   if (profiles) await profiles;
+  if (traced) await traced(size / MiB / seconds);
   if (args.diagnose) {
     for (const [who, p] of [
       ['Alice', alice],
@@ -594,6 +683,7 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
       );
     }
   }
+  const save = bob.getByRole('button', { name: `Save ${name}` });
   const [download] = await Promise.all([bob.waitForEvent('download'), save.click()]);
   const saved = await download.path();
   const got = await sha256File(saved);
