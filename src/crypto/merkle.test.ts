@@ -2,7 +2,8 @@
  * The Merkle tree hash against the certificate-transparency reference tree
  * (test-vectors/merkle-rfc6962-sha256.json, see SOURCES.md), against a direct recursive
  * implementation of RFC 9162 §2.1.1 MTH and §2.1.3.1 PATH for every size 1 … 70 and every leaf,
- * and the property that any flipped bit of a leaf, a proof or a root fails verification.
+ * and the property that any flipped bit of a leaf, a proof or a root fails verification; the
+ * verifier that remembers proven nodes (createMerkleVerifier) against verifyMerkleProof.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
@@ -14,6 +15,7 @@ import { CryptoError } from './errors';
 import {
   MERKLE_HASH_BYTES,
   buildMerkleTree,
+  createMerkleVerifier,
   merkleLeafHash,
   merkleLeafHashPrefixed,
   merkleNodeHash,
@@ -323,5 +325,102 @@ describe('merkleLeafHashPrefixed', () => {
     await expect(merkleLeafHashPrefixed(Uint8Array.of(0))).rejects.toSatisfy((e) =>
       CryptoError.is(e, 'BAD_ARGUMENT'),
     );
+  });
+});
+
+describe('createMerkleVerifier: paths checked against the nodes proven before', () => {
+  it('every size 1 … 70, leaves in order, backwards and shuffled: every path accepted, every wrong leaf refused', () => {
+    for (let n = 1; n <= 70; n++) {
+      const leaves = leafHashes(n);
+      const tree = buildMerkleTree(leaves);
+      const forwards = [...Array(n).keys()];
+      const shuffled = [...forwards].sort((a, b) => ((a * 7919) % 101) - ((b * 7919) % 101));
+      for (const order of [forwards, [...forwards].reverse(), shuffled]) {
+        const verifier = createMerkleVerifier(tree.root, n);
+        for (const m of order) {
+          if (n > 1) expect(verifier.verify(m, leaves[(m + 1) % n]!, tree.proof(m)), `${m}/${n}`).toBe(false);
+          expect(verifier.verify(m, leaves[m]!, tree.proof(m)), `${m}/${n}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('in order, about two node hashes a leaf instead of ⌈log2 n⌉', () => {
+    const n = 4096;
+    const leaves = leafHashes(n);
+    const tree = buildMerkleTree(leaves);
+    const verifier = createMerkleVerifier(tree.root, n);
+    for (let m = 0; m < n; m++) expect(verifier.verify(m, leaves[m]!, tree.proof(m))).toBe(true);
+    // Leaf m hashes up to the level where m and m − 1 part: 1 + trailing zeros of m, 2n in all.
+    expect(verifier.nodeHashes).toBeLessThanOrEqual(2 * n + 12);
+  });
+
+  it('any flipped bit of the leaf or of a proof hash below the first proven node is refused, and leaves nothing remembered', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 150 }).chain((n) => fc.tuple(fc.constant(n), fc.nat(n - 1))),
+        fc.nat(MERKLE_HASH_BYTES * 8 - 1),
+        fc.boolean(),
+        ([n, m], bit, inLeaf) => {
+          const leaves = leafHashes(n);
+          const tree = buildMerkleTree(leaves);
+          const verifier = createMerkleVerifier(tree.root, n);
+          // The leaf before m proven first: m's path meets it where the two paths join.
+          if (m > 0) expect(verifier.verify(m - 1, leaves[m - 1]!, tree.proof(m - 1))).toBe(true);
+          const proof = tree.proof(m);
+          const leaf = inLeaf ? flipBit(leaves[m]!, bit) : leaves[m]!;
+          // The sibling at the leaf's level is below any node proven so far.
+          if (!inLeaf) proof[0] = flipBit(proof[0]!, bit);
+          expect(verifier.verify(m, leaf, proof)).toBe(false);
+          // Nothing of the refused path was remembered: the right one still passes, wrong ones still fail.
+          expect(verifier.verify(m, leaves[m]!, tree.proof(m))).toBe(true);
+          expect(verifier.verify(m, leaf, proof)).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('a path that reaches a proven node with a different hash there is refused', () => {
+    const leaves = leafHashes(8);
+    const tree = buildMerkleTree(leaves);
+    const verifier = createMerkleVerifier(tree.root, 8);
+    expect(verifier.verify(0, leaves[0]!, tree.proof(0))).toBe(true);
+    // Leaf 1's path reaches the node over leaves 0–1 at once, which leaf 0 proved.
+    const otherLeaf = leafHashes(9)[8]!;
+    expect(verifier.verify(1, otherLeaf, tree.proof(1))).toBe(false);
+  });
+
+  it('checks the shape of the whole path even after it meets a proven node', () => {
+    const leaves = leafHashes(5);
+    const tree = buildMerkleTree(leaves);
+    const verifier = createMerkleVerifier(tree.root, 5);
+    expect(verifier.verify(0, leaves[0]!, tree.proof(0))).toBe(true);
+    const proof = tree.proof(1);
+    expect(verifier.verify(1, leaves[1]!, [...proof, proof[0]!])).toBe(false); // one too long
+    expect(verifier.verify(1, leaves[1]!, proof.slice(0, -1))).toBe(false); // one too short
+    expect(verifier.verify(1, leaves[1]!, [proof[0]!, proof[1]!.subarray(1), ...proof.slice(2)])).toBe(false);
+    expect(verifier.verify(5, leaves[1]!, proof)).toBe(false);
+    expect(verifier.verify(1, leaves[1]!.subarray(1), proof)).toBe(false);
+    expect(verifier.verify(1, leaves[1]!, proof)).toBe(true);
+  });
+
+  it('accepts a path whose siblings above a proven node are wrong: the leaf is proven all the same', () => {
+    const leaves = leafHashes(8);
+    const tree = buildMerkleTree(leaves);
+    const verifier = createMerkleVerifier(tree.root, 8);
+    expect(verifier.verify(0, leaves[0]!, tree.proof(0))).toBe(true);
+    const proof = tree.proof(1);
+    proof[2] = flipBit(proof[2]!, 0);
+    expect(verifyMerkleProof(tree.root, 1, 8, leaves[1]!, proof)).toBe(false);
+    expect(verifier.verify(1, leaves[1]!, proof)).toBe(true);
+  });
+
+  it('a one-leaf tree, and its arguments', () => {
+    const [leaf] = leafHashes(1);
+    expect(createMerkleVerifier(leaf!, 1).verify(0, leaf!, [])).toBe(true);
+    expect(createMerkleVerifier(leaf!, 1).verify(0, flipBit(leaf!, 3), [])).toBe(false);
+    expect(() => createMerkleVerifier(leaf!.subarray(1), 1)).toThrow(CryptoError);
+    expect(() => createMerkleVerifier(leaf!, 0)).toThrow(CryptoError);
+    expect(() => createMerkleVerifier(leaf!, 1.5)).toThrow(CryptoError);
   });
 });

@@ -173,3 +173,84 @@ export function verifyMerkleProof(
   // 5. sn must be 0 (the proof was not too short) and r the root.
   return sn === 0 && constantTimeEqual(r, root);
 }
+
+/**
+ * Checks audit paths against one tree as {@link verifyMerkleProof} does, remembering the nodes of
+ * the paths it accepted, one a level: chunks that arrive in order share all but the lowest levels
+ * of their paths, so a path is hashed up only until it reaches a node already shown to lead to the
+ * root (about two node hashes a chunk instead of ⌈log2 n⌉); the rest of the path is then checked
+ * for its shape (lengths and count) only.
+ *
+ * Node (level s, position j) is the root of leaves [j·2^s, min((j+1)·2^s, n)), which is where the
+ * §2.1.3.2 walk stands after s right shifts with fn = j; a node remembered at the same place must be
+ * equal, or the path is refused. Every remembered node was on an accepted path, so it is the tree's
+ * own (SHA-256 being collision resistant). One consequence: a path whose lower part meets a proven
+ * node is accepted even if its upper siblings are wrong; the chunk it proves is proven all the same.
+ */
+export interface MerkleVerifier {
+  verify(index: number, leafHash: Uint8Array, proof: readonly Uint8Array[]): boolean;
+  /** Node hashes computed so far (for tests and diagnosis). */
+  readonly nodeHashes: number;
+}
+
+export function createMerkleVerifier(root: Uint8Array, count: number): MerkleVerifier {
+  if (!(root instanceof Uint8Array) || root.length !== MERKLE_HASH_BYTES) {
+    throw new CryptoError('BAD_ARGUMENT', 'root must be a 32-byte hash.');
+  }
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new CryptoError('BAD_ARGUMENT', 'count must be a positive whole number.');
+  }
+  const rootCopy = root.slice();
+  /** By level: the position and hash of the node last proven there. */
+  const proven: ({ at: number; hash: Uint8Array } | undefined)[] = [];
+  let nodeHashes = 0;
+
+  return {
+    get nodeHashes() {
+      return nodeHashes;
+    },
+    verify(index, leafHash, proof) {
+      if (!(leafHash instanceof Uint8Array) || leafHash.length !== MERKLE_HASH_BYTES) return false;
+      if (!Array.isArray(proof)) return false;
+      if (!Number.isSafeInteger(index) || index < 0 || index >= count) return false;
+      let fn = index;
+      let sn = count - 1;
+      let level = 0;
+      let r: Uint8Array = leafHash;
+      /** Nodes this path computed, to remember once it is accepted. */
+      const found: { level: number; at: number; hash: Uint8Array }[] = [];
+      /** Set once r equals a proven node: hashing stops, the shape is still checked. */
+      let met = false;
+      for (const p of proof as readonly unknown[]) {
+        if (!(p instanceof Uint8Array) || p.length !== MERKLE_HASH_BYTES) return false;
+        if (sn === 0) return false;
+        if (fn % 2 === 1 || fn === sn) {
+          if (!met) r = merkleNodeHash(p, r);
+          while (fn % 2 === 0 && fn !== 0) {
+            fn = Math.floor(fn / 2);
+            sn = Math.floor(sn / 2);
+            level++;
+          }
+        } else if (!met) {
+          r = merkleNodeHash(r, p);
+        }
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+        level++;
+        if (met) continue;
+        nodeHashes++;
+        const known = proven[level];
+        if (known?.at === fn) {
+          if (!constantTimeEqual(r, known.hash)) return false;
+          met = true;
+        } else {
+          found.push({ level, at: fn, hash: r });
+        }
+      }
+      if (sn !== 0) return false;
+      if (!met && !constantTimeEqual(r, rootCopy)) return false;
+      for (const n of found) proven[n.level] = { at: n.at, hash: n.hash };
+      return true;
+    },
+  };
+}

@@ -11,7 +11,7 @@
  * does not describe the file the sender has (a wrong hash list): the transfer fails with a sentence
  * and nothing partial is ever shown as complete.
  */
-import { merkleLeafHashPrefixed, verifyMerkleProof } from '../../crypto/merkle';
+import { createMerkleVerifier, merkleLeafHashPrefixed } from '../../crypto/merkle';
 import { addRange, contains, rangesCount } from '../../protocol/chunk-ranges';
 import { openChunk, type ChunkFrame, type FileKey, type OpenedChunk } from '../../protocol/file-chunk';
 import type { WritableFile } from '../../store/file-storage';
@@ -62,6 +62,8 @@ export interface ChunkIntake {
 
 export function createChunkIntake(o: IntakeOptions): ChunkIntake {
   let have: readonly ChunkRange[] = o.have;
+  /** Chunks arrive in order, so each path is hashed only up to where it meets the one before. */
+  const paths = createMerkleVerifier(o.root, o.count);
   /** Written since the last flush began. */
   let pending = new Set<number>();
   /** Written, in a flush under way: not held yet, not to be written again. */
@@ -162,7 +164,7 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
     const expected = index === o.count - 1 ? o.size - index * o.chunkSize : o.chunkSize;
     if (opened.chunk.length !== expected) return { refused: 'A file chunk arrived with the wrong length.' };
     const leaf = await merkleLeafHashPrefixed(opened.leafInput);
-    if (!verifyMerkleProof(o.root, index, o.count, leaf, opened.proof)) {
+    if (!paths.verify(index, leaf, opened.proof)) {
       return { refused: 'A file chunk did not match the file’s fingerprint and was refused.' };
     }
     return { plaintext: opened.chunk };
