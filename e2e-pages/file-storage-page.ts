@@ -33,6 +33,11 @@ export interface FileStorageHarness {
   save(name: string, as: string): Promise<void>;
   /** Writes `total` bytes in pieces of `piece` (seed: the piece's index), awaiting each; whether every buffer was transferred. */
   bulk(name: string, total: number, piece: number): Promise<boolean>;
+  /**
+   * The same pieces queued (queueWrite) without waiting, then one flush: whether no queued write
+   * settled before the flush was asked for, every one settled with it, and every buffer was transferred.
+   */
+  queued(name: string, total: number, piece: number): Promise<boolean>;
 }
 
 declare global {
@@ -113,5 +118,26 @@ window.fileStorage = {
     for (let at = 0, i = 0; at < total; at += piece, i++)
       transferred = (await write(name, at, Math.min(piece, total - at), i)) && transferred;
     return transferred;
+  },
+  async queued(name, total, piece) {
+    const w = writer(name);
+    let settledEarly = false;
+    let flushAsked = false;
+    const buffers: Uint8Array[] = [];
+    const writes: Promise<void>[] = [];
+    for (let at = 0, i = 0; at < total; at += piece, i++) {
+      const data = pieceBytes(Math.min(piece, total - at), i);
+      buffers.push(data);
+      writes.push(
+        w.queueWrite(at, data).then(() => {
+          if (!flushAsked) settledEarly = true;
+        }),
+      );
+    }
+    // Give answers time to come back, if the worker (wrongly) sent any for queued writes.
+    await new Promise((r) => setTimeout(r, 200));
+    flushAsked = true;
+    await Promise.all([w.flush(), ...writes]);
+    return !settledEarly && buffers.every((b) => b.byteLength === 0);
   },
 };

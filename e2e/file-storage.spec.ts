@@ -3,7 +3,8 @@
  * worker) in Chromium, through a test page (e2e-pages/file-storage.html) that this spec builds with
  * the project's vite.config.ts and serves on a port of its own (e2e/test-pages.ts), so the worker
  * is bundled as in the app. Flushed writes survive a reload; read() gives the disk's bytes; a
- * download through saveFile has them too; writing 20 MiB keeps the page's heap flat.
+ * download through saveFile has them too; queued writes are answered by the flush after them;
+ * writing 20 MiB keeps the page's heap flat.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -141,6 +142,30 @@ test('flushed pieces written out of order survive a reload and a crash; read, do
     const estimate = await page.evaluate(async () => window.fileStorage.estimate());
     expect(estimate?.quota).toBeGreaterThan(0);
     expect(errors).toEqual([]);
+  });
+});
+
+test('queued writes are answered by the flush after them, and land', async () => {
+  await onDisk(async (context) => {
+    const page = await context.newPage();
+    await load(page);
+    await page.evaluate(async () => window.fileStorage.open('queued'));
+    const total = 2 * MiB + 123;
+    expect(
+      await page.evaluate(async ([t, p]) => window.fileStorage.queued('queued', t, p), [
+        total,
+        PIECE,
+      ] as const),
+    ).toBe(true);
+    await page.evaluate(async () => window.fileStorage.close('queued'));
+    const pieces = Array.from({ length: Math.ceil(total / PIECE) }, (_, i) =>
+      pieceBytes(Math.min(PIECE, total - i * PIECE), i),
+    );
+    expect(await page.evaluate(async () => window.fileStorage.read('queued'))).toEqual({
+      size: total,
+      sha256: sha256(...pieces),
+      isFile: true,
+    });
   });
 });
 

@@ -9,6 +9,13 @@
 export interface WritableFile {
   /** Writes `data` at byte `position` (the buffer may be transferred to a worker: the caller must not use it afterwards). */
   write(position: number, data: Uint8Array<ArrayBuffer>): Promise<void>;
+  /**
+   * The same write without an answer of its own, for many writes in a row (a transfer's chunks):
+   * its promise settles once a later call on this file that is answered (flush, size, truncate,
+   * close, write) settles, or rejects with the write's own error. So it must not be awaited before
+   * such a call is made: queue writes, call flush(), then await both.
+   */
+  queueWrite(position: number, data: Uint8Array<ArrayBuffer>): Promise<void>;
   /** Resolves once everything written so far is durable (survives a reload or a crash of the page). */
   flush(): Promise<void>;
   /** Cuts or extends the file to `size` bytes. */

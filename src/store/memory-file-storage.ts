@@ -71,16 +71,19 @@ export function createMemoryFileStorage(options: MemoryFileStorageOptions = {}):
     const live = () => {
       if (!open) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.CLOSED);
     };
+    const write = async (position: number, data: Uint8Array<ArrayBuffer>): Promise<void> => {
+      await Promise.resolve();
+      checkOffset('position', position);
+      live();
+      const piece = take(data);
+      const current = files.get(name) ?? new Uint8Array(0);
+      const bytes = resize(name, Math.max(current.length, position + piece.length));
+      bytes.set(piece, position);
+    };
     return {
-      async write(position, data) {
-        await Promise.resolve();
-        checkOffset('position', position);
-        live();
-        const piece = take(data);
-        const current = files.get(name) ?? new Uint8Array(0);
-        const bytes = resize(name, Math.max(current.length, position + piece.length));
-        bytes.set(piece, position);
-      },
+      write,
+      // Here every write is done when its promise settles, so a queued one is an ordinary write.
+      queueWrite: write,
       async flush() {
         await Promise.resolve();
         live();

@@ -43,9 +43,10 @@ function isNotFound(e: unknown): boolean {
 export function createOpfsFileStorage(): FileStorage {
   let worker: Worker | undefined;
   let nextId = 1;
+  /** Requests not yet settled, in the order sent (ids grow); `quiet` ones get no answer of their own. */
   const pending = new Map<
     number,
-    { resolve: (value: number) => void; reject: (e: FileStorageError) => void }
+    { resolve: (value: number) => void; reject: (e: FileStorageError) => void; quiet: boolean }
   >();
   /** Names with an open writer here, each with the function that marks that writer closed. */
   const writers = new Map<string, () => void>();
@@ -65,6 +66,14 @@ export function createOpfsFileStorage(): FileStorage {
     const w = new Worker(new URL('./opfs-writer.worker.ts', import.meta.url), { type: 'module' });
     w.onmessage = (event: MessageEvent<WriterReply>) => {
       const reply = event.data;
+      // The worker runs requests in order and answers a quiet write only if it failed: every quiet
+      // write sent before an answered request, and not answered itself, was written.
+      for (const [id, entry] of pending) {
+        if (id >= reply.id) break;
+        if (!entry.quiet) continue;
+        pending.delete(id);
+        entry.resolve(0);
+      }
       const waiting = pending.get(reply.id);
       if (!waiting) return;
       pending.delete(reply.id);
@@ -84,7 +93,8 @@ export function createOpfsFileStorage(): FileStorage {
   async function call(request: Request, transfer: Transferable[] = []): Promise<number> {
     worker ??= startWorker();
     const id = nextId++;
-    const reply = new Promise<number>((resolve, reject) => pending.set(id, { resolve, reject }));
+    const quiet = request.op === 'write' && request.quiet === true;
+    const reply = new Promise<number>((resolve, reject) => pending.set(id, { resolve, reject, quiet }));
     try {
       worker.postMessage({ ...request, id }, transfer);
     } catch (e) {
@@ -118,6 +128,11 @@ export function createOpfsFileStorage(): FileStorage {
         checkOffset('position', position);
         live();
         await call({ op: 'write', name, position, data }, [data.buffer]);
+      },
+      async queueWrite(position, data) {
+        checkOffset('position', position);
+        live();
+        await call({ op: 'write', name, position, data, quiet: true }, [data.buffer]);
       },
       async flush() {
         live();

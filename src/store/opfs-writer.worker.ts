@@ -7,7 +7,9 @@
  * It keeps one access handle a name and runs requests one at a time, in the order they came. A
  * request is `{ op, id, name, ... }` (a write's `data` arrives with its buffer transferred); the
  * reply is `{ id, ok: true, value }` (the size, for open and size; 0 otherwise) or
- * `{ id, ok: false, code, message, detail }` with a FileStorageError's code and sentence.
+ * `{ id, ok: false, code, message, detail }` with a FileStorageError's code and sentence. A write
+ * marked `quiet` is answered only when it fails: since requests run in order, any later answer
+ * tells the page that it was written (one message fewer each way per chunk of a transfer).
  */
 import {
   FILE_STORAGE_MESSAGES,
@@ -19,7 +21,15 @@ import {
 
 export type WriterRequest =
   | { op: 'open'; id: number; name: string }
-  | { op: 'write'; id: number; name: string; position: number; data: Uint8Array<ArrayBuffer> }
+  | {
+      op: 'write';
+      id: number;
+      name: string;
+      position: number;
+      data: Uint8Array<ArrayBuffer>;
+      /** Answered only if it fails (WritableFile.queueWrite): a later answer says it was written. */
+      quiet?: boolean;
+    }
   | { op: 'truncate'; id: number; name: string; size: number }
   | { op: 'flush' | 'size' | 'close'; id: number; name: string };
 
@@ -125,6 +135,7 @@ scope.onmessage = (event) => {
     let reply: WriterReply;
     try {
       reply = { id: request.id, ok: true, value: await run(request) };
+      if (request.op === 'write' && request.quiet) return;
     } catch (e) {
       const error = toFileStorageError(e);
       reply = { id: request.id, ok: false, code: error.code, message: error.message, detail: describe(e) };

@@ -111,8 +111,11 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
       if (ended) return;
       if (batch.size > 0) {
         try {
+          // Asked for before the writes are awaited: queued writes settle with the flush's answer.
+          const flushed = o.writable.flush();
+          flushed.catch(() => undefined); // awaited below, after the writes
           await Promise.all(batchWrites);
-          await o.writable.flush();
+          await flushed;
         } catch (e) {
           // The disk refused (full, gone): nothing more can be written; say why.
           await fail(e instanceof Error && e.message ? e.message : 'This device could not save the file.');
@@ -174,7 +177,7 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
   const accept = async (index: number, checked: Checked): Promise<void> => {
     if (ended || checked === 'repeat' || known(index)) return;
     if ('refused' in checked) return refuse(index, checked.refused);
-    const write = o.writable.write(index * o.chunkSize, checked.plaintext);
+    const write = o.writable.queueWrite(index * o.chunkSize, checked.plaintext);
     write.catch(() => undefined); // awaited by its flush
     writes.push(write);
     pending.add(index);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBackend } from '../../store/memory-store';
 import { createMemoryFileStorage, type MemoryFiles } from '../../store/memory-file-storage';
+import type { FileStorage } from '../../store/file-storage';
 import type { StoredFile } from '../../store/file-types';
 import { FakeMailboxWorker } from '../mailbox-fake.test-util';
 import { connect, connectedWithMailboxes, device, type Device } from '../messenger.test-util';
@@ -67,6 +68,48 @@ describe('file transfers', () => {
     expect(counts).toEqual([...counts].sort((x, y) => x - y));
     expect(aliceProgress.at(-1)).toEqual(['done', 49]);
     expect(aliceProgress.slice(0, -1).every(([state]) => state !== 'done')).toBe(true);
+  });
+
+  it('completes when queued writes settle only with the flush after them (as the OPFS writer answers them)', async () => {
+    // Bob's storage: a queued write's promise settles when the next flush does, never before,
+    // so an intake that awaited its writes before asking for the flush would wait for ever.
+    const memory = createMemoryFileStorage();
+    const storage: FileStorage = {
+      ...memory,
+      openWritable: async (name) => {
+        const file = await memory.openWritable(name);
+        let queued: { done: Promise<void>; settle: () => void }[] = [];
+        return {
+          ...file,
+          queueWrite: async (position, data) => {
+            const written = file.write(position, data);
+            let settle!: () => void;
+            const answered = new Promise<void>((resolve) => (settle = resolve));
+            queued.push({ done: written, settle });
+            await answered;
+            return written;
+          },
+          flush: async () => {
+            const before = queued;
+            queued = [];
+            await Promise.all(before.map(async (q) => q.done));
+            await file.flush();
+            for (const q of before) q.settle();
+          },
+        };
+      },
+    };
+    const alice = await device('Alice', new MemoryBackend(), { fileStorage: createMemoryFileStorage() });
+    const bob = await device('Bob', new MemoryBackend(), { fileStorage: storage });
+    const first = await connect(alice, bob);
+    const [a, b] = [first.ra.contact.id, first.rb.contact.id];
+    const sent = fileBytes(5 * 1024 * 1024 + 7, 5);
+    // Small enough to be accepted at once: more than one flush's worth of chunks (64).
+    const message = await alice.messenger.sendFile(a, new Blob([sent]), { name: 'queued.bin' });
+    await vi.waitFor(async () => {
+      expect((await alice.stores.messages.get(a, message.messageId))?.file?.state).toBe('done');
+    }, 20_000);
+    expect(await sha256((await bob.messenger.fileBlob(b, message.messageId))!)).toBe(await sha256(sent));
   });
 
   it('sends no chunk to an app that does not announce file-chunk.v2 (an older one), and goes on once it does', async () => {
