@@ -20,8 +20,8 @@ import { chunkFrameParts, chunkPlaintextLength, sealChunk, type FileKey } from '
 import type { MerkleTree } from '../../crypto/merkle';
 import type { ChunkRange } from '../../store/file-types';
 
-/** Chunks in flight at most (16 MiB of 64 KiB chunks): several of the receiver's flushes. */
-export const WINDOW_CHUNKS = 256;
+/** Chunks in flight at most (32 MiB of 64 KiB chunks): four of the receiver's fullest flushes. */
+export const WINDOW_CHUNKS = 512;
 /** Chunks read and sealed ahead of the one going out: 1 MiB, what the channel takes after a drain. */
 export const PIPELINE = 16;
 /** With chunks out and no ack moving for this long, they are sent again. */
