@@ -74,6 +74,24 @@ export function bufferView(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : copyBytes(bytes);
 }
 
+/**
+ * Gives back the memory under `bytes` now instead of at a later garbage collection, where the
+ * platform can (ArrayBuffer.prototype.transfer to length 0 detaches the buffer and frees its
+ * store): every view on that buffer becomes empty. Only for a buffer the caller owns whole and
+ * that nothing reads any more: a received frame once decrypted, a chunk's ciphertext once sent.
+ * A transfer moves tens of thousands of such 64 KiB buffers; left to the collector they make
+ * it run every few MiB (V8 counts them against the page's heap limit until then).
+ */
+export function releaseBuffer(bytes: Uint8Array): void {
+  const buffer = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (!(buffer instanceof ArrayBuffer) || typeof buffer.transfer !== 'function') return;
+  try {
+    buffer.transfer(0);
+  } catch {
+    // Not detachable (a WebAssembly memory, say): the collector frees it as before.
+  }
+}
+
 /** RFC 4648 §5 base64url without padding. */
 export function toBase64Url(bytes: Uint8Array): string {
   let bin = '';

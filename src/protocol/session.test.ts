@@ -71,6 +71,26 @@ describe('session: the happy path', () => {
     expect(bob.errors).toEqual([]);
   });
 
+  it("gives a FILE_CHUNK frame's buffer back once the channel took it, and a message's not", async () => {
+    const { alice, bob, transports } = await sessionPair();
+    await readyBoth(alice.session, bob.session);
+    const handed: Uint8Array[] = [];
+    const send = transports.a.send.bind(transports.a);
+    transports.a.send = (data) => {
+      handed.push(data);
+      send(data);
+    };
+    const chunks: Uint8Array[] = [];
+    bob.session.on('chunk', (c) => chunks.push(c.slice()));
+    const payload = new Uint8Array(20 + 64 * 1024).fill(7);
+    await alice.session.sendChunk([payload.subarray(0, 20), payload.subarray(20)]);
+    await alice.session.send(text('after the chunk'));
+    await flush();
+    expect(handed.map((d) => frameType(d) ?? d.length)).toEqual([0, FrameType.REGULAR_MESSAGE]);
+    expect(chunks).toEqual([payload]); // the channel's copy arrived whole
+    expect(bodies(bob.records)).toEqual(['after the chunk']);
+  });
+
   it('keeps many records in order in both directions at once', async () => {
     const { alice, bob } = await sessionPair();
     await readyBoth(alice.session, bob.session);

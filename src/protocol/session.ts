@@ -35,7 +35,7 @@
  * message 3 carries our static key (so a worker-invite joiner, which initiates, checks the inviter
  * first).
  */
-import { bufferView, decodeUtf8Strict, utf8 } from '../crypto/bytes';
+import { bufferView, decodeUtf8Strict, releaseBuffer, utf8 } from '../crypto/bytes';
 import { ProtocolError } from './errors';
 import { createEmitter } from './events';
 import {
@@ -355,6 +355,9 @@ export function createSession(options: SessionOptions): Session {
   ): Promise<void> {
     const frame = await protector!.seal(type, plaintext);
     sendRaw(frame, decodeFrame(frame, maxPayload).header);
+    // The channel took the bytes: a 64 KiB chunk's frame goes back to the platform now, not at
+    // the next garbage collection.
+    if (type === FrameType.FILE_CHUNK) releaseBuffer(frame);
   }
 
   async function close(reason = '', info?: SessionClose): Promise<void> {

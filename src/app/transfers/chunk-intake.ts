@@ -11,6 +11,7 @@
  * does not describe the file the sender has (a wrong hash list): the transfer fails with a sentence
  * and nothing partial is ever shown as complete.
  */
+import { releaseBuffer } from '../../crypto/bytes';
 import { createMerkleVerifier, merkleLeafHashPrefixed } from '../../crypto/merkle';
 import { addRange, contains, rangesCount } from '../../protocol/chunk-ranges';
 import { openChunk, type ChunkFrame, type FileKey, type OpenedChunk } from '../../protocol/file-chunk';
@@ -58,6 +59,10 @@ export interface IntakeOptions {
 }
 
 export interface ChunkIntake {
+  /**
+   * Takes a received FILE_CHUNK, and with it the buffer under `frame.sealed` (a frame the
+   * transport received, which nothing else reads): it is released once the chunk is decrypted.
+   */
   receive(frame: ChunkFrame): Promise<void>;
   /** Acknowledges what is held now (a new session asks the sender to continue from here). */
   announce(): Promise<void>;
@@ -168,6 +173,9 @@ export function createChunkIntake(o: IntakeOptions): ChunkIntake {
       opened = await openChunk(o.key, o.fileId, index, o.count, f.sealed);
     } catch {
       return { refused: 'A file chunk failed its integrity check and was refused.' };
+    } finally {
+      // The received frame is read whole by now (its plaintext is a buffer of its own).
+      releaseBuffer(f.sealed);
     }
     const expected = index === o.count - 1 ? o.size - index * o.chunkSize : o.chunkSize;
     if (opened.chunk.length !== expected) return { refused: 'A file chunk arrived with the wrong length.' };

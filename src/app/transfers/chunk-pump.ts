@@ -15,6 +15,7 @@
  * pace), and the channel's buffered amount kept under its high-water mark (`drain()` waits for the
  * browser's bufferedamountlow), so memory stays flat at any file size.
  */
+import { releaseBuffer } from '../../crypto/bytes';
 import { contains, rangesCount } from '../../protocol/chunk-ranges';
 import { chunkFrameParts, chunkPlaintextLength, sealChunk, type FileKey } from '../../protocol/file-chunk';
 import type { MerkleTree } from '../../crypto/merkle';
@@ -170,6 +171,8 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
         } catch {
           return 'stopped'; // the session closed: the next one continues from the receiver's acks
         }
+        // The sealed chunk (WebCrypto's output, the pump's own) is in the frame sent: freed now.
+        releaseBuffer(frame[frame.length - 1]!);
         out.set(next.index, order++);
         const buffered = target.bufferedAmount();
         if (buffered !== undefined && buffered > target.highWater) {
