@@ -141,41 +141,13 @@ export function verifyMerkleProof(
   proof: readonly Uint8Array[],
 ): boolean {
   if (!(root instanceof Uint8Array) || root.length !== MERKLE_HASH_BYTES) return false;
-  if (!(leafHash instanceof Uint8Array) || leafHash.length !== MERKLE_HASH_BYTES) return false;
-  if (!Array.isArray(proof)) return false;
-  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(index)) return false;
-  // 1. leaf_index < tree_size.
-  if (index < 0 || index >= count) return false;
-  // 2. fn = leaf_index, sn = tree_size - 1.  3. r = hash.
-  let fn = index;
-  let sn = count - 1;
-  let r: Uint8Array = leafHash;
-  // 4. For each p in the path:
-  for (const p of proof as readonly unknown[]) {
-    if (!(p instanceof Uint8Array) || p.length !== MERKLE_HASH_BYTES) return false;
-    // a. If sn is 0, the proof is too long.
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      // b. r = HASH(0x01 ‖ p ‖ r); then, while fn is even and not 0, shift fn and sn right.
-      r = merkleNodeHash(p, r);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    } else {
-      // Otherwise r = HASH(0x01 ‖ r ‖ p).
-      r = merkleNodeHash(r, p);
-    }
-    // c. Shift fn and sn right once.
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  // 5. sn must be 0 (the proof was not too short) and r the root.
-  return sn === 0 && constantTimeEqual(r, root);
+  if (!Number.isSafeInteger(count) || count < 1) return false;
+  // A verifier that has proven nothing yet hashes the whole path up to the root.
+  return createMerkleVerifier(root, count).verify(index, leafHash, proof);
 }
 
 /**
- * Checks audit paths against one tree as {@link verifyMerkleProof} does, remembering the nodes of
+ * Checks audit paths against one tree (RFC 9162 §2.1.3.2), remembering the nodes of
  * the paths it accepted, one a level: chunks that arrive in order share all but the lowest levels
  * of their paths, so a path is hashed up only until it reaches a node already shown to lead to the
  * root (about two node hashes a chunk instead of ⌈log2 n⌉); the rest of the path is then checked
@@ -212,6 +184,10 @@ export function createMerkleVerifier(root: Uint8Array, count: number): MerkleVer
     verify(index, leafHash, proof) {
       if (!(leafHash instanceof Uint8Array) || leafHash.length !== MERKLE_HASH_BYTES) return false;
       if (!Array.isArray(proof)) return false;
+      // RFC 9162 §2.1.3.2: 1. leaf_index < tree_size; 2. fn = leaf_index, sn = tree_size − 1;
+      // 3. r = the leaf hash; 4. for each p in the path: a. sn = 0 means a path too long;
+      // b. a right child (or a node carried up): r = HASH(0x01 ‖ p ‖ r), then shift until fn is
+      // odd or 0; otherwise r = HASH(0x01 ‖ r ‖ p); c. shift once. 5. sn must end at 0, r the root.
       if (!Number.isSafeInteger(index) || index < 0 || index >= count) return false;
       let fn = index;
       let sn = count - 1;
