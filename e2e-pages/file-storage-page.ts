@@ -38,6 +38,27 @@ export interface FileStorageHarness {
    * settled before the flush was asked for, every one settled with it, and every buffer was transferred.
    */
   queued(name: string, total: number, piece: number): Promise<boolean>;
+  /**
+   * Reads `name` through openReadable in blocks of `block` bytes, one buffer going to the worker
+   * and back for every read, while a second reader of the same file is open and reads its start,
+   * and read() (getFile) is called meanwhile: the bytes' hash, and what held on the way.
+   */
+  readBlocks(name: string, block: number): Promise<ReadBack>;
+  /** Opens a reader of `name`, then removes the file with it open: the error of a read after, or 'read'. */
+  removeWhileReading(name: string): Promise<string>;
+}
+
+export interface ReadBack {
+  size: number;
+  sha256: string;
+  /** Every read resolved with a view of the buffer it was given (the same memory, sent back). */
+  sameBuffer: boolean;
+  /** The second reader, open at the same time, read the file's first bytes. */
+  secondReader: boolean;
+  /** read() worked while both readers were open. */
+  blobWhileOpen: boolean;
+  /** openReadable of a name never stored gave undefined. */
+  missingIsUndefined: boolean;
 }
 
 declare global {
@@ -139,5 +160,45 @@ window.fileStorage = {
     flushAsked = true;
     await Promise.all([w.flush(), ...writes]);
     return !settledEarly && buffers.every((b) => b.byteLength === 0);
+  },
+  async readBlocks(name, block) {
+    const first = await storage.openReadable(name);
+    const second = await storage.openReadable(name);
+    if (!first || !second) throw new Error(`${name} is not stored`);
+    const whole = new Uint8Array(first.size);
+    let buffer = new Uint8Array(block);
+    const memory = buffer.byteLength;
+    let sameBuffer = true;
+    for (let at = 0; at < first.size; at += block) {
+      const got = await first.read(at, buffer);
+      sameBuffer &&= got.buffer.byteLength === memory && got.byteOffset === 0;
+      whole.set(got, at);
+      buffer = new Uint8Array(got.buffer);
+    }
+    const past = await first.read(first.size, buffer);
+    const start = await second.read(0, new Uint8Array(16));
+    const secondReader = start.every((b, i) => b === whole[i]);
+    const blob = await storage.read(name);
+    const blobWhileOpen = blob?.size === first.size;
+    await Promise.all([first.close(), second.close()]);
+    return {
+      size: first.size,
+      sha256: hex(await crypto.subtle.digest('SHA-256', whole)),
+      sameBuffer: sameBuffer && past.length === 0,
+      secondReader,
+      blobWhileOpen,
+      missingIsUndefined: (await storage.openReadable('never-stored')) === undefined,
+    };
+  },
+  async removeWhileReading(name) {
+    const reader = await storage.openReadable(name);
+    if (!reader) throw new Error(`${name} is not stored`);
+    await storage.remove(name);
+    try {
+      await reader.read(0, new Uint8Array(16));
+      return 'read';
+    } catch (e) {
+      return FileStorageError.is(e) ? `${e.code}: ${e.message}` : String(e);
+    }
   },
 };

@@ -4,7 +4,8 @@
  * the project's vite.config.ts and serves on a port of its own (e2e/test-pages.ts), so the worker
  * is bundled as in the app. Flushed writes survive a reload; read() gives the disk's bytes; a
  * download through saveFile has them too; queued writes are answered by the flush after them;
- * writing 20 MiB keeps the page's heap flat.
+ * writing 20 MiB keeps the page's heap flat; readers (openReadable) read it back into buffers that
+ * go to the worker and back, two at once, and end when the file is removed.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -166,6 +167,32 @@ test('queued writes are answered by the flush after them, and land', async () =>
       sha256: sha256(...pieces),
       isFile: true,
     });
+  });
+});
+
+test('readers read a stored file back in blocks into one buffer, two at once, and end with its removal', async () => {
+  await onDisk(async (context) => {
+    const page = await context.newPage();
+    await load(page);
+    await page.evaluate(async () => window.fileStorage.open('copy'));
+    const total = 3 * MiB + 777;
+    await page.evaluate(async ([t, p]) => window.fileStorage.bulk('copy', t, p), [total, PIECE] as const);
+    await page.evaluate(async () => window.fileStorage.close('copy'));
+    const pieces = Array.from({ length: Math.ceil(total / PIECE) }, (_, i) =>
+      pieceBytes(Math.min(PIECE, total - i * PIECE), i),
+    );
+    expect(await page.evaluate(async () => window.fileStorage.readBlocks('copy', 1024 * 1024))).toEqual({
+      size: total,
+      sha256: sha256(...pieces),
+      sameBuffer: true,
+      secondReader: true,
+      blobWhileOpen: true,
+      missingIsUndefined: true,
+    });
+    expect(await page.evaluate(async () => window.fileStorage.removeWhileReading('copy'))).toBe(
+      'FAILED: This file was closed, or removed, while it was being read.',
+    );
+    expect(await page.evaluate(async () => window.fileStorage.list())).toEqual([]);
   });
 });
 

@@ -144,6 +144,21 @@ describe('sealing chunks with their proof under the file key', () => {
     expect(short.every((b) => b === 0)).toBe(true);
   });
 
+  it('seals a chunk read straight into its place in the scratch buffer as it seals a copied one', async () => {
+    const key = await importFileKey(keyBytes);
+    const at = chunkPlaintextLength(proof.length, 0);
+    const scratch = new Uint8Array(at + chunk.length + 5).fill(0xee);
+    scratch.set(chunk, at); // where the sender's reader puts it
+    const inPlace = scratch.subarray(at, at + chunk.length);
+    const sealed = await sealChunk(key, fileId, 5, 9, proof, inPlace, scratch);
+    expect(sealed).toEqual(await sealChunk(key, fileId, 5, 9, proof, chunk));
+    // A chunk elsewhere in the same buffer (one byte off its place) is copied into place, not used as is.
+    const other = new Uint8Array(at + chunk.length + 1);
+    other.set(chunk, at + 1);
+    const offByOne = await sealChunk(key, fileId, 5, 9, proof, other.subarray(at + 1), other);
+    expect((await openChunk(key, fileId, 5, 9, offByOne)).chunk).toEqual(chunk);
+  });
+
   it('round-trips any chunk, proof, index and count', async () => {
     const key = await importFileKey(keyBytes);
     await fc.assert(

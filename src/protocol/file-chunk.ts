@@ -129,6 +129,8 @@ function nonceAndAd(
  * `scratch`, when given, is where the plaintext is built instead of a new buffer (its first
  * {@link chunkPlaintextLength} bytes); the caller must not touch it until the returned promise
  * settles (WebCrypto copies its input when called, but not every implementation promises that).
+ * A `chunk` that already lies in `scratch` where the plaintext puts it (after k ‖ proof ‖ 0x00, a
+ * sender that read it there) is used where it is.
  */
 export async function sealChunk(
   key: FileKey,
@@ -161,7 +163,9 @@ export async function sealChunk(
   plaintext[0] = proof.length;
   proof.forEach((p, i) => plaintext.set(p, 1 + i * MERKLE_HASH_BYTES));
   plaintext[at] = MERKLE_LEAF_PREFIX;
-  plaintext.set(chunk, at + 1);
+  // A chunk the caller read straight into its place in `scratch` is not copied onto itself.
+  const inPlace = chunk.buffer === plaintext.buffer && chunk.byteOffset === plaintext.byteOffset + at + 1;
+  if (!inPlace) plaintext.set(chunk, at + 1);
   return key.encrypt(nonce, plaintext, ad);
 }
 

@@ -3,7 +3,12 @@
  * storage needs a browser: e2e/file-storage.spec.ts runs the same kinds of checks on it in Chromium.
  */
 import { describe, expect, it } from 'vitest';
-import { FileStorageError, type FileStorage, toFileStorageError } from './file-storage';
+import {
+  FILE_STORAGE_MESSAGES,
+  FileStorageError,
+  type FileStorage,
+  toFileStorageError,
+} from './file-storage';
 import { type MemoryFiles, createMemoryFileStorage } from './memory-file-storage';
 
 const KiB = 1024;
@@ -140,6 +145,39 @@ function contract(label: string, makeFixture: () => Fixture): void {
         await expect(file.write(position, bytes(1))).rejects.toBeInstanceOf(RangeError);
       await expect(file.truncate(-1)).rejects.toBeInstanceOf(RangeError);
       await file.close();
+    });
+
+    it('readers read into the buffer they are given, two at once, and end when closed or removed', async () => {
+      const storage = makeFixture().open();
+      const file = await storage.openWritable('readable');
+      await file.write(0, bytes(5 * KiB, 3));
+      await file.close();
+      expect(await storage.openReadable('missing')).toBeUndefined();
+      const [first, second] = await Promise.all([
+        storage.openReadable('readable'),
+        storage.openReadable('readable'),
+      ]);
+      expect(first?.size).toBe(5 * KiB);
+      let buffer = new Uint8Array(2 * KiB);
+      const got: number[][] = [];
+      for (let at = 0; at <= 5 * KiB; at += 2 * KiB) {
+        const given = buffer;
+        const piece = await first!.read(at, given);
+        expect(given.byteLength).toBe(0); // given over, as to the OPFS worker
+        expect(piece.buffer.byteLength).toBe(2 * KiB); // the same memory, back
+        got.push([...piece]);
+        buffer = new Uint8Array(piece.buffer);
+      }
+      expect(got.map((g) => g.length)).toEqual([2 * KiB, 2 * KiB, KiB]);
+      expect(Uint8Array.from(got.flat())).toEqual(bytes(5 * KiB, 3));
+      expect(await first!.read(5 * KiB, buffer)).toHaveLength(0);
+      expect([...(await second!.read(KiB, new Uint8Array(4)))]).toEqual([...bytes(4, KiB + 3)]);
+      await first!.close();
+      const closed = await first!.read(0, new Uint8Array(4)).catch((e: unknown) => e);
+      expect(closed).toMatchObject({ code: 'FAILED', message: FILE_STORAGE_MESSAGES.READ_CLOSED });
+      await storage.remove('readable');
+      const removed = await second!.read(0, new Uint8Array(4)).catch((e: unknown) => e);
+      expect(removed).toMatchObject({ code: 'FAILED', message: FILE_STORAGE_MESSAGES.READ_CLOSED });
     });
   });
 }

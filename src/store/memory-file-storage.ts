@@ -8,6 +8,7 @@ import {
   FILE_STORAGE_MESSAGES,
   FileStorageError,
   type FileStorage,
+  type ReadableFile,
   type WritableFile,
   checkFileName,
   checkOffset,
@@ -108,6 +109,32 @@ export function createMemoryFileStorage(options: MemoryFileStorageOptions = {}):
     };
   }
 
+  /** Reads what the file holds at each read (as the OPFS reader does), into the caller's buffer, taken and given back. */
+  function openReader(name: string, size: number): ReadableFile {
+    let open = true;
+    return {
+      size,
+      async read(position, into) {
+        await Promise.resolve();
+        checkOffset('position', position);
+        if (!open) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.READ_CLOSED);
+        const bytes = files.get(name);
+        if (!bytes) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.READ_CLOSED);
+        const back = take(into);
+        const piece = bytes.subarray(
+          Math.min(position, bytes.length),
+          Math.min(position + back.length, bytes.length),
+        );
+        back.set(piece);
+        return back.subarray(0, piece.length);
+      },
+      async close() {
+        await Promise.resolve();
+        open = false;
+      },
+    };
+  }
+
   return {
     async openWritable(name) {
       await Promise.resolve();
@@ -121,6 +148,12 @@ export function createMemoryFileStorage(options: MemoryFileStorageOptions = {}):
       const bytes = files.get(name);
       // A copy: later writes do not change a Blob already handed out, as with a File snapshot.
       return bytes ? new Blob([bytes.slice()]) : undefined;
+    },
+    async openReadable(name) {
+      await Promise.resolve();
+      checkFileName(name);
+      const bytes = files.get(name);
+      return bytes ? openReader(name, bytes.length) : undefined;
     },
     async remove(name) {
       await Promise.resolve();

@@ -5,9 +5,12 @@
  * Chromium by e2e/file-storage.spec.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStorageError } from './file-storage';
+import { FILE_STORAGE_MESSAGES, FileStorageError } from './file-storage';
 import { createOpfsFileStorage } from './opfs-file-storage';
 import type { WriterReply, WriterRequest } from './opfs-writer.worker';
+
+/** What the stand-in's readers read. */
+const STORED = new Map([['stored', Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff)]]);
 
 /** Writes at this position fail in the stand-in, as a full disk would. */
 const FAILING_POSITION = 13 * 65536;
@@ -32,7 +35,17 @@ class FakeWriter {
     this.#queue = this.#queue.then(async () => {
       await new Promise((r) => setTimeout(r, 1));
       let reply: WriterReply;
-      if (request.op === 'write' && request.position === FAILING_POSITION) {
+      if (request.op === 'open-read') {
+        const file = STORED.get(request.name);
+        reply = { id: request.id, ok: true, value: file ? file.length : -1 };
+      } else if (request.op === 'read') {
+        // Fills the buffer it was sent from the stored bytes and sends it back, as the worker does.
+        const file = STORED.get('stored')!.subarray(request.position);
+        const n = Math.min(file.length, request.data.length);
+        request.data.set(file.subarray(0, n));
+        const back = structuredClone(request.data, { transfer: [request.data.buffer] });
+        reply = { id: request.id, ok: true, value: n, data: back };
+      } else if (request.op === 'write' && request.position === FAILING_POSITION) {
         reply = { id: request.id, ok: false, code: 'QUOTA', message: 'The disk is full.', detail: 'test' };
       } else {
         if (request.op === 'write' && request.quiet) return;
@@ -100,5 +113,31 @@ describe('the OPFS storage, page side', () => {
     await file.write(0, piece());
     expect(FakeWriter.last!.seen.at(-1)).toMatchObject({ op: 'write', position: 0 });
     expect(FakeWriter.last!.seen.at(-1)).not.toHaveProperty('quiet');
+  });
+
+  it('a reader sends its buffer to the worker and resolves with the bytes read in it; removal ends it', async () => {
+    withFakeWorker();
+    const storage = createOpfsFileStorage();
+    expect(await storage.openReadable('missing')).toBeUndefined();
+    const reader = (await storage.openReadable('stored'))!;
+    expect(reader.size).toBe(3000);
+    const buffer = new Uint8Array(2048);
+    const first = await reader.read(0, buffer);
+    expect(buffer.byteLength).toBe(0); // transferred, not copied
+    expect(first.buffer.byteLength).toBe(2048);
+    expect(first[2047]).toBe(2047 & 0xff);
+    const rest = await reader.read(2048, new Uint8Array(first.buffer));
+    expect(rest).toHaveLength(3000 - 2048);
+    expect(rest[0]).toBe(2048 & 0xff);
+    // Node has no OPFS, so the removal itself fails here, after it ended the readers.
+    await storage.remove('stored').catch(() => undefined);
+    const ops = FakeWriter.last!.seen.map((r) => r.op);
+    expect(ops).toEqual(['open-read', 'open-read', 'read', 'read', 'close-read']);
+    await expect(reader.read(0, new Uint8Array(16))).rejects.toMatchObject({
+      code: 'FAILED',
+      message: FILE_STORAGE_MESSAGES.READ_CLOSED,
+    });
+    await reader.close(); // already ended: nothing more asked of the worker
+    expect(FakeWriter.last!.seen).toHaveLength(5);
   });
 });

@@ -10,6 +10,12 @@
  * `{ id, ok: false, code, message, detail }` with a FileStorageError's code and sentence. A write
  * marked `quiet` is answered only when it fails: since requests run in order, any later answer
  * tells the page that it was written (one message fewer each way per chunk of a transfer).
+ *
+ * It also reads, for ReadableFile: `open-read` opens a read-only access handle (its size, -1 when there is no such file) (Chromium 121's
+ * `mode: 'read-only'`, a shared lock: any number of readers, and getFile() keeps working) under the
+ * request's id, `read` fills the buffer it was sent and sends it back (`data`), `close-read` ends
+ * it. Where the browser ignores the mode (the handle would be an exclusive one), the handle is
+ * closed again and the open fails with UNAVAILABLE, so the page reads through getFile() instead.
  */
 import {
   FILE_STORAGE_MESSAGES,
@@ -31,14 +37,29 @@ export type WriterRequest =
       quiet?: boolean;
     }
   | { op: 'truncate'; id: number; name: string; size: number }
-  | { op: 'flush' | 'size' | 'close'; id: number; name: string };
+  | { op: 'flush' | 'size' | 'close'; id: number; name: string }
+  | { op: 'open-read'; id: number; name: string }
+  /** Reads into `data` (transferred) at `position` for the reader opened by request `reader`. */
+  | { op: 'read'; id: number; reader: number; position: number; data: Uint8Array<ArrayBuffer> }
+  | { op: 'close-read'; id: number; reader: number };
 
 export type WriterReply =
-  | { id: number; ok: true; value: number }
-  | { id: number; ok: false; code: FileStorageErrorCode; message: string; detail: string };
+  /** `value`: the size (open, open-read, size), the bytes read (read, with `data` sent back), else 0. */
+  | { id: number; ok: true; value: number; data?: Uint8Array<ArrayBuffer> }
+  | {
+      id: number;
+      ok: false;
+      code: FileStorageErrorCode;
+      message: string;
+      detail: string;
+      data?: Uint8Array<ArrayBuffer>;
+    };
 
 /** FileSystemSyncAccessHandle, which the DOM typings this project compiles with do not declare. */
 interface SyncAccessHandle {
+  /** 'read-only', 'readwrite' …; absent where the browser has no modes. */
+  readonly mode?: string;
+  read(buffer: Uint8Array<ArrayBuffer>, options?: { at?: number }): number;
   write(buffer: Uint8Array<ArrayBuffer>, options?: { at?: number }): number;
   flush(): void;
   truncate(size: number): void;
@@ -49,11 +70,13 @@ interface SyncAccessHandle {
 /** The parts of DedicatedWorkerGlobalScope this worker uses. */
 interface WorkerScope {
   onmessage: ((event: MessageEvent<WriterRequest>) => void) | null;
-  postMessage(message: WriterReply): void;
+  postMessage(message: WriterReply, transfer?: Transferable[]): void;
 }
 
 const scope = self as unknown as WorkerScope;
 const handles = new Map<string, SyncAccessHandle>();
+/** Read-only handles, by the id of the request that opened them. */
+const readers = new Map<number, SyncAccessHandle>();
 let directory: Promise<FileSystemDirectoryHandle> | undefined;
 
 function unavailable(): FileStorageError {
@@ -85,6 +108,35 @@ async function open(name: string): Promise<number> {
   return handle.getSize();
 }
 
+/** The file's size, or -1 when there is no such file. */
+async function openRead(id: number, name: string): Promise<number> {
+  let file: FileSystemFileHandle;
+  try {
+    file = await (await filesDirectory()).getFileHandle(name);
+  } catch (e) {
+    if (e instanceof Error && (e.name === 'NotFoundError' || e.name === 'TypeMismatchError')) return -1;
+    throw e;
+  }
+  const withSync = file as FileSystemFileHandle & {
+    createSyncAccessHandle?: (options?: { mode?: string }) => Promise<SyncAccessHandle>;
+  };
+  if (typeof withSync.createSyncAccessHandle !== 'function') throw unavailable();
+  const handle = await withSync.createSyncAccessHandle({ mode: 'read-only' });
+  if (handle.mode !== 'read-only') {
+    // A browser without lock modes gave an exclusive handle: it would lock writers and readers out.
+    handle.close();
+    throw unavailable();
+  }
+  readers.set(id, handle);
+  return handle.getSize();
+}
+
+function reader(id: number): SyncAccessHandle {
+  const handle = readers.get(id);
+  if (!handle) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.READ_CLOSED);
+  return handle;
+}
+
 function opened(name: string): SyncAccessHandle {
   const handle = handles.get(name);
   if (!handle) throw new FileStorageError('FAILED', FILE_STORAGE_MESSAGES.CLOSED);
@@ -112,6 +164,14 @@ async function run(request: WriterRequest): Promise<number> {
       return 0;
     case 'size':
       return opened(request.name).getSize();
+    case 'open-read':
+      return openRead(request.id, request.name);
+    case 'read':
+      return reader(request.reader).read(request.data, { at: request.position });
+    case 'close-read':
+      readers.get(request.reader)?.close();
+      readers.delete(request.reader);
+      return 0;
     case 'close': {
       // Closing twice (remove() closes a writer's handle first) is not an error.
       const handle = handles.get(request.name);
@@ -139,6 +199,11 @@ scope.onmessage = (event) => {
     } catch (e) {
       const error = toFileStorageError(e);
       reply = { id: request.id, ok: false, code: error.code, message: error.message, detail: describe(e) };
+    }
+    if (request.op === 'read') {
+      // The buffer goes back whatever happened, for the page to read into again.
+      scope.postMessage({ ...reply, data: request.data }, [request.data.buffer]);
+      return;
     }
     scope.postMessage(reply);
   });

@@ -46,8 +46,10 @@ export interface PumpOptions {
   count: number;
   key: FileKey;
   tree: MerkleTree;
-  /** The plaintext of chunk `index` from the stored copy. */
-  read(index: number): Promise<Uint8Array<ArrayBuffer>>;
+  /** Chunks of a file are this long (the last may be shorter). */
+  chunkSize: number;
+  /** Copies the plaintext of chunk `index` from the stored copy into `into`; resolves with its length. */
+  read(index: number, into: Uint8Array<ArrayBuffer>): Promise<number>;
   target: PumpTarget;
   /** The receiver's holdings as last acknowledged. */
   have: readonly ChunkRange[];
@@ -131,19 +133,21 @@ export function createChunkPump(o: PumpOptions): ChunkPump {
     async run() {
       const { target } = o;
       // Up to PIPELINE chunks read and sealed ahead of the one going out (WebCrypto works on other
-      // threads meanwhile); they go out in the order they were taken. Each is encrypted from a
-      // buffer taken from `spare` and given back once sealed, so a transfer allocates no new
-      // plaintext buffer per chunk (fewer 64 KiB buffers for the garbage collector), and its
-      // frame is assembled from two parts at once (chunkFrameParts, FrameProtector.seal).
+      // threads meanwhile); they go out in the order they were taken. Each is read straight into
+      // its place in a plaintext buffer taken from `spare` (after k ‖ proof ‖ 0x00) and given back
+      // once sealed, so a transfer allocates no new plaintext buffer per chunk (fewer 64 KiB
+      // buffers for the garbage collector) and copies no chunk twice, and its frame is assembled
+      // from two parts at once (chunkFrameParts, FrameProtector.seal).
       const ready: { index: number; frame: Promise<readonly Uint8Array[]> }[] = [];
       const spare: Uint8Array<ArrayBuffer>[] = [];
       const prepare = async (index: number): Promise<readonly Uint8Array[]> => {
-        const chunk = await o.read(index);
         const proof = o.tree.proof(index);
-        const need = chunkPlaintextLength(proof.length, chunk.length);
+        const at = chunkPlaintextLength(proof.length, 0);
         let scratch = spare.pop();
-        if (!scratch || scratch.length < need) scratch = new Uint8Array(need);
+        if (!scratch || scratch.length < at + o.chunkSize) scratch = new Uint8Array(at + o.chunkSize);
         try {
+          const length = await o.read(index, scratch.subarray(at, at + o.chunkSize));
+          const chunk = scratch.subarray(at, at + length);
           const sealed = await sealChunk(o.key, o.fileId, index, o.count, proof, chunk, scratch);
           return chunkFrameParts({ fileId: o.fileId, index, sealed });
         } finally {

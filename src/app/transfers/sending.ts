@@ -16,9 +16,10 @@ import {
   isActiveTransfer,
   rangeTotal,
 } from '../../store/file-types';
+import type { ReadableFile } from '../../store/file-storage';
 import type { Live } from '../live-sessions';
 import { type ChunkPump, type PumpTarget, createChunkPump } from './chunk-pump';
-import { blockReader } from './stored-files';
+import { lazyChunkReader, openStoredCopy } from './stored-files';
 import { type TransferContext, cancelRecord, keyOf } from './transfer-context';
 
 /** The channel's high-water mark the pump keeps under (simple-peer-transport.ts's default). */
@@ -29,7 +30,8 @@ export interface Outgoing {
   readonly file: StoredFile;
   readonly key: FileKey;
   readonly tree: MerkleTree;
-  readonly source: Blob;
+  /** The stored copy opened for a pump's reads (FileStorage.openReadable, else its Blob). */
+  readonly open: () => Promise<ReadableFile>;
   pump?: { pump: ChunkPump; live: Live };
 }
 
@@ -71,7 +73,13 @@ export function createSending(ctx: TransferContext): Sending {
     const leaves: Uint8Array[] = [];
     for (let at = 0; at < bytes.length; at += 32) leaves.push(bytes.subarray(at, at + 32));
     if (leaves.length !== fileChunkCount(file)) return undefined;
-    return { fileId, file, key: await importFileKey(file.key), tree: buildMerkleTree(leaves), source };
+    return {
+      fileId,
+      file,
+      key: await importFileKey(file.key),
+      tree: buildMerkleTree(leaves),
+      open: async () => openStoredCopy(storage, name, source),
+    };
   };
 
   const outgoingFor = async (contactId: string, fileId: Uint8Array): Promise<Outgoing | undefined> => {
@@ -87,17 +95,22 @@ export function createSending(ctx: TransferContext): Sending {
   };
 
   const runPump = (out: Outgoing, live: Live, have: readonly ChunkRange[]): ChunkPump => {
+    const reader = lazyChunkReader(out.open, out.file.chunkSize);
     const pump = createChunkPump({
       fileId: out.fileId,
       count: fileChunkCount(out.file),
       key: out.key,
       tree: out.tree,
-      read: blockReader(out.source, out.file.chunkSize),
+      chunkSize: out.file.chunkSize,
+      read: async (index, into) => reader.read(index, into),
       target: pumpTarget(live),
       have,
     });
     out.pump = { pump, live };
-    pump.run().then(
+    const ran = pump.run();
+    // The reader ends with its pump (an access handle held open would keep the file from removal).
+    void ran.finally(async () => reader.close().catch(() => undefined)).catch(() => undefined);
+    ran.then(
       () => {
         if (out.pump?.pump === pump) delete out.pump;
       },

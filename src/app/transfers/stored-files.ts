@@ -7,7 +7,7 @@
  */
 import { fromHex } from '../../crypto/bytes';
 import { buildMerkleTree, merkleLeafHash } from '../../crypto/merkle';
-import type { FileStorage } from '../../store/file-storage';
+import type { FileStorage, ReadableFile } from '../../store/file-storage';
 import { isActiveTransfer } from '../../store/file-types';
 import type { Stores } from '../../store/stores';
 
@@ -81,26 +81,115 @@ export async function sweepFiles(
 export const READ_BLOCK_BYTES = 1024 * 1024;
 
 /**
- * Reads chunk `index` of `source`, a block of READ_BLOCK_BYTES at a time (the two latest kept), so
- * the sender asks the disk once per 16 chunks; chunks are views into their block.
+ * The sender's copy opened for reading into reused buffers (FileStorage.openReadable), or where the
+ * browser cannot (no read-only access handles) the Blob it already has, read the same way.
  */
-export function blockReader(
-  source: Blob,
-  chunkSize: number,
-): (index: number) => Promise<Uint8Array<ArrayBuffer>> {
+export async function openStoredCopy(storage: FileStorage, name: string, blob: Blob): Promise<ReadableFile> {
+  try {
+    const file = await storage.openReadable(name);
+    if (file) return file;
+  } catch {
+    // UNAVAILABLE (a browser without read-only handles) or a failed open: the Blob still reads.
+  }
+  return blobReadable(blob);
+}
+
+/** `blob` as a ReadableFile: each read a slice of it, copied into the caller's buffer. */
+export function blobReadable(blob: Blob): ReadableFile {
+  return {
+    size: blob.size,
+    async read(position, into) {
+      const bytes = new Uint8Array(await blob.slice(position, position + into.length).arrayBuffer());
+      into.set(bytes);
+      return into.subarray(0, bytes.length);
+    },
+    async close() {},
+  };
+}
+
+/** Copies chunks of a stored file into the caller's buffers. */
+export interface ChunkReader {
+  /** Copies chunk `index` into `into` (room for a whole chunk); resolves with its length. */
+  read(index: number, into: Uint8Array): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads `file` a block of READ_BLOCK_BYTES at a time (the two latest kept), so the sender asks the
+ * disk once per 16 chunks, and copies each chunk out of its block into the caller's buffer. Blocks
+ * are read into buffers used again once no read is copying out of them (a count of the reads
+ * waiting on each): a transfer allocates no new MiB per block.
+ */
+export function blockReader(file: ReadableFile, chunkSize: number): ChunkReader {
   const chunksPerBlock = Math.max(1, Math.floor(READ_BLOCK_BYTES / chunkSize));
-  const blocks = new Map<number, Promise<ArrayBuffer>>();
-  return async (index) => {
-    const block = Math.floor(index / chunksPerBlock);
-    let bytes = blocks.get(block);
-    if (!bytes) {
-      const start = block * chunksPerBlock * chunkSize;
-      bytes = source.slice(start, Math.min(source.size, start + chunksPerBlock * chunkSize)).arrayBuffer();
-      blocks.set(block, bytes);
-      for (const old of blocks.keys()) if (old < block - 1 || old > block) blocks.delete(old);
+  const blockBytes = chunksPerBlock * chunkSize;
+  interface Block {
+    bytes: Promise<Uint8Array<ArrayBuffer>>;
+    /** Reads waiting on this block or copying out of it. */
+    users: number;
+    /** Out of the cache: its buffer is free once no read uses it. */
+    dropped: boolean;
+  }
+  const blocks = new Map<number, Block>();
+  const spare: Uint8Array<ArrayBuffer>[] = [];
+  const recycle = (block: Block): void => {
+    if (!block.dropped || block.users > 0) return;
+    block.bytes.then(
+      (bytes) => {
+        if (spare.length < 2) spare.push(new Uint8Array(bytes.buffer));
+      },
+      () => undefined,
+    );
+  };
+  const blockFor = (n: number): Block => {
+    const cached = blocks.get(n);
+    if (cached) return cached;
+    const buffer = spare.pop() ?? new Uint8Array(blockBytes);
+    const block: Block = { bytes: file.read(n * blockBytes, buffer), users: 0, dropped: false };
+    // A failed read is not kept: the next read of the block tries again.
+    block.bytes.catch(() => {
+      if (blocks.get(n) === block) blocks.delete(n);
+    });
+    blocks.set(n, block);
+    for (const [k, old] of blocks) {
+      if (k >= n - 1 && k <= n) continue;
+      blocks.delete(k);
+      old.dropped = true;
+      recycle(old);
     }
-    const buffer = await bytes;
-    const offset = (index % chunksPerBlock) * chunkSize;
-    return new Uint8Array(buffer, offset, Math.min(chunkSize, buffer.byteLength - offset));
+    return block;
+  };
+  return {
+    async read(index, into) {
+      const block = blockFor(Math.floor(index / chunksPerBlock));
+      block.users++;
+      try {
+        const bytes = await block.bytes;
+        const offset = (index % chunksPerBlock) * chunkSize;
+        const piece = bytes.subarray(
+          Math.min(offset, bytes.length),
+          Math.min(offset + chunkSize, bytes.length),
+        );
+        into.set(piece);
+        return piece.length;
+      } finally {
+        block.users--;
+        recycle(block);
+      }
+    },
+    close: async () => file.close(),
+  };
+}
+
+/** A {@link blockReader} over the file `open` gives, opened at the first read (a pump starts synchronously). */
+export function lazyChunkReader(open: () => Promise<ReadableFile>, chunkSize: number): ChunkReader {
+  let reader: Promise<ChunkReader> | undefined;
+  return {
+    read: async (index, into) =>
+      (await (reader ??= open().then((file) => blockReader(file, chunkSize)))).read(index, into),
+    close: async () => {
+      const opened = await reader?.catch(() => undefined);
+      await opened?.close();
+    },
   };
 }
