@@ -97,10 +97,16 @@ export class FrameProtector {
   /**
    * Seals `plaintext`, given whole or in parts that follow one another (a FILE_CHUNK's parts are
    * copied into the frame as they are, so the sender never joins them first).
+   *
+   * `scratch`, when given, is where the frame is built (its first bytes; the frame is a view of
+   * it) if it has room, instead of a new buffer: a sender that hands each frame to a channel that
+   * copies it before returning uses one buffer for every chunk. It must not be touched until the
+   * promise settles.
    */
   async seal(
     type: SealedFrameType,
     plaintext: Uint8Array | readonly Uint8Array[],
+    scratch?: Uint8Array<ArrayBuffer>,
   ): Promise<Uint8Array<ArrayBuffer>> {
     if (!frameHasMac(type)) throw new ProtocolError('BAD_ARGUMENT', 'Only MAC’d frame types can be sealed.');
     const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
@@ -110,7 +116,11 @@ export class FrameProtector {
     if (length > this.#o.maxPayload) {
       throw new ProtocolError('TOO_LARGE', 'This message is too large to send over this connection.');
     }
-    const frame = new Uint8Array(FRAME_HEADER_LENGTH + length + FRAME_MAC_LENGTH);
+    const frameLength = FRAME_HEADER_LENGTH + length + FRAME_MAC_LENGTH;
+    const frame =
+      scratch !== undefined && scratch.length >= frameLength
+        ? scratch.subarray(0, frameLength)
+        : new Uint8Array(frameLength);
     const header = frame.subarray(0, FRAME_HEADER_LENGTH);
     writeFrameHeader(header, { type, flags: 0, seq: this.#o.send.nonce, timestamp: this.#o.now(), length });
     if (type === FrameType.FILE_CHUNK) {

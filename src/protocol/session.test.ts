@@ -71,24 +71,35 @@ describe('session: the happy path', () => {
     expect(bob.errors).toEqual([]);
   });
 
-  it("gives a FILE_CHUNK frame's buffer back once the channel took it, and a message's not", async () => {
+  it('builds every FILE_CHUNK frame in one buffer the channel copies from, and each message in its own', async () => {
     const { alice, bob, transports } = await sessionPair();
     await readyBoth(alice.session, bob.session);
     const handed: Uint8Array[] = [];
+    const copies: Uint8Array[] = [];
     const send = transports.a.send.bind(transports.a);
     transports.a.send = (data) => {
       handed.push(data);
+      copies.push(data.slice()); // what the channel took when it was handed the frame
       send(data);
     };
     const chunks: Uint8Array[] = [];
     bob.session.on('chunk', (c) => chunks.push(c.slice()));
-    const payload = new Uint8Array(20 + 64 * 1024).fill(7);
-    await alice.session.sendChunk([payload.subarray(0, 20), payload.subarray(20)]);
-    await alice.session.send(text('after the chunk'));
+    const payloads = [7, 8, 9].map((b) => new Uint8Array(20 + 64 * 1024).fill(b));
+    for (const payload of payloads) {
+      await alice.session.sendChunk([payload.subarray(0, 20), payload.subarray(20)]);
+      await alice.session.send(text(`after chunk ${payload[0]}`));
+    }
     await flush();
-    expect(handed.map((d) => frameType(d) ?? d.length)).toEqual([0, FrameType.REGULAR_MESSAGE]);
-    expect(chunks).toEqual([payload]); // the channel's copy arrived whole
-    expect(bodies(bob.records)).toEqual(['after the chunk']);
+    const types = copies.map((d) => frameType(d));
+    expect(types).toEqual(
+      [0, 1, 0, 1, 0, 1].map((i) => (i ? FrameType.REGULAR_MESSAGE : FrameType.FILE_CHUNK)),
+    );
+    const [c1, , c2, , c3] = handed;
+    expect(c2!.buffer).toBe(c1!.buffer);
+    expect(c3!.buffer).toBe(c1!.buffer);
+    expect(new Set(handed.filter(isRegular).map((d) => d.buffer)).size).toBe(3);
+    expect(chunks).toEqual(payloads); // each arrived whole, from the channel's copy
+    expect(bodies(bob.records)).toEqual(['after chunk 7', 'after chunk 8', 'after chunk 9']);
   });
 
   it('keeps many records in order in both directions at once', async () => {

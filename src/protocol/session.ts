@@ -35,7 +35,7 @@
  * message 3 carries our static key (so a worker-invite joiner, which initiates, checks the inviter
  * first).
  */
-import { bufferView, decodeUtf8Strict, releaseBuffer, utf8 } from '../crypto/bytes';
+import { bufferView, decodeUtf8Strict, utf8 } from '../crypto/bytes';
 import { ProtocolError } from './errors';
 import { createEmitter } from './events';
 import {
@@ -136,6 +136,8 @@ export function createSession(options: SessionOptions): Session {
   const hs: NoiseHandshake = createHandshake({ initiator, prologue, s: identity.keyPair, pattern: 'XXhfs' });
   let state: SessionState = 'handshaking';
   let protector: FrameProtector | undefined;
+  /** The buffer FILE_CHUNK frames are built in, one after another (sealAndSend). */
+  let chunkFrames: Uint8Array<ArrayBuffer> | undefined;
   let failures = 0;
   let closing = false;
   let handshakeFramesRead = 0;
@@ -353,11 +355,13 @@ export function createSession(options: SessionOptions): Session {
     type: SealedFrameType,
     plaintext: Uint8Array | readonly Uint8Array[],
   ): Promise<void> {
-    const frame = await protector!.seal(type, plaintext);
+    const chunk = type === FrameType.FILE_CHUNK;
+    const frame = await protector!.seal(type, plaintext, chunk ? chunkFrames : undefined);
+    // The channel takes the bytes before send returns (ByteChannel), so the next chunk's frame is
+    // built in the same buffer: no new 64 KiB buffer a chunk for the platform to fault in and the
+    // collector to free. Sends are one at a time (outbound), so no two frames share it at once.
+    if (chunk) chunkFrames = new Uint8Array(frame.buffer);
     sendRaw(frame, decodeFrame(frame, maxPayload).header);
-    // The channel took the bytes: a 64 KiB chunk's frame goes back to the platform now, not at
-    // the next garbage collection.
-    if (type === FrameType.FILE_CHUNK) releaseBuffer(frame);
   }
 
   async function close(reason = '', info?: SessionClose): Promise<void> {
