@@ -280,15 +280,30 @@ export function createInspector(options: InspectorOptions): Inspector {
     capabilities: { ours, theirs, common: ours.filter((c) => theirs.includes(c)) },
   };
 
-  const log: InspectorFrame[] = [];
+  /**
+   * The newest `limit` frames as the session reported them, in a ring (frame n at n % limit),
+   * each described only when someone reads it: a file transfer sends hundreds of frames a second
+   * that no one looks at unless the inspector is open.
+   */
+  const ring: { event: FrameEvent; index: number; frame?: InspectorFrame }[] = [];
   const listeners = new Set<(frame: InspectorFrame) => void>();
   let count = 0;
   let lastPath: PathInfo | undefined;
+  const described = (entry: (typeof ring)[number]): InspectorFrame =>
+    (entry.frame ??= Object.freeze(describeFrame(entry.event, entry.index, entry.event.at)));
+  /** The frames held, oldest first. */
+  const log = (): InspectorFrame[] => {
+    const out: InspectorFrame[] = [];
+    for (let i = Math.max(0, count - limit); i < count; i++) out.push(described(ring[i % limit]!));
+    return out;
+  };
 
   const unsubscribe = session.on('frame', (event) => {
-    const frame = Object.freeze(describeFrame(event, count++, event.at));
-    log.push(frame);
-    if (log.length > limit) log.splice(0, log.length - limit);
+    const entry = { event, index: count };
+    ring[count % limit] = entry;
+    count++;
+    if (listeners.size === 0) return;
+    const frame = described(entry);
     for (const fn of [...listeners]) {
       try {
         fn(frame);
@@ -326,7 +341,7 @@ export function createInspector(options: InspectorOptions): Inspector {
   };
 
   return {
-    frames: () => [...log],
+    frames: log,
     session: current,
     async path() {
       try {
@@ -349,7 +364,7 @@ export function createInspector(options: InspectorOptions): Inspector {
           format: INSPECTOR_FORMAT,
           exportedAt: new Date(now()).toISOString(),
           session: { ...rest, path: path ? describePath(path) : null },
-          frames: log,
+          frames: log(),
         },
         null,
         2,
