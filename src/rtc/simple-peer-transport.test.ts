@@ -291,6 +291,36 @@ describe('createSimplePeerTransport: the open channel', () => {
     expect(errors.map((e) => e.code)).toEqual(['CHANNEL_FAILED']);
   });
 
+  it("takes messages straight from simple-peer's channel handler, in order, and none once destroyed", async () => {
+    /** As simple-peer 9.11: the channel's onmessage calls _onChannelMessage, which feeds the stream. */
+    class ChannelPeer extends FakePeer {
+      _onChannelMessage(event: { data: unknown }): void {
+        this.emit('data', Buffer.from(event.data as ArrayBuffer)); // the path the transport replaces
+      }
+    }
+    const { transport, peer } = await openOfferer({ Peer: ChannelPeer });
+    const direct = peer as ChannelPeer;
+    const got: Uint8Array[] = [];
+    const errors: RtcError[] = [];
+    transport.on('message', (m) => got.push(m));
+    transport.on('error', (e) => errors.push(e as RtcError));
+    let viaStream = 0;
+    direct.on('data', () => viaStream++);
+    const buffers = [Uint8Array.of(1, 2), Uint8Array.of(3), Uint8Array.of(4, 5, 6)].map(
+      (b) => b.slice().buffer,
+    );
+    for (const data of buffers) direct._onChannelMessage({ data });
+    direct._onChannelMessage({ data: 'text' });
+    expect(viaStream).toBe(0);
+    expect(got.map((m) => [...m])).toEqual([[1, 2], [3], [4, 5, 6]]);
+    expect(got[0]!.buffer).toBe(buffers[0]); // the received buffer itself, the listener's (ByteChannel)
+    expect(Object.getPrototypeOf(got[0]!)).toBe(Uint8Array.prototype);
+    expect(errors.map((e) => e.code)).toEqual(['CHANNEL_FAILED']);
+    (direct as unknown as { destroyed: boolean }).destroyed = true; // simple-peer's flag after destroy()
+    direct._onChannelMessage({ data: Uint8Array.of(9).buffer });
+    expect(got).toHaveLength(3);
+  });
+
   it('refuses messages over the peer limit and sends after close', async () => {
     const { transport, conn } = await openOfferer();
     expect(thrown(() => transport.send(new Uint8Array(262_145)))).toMatchObject({
