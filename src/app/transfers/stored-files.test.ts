@@ -6,7 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { FileStorageError, type FileStorage, type ReadableFile } from '../../store/file-storage';
 import { createMemoryFileStorage } from '../../store/memory-file-storage';
-import { READ_BLOCK_BYTES, blobReadable, blockReader, lazyChunkReader, openStoredCopy } from './stored-files';
+import { buildMerkleTree, merkleLeafHash } from '../../crypto/merkle';
+import {
+  READ_BLOCK_BYTES,
+  blobReadable,
+  blockReader,
+  lazyChunkReader,
+  openStoredCopy,
+  storeForSending,
+} from './stored-files';
 
 const CHUNK = 64 * 1024;
 const PER_BLOCK = READ_BLOCK_BYTES / CHUNK;
@@ -188,5 +196,33 @@ describe('the stored copy a pump reads', () => {
     ]);
     const missing = await openStoredCopy(storage, 'not-there', blob);
     expect(missing.size).toBe(blob.size);
+  });
+});
+
+describe('the copy made before the offer', () => {
+  it('reads the picked file a MiB at a time and stores the same bytes with the root of its chunks', async () => {
+    const size = 2 * READ_BLOCK_BYTES + 5 * CHUNK + 99;
+    const bytes = fileBytes(size);
+    const real = new Blob([bytes]);
+    let slices = 0;
+    const picked = {
+      size,
+      slice: (start?: number, end?: number) => {
+        slices++;
+        return real.slice(start, end);
+      },
+    } as Blob;
+    const storage = createMemoryFileStorage();
+    const root = await storeForSending(storage, 'out-copy', picked, CHUNK);
+    expect(slices).toBe(3);
+    const stored = new Uint8Array(await (await storage.read('out-copy'))!.arrayBuffer());
+    expect(firstDifference(stored, bytes)).toBe(-1);
+    const leaves: Uint8Array[] = [];
+    for (let at = 0; at < size; at += CHUNK)
+      leaves.push(await merkleLeafHash(bytes.subarray(at, at + CHUNK)));
+    expect(root).toEqual(buildMerkleTree(leaves).root);
+    const hashes = new Uint8Array(await (await storage.read('out-copy-h'))!.arrayBuffer());
+    expect(hashes.length).toBe(leaves.length * 32);
+    expect(hashes.subarray(32 * 37, 32 * 38)).toEqual(leaves[37]); // the last, short chunk
   });
 });

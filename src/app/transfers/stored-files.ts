@@ -11,7 +11,14 @@ import type { FileStorage, ReadableFile } from '../../store/file-storage';
 import { isActiveTransfer } from '../../store/file-types';
 import type { Stores } from '../../store/stores';
 
-/** Copies `blob` into storage under `name` a chunk at a time (never all of it in memory); its Merkle root. */
+/** Bytes read from the stored copy at a time: a read costs a trip to the disk whatever its size. */
+export const READ_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Copies `blob` into storage under `name` a block of READ_BLOCK_BYTES at a time (never all of it in
+ * memory; a Blob read costs a trip through the browser's process whatever its size, so not one a
+ * chunk), hashing each chunk of the block as a Merkle leaf; its Merkle root.
+ */
 export async function storeForSending(
   storage: FileStorage,
   name: string,
@@ -23,9 +30,13 @@ export async function storeForSending(
     const writable = await storage.openWritable(name);
     try {
       await writable.truncate(0);
-      for (let at = 0; at < blob.size; at += chunkSize) {
-        const bytes = new Uint8Array(await blob.slice(at, Math.min(blob.size, at + chunkSize)).arrayBuffer());
-        leaves.push(await merkleLeafHash(bytes));
+      const block = Math.max(1, Math.floor(READ_BLOCK_BYTES / chunkSize)) * chunkSize;
+      for (let at = 0; at < blob.size; at += block) {
+        const bytes = new Uint8Array(await blob.slice(at, Math.min(blob.size, at + block)).arrayBuffer());
+        const hashes: Promise<Uint8Array>[] = [];
+        for (let c = 0; c < bytes.length; c += chunkSize)
+          hashes.push(merkleLeafHash(bytes.subarray(c, c + chunkSize)));
+        leaves.push(...(await Promise.all(hashes)));
         await writable.write(at, bytes); // hands the buffer over: hashed first
       }
       await writable.flush();
@@ -76,9 +87,6 @@ export async function sweepFiles(
     await storage.remove(name).catch(() => undefined);
   }
 }
-
-/** Bytes read from the stored copy at a time: a read costs a trip to the disk whatever its size. */
-export const READ_BLOCK_BYTES = 1024 * 1024;
 
 /**
  * The sender's copy opened for reading into reused buffers (FileStorage.openReadable), or where the
