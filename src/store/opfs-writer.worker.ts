@@ -11,10 +11,11 @@
  * marked `quiet` is answered only when it fails: since requests run in order, any later answer
  * tells the page that it was written (one message fewer each way per chunk of a transfer).
  *
- * It also reads, for ReadableFile: `open-read` opens a read-only access handle (its size, -1 when there is no such file) (Chromium 121's
- * `mode: 'read-only'`, a shared lock: any number of readers, and getFile() keeps working) under the
- * request's id, `read` fills the buffer it was sent and sends it back (`data`), `close-read` ends
- * it. Where the browser ignores the mode (the handle would be an exclusive one), the handle is
+ * It also reads, for ReadableFile: `open-read` opens a read-only access handle under the request's
+ * id and answers the file's size, or -1 when there is no such file (Chromium 121's `mode:
+ * 'read-only'`, a shared lock: any number of readers, and getFile() keeps working); `read` fills the
+ * buffer it was sent and sends it back (`data`), also when the read fails; `close-read` ends the
+ * handle. Where the browser ignores the mode (the handle would be an exclusive one), the handle is
  * closed again and the open fails with UNAVAILABLE, so the page reads through getFile() instead.
  */
 import {
