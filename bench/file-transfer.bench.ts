@@ -639,10 +639,12 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
   if (args.diagnose) {
     for (const p of [alice, bob]) {
       await p.evaluate(() => {
-        const w = window as unknown as { lag: number[] };
+        const w = window as unknown as { lag: number[]; lagTimer?: ReturnType<typeof setInterval> };
         w.lag = [];
         let last = performance.now();
-        setInterval(() => {
+        // One timer a run: the one before stops (they were left running, one more each run).
+        clearInterval(w.lagTimer);
+        w.lagTimer = setInterval(() => {
           const now = performance.now();
           w.lag.push(now - last - 20);
           last = now;
@@ -671,7 +673,11 @@ async function appRun(alice: Page, bob: Page, path: string, hash: string, run: n
       ['Alice', alice],
       ['Bob', bob],
     ] as const) {
-      const lag = await p.evaluate(() => (window as unknown as { lag: number[] }).lag);
+      const lag = await p.evaluate(() => {
+        const w = window as unknown as { lag: number[]; lagTimer?: ReturnType<typeof setInterval> };
+        clearInterval(w.lagTimer);
+        return w.lag;
+      });
       const busy =
         lag.reduce((a, b) => a + Math.max(0, b), 0) /
         (lag.length * 20 + lag.reduce((a, b) => a + Math.max(0, b), 0));
