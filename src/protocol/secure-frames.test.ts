@@ -41,6 +41,39 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('FrameProtector', () => {
+  it('opens frames whose HMAC checks were started as they arrived, in order, refusing a bad one the same', async () => {
+    const { a, b } = await protectorPair();
+    const frames = [];
+    for (let i = 0; i < 6; i++) {
+      frames.push(
+        await a.seal(i % 2 ? FrameType.FILE_CHUNK : FrameType.REGULAR_MESSAGE, Uint8Array.of(i, i, i)),
+      );
+    }
+    const forged = frames[3]!.slice();
+    forged[forged.length - 1]! ^= 1; // its HMAC
+    // Every check started before any frame is opened, as a receiver does when they come together.
+    const checks = [...frames, forged].map((f): Promise<boolean> | undefined => b.checkMac(f));
+    expect(checks.every((c) => c instanceof Promise)).toBe(true);
+    expect(b.checkMac(Uint8Array.of(1, 2, 3))).toBeUndefined(); // not a frame: open says why
+    const opened = [];
+    for (const i of [0, 1, 2]) opened.push((await b.open(frames[i]!, undefined, checks[i])).plaintext[0]);
+    // The forged copy of frame 3, with its own check: refused as without one, and advances nothing.
+    const refused = await rejection(b.open(forged, undefined, checks[6]));
+    expect(refused).toMatchObject({ code: 'BAD_MAC' });
+    for (const i of [3, 4, 5]) opened.push((await b.open(frames[i]!, undefined, checks[i])).plaintext[0]);
+    expect(opened).toEqual([0, 1, 2, 3, 4, 5]);
+    // A check is of its own bytes: frame 4's check given with frame 3's bytes lets nothing through
+    // that its own would not (the sequence check still runs in order).
+    const { a: a2, b: b2 } = await protectorPair();
+    const two = [
+      await a2.seal(FrameType.REGULAR_MESSAGE, Uint8Array.of(7)),
+      await a2.seal(FrameType.REGULAR_MESSAGE, Uint8Array.of(8)),
+    ];
+    const replayed = await rejection(b2.open(two[1]!, undefined, b2.checkMac(two[1]!)));
+    expect(replayed).toMatchObject({ code: 'OUT_OF_ORDER' });
+    expect((await b2.open(two[0]!, undefined, b2.checkMac(two[0]!))).plaintext[0]).toBe(7);
+  });
+
   it('seal/open round trip (property)', async () => {
     const { a, b } = await protectorPair();
     await fc.assert(

@@ -141,12 +141,34 @@ export class FrameProtector {
   }
 
   /**
+   * Starts the HMAC check of a received frame, which depends on nothing but its bytes and this
+   * direction's key: a receiver starts it as a frame arrives, so the checks of frames that arrive
+   * together run at once (on WebCrypto's thread), and gives it to {@link open}, which still takes
+   * the frames one at a time and in order. Undefined when the bytes are not a MAC'd frame (open
+   * says why, in its turn).
+   */
+  checkMac(bytes: Uint8Array): Promise<boolean> | undefined {
+    let frame;
+    try {
+      frame = decodeFrame(bytes, this.#o.maxPayload);
+    } catch {
+      return undefined;
+    }
+    if (!frame.mac) return undefined;
+    const checked = this.#o.recvMac.verify(bufferView(frame.authenticated), frame.mac);
+    checked.catch(() => undefined); // awaited by open
+    return checked;
+  }
+
+  /**
    * Opens a frame. `accept` sees the plaintext after AES-GCM verified it and before the receive
    * counter advances; it refuses the frame by throwing, and a refused frame advances nothing.
+   * `mac`, when given, is {@link checkMac} of these same bytes.
    */
   async open(
     bytes: Uint8Array,
     accept?: (header: FrameHeader, plaintext: Uint8Array) => void,
+    mac?: Promise<boolean>,
   ): Promise<OpenedFrame> {
     const frame = decodeFrame(bytes, this.#o.maxPayload);
     const { header } = frame;
@@ -156,7 +178,7 @@ export class FrameProtector {
         'A handshake message arrived after the handshake had finished.',
       );
     }
-    if (!(await this.#o.recvMac.verify(bufferView(frame.authenticated), frame.mac))) {
+    if (!(await (mac ?? this.#o.recvMac.verify(bufferView(frame.authenticated), frame.mac)))) {
       throw new ProtocolError('BAD_MAC', 'A message failed its integrity check and was dropped.');
     }
     const expected = this.#o.recv.nonce;

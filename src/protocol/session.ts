@@ -157,7 +157,10 @@ export function createSession(options: SessionOptions): Session {
 
   const unsubscribe = [
     channel.on('message', (data: Uint8Array) => {
-      void inbound(async () => receive(data));
+      // After the handshake each frame's HMAC check starts as it arrives (frames that come together
+      // are checked at once); the frames are still opened one at a time, in order (receive).
+      const mac = state === 'open' ? protector?.checkMac(data) : undefined;
+      void inbound(async () => receive(data, mac));
     }),
     // Frames that arrived before the close are still processed first (a CLOSE among them).
     channel.on('close', () => {
@@ -284,7 +287,7 @@ export function createSession(options: SessionOptions): Session {
     await completeHandshake(peer);
   }
 
-  async function receive(data: Uint8Array): Promise<void> {
+  async function receive(data: Uint8Array, mac?: Promise<boolean>): Promise<void> {
     if (state === 'closed') return;
     if (state === 'handshaking') {
       try {
@@ -304,10 +307,14 @@ export function createSession(options: SessionOptions): Session {
       // The ratchet message's (or file chunk's) structure is checked before the receive counter
       // advances: a frame that decrypts but carries a malformed one is refused like any bad frame,
       // and advances nothing.
-      opened = await p.open(data, (header, plaintext) => {
-        if (header.type === FrameType.REGULAR_MESSAGE) decodeRatchetMessage(plaintext);
-        else if (header.type === FrameType.FILE_CHUNK) decodeChunkFrame(plaintext);
-      });
+      opened = await p.open(
+        data,
+        (header, plaintext) => {
+          if (header.type === FrameType.REGULAR_MESSAGE) decodeRatchetMessage(plaintext);
+          else if (header.type === FrameType.FILE_CHUNK) decodeChunkFrame(plaintext);
+        },
+        mac,
+      );
     } catch (e) {
       const error = ProtocolError.is(e)
         ? e
